@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmmu - a user-space software MMU with KVM's memslot, MMIO-SPTE generation
+ * and MMU-notifier coherence protocols.
+ *
+ * Conventions
+ * -----------
+ * - Every function that can fail returns 0 (or a documented positive value)
+ *   on success and a negative errno on failure.  Where KVM defines the errno
+ *   for the same condition, vmmu returns the same one.
+ * - Bad input never aborts the process: NULL pointers give -EINVAL (or -EFAULT
+ *   for a NULL data buffer, as a bad user pointer does in KVM).
+ * - Thread safety: all VM-level calls (vmmu_vm_*, vmmu_set_user_memory_region,
+ *   vmmu_memslots_generation, the notifier and dirty-log calls) may be made
+ *   concurrently from any threads.  A vCPU (struct vmmu_vcpu) is used by one
+ *   thread at a time; which thread may change between calls.  No call ever
+ *   asks the caller to register threads with vmmu or with liburcu.
+ * - vmmu_vm_destroy() and vmmu_vcpu_destroy() must not race with any other
+ *   call on the same object.
+ */
+#ifndef VMMU_H
+#define VMMU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(VMMU_API)
+#define VMMU_API __attribute__((visibility("default")))
+#elif !defined(VMMU_API)
+#define VMMU_API
+#endif
+
+#define VMMU_VERSION_MAJOR 0
+#define VMMU_VERSION_MINOR 1
+
+struct vmmu_vm;
+struct vmmu_vcpu;
+
+/* ------------------------------------------------------------------------ */
+/* VM                                                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * vmmu_vm_config.flags
+ *
+ * VMMU_VM_QUIRK_SLOT_ZAP_ALL: DELETE and MOVE zap every SPTE of the VM (fast,
+ *	by obsoleting all page tables) instead of only the leaf SPTEs of the
+ *	slot.  This is KVM's default behaviour (KVM_X86_QUIRK_SLOT_ZAP_ALL);
+ *	vmmu's default is the slot-only zap that KVM uses when the quirk is
+ *	disabled.
+ */
+#define VMMU_VM_QUIRK_SLOT_ZAP_ALL	(1u << 0)
+#define VMMU_VM_VALID_FLAGS		(VMMU_VM_QUIRK_SLOT_ZAP_ALL)
+
+/* Limits, as on x86 KVM. */
+#define VMMU_MEM_SLOTS_NUM		32767u	/* KVM_MEM_SLOTS_NUM (SHRT_MAX) */
+#define VMMU_DEFAULT_USER_MEM_SLOTS	32764u	/* x86 KVM_USER_MEM_SLOTS */
+#define VMMU_MEM_MAX_NR_PAGES		((1ull << 31) - 1) /* KVM_MEM_MAX_NR_PAGES */
+#define VMMU_MAX_ADDRESS_SPACES		2u
+#define VMMU_MAX_MMIO_GEN_BITS		19u
+#define VMMU_MAX_VCPUS			1024u
+#define VMMU_PAGE_SHIFT			12
+#define VMMU_PAGE_SIZE			(1ull << VMMU_PAGE_SHIFT)
+
+/**
+ * struct vmmu_vm_config - parameters of a new VM
+ * @nr_address_spaces: 1 or 2; 0 means 2 (address space 1 is SMM-like).
+ * @max_user_slots: number of user memslots per address space (the value
+ *	KVM_CAP_NR_MEMSLOTS reports); 0 means 32764, at most 32767.
+ * @mmio_gen_bits: number of low bits of the memslot generation that an MMIO
+ *	SPTE keeps; 0 means 19, valid range 1..19.  Fewer bits make the MMIO
+ *	generation wrap (and the zap-all that goes with it) happen sooner.
+ * @flags: VMMU_VM_* flags.
+ * @max_gpa_bits: guest-physical address width the TDP table maps, like the
+ *	host MAXPHYADDR from which KVM derives kvm_mmu_max_gfn(); 0 means 48,
+ *	valid range 32..48.  Creating or moving a slot whose last gfn lies beyond
+ *	it fails with -EINVAL (after the overlap check), as in KVM.
+ *
+ * Zero-initialise the struct; fields added later go after these and 0 always
+ * means "the default".
+ */
+struct vmmu_vm_config {
+	uint32_t nr_address_spaces;
+	uint32_t max_user_slots;
+	uint32_t mmio_gen_bits;
+	uint32_t flags;
+	/* new fields go after these */
+	uint32_t max_gpa_bits;
+};
+
+/**
+ * vmmu_vm_create() - create a VM with an empty guest-physical memory map
+ * @cfg: configuration, or NULL for all defaults.
+ * @vmp: on success, receives the new VM.
+ *
+ * The memslot generation of address space N starts at N.
+ *
+ * Return: 0, -EINVAL for a NULL @vmp or an out-of-range field or unknown
+ * flag in @cfg, -ENOMEM.  On failure *@vmp is left untouched.
+ */
+VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **vmp);
+
+/**
+ * vmmu_vm_destroy() - destroy a VM, its vCPUs, memslots and page tables
+ * @vm: the VM, or NULL (no-op).
+ *
+ * Any vCPU still alive is destroyed too.  Guest RAM is the caller's memory
+ * and is not touched.  Must not race with any other call on @vm.
+ */
+VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm);
+
+/**
+ * vmmu_vm_get_config() - the effective configuration (defaults filled in)
+ * @vm: the VM.
+ * @cfg: receives the configuration.
+ *
+ * Return: 0 or -EINVAL for NULL arguments.
+ */
+VMMU_API int vmmu_vm_get_config(struct vmmu_vm *vm, struct vmmu_vm_config *cfg);
+
+/* ------------------------------------------------------------------------ */
+/* Memory slots                                                              */
+/* ------------------------------------------------------------------------ */
+
+#define VMMU_MEM_LOG_DIRTY_PAGES	(1u << 0)	/* KVM_MEM_LOG_DIRTY_PAGES */
+#define VMMU_MEM_READONLY		(1u << 1)	/* KVM_MEM_READONLY */
+
+/**
+ * struct vmmu_userspace_memory_region - same layout and meaning as
+ * struct kvm_userspace_memory_region
+ * @slot: bits 0-15 slot id, bits 16-31 address-space id.
+ * @flags: VMMU_MEM_LOG_DIRTY_PAGES, VMMU_MEM_READONLY.
+ * @guest_phys_addr: guest physical base, page aligned.
+ * @memory_size: bytes, a multiple of the page size; 0 deletes the slot.
+ * @userspace_addr: host virtual address of the memory, page aligned, in the
+ *	user half of the address space.  It need not be mapped yet, but must be
+ *	mapped (readable, and writable unless READONLY) when a vCPU touches it.
+ */
+struct vmmu_userspace_memory_region {
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;
+};
+
+/**
+ * vmmu_set_user_memory_region() - create, delete, move or re-flag a memslot
+ * @vm: the VM.
+ * @mem: the region, as for KVM_SET_USER_MEMORY_REGION.
+ *
+ * Checks run in KVM's order with KVM's errnos: unknown flags, a size that is
+ * not a page multiple, an unaligned gpa or hva, an hva range outside the
+ * user half of the address space, an address-space or slot id out of range,
+ * a gpa range that wraps, too many pages, deleting a slot that does not
+ * exist, and changing the hva, size or READONLY flag of an existing slot all
+ * give -EINVAL; a gpa range that overlaps another slot of the same address
+ * space gives -EEXIST; -ENOMEM on allocation failure.  A modification that
+ * changes nothing returns 0 without touching the generation.
+ *
+ * On success the generation of the slot's address space has advanced by
+ * nr_address_spaces (CREATE, FLAGS_ONLY) or twice that (DELETE, MOVE, which
+ * first publish an INVALID copy of the slot).  When the call returns, no
+ * vCPU can use a translation or an MMIO SPTE made under the old map; an
+ * access that was already in flight may still complete under the old map,
+ * as with KVM.  A rejected call changes nothing.
+ *
+ * Context: thread-safe; calls are serialized by the VM's slots_lock.  Waits
+ * for an RCU grace period and for active MMU-notifier invalidations.
+ *
+ * Return: 0 or -errno.
+ */
+VMMU_API int vmmu_set_user_memory_region(struct vmmu_vm *vm,
+				const struct vmmu_userspace_memory_region *mem);
+
+/*
+ * The memslot generation word (one per address space):
+ *
+ *   63   62                                                   0
+ *  +----+------------------------------------------------------+
+ *  | IP |  generation number: as_id + k * nr_address_spaces    |
+ *  +----+------------------------------------------------------+
+ *
+ *  IP (bit 63) = VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS, set only between the
+ *  publication of a new memslot set and the end of the grace period that
+ *  follows it.  The low bits of the number modulo nr_address_spaces are the
+ *  address-space id, so generations are unique across address spaces.
+ */
+#define VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS	(1ull << 63)
+
+/**
+ * vmmu_memslots_generation() - the current memslot generation of an AS
+ * @vm: the VM.
+ * @as_id: the address space.
+ *
+ * Return: the generation word, possibly with
+ * VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS set while an update is in flight;
+ * UINT64_MAX when @vm is NULL or @as_id is out of range (a value no valid
+ * generation can take, since bit 63 is only ever set on an in-range one
+ * whose low bits are below 2^62).
+ */
+VMMU_API uint64_t vmmu_memslots_generation(struct vmmu_vm *vm, uint32_t as_id);
+
+/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags (see the dirty-log calls) */
+#define VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE	(1ull << 0)
+#define VMMU_DIRTY_LOG_INITIALLY_SET		(1ull << 1)
+
+/* ------------------------------------------------------------------------ */
+/* vCPUs and guest accesses                                                  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * vmmu_vcpu_create() - create a vCPU
+ * @vm: the VM.
+ * @id: vCPU id, below VMMU_MAX_VCPUS and unique in the VM.
+ * @vcpup: receives the vCPU.
+ *
+ * The vCPU starts in address space 0.
+ *
+ * Return: 0, -EINVAL (NULL argument, id out of range), -EEXIST (id in use),
+ * -ENOMEM.
+ */
+VMMU_API int vmmu_vcpu_create(struct vmmu_vm *vm, uint32_t id, struct vmmu_vcpu **vcpup);
+
+/**
+ * vmmu_vcpu_destroy() - destroy a vCPU
+ * @vcpu: the vCPU, or NULL (no-op).  Must not be in use by another thread.
+ */
+VMMU_API void vmmu_vcpu_destroy(struct vmmu_vcpu *vcpu);
+
+/**
+ * vmmu_vcpu_set_address_space() - switch the vCPU's address space
+ * @vcpu: the vCPU.
+ * @as_id: the new address space (like entering, 1, or leaving, 0, SMM).
+ *
+ * Return: 0 or -EINVAL if @as_id is out of range.
+ */
+VMMU_API int vmmu_vcpu_set_address_space(struct vmmu_vcpu *vcpu, uint32_t as_id);
+
+#define VMMU_EXIT_MMIO	6	/* same number as KVM_EXIT_MMIO */
+
+/**
+ * struct vmmu_exit - why a guest access left vmmu, like struct kvm_run
+ * @reason: VMMU_EXIT_MMIO.
+ * @mmio: the access, as kvm_run->mmio: a write's bytes are in @data.
+ */
+struct vmmu_exit {
+	uint32_t reason;
+	uint32_t pad;
+	struct {
+		uint64_t phys_addr;
+		uint8_t data[8];
+		uint32_t len;
+		uint8_t is_write;
+	} mmio;
+};
+
+#define VMMU_ACCESS_WRITE	(1u << 0)
+#define VMMU_ACCESS_FETCH	(1u << 1)
+
+/**
+ * vmmu_vcpu_access() - one guest access
+ * @vcpu: the vCPU (used by one thread at a time).
+ * @gpa: guest physical address.
+ * @data: a read fills @len bytes here; a write takes them from here.
+ * @len: 1..8 bytes; the access must not cross a 4 KiB page.
+ * @flags: 0 (read), VMMU_ACCESS_WRITE or VMMU_ACCESS_FETCH.
+ * @exit: filled when the access exits to the VMM.
+ *
+ * Resolves @gpa in the vCPU's address space exactly as KVM's TDP fault path
+ * does: RAM is read or written in place; an address without a memslot, or a
+ * write to a READONLY slot, exits with VMMU_EXIT_MMIO (the VMM completes the
+ * access, as after KVM_EXIT_MMIO).  The first access to an unbacked address
+ * installs an MMIO SPTE tagged with the memslot generation, so later ones
+ * exit without a slot lookup until the memory map changes.
+ *
+ * Return: 0 when guest RAM served the access, VMMU_EXIT_MMIO when it exits,
+ * -EINVAL for a bad length, flag or page-crossing access, -EFAULT when the
+ * host memory behind a slot cannot be accessed.
+ */
+VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data,
+		     uint32_t len, uint32_t flags, struct vmmu_exit *exit);
+
+/**
+ * vmmu_vcpu_read_guest() - copy a range of guest RAM out, like
+ * kvm_vcpu_read_guest()
+ * @vcpu: the vCPU (its address space is used).
+ * @gpa: start.
+ * @buf: destination.
+ * @len: bytes; may cross pages and slots.
+ *
+ * Return: 0, -EFAULT if any part of the range is not RAM (no slot, an
+ * INVALID slot being deleted or moved, or unmapped host memory), -EINVAL
+ * for NULL arguments.  On -EFAULT a prefix of @buf may have been written.
+ */
+VMMU_API int vmmu_vcpu_read_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, void *buf, size_t len);
+
+/**
+ * vmmu_vcpu_write_guest() - copy into guest RAM, like kvm_vcpu_write_guest()
+ * @vcpu: the vCPU.
+ * @gpa: start.
+ * @buf: source.
+ * @len: bytes.
+ *
+ * Writes to a READONLY slot fail with -EFAULT, as in KVM.  Dirty logging
+ * marks the pages written.
+ *
+ * Return: 0, -EFAULT, -EINVAL.
+ */
+VMMU_API int vmmu_vcpu_write_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, const void *buf, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Statistics                                                                */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * struct vmmu_stats - counters named after KVM's concepts
+ *
+ * All counters are cumulative since VM creation; vCPU counters include
+ * destroyed vCPUs.  Values read while vCPUs run are a consistent-enough
+ * snapshot for reporting (each counter is exact, the set is not atomic).
+ */
+struct vmmu_stats {
+	/* vCPU side */
+	uint64_t accesses;		/* vmmu_vcpu_access calls that completed */
+	uint64_t tlb_hits;		/* served by the per-vCPU software TLB */
+	uint64_t mmio_exits;		/* returned VMMU_EXIT_MMIO */
+	uint64_t mmio_cache_hits;	/* per-vCPU MMIO info cache hit (RET_PF_EMULATE) */
+	uint64_t fast_mmio_hits;	/* MMIO SPTE with matching generation */
+	uint64_t pf_invalid;		/* RET_PF_INVALID: MMIO SPTE generation miss */
+	uint64_t pf_retry;		/* RET_PF_RETRY */
+	uint64_t pf_fixed;		/* RET_PF_FIXED: a RAM SPTE installed */
+	uint64_t pf_spurious;		/* RET_PF_SPURIOUS: already fixed by another vCPU */
+	uint64_t pf_emulate;		/* full fault path ended in RET_PF_EMULATE */
+	uint64_t mmio_sptes_created;	/* MMIO SPTEs installed */
+	uint64_t invalid_slot_retries;	/* faults that found a KVM_MEMSLOT_INVALID slot */
+	uint64_t notifier_retries;	/* faults that lost a race with an invalidation */
+	/* VM side */
+	uint64_t memslot_updates;	/* successful vmmu_set_user_memory_region calls */
+	uint64_t memslot_swaps;		/* active/inactive set swaps */
+	uint64_t zap_all_fast;		/* kvm_mmu_zap_all_fast runs */
+	uint64_t mmio_wrap_zaps;	/* zaps because the MMIO generation wrapped */
+	uint64_t slot_zaps;		/* slot-only zaps (DELETE/MOVE) */
+	uint64_t sptes_zapped;		/* leaf SPTEs cleared by zaps */
+	uint64_t remote_tlb_flush_requests;
+	uint64_t remote_tlb_flush;	/* flushes that had to wait for a vCPU */
+	uint64_t page_tables;		/* page-table pages currently allocated */
+	uint64_t change_pte_unbracketed;	/* change_pte outside start/end */
+};
+
+/**
+ * vmmu_vm_get_stats() - read the VM's counters
+ * @vm: the VM.
+ * @stats: receives the counters.
+ *
+ * Return: 0 or -EINVAL for NULL arguments.
+ */
+VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *stats);
+
+/**
+ * vmmu_strerror() - a short description of a vmmu return value
+ * @ret: 0, a positive result (VMMU_EXIT_MMIO) or a negative errno.
+ *
+ * Return: a static string.
+ */
+VMMU_API const char *vmmu_strerror(int ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMMU_H */

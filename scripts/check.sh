@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Run every test suite and print one closing line: "N passed, N failed, N skipped".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+BUILD=${BUILD:-build}
+BUILD_ASAN=${BUILD_ASAN:-build-asan}
+BUILD_TSAN=${BUILD_TSAN:-build-tsan}
+summary=$(mktemp)
+rc=0
+
+run_suite() {	# name builddir meson-setup-args... ; runs "meson test"
+	name=$1; dir=$2; shift 2
+	echo "=== $name ($dir)"
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || {
+			cat "$dir.setup.log"; echo "0 0 0 1" >>"$summary"; rc=1; return; }
+	fi
+	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+		cat "$dir.build.log"; echo "0 0 0 1" >>"$summary"; rc=1; return
+	fi
+	meson test -C "$dir" --print-errorlogs $MESON_TEST_ARGS || rc=1
+	# meson's summary lines: "Ok: N", "Fail: N", "Skipped: N", "Timeout: N"
+	log="$dir/meson-logs/testlog.txt"
+	ok=$(grep -E '^Ok:' "$log" | tail -1 | awk '{print $2}')
+	fail=$(grep -E '^Fail:' "$log" | tail -1 | awk '{print $2}')
+	skip=$(grep -E '^Skipped:' "$log" | tail -1 | awk '{print $2}')
+	tout=$(grep -E '^Timeout:' "$log" | tail -1 | awk '{print $2}')
+	xpass=$(grep -E '^Unexpected Pass:' "$log" | tail -1 | awk '{print $3}')
+	echo "${ok:-0} ${skip:-0} $(( ${fail:-0} + ${tout:-0} + ${xpass:-0} )) 0" >>"$summary"
+}
+
+MESON_TEST_ARGS=${MESON_TEST_ARGS:-}
+run_suite release "$BUILD"
+run_suite asan+ubsan "$BUILD_ASAN" -Db_sanitize=address,undefined -Db_lundef=false
+MESON_TEST_ARGS="$MESON_TEST_ARGS --suite tsan" run_suite tsan "$BUILD_TSAN" -Db_sanitize=thread -Db_lundef=false
+
+awk '{p+=$1; s+=$2; f+=$3+$4} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' "$summary"
+f=$(awk '{f+=$3+$4} END {print f}' "$summary")
+rm -f "$summary"
+[ "$f" = 0 ] && [ $rc = 0 ]

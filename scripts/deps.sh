@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install what vmmu needs to build and test, on Debian 12.  Run by `make`,
+# `make run` and `make check`; does nothing when everything is present.
+# As root it installs with apt-get; otherwise it prints the command and fails.
+set -eu
+
+need=""
+command -v meson >/dev/null 2>&1 || need="$need meson"
+command -v ninja >/dev/null 2>&1 || need="$need ninja-build"
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+command -v cc >/dev/null 2>&1 || need="$need gcc"
+if ! pkg-config --exists liburcu-memb 2>/dev/null; then need="$need liburcu-dev"; fi
+if [ "${1:-}" = "--check" ]; then
+	command -v spin >/dev/null 2>&1 || need="$need spin"
+	command -v gnuplot >/dev/null 2>&1 || need="$need gnuplot-nox"
+	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+	[ -f /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -f /usr/include/sys/sdt.h ] || need="$need systemtap-sdt-dev"
+fi
+
+[ -z "$need" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+	echo "vmmu: installing:$need"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq $need >/dev/null
+else
+	echo "vmmu: missing packages:$need" >&2
+	echo "vmmu: run as root:  apt-get install -y$need" >&2
+	exit 1
+fi

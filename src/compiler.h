@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers shared by the library: branch hints, the tiered invariant
+ * checks of docs/DESIGN.md, and typed guest/host address units.
+ */
+#ifndef VMMU_COMPILER_H
+#define VMMU_COMPILER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* Address units, as in KVM: the type says what the number counts. */
+typedef uint64_t gpa_t;		/* guest physical address */
+typedef uint64_t gfn_t;		/* guest frame number */
+typedef uint64_t hva_t;		/* host virtual address */
+typedef uint64_t pfn_t;		/* host frame number (hva >> 12 for direct RAM) */
+
+#define PAGE_SHIFT	12
+#define PAGE_SIZE	(1ull << PAGE_SHIFT)
+#define PAGE_MASK	(~(PAGE_SIZE - 1))
+
+#define BIT_ULL(n)	(1ull << (n))
+#define GENMASK_ULL(h, l) \
+	((~0ull << (l)) & (~0ull >> (63 - (h))))
+
+void vmmu_warn(const char *file, int line, const char *cond);
+
+/*
+ * Tier 1: always on.  WARN_ON_ONCE(cond) evaluates to cond, so it can sit in
+ * an if (); the first time a site fires it prints the condition.  A broken
+ * internal invariant warns and the caller returns -EIO; vmmu never aborts.
+ */
+#define WARN_ON_ONCE(cond) ({						\
+	static atomic_bool __warned;					\
+	bool __c = !!(cond);						\
+	if (unlikely(__c) && !atomic_exchange_explicit(&__warned, true,	\
+						memory_order_relaxed))	\
+		vmmu_warn(__FILE__, __LINE__, #cond);			\
+	unlikely(__c);							\
+})
+
+/*
+ * Tier 2: debug-only.  Compiled out of release builds but still
+ * type-checked, so it cannot rot.
+ */
+#ifdef NDEBUG
+#define VMMU_DEBUG 0
+#else
+#define VMMU_DEBUG 1
+#endif
+#define DEBUG_CHECK(cond) do {						\
+	if (VMMU_DEBUG)							\
+		(void)WARN_ON_ONCE(!(cond));				\
+} while (0)
+
+/* Relaxed single-writer counter bump: no RMW, readers use relaxed loads. */
+#define STAT_INC(ctr) \
+	atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + 1, \
+			      memory_order_relaxed)
+
+#if defined(__SANITIZE_THREAD__)
+#define VMMU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VMMU_TSAN 1
+#endif
+#endif
+#ifndef VMMU_TSAN
+#define VMMU_TSAN 0
+#endif
+
+#endif /* VMMU_COMPILER_H */

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host memory backends: how the fault path turns a host virtual address
+ * (a slot's userspace_addr + offset) into the host page that backs it.
+ *
+ * direct (the default): guest RAM is the caller's own memory; the host page
+ *	of hva is hva itself.  Faulting in checks that the page is mapped
+ *	(mincore), so a slot over unmapped memory gives -EFAULT instead of a
+ *	crash.
+ *
+ * The pfn a backend returns is always "host address of the page >> 12", so
+ * an SPTE's pfn can be turned back into a pointer without the backend.
+ */
+#ifndef VMMU_HOSTMEM_H
+#define VMMU_HOSTMEM_H
+
+#include "compiler.h"
+
+struct vmmu_vm;
+
+/**
+ * struct hostmem_ops - a host memory backend
+ * @faultin: resolve @hva for an access (@write: for writing), making the
+ *	page present.  Sets *@pfn and *@host_writable.  Return 0 or -EFAULT.
+ * @rw: copy between @buf and [@hva, @hva + @len) (within one page) for
+ *	kvm_vcpu_read_guest/write_guest.  Return 0 or -EFAULT.
+ */
+struct hostmem_ops {
+	const char *name;
+	int (*faultin)(struct vmmu_vm *vm, hva_t hva, bool write, pfn_t *pfn,
+		       bool *host_writable);
+	int (*rw)(struct vmmu_vm *vm, hva_t hva, void *buf, size_t len, bool write);
+};
+
+extern const struct hostmem_ops hostmem_direct_ops;
+
+/* Guest-memory copies are relaxed atomics of the access size: guest RAM is
+ * shared with the host and other vCPUs, as on real hardware. */
+void guest_memcpy_from(void *dst, const uint8_t *src, size_t len);
+void guest_memcpy_to(uint8_t *dst, const void *src, size_t len);
+
+#endif /* VMMU_HOSTMEM_H */

@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The TDP ("direct") MMU: per-address-space 4-level page tables built on
+ * demand by the fault path, MMIO SPTEs tagged with the memslot generation,
+ * zaps (slot, range, all-fast), write protection and the remote TLB flush.
+ *
+ * Concurrency (docs/LOCKING.md has the full cards):
+ * - Faults hold mmu_lock for read and change SPTEs only with cmpxchg, as
+ *   KVM's TDP MMU does; a lost cmpxchg means RET_PF_RETRY.
+ * - Zaps and write protection hold mmu_lock for write, so no fault is
+ *   installing while they run; lockless walkers (the vCPU fast paths) are
+ *   fenced off by kvm_flush_remote_tlbs, which waits for every vCPU that was
+ *   inside an access when the flush began.  Page tables are freed only after
+ *   such a flush.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memslots.h"
+#include "rcu.h"
+#include "sched_point.h"
+#include "spte.h"
+#include "vm.h"
+
+static struct tdp_pt *alloc_pt(struct vmmu_vm *vm)
+{
+	struct tdp_pt *pt = aligned_alloc(PAGE_SIZE, sizeof(*pt));
+
+	if (!pt)
+		return NULL;
+	memset(pt, 0, sizeof(*pt));
+	atomic_fetch_add_explicit(&vm->mmu.nr_page_tables, 1, memory_order_relaxed);
+	return pt;
+}
+
+static void free_pt_tree(struct vmmu_vm *vm, struct tdp_pt *pt, int level)
+{
+	if (level > 1) {
+		for (int i = 0; i < PT64_ENT_PER_PAGE; i++) {
+			uint64_t spte = atomic_load_explicit(&pt->spte[i], memory_order_relaxed);
+
+			if (is_shadow_present_pte(spte))
+				free_pt_tree(vm, spte_to_child(spte), level - 1);
+		}
+	}
+	free(pt);
+	atomic_fetch_sub_explicit(&vm->mmu.nr_page_tables, 1, memory_order_relaxed);
+}
+
+static struct tdp_root *alloc_root(struct vmmu_vm *vm)
+{
+	struct tdp_root *root = malloc(sizeof(*root));
+
+	if (!root)
+		return NULL;
+	root->pt = alloc_pt(vm);
+	if (!root->pt) {
+		free(root);
+		return NULL;
+	}
+	root->mmu_valid_gen = vm->mmu.mmu_valid_gen;
+	return root;
+}
+
+static void free_root(struct vmmu_vm *vm, struct tdp_root *root)
+{
+	if (!root)
+		return;
+	free_pt_tree(vm, root->pt, PT64_ROOT_LEVEL);
+	free(root);
+}
+
+int kvm_mmu_init_vm(struct vmmu_vm *vm)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	/* Zaps must not starve behind a stream of faults. */
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&vm->mmu.mmu_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	for (uint32_t as = 0; as < vm->nr_as; as++) {
+		struct tdp_root *root = alloc_root(vm);
+
+		if (!root)
+			return -ENOMEM;
+		atomic_init(&vm->mmu.root[as], root);
+	}
+	return 0;
+}
+
+void kvm_mmu_uninit_vm(struct vmmu_vm *vm)
+{
+	for (uint32_t as = 0; as < VMMU_MAX_ADDRESS_SPACES; as++)
+		free_root(vm, atomic_load_explicit(&vm->mmu.root[as], memory_order_relaxed));
+	pthread_rwlock_destroy(&vm->mmu.mmu_lock);
+}
+
+/*
+ * kvm_flush_remote_tlbs() - after it returns, no vCPU uses a translation,
+ * page table or MMIO SPTE that was removed before it was called.
+ *
+ *	flusher                              vCPU
+ *	-------                              ----
+ *	clear SPTE / unlink table            access_seq = odd   (seq_cst)
+ *	tlb_gen++               (seq_cst)    gen = tlb_gen      (seq_cst)
+ *	s = access_seq          (seq_cst)    TLB hit if entry.gen == gen, or walk
+ *	if s odd: wait until it changes      access_seq = even  (release)
+ *
+ * In the single total order of the seq_cst operations either the vCPU's
+ * "odd" store comes first (the flusher sees it and waits for the release of
+ * the even value, which orders the vCPU's reads before our return), or the
+ * flusher's tlb_gen++ does (the vCPU then loads the new gen, so it neither
+ * hits a TLB entry of the old gen nor - by the acquire it implies - misses
+ * the cleared SPTE in its walk).  This is KVM_REQ_TLB_FLUSH with
+ * KVM_REQUEST_WAIT: vCPUs are never interrupted, only waited for, and an
+ * access never blocks, so waiting cannot deadlock with mmu_lock.
+ */
+void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
+{
+	bool waited = false;
+
+	VM_STAT_INC(vm, remote_tlb_flush_requests);
+	atomic_fetch_add_explicit(&vm->tlb_gen, 1, memory_order_seq_cst);
+
+	pthread_mutex_lock(&vm->vcpus_lock);
+	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++) {
+		struct vmmu_vcpu *vcpu = vm->vcpus[i];
+		uint64_t s;
+
+		if (!vcpu)
+			continue;
+		s = atomic_load_explicit(&vcpu->access_seq, memory_order_seq_cst);
+		if (!(s & 1))
+			continue;
+		waited = true;
+		for (unsigned int spins = 0;
+		     atomic_load_explicit(&vcpu->access_seq, memory_order_acquire) == s; spins++)
+			if (spins > 64)
+				sched_yield();
+	}
+	pthread_mutex_unlock(&vm->vcpus_lock);
+	if (waited)
+		VM_STAT_INC(vm, remote_tlb_flush);
+}
+
+/* Lockless walk; see the flush above for why the tables stay alive. */
+uint64_t kvm_tdp_mmu_get_spte_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn)
+{
+	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_acquire);
+	struct tdp_pt *pt = root->pt;
+	uint64_t spte = 0;
+
+	for (int level = PT64_ROOT_LEVEL; level >= 1; level--) {
+		spte = atomic_load_explicit(&pt->spte[SPTE_INDEX(gfn, level)], memory_order_acquire);
+		if (level == 1 || !is_shadow_present_pte(spte))
+			break;
+		pt = spte_to_child(spte);
+	}
+	return spte;
+}
+
+/*
+ * Range operations, mmu_lock held for write.  @op decides what to do with
+ * one non-zero leaf SPTE and returns the new value.
+ */
+enum leaf_op { LEAF_ZAP, LEAF_WRPROT };
+
+struct range_walk {
+	struct vmmu_vm *vm;
+	gfn_t start, end;
+	enum leaf_op op;
+	bool flush;		/* a present SPTE changed: TLBs must be flushed */
+	uint64_t zapped;
+};
+
+static void walk_range(struct range_walk *w, struct tdp_pt *pt, int level, gfn_t base)
+{
+	unsigned int shift = (level - 1) * PT64_LEVEL_BITS;
+	gfn_t span = 1ull << shift;
+	unsigned int first = w->start > base ? (w->start - base) >> shift : 0;
+	gfn_t last_gfn = w->end - 1 - base;	/* end > base guaranteed by callers */
+	unsigned int last = (last_gfn >> shift) < PT64_ENT_PER_PAGE ?
+			    (unsigned int)(last_gfn >> shift) : PT64_ENT_PER_PAGE - 1;
+
+	for (unsigned int i = first; i <= last; i++) {
+		uint64_t spte = atomic_load_explicit(&pt->spte[i], memory_order_relaxed);
+
+		if (!spte)
+			continue;
+		if (level > 1) {
+			if (is_shadow_present_pte(spte))
+				walk_range(w, spte_to_child(spte), level - 1, base + i * span);
+			continue;
+		}
+		if (w->op == LEAF_ZAP) {
+			atomic_store_explicit(&pt->spte[i], SHADOW_NONPRESENT_VALUE,
+					      memory_order_relaxed);
+			if (is_shadow_present_pte(spte)) {
+				w->flush = true;
+				w->zapped++;
+			}
+		} else if (is_shadow_present_pte(spte) && is_writable_pte(spte)) {
+			atomic_store_explicit(&pt->spte[i], spte & ~PT_WRITABLE_MASK,
+					      memory_order_relaxed);
+			w->flush = true;
+		}
+	}
+}
+
+static bool tdp_mmu_range_op(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
+			     enum leaf_op op)
+{
+	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_relaxed);
+	struct range_walk w = { .vm = vm, .start = start, .end = end, .op = op };
+
+	if (end > vm->max_gfn + 1)
+		end = w.end = vm->max_gfn + 1;
+	if (start >= end)
+		return false;
+	walk_range(&w, root->pt, PT64_ROOT_LEVEL, 0);
+	if (w.zapped)
+		atomic_fetch_add_explicit(&vm->stat.sptes_zapped, w.zapped, memory_order_relaxed);
+	return w.flush;
+}
+
+bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
+{
+	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_ZAP);
+}
+
+bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
+{
+	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_WRPROT);
+}
+
+/*
+ * kvm_mmu_zap_all_fast() - obsolete every page table at once.
+ *
+ * Under mmu_lock (write) each address space gets a fresh empty root and
+ * mmu_valid_gen toggles, so the old roots are obsolete: no fault can reach
+ * them any more (faults find roots under mmu_lock).  The lock is held only
+ * for the pointer swap; the old trees are freed after the remote flush has
+ * waited out lockless walkers, without the lock.  All SPTEs are gone before
+ * we return, as KVM requires.  Context: slots_lock.
+ */
+void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
+{
+	struct tdp_root *old[VMMU_MAX_ADDRESS_SPACES] = { 0 };
+	struct tdp_root *fresh[VMMU_MAX_ADDRESS_SPACES] = { 0 };
+	bool fallback = false;
+
+	for (uint32_t as = 0; as < vm->nr_as; as++) {
+		fresh[as] = alloc_root(vm);
+		if (!fresh[as])
+			fallback = true;
+	}
+
+	pthread_rwlock_wrlock(&vm->mmu.mmu_lock);
+	vm->mmu.mmu_valid_gen ^= 1;
+	for (uint32_t as = 0; as < vm->nr_as; as++) {
+		if (fallback) {
+			/* Out of memory for new roots: zap in place, same result. */
+			__kvm_tdp_mmu_zap_leafs(vm, as, 0, vm->max_gfn + 1);
+			continue;
+		}
+		fresh[as]->mmu_valid_gen = vm->mmu.mmu_valid_gen;
+		old[as] = atomic_load_explicit(&vm->mmu.root[as], memory_order_relaxed);
+		atomic_store_explicit(&vm->mmu.root[as], fresh[as], memory_order_release);
+	}
+	pthread_rwlock_unlock(&vm->mmu.mmu_lock);
+	sched_point(SP_ZAP);
+
+	kvm_flush_remote_tlbs(vm);
+	for (uint32_t as = 0; as < vm->nr_as; as++) {
+		free_root(vm, old[as]);
+		if (fallback)
+			free_root(vm, fresh[as]);
+	}
+	VM_STAT_INC(vm, zap_all_fast);
+}
+
+/*
+ * kvm_arch_memslots_updated() - called by every memslot swap with the new
+ * generation, before it is stored.  MMIO SPTEs keep only the low
+ * mmio_gen_bits bits; when that slice (with the address-space bits
+ * stripped, so a wrap in any address space counts) comes back to 0, SPTEs
+ * from the previous cycle could match again, so every one of them goes.
+ */
+void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen)
+{
+	WARN_ON_ONCE(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
+	gen &= vm->mmio_gen_mask;
+	gen &= ~((uint64_t)vm->nr_as - 1);
+	if (unlikely(gen == 0)) {
+		VM_STAT_INC(vm, mmio_wrap_zaps);
+		kvm_mmu_zap_all_fast(vm);
+	}
+}
+
+/* DELETE/MOVE: the slot is INVALID in the active set; remove its mappings. */
+void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot)
+{
+	bool flush;
+
+	if (vm->cfg.flags & VMMU_VM_QUIRK_SLOT_ZAP_ALL) {
+		kvm_mmu_zap_all_fast(vm);
+		return;
+	}
+	pthread_rwlock_wrlock(&vm->mmu.mmu_lock);
+	flush = __kvm_tdp_mmu_zap_leafs(vm, slot->as_id, slot->base_gfn,
+					slot->base_gfn + slot->npages);
+	pthread_rwlock_unlock(&vm->mmu.mmu_lock);
+	sched_point(SP_ZAP);
+	VM_STAT_INC(vm, slot_zaps);
+	/*
+	 * Flush even if nothing present was zapped: a vCPU may still be using
+	 * a TLB entry or be mid-walk, and the caller may unmap the memory as
+	 * soon as the DELETE returns.
+	 */
+	(void)flush;
+	kvm_flush_remote_tlbs(vm);
+}
+
+/*
+ * kvm_mmu_slot_apply_flags() - enabling dirty logging write-protects the
+ * slot so the next write to each page faults and marks it dirty (unless
+ * manual protect with INITIALLY_SET, where every page starts dirty).
+ */
+void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
+			      const struct vmmu_memslot *new, enum kvm_mr_change change)
+{
+	bool flush;
+
+	if (change != KVM_MR_FLAGS_ONLY || (new->flags & VMMU_MEM_READONLY))
+		return;
+	if (!(new->flags & VMMU_MEM_LOG_DIRTY_PAGES) || (old->flags & VMMU_MEM_LOG_DIRTY_PAGES))
+		return;
+	if ((vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE) &&
+	    (vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_INITIALLY_SET))
+		return;
+	pthread_rwlock_wrlock(&vm->mmu.mmu_lock);
+	flush = __kvm_tdp_mmu_wrprot(vm, new->as_id, new->base_gfn, new->base_gfn + new->npages);
+	pthread_rwlock_unlock(&vm->mmu.mmu_lock);
+	if (flush)
+		kvm_flush_remote_tlbs(vm);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The page fault                                                          */
+/* ---------------------------------------------------------------------- */
+
+struct kvm_page_fault {
+	gfn_t gfn;
+	bool write;
+	bool exec;
+	struct vmmu_memslot *slot;
+	uint64_t mmu_seq;
+	hva_t hva;
+	pfn_t pfn;
+	bool map_writable;
+	bool host_writable;
+	bool noslot;
+	uint64_t mmio_gen;	/* generation slice for an MMIO SPTE */
+};
+
+/*
+ * kvm_vcpu_gfn_to_memslot(): the vCPU's last-used slot if @slots' generation
+ * still matches, else a tree search (not updating the VM-wide cache, to
+ * avoid thrashing it between vCPUs).
+ */
+static struct vmmu_memslot *kvm_vcpu_gfn_to_memslot(struct vmmu_vcpu *vcpu,
+						    struct vmmu_memslots *slots,
+						    uint64_t gen, gfn_t gfn)
+{
+	struct vmmu_memslot *slot;
+
+	if (gen != vcpu->last_used_slot_gen) {
+		vcpu->last_used_slot = NULL;
+		vcpu->last_used_slot_gen = gen;
+	}
+	slot = vcpu->last_used_slot;
+	if (try_get_memslot(slot, gfn))
+		return slot;
+	slot = search_memslots(slots, gfn);
+	if (slot)
+		vcpu->last_used_slot = slot;
+	return slot;
+}
+
+/* mmu_invalidate_retry_gfn_unsafe: lockless, may be wrong either way. */
+static bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
+{
+	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed)) &&
+	    gfn >= atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed) &&
+	    gfn < atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed))
+		return true;
+	return atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed) != mmu_seq;
+}
+
+/*
+ * mmu_invalidate_retry_gfn: the authoritative check, under mmu_lock (read):
+ * the invalidate state only changes under mmu_lock (write).
+ */
+static bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
+{
+	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed))) {
+		gfn_t start = atomic_load_explicit(&vm->mmu_invalidate_range_start,
+						   memory_order_relaxed);
+		gfn_t end = atomic_load_explicit(&vm->mmu_invalidate_range_end,
+						 memory_order_relaxed);
+
+		if (WARN_ON_ONCE(start == UINT64_MAX || end == UINT64_MAX))
+			return true;
+		if (gfn >= start && gfn < end)
+			return true;
+	}
+	return atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed) != mmu_seq;
+}
+
+static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
+				const struct kvm_page_fault *fault)
+{
+	if (root->mmu_valid_gen != vm->mmu.mmu_valid_gen)
+		return true;	/* obsolete root */
+	return mmu_invalidate_retry_gfn(vm, fault->mmu_seq, fault->gfn);
+}
+
+/* kvm_tdp_mmu_map(): install the leaf for @fault.  Context: mmu_lock (read). */
+static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
+			   struct kvm_page_fault *fault)
+{
+	struct vmmu_vm *vm = vcpu->vm;
+	struct tdp_pt *pt = root->pt;
+	_Atomic uint64_t *sptep;
+	uint64_t old, new;
+
+	for (int level = PT64_ROOT_LEVEL; level > 1; level--) {
+		sptep = &pt->spte[SPTE_INDEX(fault->gfn, level)];
+		old = atomic_load_explicit(sptep, memory_order_acquire);
+		if (!is_shadow_present_pte(old)) {
+			struct tdp_pt *child = alloc_pt(vm);
+
+			if (!child)
+				return -ENOMEM;
+			new = make_nonleaf_spte(child);
+			/* Release: the zeroed table is visible before the link. */
+			if (!atomic_compare_exchange_strong_explicit(sptep, &old, new,
+					memory_order_release, memory_order_acquire)) {
+				free(child);
+				atomic_fetch_sub_explicit(&vm->mmu.nr_page_tables, 1,
+							  memory_order_relaxed);
+				if (!is_shadow_present_pte(old))
+					return RET_PF_RETRY;
+			} else {
+				old = new;
+			}
+		}
+		pt = spte_to_child(old);
+	}
+
+	sptep = &pt->spte[SPTE_INDEX(fault->gfn, 1)];
+	old = atomic_load_explicit(sptep, memory_order_acquire);
+	if (fault->noslot)
+		new = make_mmio_spte(fault->gfn, ACC_ALL, fault->mmio_gen);
+	else
+		new = make_leaf_spte(fault->pfn, fault->map_writable, fault->host_writable,
+				     !(fault->slot->flags & VMMU_MEM_READONLY));
+
+	if (old == new)
+		return RET_PF_SPURIOUS;
+	if (is_shadow_present_pte(old) && !fault->noslot &&
+	    spte_to_pfn(old) == fault->pfn && (is_writable_pte(old) || !fault->map_writable))
+		return RET_PF_SPURIOUS;
+
+	sched_point(SP_FAULT_INSTALL);
+	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
+						     memory_order_relaxed))
+		return RET_PF_RETRY;
+	if (fault->noslot) {
+		VCPU_STAT_INC(vcpu, mmio_sptes_created);
+		return RET_PF_EMULATE;
+	}
+	return RET_PF_FIXED;
+}
+
+/*
+ * vcpu_cache_mmio_info() - fill the per-vCPU MMIO info cache, unless the
+ * generation it was derived under is in flux (kvm-facts 4.5): a lookup made
+ * during a swap may have used either set, and the in-progress value is no
+ * valid tag for either.
+ */
+void vcpu_cache_mmio_info(struct vmmu_vcpu *vcpu, gfn_t gfn, unsigned int access, uint64_t gen)
+{
+	if (unlikely(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS))
+		return;
+	sched_point(SP_MMIO_CACHE_FILL);
+	vcpu->mmio_gfn = gfn;
+	vcpu->mmio_access = access;
+	vcpu->mmio_gen = gen;
+}
+
+/*
+ * kvm_tdp_page_fault() - the full fault path (kvm-facts 4.4, 5.3).
+ *
+ * The generation is read from the same memslot set the lookup uses: the
+ * rule of never dereferencing the memslots pointer twice, whose breach is
+ * the 2013 "stale MMIO exit forever" bug (seed 002; checker variant
+ * gen-before-publish).
+ */
+int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
+{
+	struct vmmu_vm *vm = vcpu->vm;
+	struct kvm_page_fault fault = {
+		.gfn = gfn,
+		.write = access_flags & VMMU_ACCESS_WRITE,
+		.exec = access_flags & VMMU_ACCESS_FETCH,
+	};
+	struct vmmu_memslots *slots;
+	struct tdp_root *root;
+	uint64_t gen;
+	int r;
+
+	vmmu_rcu_read_lock();
+	slots = __kvm_memslots(vm, vcpu->as_id);
+	sched_point(SP_FAULT_SLOTS_DEREF);
+	gen = atomic_load_explicit(&slots->generation, memory_order_acquire);
+	sched_point(SP_FAULT_GEN_READ);
+
+	/* Snapshot before the lookup and the hva->pfn resolution; pairs with
+	 * the release increment in kvm_mmu_invalidate_end(). */
+	fault.mmu_seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_acquire);
+	sched_point(SP_FAULT_SEQ_SNAPSHOT);
+
+	fault.slot = gfn <= vm->max_gfn ? kvm_vcpu_gfn_to_memslot(vcpu, slots, gen, gfn) : NULL;
+	sched_point(SP_FAULT_SLOT_LOOKUP);
+
+	if (fault.slot && (fault.slot->flags & KVM_MEMSLOT_INVALID)) {
+		VCPU_STAT_INC(vcpu, invalid_slot_retries);
+		r = RET_PF_RETRY;
+		goto out;
+	}
+
+	if (!fault.slot) {
+		/* kvm_handle_noslot_fault() */
+		vcpu_cache_mmio_info(vcpu, gfn, ACC_ALL, gen);
+		if (gfn > vm->max_gfn || (gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS)) {
+			/* No SPTE can hold it, or no tag is valid: exit uncached. */
+			r = RET_PF_EMULATE;
+			goto out;
+		}
+		fault.noslot = true;
+		fault.mmio_gen = gen & vm->mmio_gen_mask;
+	} else {
+		if (fault.write && (fault.slot->flags & VMMU_MEM_READONLY)) {
+			/* KVM_PFN_ERR_RO_FAULT: the write is emulated as MMIO. */
+			r = RET_PF_EMULATE;
+			goto out;
+		}
+		fault.hva = __gfn_to_hva_memslot(fault.slot, gfn);
+		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, gfn)) {
+			VCPU_STAT_INC(vcpu, notifier_retries);
+			r = RET_PF_RETRY;
+			goto out;
+		}
+		r = vm->hostmem->faultin(vm, fault.hva, fault.write, &fault.pfn,
+					 &fault.host_writable);
+		if (r)
+			goto out;
+		sched_point(SP_FAULT_PFN_RESOLVED);
+		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, gfn)) {
+			VCPU_STAT_INC(vcpu, notifier_retries);
+			r = RET_PF_RETRY;
+			goto out;
+		}
+		/*
+		 * Map writable on any fault when the slot allows it, except
+		 * while dirty logging: then only a write maps W, after the page
+		 * has been marked dirty (so GET_DIRTY_LOG's write-protect
+		 * cannot miss it).
+		 */
+		if (fault.slot->flags & VMMU_MEM_READONLY)
+			fault.map_writable = false;
+		else if (fault.slot->dirty_bitmap)
+			fault.map_writable = fault.write && fault.host_writable;
+		else
+			fault.map_writable = fault.host_writable;
+		if (fault.write && fault.slot->dirty_bitmap)
+			mark_page_dirty_in_slot(fault.slot, gfn);
+	}
+
+	pthread_rwlock_rdlock(&vm->mmu.mmu_lock);
+	root = atomic_load_explicit(&vm->mmu.root[vcpu->as_id], memory_order_relaxed);
+	if (is_page_fault_stale(vm, root, &fault)) {
+		if (!fault.noslot)
+			VCPU_STAT_INC(vcpu, notifier_retries);
+		r = RET_PF_RETRY;
+	} else {
+		r = kvm_tdp_mmu_map(vcpu, root, &fault);
+	}
+	pthread_rwlock_unlock(&vm->mmu.mmu_lock);
+out:
+	vmmu_rcu_read_unlock();
+	return r;
+}

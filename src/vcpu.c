@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPUs and guest accesses: the software TLB, the per-vCPU MMIO info cache,
+ * handle_mmio_page_fault() on a lockless SPTE walk, and the fall-back to the
+ * full fault path in mmu.c.
+ *
+ * An access runs in an "access bracket" (access_seq odd) whenever it reads
+ * the TLB, SPTEs, page tables or guest memory without a lock; see
+ * kvm_flush_remote_tlbs() for the protocol that makes this safe.  The
+ * bracket is left before the full fault path takes any lock, so a flush that
+ * waits for brackets never waits for a lock holder.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rcu.h"
+#include "sched_point.h"
+#include "spte.h"
+#include "vm.h"
+
+static inline void vcpu_access_begin(struct vmmu_vcpu *vcpu)
+{
+	uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_relaxed);
+
+	/* seq_cst: pairs with the seq_cst tlb_gen++ in kvm_flush_remote_tlbs. */
+	atomic_store_explicit(&vcpu->access_seq, s + 1, memory_order_seq_cst);
+}
+
+static inline void vcpu_access_end(struct vmmu_vcpu *vcpu)
+{
+	uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_relaxed);
+
+	/* Release: our reads of tables and guest memory happen before a
+	 * flusher's acquire of the new value lets it free or unmap them. */
+	atomic_store_explicit(&vcpu->access_seq, s + 1, memory_order_release);
+}
+
+static void vcpu_tlb_flush_local(struct vmmu_vcpu *vcpu)
+{
+	for (unsigned int i = 0; i < VCPU_TLB_SIZE; i++)
+		vcpu->tlb[i].gen = UINT64_MAX;
+	vcpu->mmio_gen = UINT64_MAX;
+	vcpu->last_used_slot = NULL;
+	vcpu->last_used_slot_gen = UINT64_MAX;
+}
+
+VMMU_API int vmmu_vcpu_create(struct vmmu_vm *vm, uint32_t id, struct vmmu_vcpu **vcpup)
+{
+	struct vmmu_vcpu *vcpu;
+
+	if (!vm || !vcpup || id >= VMMU_MAX_VCPUS)
+		return -EINVAL;
+	vcpu = aligned_alloc(64, sizeof(*vcpu));
+	if (!vcpu)
+		return -ENOMEM;
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu_tlb_flush_local(vcpu);
+
+	pthread_mutex_lock(&vm->vcpus_lock);
+	if (vm->vcpus[id]) {
+		pthread_mutex_unlock(&vm->vcpus_lock);
+		free(vcpu);
+		return -EEXIST;
+	}
+	vm->vcpus[id] = vcpu;
+	pthread_mutex_unlock(&vm->vcpus_lock);
+	*vcpup = vcpu;
+	return 0;
+}
+
+void kvm_vcpu_stats_add(struct vcpu_stats *dst, const struct vcpu_stats *src)
+{
+	const _Atomic uint64_t *s = (const _Atomic uint64_t *)src;
+	_Atomic uint64_t *d = (_Atomic uint64_t *)dst;
+
+	for (size_t i = 0; i < sizeof(*src) / sizeof(uint64_t); i++)
+		atomic_fetch_add_explicit(&d[i], atomic_load_explicit(&s[i], memory_order_relaxed),
+					  memory_order_relaxed);
+}
+
+VMMU_API void vmmu_vcpu_destroy(struct vmmu_vcpu *vcpu)
+{
+	struct vmmu_vm *vm;
+
+	if (!vcpu)
+		return;
+	vm = vcpu->vm;
+	pthread_mutex_lock(&vm->vcpus_lock);
+	if (vm->vcpus[vcpu->id] == vcpu)
+		vm->vcpus[vcpu->id] = NULL;
+	kvm_vcpu_stats_add(&vm->dead_vcpu_stats, &vcpu->stat);
+	pthread_mutex_unlock(&vm->vcpus_lock);
+	free(vcpu);
+}
+
+VMMU_API int vmmu_vcpu_set_address_space(struct vmmu_vcpu *vcpu, uint32_t as_id)
+{
+	if (!vcpu || as_id >= vcpu->vm->nr_as)
+		return -EINVAL;
+	if (vcpu->as_id != as_id) {
+		vcpu->as_id = as_id;
+		vcpu_tlb_flush_local(vcpu);
+	}
+	return 0;
+}
+
+/* One guest load/store of 1..8 bytes within a page, single-copy atomic when
+ * naturally aligned (as x86 guarantees), byte-wise otherwise. */
+static inline void guest_load(void *data, const uint8_t *p, uint32_t len)
+{
+	switch (len) {
+	case 1:
+		*(uint8_t *)data = __atomic_load_n(p, __ATOMIC_RELAXED);
+		return;
+	case 2:
+		if (!((uintptr_t)p & 1)) {
+			uint16_t v = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+
+			__builtin_memcpy(data, &v, 2);
+			return;
+		}
+		break;
+	case 4:
+		if (!((uintptr_t)p & 3)) {
+			uint32_t v = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+
+			__builtin_memcpy(data, &v, 4);
+			return;
+		}
+		break;
+	case 8:
+		if (!((uintptr_t)p & 7)) {
+			uint64_t v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+
+			__builtin_memcpy(data, &v, 8);
+			return;
+		}
+		break;
+	}
+	guest_memcpy_from(data, p, len);
+}
+
+static inline void guest_store(uint8_t *p, const void *data, uint32_t len)
+{
+	switch (len) {
+	case 1:
+		__atomic_store_n(p, *(const uint8_t *)data, __ATOMIC_RELAXED);
+		return;
+	case 2:
+		if (!((uintptr_t)p & 1)) {
+			uint16_t v;
+
+			__builtin_memcpy(&v, data, 2);
+			__atomic_store_n((uint16_t *)p, v, __ATOMIC_RELAXED);
+			return;
+		}
+		break;
+	case 4:
+		if (!((uintptr_t)p & 3)) {
+			uint32_t v;
+
+			__builtin_memcpy(&v, data, 4);
+			__atomic_store_n((uint32_t *)p, v, __ATOMIC_RELAXED);
+			return;
+		}
+		break;
+	case 8:
+		if (!((uintptr_t)p & 7)) {
+			uint64_t v;
+
+			__builtin_memcpy(&v, data, 8);
+			__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
+			return;
+		}
+		break;
+	}
+	guest_memcpy_to(p, data, len);
+}
+
+static int vcpu_mmio_exit(struct vmmu_vcpu *vcpu, gpa_t gpa, const void *data, uint32_t len,
+			  uint32_t flags, struct vmmu_exit *exit)
+{
+	exit->reason = VMMU_EXIT_MMIO;
+	exit->pad = 0;
+	exit->mmio.phys_addr = gpa;
+	exit->mmio.len = len;
+	exit->mmio.is_write = !!(flags & VMMU_ACCESS_WRITE);
+	memset(exit->mmio.data, 0, sizeof(exit->mmio.data));
+	if (flags & VMMU_ACCESS_WRITE)
+		memcpy(exit->mmio.data, data, len);
+	VCPU_STAT_INC(vcpu, mmio_exits);
+	VCPU_STAT_INC(vcpu, accesses);
+	return VMMU_EXIT_MMIO;
+}
+
+/*
+ * check_mmio_spte(): the SPTE's generation slice must equal the current
+ * generation's, and no update may be in progress (kvm-facts 4.3).
+ */
+static inline bool check_mmio_spte(const struct vmmu_vm *vm, uint64_t gen, uint64_t spte)
+{
+	if (unlikely(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS))
+		return false;
+	return get_mmio_spte_generation(spte) == (gen & vm->mmio_gen_mask);
+}
+
+/*
+ * The part of an access that runs when the TLB misses.  Entered inside the
+ * access bracket with @tlb_gen the value read at its start.
+ */
+static __attribute__((noinline)) int
+vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uint32_t flags,
+		 struct vmmu_exit *exit, uint64_t tlb_gen)
+{
+	struct vmmu_vm *vm = vcpu->vm;
+	bool write = flags & VMMU_ACCESS_WRITE;
+	gfn_t gfn = gpa >> PAGE_SHIFT;
+	unsigned int retries = 0;
+	int r;
+
+	for (;;) {
+		struct vmmu_memslots *slots = __kvm_memslots(vm, vcpu->as_id);
+		uint64_t gen = atomic_load_explicit(&slots->generation, memory_order_acquire);
+		uint64_t spte;
+
+		/* handle_mmio_page_fault(), step 1: the MMIO info cache. */
+		if (vcpu->mmio_gen == gen && vcpu->mmio_gfn == gfn) {
+			vcpu_access_end(vcpu);
+			VCPU_STAT_INC(vcpu, mmio_cache_hits);
+			return vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
+		}
+
+		if (likely(gfn <= vm->max_gfn)) {
+			spte = kvm_tdp_mmu_get_spte_lockless(vm, vcpu->as_id, gfn);
+			sched_point(SP_MMIO_SPTE_READ);
+			if (is_mmio_spte(spte)) {
+				/* Step 3: an MMIO SPTE, valid if its generation matches. */
+				if (check_mmio_spte(vm, gen, spte)) {
+					vcpu_cache_mmio_info(vcpu, get_mmio_spte_gfn(spte),
+							     get_mmio_spte_access(spte), gen);
+					vcpu_access_end(vcpu);
+					VCPU_STAT_INC(vcpu, fast_mmio_hits);
+					return vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
+				}
+				VCPU_STAT_INC(vcpu, pf_invalid);	/* RET_PF_INVALID */
+			} else if (is_shadow_present_pte(spte) && (!write || is_writable_pte(spte))) {
+				/* The translation is there: use it and cache it. */
+				uint8_t *host = (uint8_t *)(uintptr_t)(spte_to_pfn(spte) << PAGE_SHIFT);
+				struct vcpu_tlb_entry *e = &vcpu->tlb[gfn % VCPU_TLB_SIZE];
+
+				if (write)
+					guest_store(host + (gpa & ~PAGE_MASK), data, len);
+				else
+					guest_load(data, host + (gpa & ~PAGE_MASK), len);
+				e->gfn = gfn;
+				e->host = host;
+				e->writable = is_writable_pte(spte);
+				e->gen = tlb_gen;
+				vcpu_access_end(vcpu);
+				VCPU_STAT_INC(vcpu, accesses);
+				return 0;
+			}
+		}
+
+		/* The full page fault, outside the bracket: it takes locks. */
+		vcpu_access_end(vcpu);
+		r = kvm_tdp_page_fault(vcpu, gfn, flags);
+		switch (r) {
+		case RET_PF_EMULATE:
+			VCPU_STAT_INC(vcpu, pf_emulate);
+			return vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
+		case RET_PF_FIXED:
+			VCPU_STAT_INC(vcpu, pf_fixed);
+			break;
+		case RET_PF_SPURIOUS:
+			VCPU_STAT_INC(vcpu, pf_spurious);
+			break;
+		case RET_PF_RETRY:
+			VCPU_STAT_INC(vcpu, pf_retry);
+			/* A memslot update or invalidation is in flight: let it run. */
+			if (++retries > 16)
+				sched_yield();
+			break;
+		default:
+			if (r < 0)
+				return r;
+			WARN_ON_ONCE(1);
+			return -EIO;
+		}
+		vcpu_access_begin(vcpu);
+		tlb_gen = atomic_load_explicit(&vm->tlb_gen, memory_order_seq_cst);
+	}
+}
+
+VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data, uint32_t len,
+			      uint32_t flags, struct vmmu_exit *exit)
+{
+	struct vcpu_tlb_entry *e;
+	uint64_t tlb_gen;
+	gfn_t gfn;
+
+	if (unlikely(!vcpu || !data || !exit || len - 1 > 7 ||
+		     (gpa & ~PAGE_MASK) + len > PAGE_SIZE ||
+		     (flags & ~(VMMU_ACCESS_WRITE | VMMU_ACCESS_FETCH)) ||
+		     flags == (VMMU_ACCESS_WRITE | VMMU_ACCESS_FETCH)))
+		return -EINVAL;
+
+	gfn = gpa >> PAGE_SHIFT;
+	e = &vcpu->tlb[gfn % VCPU_TLB_SIZE];
+	vcpu_access_begin(vcpu);
+	tlb_gen = atomic_load_explicit(&vcpu->vm->tlb_gen, memory_order_seq_cst);
+	if (likely(e->gfn == gfn && e->gen == tlb_gen &&
+		   (!(flags & VMMU_ACCESS_WRITE) || e->writable))) {
+		uint8_t *p = e->host + (gpa & ~PAGE_MASK);
+
+		if (flags & VMMU_ACCESS_WRITE)
+			guest_store(p, data, len);
+		else
+			guest_load(data, p, len);
+		vcpu_access_end(vcpu);
+		VCPU_STAT_INC(vcpu, tlb_hits);
+		return 0;
+	}
+	return vcpu_access_slow(vcpu, gpa, data, len, flags, exit, tlb_gen);
+}
+
+/*
+ * kvm_vcpu_read_guest/write_guest: resolve each page through the vCPU's
+ * memslots under RCU (so a DELETE cannot complete, and the caller unmap the
+ * memory, while we copy) and copy through the host backend.
+ */
+static int vcpu_rw_guest(struct vmmu_vcpu *vcpu, gpa_t gpa, void *buf, size_t len, bool write)
+{
+	struct vmmu_vm *vm;
+	uint8_t *p = buf;
+	int r = 0;
+
+	if (!vcpu || (!buf && len))
+		return -EINVAL;
+	vm = vcpu->vm;
+	while (len) {
+		size_t n = PAGE_SIZE - (gpa & ~PAGE_MASK);
+		struct vmmu_memslots *slots;
+		struct vmmu_memslot *slot;
+		gfn_t gfn = gpa >> PAGE_SHIFT;
+
+		if (n > len)
+			n = len;
+		if (gpa + n < gpa)
+			return -EFAULT;
+		vmmu_rcu_read_lock();
+		slots = __kvm_memslots(vm, vcpu->as_id);
+		slot = __gfn_to_memslot(slots, gfn);
+		if (!slot || (slot->flags & KVM_MEMSLOT_INVALID) ||
+		    (write && (slot->flags & VMMU_MEM_READONLY))) {
+			r = -EFAULT;
+		} else {
+			r = vm->hostmem->rw(vm, __gfn_to_hva_memslot(slot, gfn) + (gpa & ~PAGE_MASK),
+					    p, n, write);
+			if (!r && write)
+				mark_page_dirty_in_slot(slot, gfn);
+		}
+		vmmu_rcu_read_unlock();
+		if (r)
+			return r;
+		gpa += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+VMMU_API int vmmu_vcpu_read_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, void *buf, size_t len)
+{
+	return vcpu_rw_guest(vcpu, gpa, buf, len, false);
+}
+
+VMMU_API int vmmu_vcpu_write_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, const void *buf,
+				   size_t len)
+{
+	return vcpu_rw_guest(vcpu, gpa, (void *)buf, len, true);
+}

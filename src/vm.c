@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VM objects: creation, destruction, configuration, statistics.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rcu.h"
+#include "vm.h"
+
+char vmmu_rcu_annotation;
+__thread bool vmmu_rcu_registered;
+static pthread_key_t rcu_key;
+static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
+
+static void rcu_thread_exit(void *arg)
+{
+	(void)arg;
+	if (vmmu_rcu_registered) {
+		urcu_memb_unregister_thread();
+		vmmu_rcu_registered = false;
+	}
+}
+
+static void rcu_key_init(void)
+{
+	pthread_key_create(&rcu_key, rcu_thread_exit);
+}
+
+/* First read section of this thread: register it, and arrange for it to be
+ * unregistered when it exits (the key's value must be non-NULL for the
+ * destructor to run). */
+void vmmu_rcu_register_thread(void)
+{
+	pthread_once(&rcu_key_once, rcu_key_init);
+	urcu_memb_register_thread();
+	vmmu_rcu_registered = true;
+	pthread_setspecific(rcu_key, &vmmu_rcu_registered);
+}
+
+void vmmu_warn(const char *file, int line, const char *cond)
+{
+	fprintf(stderr, "vmmu: WARNING at %s:%d: %s\n", file, line, cond);
+}
+
+static int vm_config_validate(const struct vmmu_vm_config *in, struct vmmu_vm_config *out)
+{
+	struct vmmu_vm_config c = { 0 };
+
+	if (in)
+		c = *in;
+	if (!c.nr_address_spaces)
+		c.nr_address_spaces = 2;
+	if (!c.max_user_slots)
+		c.max_user_slots = VMMU_DEFAULT_USER_MEM_SLOTS;
+	if (!c.mmio_gen_bits)
+		c.mmio_gen_bits = VMMU_MAX_MMIO_GEN_BITS;
+	if (!c.max_gpa_bits)
+		c.max_gpa_bits = 48;
+	if (c.nr_address_spaces > VMMU_MAX_ADDRESS_SPACES ||
+	    c.max_user_slots > VMMU_MEM_SLOTS_NUM ||
+	    c.mmio_gen_bits > VMMU_MAX_MMIO_GEN_BITS ||
+	    c.max_gpa_bits < 32 || c.max_gpa_bits > 48 ||
+	    (c.flags & ~VMMU_VM_VALID_FLAGS))
+		return -EINVAL;
+	*out = c;
+	return 0;
+}
+
+VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **vmp)
+{
+	struct vmmu_vm *vm;
+	int r;
+
+	if (!vmp)
+		return -EINVAL;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	r = vm_config_validate(cfg, &vm->cfg);
+	if (r)
+		goto out_free;
+	vm->nr_as = vm->cfg.nr_address_spaces;
+	vm->mmio_gen_mask = (1ull << vm->cfg.mmio_gen_bits) - 1;
+	vm->max_gfn = (1ull << (vm->cfg.max_gpa_bits - PAGE_SHIFT)) - 1;
+	vm->hostmem = &hostmem_direct_ops;
+
+	pthread_mutex_init(&vm->slots_lock, NULL);
+	pthread_mutex_init(&vm->mn_invalidate_lock, NULL);
+	pthread_cond_init(&vm->mn_memslots_update_cond, NULL);
+	pthread_mutex_init(&vm->vcpus_lock, NULL);
+	atomic_init(&vm->mmu_invalidate_range_start, UINT64_MAX);
+	atomic_init(&vm->mmu_invalidate_range_end, UINT64_MAX);
+
+	r = memslots_init(vm);
+	if (r)
+		goto out_locks;
+	r = kvm_mmu_init_vm(vm);
+	if (r)
+		goto out_mmu;
+	*vmp = vm;
+	return 0;
+
+out_mmu:
+	kvm_mmu_uninit_vm(vm);
+	memslots_destroy(vm);
+out_locks:
+	pthread_mutex_destroy(&vm->vcpus_lock);
+	pthread_cond_destroy(&vm->mn_memslots_update_cond);
+	pthread_mutex_destroy(&vm->mn_invalidate_lock);
+	pthread_mutex_destroy(&vm->slots_lock);
+out_free:
+	free(vm);
+	return r;
+}
+
+VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm)
+{
+	if (!vm)
+		return;
+	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++)
+		vmmu_vcpu_destroy(vm->vcpus[i]);
+	kvm_mmu_uninit_vm(vm);
+	memslots_destroy(vm);
+	pthread_mutex_destroy(&vm->vcpus_lock);
+	pthread_cond_destroy(&vm->mn_memslots_update_cond);
+	pthread_mutex_destroy(&vm->mn_invalidate_lock);
+	pthread_mutex_destroy(&vm->slots_lock);
+	free(vm);
+}
+
+VMMU_API int vmmu_vm_get_config(struct vmmu_vm *vm, struct vmmu_vm_config *cfg)
+{
+	if (!vm || !cfg)
+		return -EINVAL;
+	*cfg = vm->cfg;
+	return 0;
+}
+
+#define LOAD(x)	atomic_load_explicit(&(x), memory_order_relaxed)
+
+VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
+{
+	struct vcpu_stats sum;
+
+	if (!vm || !st)
+		return -EINVAL;
+	memset(&sum, 0, sizeof(sum));
+	pthread_mutex_lock(&vm->vcpus_lock);
+	kvm_vcpu_stats_add(&sum, &vm->dead_vcpu_stats);
+	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			kvm_vcpu_stats_add(&sum, &vm->vcpus[i]->stat);
+	pthread_mutex_unlock(&vm->vcpus_lock);
+
+	memset(st, 0, sizeof(*st));
+	/* TLB hits are not counted twice on the hot path; add them here. */
+	st->accesses = LOAD(sum.accesses) + LOAD(sum.tlb_hits);
+	st->tlb_hits = LOAD(sum.tlb_hits);
+	st->mmio_exits = LOAD(sum.mmio_exits);
+	st->mmio_cache_hits = LOAD(sum.mmio_cache_hits);
+	st->fast_mmio_hits = LOAD(sum.fast_mmio_hits);
+	st->pf_invalid = LOAD(sum.pf_invalid);
+	st->pf_retry = LOAD(sum.pf_retry);
+	st->pf_fixed = LOAD(sum.pf_fixed);
+	st->pf_spurious = LOAD(sum.pf_spurious);
+	st->pf_emulate = LOAD(sum.pf_emulate);
+	st->mmio_sptes_created = LOAD(sum.mmio_sptes_created);
+	st->invalid_slot_retries = LOAD(sum.invalid_slot_retries);
+	st->notifier_retries = LOAD(sum.notifier_retries);
+	st->memslot_updates = LOAD(vm->stat.memslot_updates);
+	st->memslot_swaps = LOAD(vm->stat.memslot_swaps);
+	st->zap_all_fast = LOAD(vm->stat.zap_all_fast);
+	st->mmio_wrap_zaps = LOAD(vm->stat.mmio_wrap_zaps);
+	st->slot_zaps = LOAD(vm->stat.slot_zaps);
+	st->sptes_zapped = LOAD(vm->stat.sptes_zapped);
+	st->remote_tlb_flush_requests = LOAD(vm->stat.remote_tlb_flush_requests);
+	st->remote_tlb_flush = LOAD(vm->stat.remote_tlb_flush);
+	st->page_tables = LOAD(vm->mmu.nr_page_tables);
+	st->change_pte_unbracketed = LOAD(vm->stat.change_pte_unbracketed);
+	return 0;
+}
+
+VMMU_API const char *vmmu_strerror(int ret)
+{
+	switch (ret) {
+	case 0:
+		return "success";
+	case VMMU_EXIT_MMIO:
+		return "exit to the VMM: MMIO";
+	case -EINVAL:
+		return "invalid argument";
+	case -EEXIST:
+		return "guest physical range overlaps another memslot";
+	case -ENOMEM:
+		return "out of memory";
+	case -EFAULT:
+		return "guest or host address not accessible";
+	case -ENOENT:
+		return "no such memslot or no dirty bitmap";
+	case -EIO:
+		return "internal invariant broken (see the warning)";
+	case -ENXIO:
+		return "dirty ring in use";
+	default:
+		return ret < 0 ? "error" : "unknown result";
+	}
+}

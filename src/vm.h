@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal definitions of the VM and vCPU objects.  Lock cards and barrier
+ * pairs for every field are in docs/LOCKING.md; the short form is beside each
+ * field here.
+ */
+#ifndef VMMU_VM_H
+#define VMMU_VM_H
+
+#include <pthread.h>
+
+#include "vmmu.h"
+#include "compiler.h"
+#include "memslots.h"
+#include "hostmem.h"
+
+/* A page-table page: 512 SPTEs, page aligned. */
+struct tdp_pt {
+	_Atomic uint64_t spte[512];
+};
+
+/*
+ * struct tdp_root - the root of one address space's TDP page table.
+ * A root is replaced (never edited in place) by kvm_mmu_zap_all_fast; the
+ * old one is obsolete from then on and is freed after a remote TLB flush.
+ */
+struct tdp_root {
+	struct tdp_pt *pt;
+	uint8_t mmu_valid_gen;
+};
+
+struct vmmu_mmu {
+	/*
+	 * mmu_lock: read side for faults (SPTEs change by cmpxchg), write side
+	 * for zaps and for the notifier's invalidate state.
+	 */
+	pthread_rwlock_t mmu_lock;
+	_Atomic(struct tdp_root *) root[VMMU_MAX_ADDRESS_SPACES];	/* mmu_lock */
+	uint8_t mmu_valid_gen;						/* mmu_lock (write) */
+	_Atomic uint64_t nr_page_tables;
+};
+
+/* Per-vCPU counters: written only by the vCPU's thread, read by get_stats. */
+struct vcpu_stats {
+	_Atomic uint64_t accesses, tlb_hits, mmio_exits, mmio_cache_hits, fast_mmio_hits,
+		pf_invalid, pf_retry, pf_fixed, pf_spurious, pf_emulate, mmio_sptes_created,
+		invalid_slot_retries, notifier_retries;
+};
+
+#define VCPU_TLB_SIZE	256u
+
+/*
+ * One software-TLB entry: a translation the vCPU may use without a walk
+ * while vm->tlb_gen still equals @gen.  @host is the host address of the
+ * page; @writable mirrors the SPTE's W bit when the entry was filled.
+ */
+struct vcpu_tlb_entry {
+	gfn_t gfn;
+	uint64_t gen;
+	uint8_t *host;
+	uint64_t writable;
+};
+
+struct vmmu_vcpu {
+	/*
+	 * access_seq: odd while the vCPU is inside an access (reading SPTEs,
+	 * the TLB or guest memory without locks).  Written only by the vCPU's
+	 * thread; kvm_flush_remote_tlbs reads it.  The store that makes it odd
+	 * is seq_cst and pairs with the seq_cst bump of vm->tlb_gen in the
+	 * flush (Dekker: either the flush sees us inside, or we see its gen).
+	 */
+	_Atomic uint64_t access_seq;
+	struct vmmu_vm *vm;
+	uint32_t as_id;
+	uint32_t id;
+	/* per-vCPU MMIO info cache (kvm-facts 4.5): gfn 0 means empty */
+	gfn_t mmio_gfn;
+	unsigned int mmio_access;
+	uint64_t mmio_gen;
+	/* per-vCPU memslot cache (last_used_slot + generation) */
+	struct vmmu_memslot *last_used_slot;
+	uint64_t last_used_slot_gen;
+	struct vcpu_stats stat;
+	struct vcpu_tlb_entry tlb[VCPU_TLB_SIZE];
+};
+
+struct vm_stats {
+	_Atomic uint64_t memslot_updates, memslot_swaps, zap_all_fast, mmio_wrap_zaps,
+		slot_zaps, sptes_zapped, remote_tlb_flush_requests, remote_tlb_flush,
+		change_pte_unbracketed;
+};
+
+struct vmmu_vm {
+	struct vmmu_vm_config cfg;
+	uint32_t nr_as;
+	uint64_t mmio_gen_mask;		/* (1 << mmio_gen_bits) - 1 */
+
+	/* slots_lock: serializes all memslot updates (and dirty-log ioctls). */
+	pthread_mutex_t slots_lock;
+	struct vmmu_memslots __memslots[VMMU_MAX_ADDRESS_SPACES][2];
+	/* RCU-published active set; written under slots_lock */
+	_Atomic(struct vmmu_memslots *) memslots[VMMU_MAX_ADDRESS_SPACES];
+	uint64_t nr_memslot_pages;		/* slots_lock */
+	uint32_t nr_memslots_dirty_logging;	/* slots_lock */
+	uint64_t manual_dirty_log_protect;	/* slots_lock */
+
+	/*
+	 * MMU-notifier state (kvm-facts 5.2).  mn_invalidate_lock protects
+	 * mn_active_invalidate_count; a memslot swap waits on
+	 * mn_memslots_update_cond until the count is 0.
+	 */
+	pthread_mutex_t mn_invalidate_lock;
+	pthread_cond_t mn_memslots_update_cond;
+	long mn_active_invalidate_count;
+	/* written under mmu_lock (write); read locklessly by faults */
+	_Atomic uint64_t mmu_invalidate_seq;
+	_Atomic long mmu_invalidate_in_progress;
+	_Atomic gfn_t mmu_invalidate_range_start, mmu_invalidate_range_end;
+
+	struct vmmu_mmu mmu;
+
+	/* vcpus_lock: the vCPU table (leaf lock; taken inside mmu_lock) */
+	pthread_mutex_t vcpus_lock;
+	struct vmmu_vcpu *vcpus[VMMU_MAX_VCPUS];
+	struct vcpu_stats dead_vcpu_stats;	/* vcpus_lock */
+
+	/*
+	 * tlb_gen: bumped (seq_cst) by every remote TLB flush; a software-TLB
+	 * entry is valid only while its gen equals this.
+	 */
+	_Atomic uint64_t tlb_gen;
+
+	struct vm_stats stat;
+	const struct hostmem_ops *hostmem;
+	uint64_t max_gfn;		/* highest gfn the 4-level TDP table maps */
+};
+
+#define VM_STAT_INC(vm, f)	atomic_fetch_add_explicit(&(vm)->stat.f, 1, memory_order_relaxed)
+#define VCPU_STAT_INC(v, f)	STAT_INC((v)->stat.f)
+
+static inline struct vmmu_memslots *__kvm_memslots(struct vmmu_vm *vm, uint32_t as_id)
+{
+	return atomic_load_explicit(&vm->memslots[as_id], memory_order_acquire);
+}
+
+/* mmu.c */
+int kvm_mmu_init_vm(struct vmmu_vm *vm);
+void kvm_mmu_uninit_vm(struct vmmu_vm *vm);
+void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen);
+void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot);
+void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
+			      const struct vmmu_memslot *new, enum kvm_mr_change change);
+void kvm_mmu_zap_all_fast(struct vmmu_vm *vm);
+void kvm_flush_remote_tlbs(struct vmmu_vm *vm);
+/* Zap leaf SPTEs mapping gfns [start, end) of @as_id; caller holds mmu_lock for write. */
+bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
+/* Write-protect [start, end) of @as_id; caller holds mmu_lock for write. */
+bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
+
+/* memslots.c: the memslot swap waits for this many active invalidations */
+void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id);
+
+/* RET_PF_* as in KVM's mmu_internal.h (v6.12+). */
+enum {
+	RET_PF_CONTINUE = 0,
+	RET_PF_RETRY,
+	RET_PF_EMULATE,
+	RET_PF_WRITE_PROTECTED,
+	RET_PF_INVALID,
+	RET_PF_FIXED,
+	RET_PF_SPURIOUS,
+};
+
+/* The TDP page fault: returns RET_PF_* or -errno (-EFAULT, -ENOMEM). */
+int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags);
+/* Lockless walk: the leaf SPTE for @gfn, 0 if any level is missing.
+ * Context: inside the vCPU's access bracket. */
+uint64_t kvm_tdp_mmu_get_spte_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn);
+void vcpu_cache_mmio_info(struct vmmu_vcpu *vcpu, gfn_t gfn, unsigned int access, uint64_t gen);
+
+/* vcpu.c */
+void kvm_vcpu_stats_add(struct vcpu_stats *dst, const struct vcpu_stats *src);
+
+#endif /* VMMU_VM_H */

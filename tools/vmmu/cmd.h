@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VMMU_CMD_H
+#define VMMU_CMD_H
+
+/* Exit codes of every subcommand. */
+#define CMD_OK		0
+#define CMD_FAIL	1	/* the run found a problem */
+#define CMD_USAGE	2	/* bad command line */
+#define CMD_SKIP	77	/* a needed facility is missing */
+
+struct cmd {
+	const char *name;
+	const char *summary;
+	int (*fn)(int argc, char **argv);
+	void (*usage)(void);
+};
+
+int cmd_run(int argc, char **argv);
+void cmd_run_usage(void);
+
+#endif

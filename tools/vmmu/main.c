@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmmu: the command-line tool.  One file per subcommand (cmd_*.c), found
+ * through the table below.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vmmu.h"
+#include "cmd.h"
+
+static const struct cmd cmds[] = {
+	{ "run", "drive a VM through a live memory-map workload (the main job)",
+	  cmd_run, cmd_run_usage },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vmmu <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-12s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\n'vmmu <command> --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CMD_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return CMD_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmmu %d.%d\n", VMMU_VERSION_MAJOR, VMMU_VERSION_MINOR);
+		return CMD_OK;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		for (int a = 2; a < argc; a++) {
+			if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+				cmds[i].usage();
+				return CMD_OK;
+			}
+		}
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "vmmu: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return CMD_USAGE;
+}
