@@ -77,7 +77,8 @@ struct vmmu_vcpu;
  * @flags: VMMU_VM_* flags.
  * @max_gpa_bits: guest-physical address width the TDP table maps, like the
  *	host MAXPHYADDR from which KVM derives kvm_mmu_max_gfn(); 0 means 48,
- *	valid range 32..48.  Creating or moving a slot whose last gfn lies beyond
+ *	valid range 32..52 (above 48 the page table gets a fifth level; a
+ *	shadow-paging KVM accepts gpas up to 2^52).  Creating or moving a slot whose last gfn lies beyond
  *	it fails with -EINVAL (after the overlap check), as in KVM.
  *
  * Zero-initialise the struct; fields added later go after these and 0 always
@@ -312,6 +313,167 @@ VMMU_API int vmmu_vcpu_read_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, void *bu
  * Return: 0, -EFAULT, -EINVAL.
  */
 VMMU_API int vmmu_vcpu_write_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, const void *buf, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* MMU notifiers: host memory coherence                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The embedding program calls these around any change of the host memory
+ * behind guest RAM, as Linux's mm calls a secondary MMU's notifiers: e.g.
+ * start() before munmap/madvise(MADV_DONTNEED)/mremap/mmap(MAP_FIXED) of a
+ * range it gave as userspace_addr, end() after.  [start, end) are host
+ * virtual addresses.  Ranges that hit no memslot cost one interval-tree
+ * lookup per address space and touch no state, as in KVM.
+ *
+ * Between start() and the matching end(), a vCPU fault on an affected gfn
+ * retries instead of installing a translation; after start() returns, no
+ * vCPU uses a translation of the range; after end() returns, accesses see
+ * the new host memory.  Memslot updates wait while any start() is
+ * unmatched.  Every start() must be paired with an end() of the same range.
+ *
+ * Context: thread-safe; may be called from any thread, concurrently.
+ */
+
+/**
+ * vmmu_mmu_notifier_invalidate_range_start() - host memory in [@start, @end)
+ * is about to change
+ * @vm: the VM.
+ * @start: first host address.
+ * @end: one past the last host address.
+ *
+ * Bumps mmu_invalidate_in_progress, widens the invalidated gfn range, zaps
+ * the SPTEs mapping the range and flushes TLBs.
+ */
+VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint64_t start,
+							uint64_t end);
+
+/**
+ * vmmu_mmu_notifier_invalidate_range_end() - the change of [@start, @end)
+ * is complete
+ * @vm: the VM.
+ * @start: as passed to start().
+ * @end: as passed to start().
+ *
+ * Bumps mmu_invalidate_seq (so faults that raced the invalidation retry)
+ * and drops mmu_invalidate_in_progress.
+ */
+VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_t start,
+						      uint64_t end);
+
+/**
+ * vmmu_mmu_notifier_change_pte() - the host page behind @address was
+ * replaced in place (KSM merge, copy-on-write break)
+ * @vm: the VM.
+ * @address: host virtual address (any byte in the page).
+ * @new_page: host address of the page that now backs @address.
+ * @writable: whether the new host mapping allows writes.
+ *
+ * As in Linux since 2012 (seed 003), change_pte is only valid inside an
+ * invalidate_range_start/end bracket covering @address; there, SPTEs still
+ * mapping the page are re-pointed to @new_page (normally there are none, as
+ * start() zapped them).  Called outside a bracket it is refused: it warns
+ * once, counts change_pte_unbracketed, changes nothing and returns -EINVAL.
+ *
+ * Return: 0 or -EINVAL.
+ */
+VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
+					  uint64_t new_page, int writable);
+
+/**
+ * vmmu_mmu_notifier_clear_flush_young() - test and clear the accessed bits
+ * of SPTEs mapping [@start, @end), flushing TLBs if any was young
+ * @vm: the VM.
+ * @start: first host address.
+ * @end: one past the last.
+ *
+ * Return: 1 if any page in the range was young, else 0.
+ */
+VMMU_API int vmmu_mmu_notifier_clear_flush_young(struct vmmu_vm *vm, uint64_t start,
+						  uint64_t end);
+
+/**
+ * vmmu_mmu_notifier_clear_young() - as clear_flush_young, without the flush
+ * @vm: the VM.
+ * @start: first host address.
+ * @end: one past the last.
+ *
+ * A vCPU may keep using a cached translation without setting the bit again
+ * until the next flush, as in KVM.
+ *
+ * Return: 1 if any page was young, else 0.
+ */
+VMMU_API int vmmu_mmu_notifier_clear_young(struct vmmu_vm *vm, uint64_t start, uint64_t end);
+
+/**
+ * vmmu_mmu_notifier_test_young() - is the page at @address young?
+ * @vm: the VM.
+ * @address: host virtual address.
+ *
+ * Return: 1 if an SPTE mapping it has the accessed bit set, else 0.
+ */
+VMMU_API int vmmu_mmu_notifier_test_young(struct vmmu_vm *vm, uint64_t address);
+
+/**
+ * vmmu_mmu_notifier_release() - the host address space is going away
+ * @vm: the VM.
+ *
+ * Zaps every SPTE (kvm_flush_shadow_all); memslots stay.  Later faults
+ * rebuild translations, so a caller may keep using the VM if the memory is
+ * in fact still there.
+ */
+VMMU_API void vmmu_mmu_notifier_release(struct vmmu_vm *vm);
+
+/* ------------------------------------------------------------------------ */
+/* Dirty logging                                                             */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * vmmu_get_dirty_log() - KVM_GET_DIRTY_LOG
+ * @vm: the VM.
+ * @slot: bits 0-15 slot id, bits 16-31 address-space id.
+ * @bitmap: receives one bit per page of the slot, little-endian bit order
+ *	(page i is bit i % 8 of byte i / 8), rounded up to 64-bit words.
+ *
+ * Without manual protect: atomically takes and clears the dirty bits and
+ * write-protects the pages that were dirty, so their next write is logged
+ * again.  With manual protect (vmmu_vm_enable_manual_dirty_log_protect):
+ * only copies the bitmap; vmmu_clear_dirty_log() clears and re-protects.
+ *
+ * Return: 0; -EINVAL (address space or id out of range); -ENOENT (no such
+ * slot, or the slot does not log dirty pages); -EFAULT (@bitmap NULL).
+ */
+VMMU_API int vmmu_get_dirty_log(struct vmmu_vm *vm, uint32_t slot, void *bitmap);
+
+/**
+ * vmmu_clear_dirty_log() - KVM_CLEAR_DIRTY_LOG
+ * @vm: the VM.
+ * @slot: as for vmmu_get_dirty_log().
+ * @first_page: first page of the slot to clear; a multiple of 64.
+ * @num_pages: pages; a multiple of 64 unless the range ends at the slot end.
+ * @bitmap: which of those pages to clear (bit 0 = @first_page).
+ *
+ * Clears the requested bits that are set and write-protects those pages.
+ * Works with or without manual protect, as in KVM.
+ *
+ * Return: 0; -EINVAL (ids out of range, @first_page not a multiple of 64 or
+ * beyond the slot, @num_pages too large or not a multiple of 64 short of
+ * the end); -ENOENT; -EFAULT (@bitmap NULL).
+ */
+VMMU_API int vmmu_clear_dirty_log(struct vmmu_vm *vm, uint32_t slot, uint64_t first_page,
+				  uint32_t num_pages, void *bitmap);
+
+/**
+ * vmmu_vm_enable_manual_dirty_log_protect() - KVM_ENABLE_CAP of
+ * KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2
+ * @vm: the VM.
+ * @flags: 0 (disable), VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE, optionally
+ *	with VMMU_DIRTY_LOG_INITIALLY_SET (new dirty bitmaps start all-ones
+ *	and enabling logging write-protects nothing).
+ *
+ * Return: 0 or -EINVAL for unknown bits or INITIALLY_SET without ENABLE.
+ */
+VMMU_API int vmmu_vm_enable_manual_dirty_log_protect(struct vmmu_vm *vm, uint64_t flags);
 
 /* ------------------------------------------------------------------------ */
 /* Statistics                                                                */

@@ -156,12 +156,12 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 	 * end(), so both see the same slots and in_progress stays balanced.
 	 * Pairs with the broadcast in vmmu_mmu_notifier_invalidate_range_end.
 	 */
-	pthread_mutex_lock(&vm->mn_invalidate_lock);
+	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	while (vm->mn_active_invalidate_count)
-		pthread_cond_wait(&vm->mn_memslots_update_cond, &vm->mn_invalidate_lock);
+		vmmu_cond_wait(&vm->mn_memslots_update_cond, &vm->mn_invalidate_lock);
 	/* Release: pairs with the acquire in __kvm_memslots(). */
 	vmmu_rcu_assign_pointer(vm->memslots[as_id], slots);
-	pthread_mutex_unlock(&vm->mn_invalidate_lock);
+	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	sched_point(SP_MEMSLOT_PUBLISH);
 
 	vmmu_synchronize_rcu();
@@ -477,9 +477,9 @@ VMMU_API int vmmu_set_user_memory_region(struct vmmu_vm *vm,
 	/* kvm_vm_ioctl_set_memory_region: the id must be a user slot. */
 	if ((uint16_t)mem->slot >= vm->cfg.max_user_slots)
 		return -EINVAL;
-	pthread_mutex_lock(&vm->slots_lock);
+	vmmu_mutex_lock(&vm->slots_lock);
 	r = __kvm_set_memory_region(vm, mem);
-	pthread_mutex_unlock(&vm->slots_lock);
+	vmmu_mutex_unlock(&vm->slots_lock);
 	return r;
 }
 

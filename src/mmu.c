@@ -68,19 +68,15 @@ static void free_root(struct vmmu_vm *vm, struct tdp_root *root)
 {
 	if (!root)
 		return;
-	free_pt_tree(vm, root->pt, PT64_ROOT_LEVEL);
+	free_pt_tree(vm, root->pt, vm->mmu.root_level);
 	free(root);
 }
 
 int kvm_mmu_init_vm(struct vmmu_vm *vm)
 {
-	pthread_rwlockattr_t attr;
-
-	pthread_rwlockattr_init(&attr);
-	/* Zaps must not starve behind a stream of faults. */
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&vm->mmu.mmu_lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	vmmu_rwlock_init(&vm->mmu.mmu_lock);
+	/* 4 levels map 48 bits of gpa; a wider VM gets a 5th, as with LA57/5-level EPT. */
+	vm->mmu.root_level = vm->cfg.max_gpa_bits > 48 ? 5 : PT64_ROOT_LEVEL;
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		struct tdp_root *root = alloc_root(vm);
 
@@ -95,7 +91,7 @@ void kvm_mmu_uninit_vm(struct vmmu_vm *vm)
 {
 	for (uint32_t as = 0; as < VMMU_MAX_ADDRESS_SPACES; as++)
 		free_root(vm, atomic_load_explicit(&vm->mmu.root[as], memory_order_relaxed));
-	pthread_rwlock_destroy(&vm->mmu.mmu_lock);
+	vmmu_rwlock_destroy(&vm->mmu.mmu_lock);
 }
 
 /*
@@ -125,7 +121,7 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 	VM_STAT_INC(vm, remote_tlb_flush_requests);
 	atomic_fetch_add_explicit(&vm->tlb_gen, 1, memory_order_seq_cst);
 
-	pthread_mutex_lock(&vm->vcpus_lock);
+	vmmu_mutex_lock(&vm->vcpus_lock);
 	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++) {
 		struct vmmu_vcpu *vcpu = vm->vcpus[i];
 		uint64_t s;
@@ -138,10 +134,9 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 		waited = true;
 		for (unsigned int spins = 0;
 		     atomic_load_explicit(&vcpu->access_seq, memory_order_acquire) == s; spins++)
-			if (spins > 64)
-				sched_yield();
+			vmmu_wait_relax(spins);
 	}
-	pthread_mutex_unlock(&vm->vcpus_lock);
+	vmmu_mutex_unlock(&vm->vcpus_lock);
 	if (waited)
 		VM_STAT_INC(vm, remote_tlb_flush);
 }
@@ -153,7 +148,7 @@ uint64_t kvm_tdp_mmu_get_spte_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t
 	struct tdp_pt *pt = root->pt;
 	uint64_t spte = 0;
 
-	for (int level = PT64_ROOT_LEVEL; level >= 1; level--) {
+	for (int level = vm->mmu.root_level; level >= 1; level--) {
 		spte = atomic_load_explicit(&pt->spte[SPTE_INDEX(gfn, level)], memory_order_acquire);
 		if (level == 1 || !is_shadow_present_pte(spte))
 			break;
@@ -162,17 +157,36 @@ uint64_t kvm_tdp_mmu_get_spte_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t
 	return spte;
 }
 
+/* Set the accessed bit of @gfn's leaf if it is still @spte.  Lockless. */
+bool kvm_tdp_mmu_set_accessed(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn, uint64_t spte)
+{
+	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_acquire);
+	struct tdp_pt *pt = root->pt;
+
+	for (int level = vm->mmu.root_level; level > 1; level--) {
+		uint64_t e = atomic_load_explicit(&pt->spte[SPTE_INDEX(gfn, level)],
+						  memory_order_acquire);
+
+		if (!is_shadow_present_pte(e))
+			return false;
+		pt = spte_to_child(e);
+	}
+	return atomic_compare_exchange_strong_explicit(&pt->spte[SPTE_INDEX(gfn, 1)], &spte,
+						       spte | PT_ACCESSED_MASK,
+						       memory_order_relaxed, memory_order_relaxed);
+}
+
 /*
  * Range operations, mmu_lock held for write.  @op decides what to do with
  * one non-zero leaf SPTE and returns the new value.
  */
-enum leaf_op { LEAF_ZAP, LEAF_WRPROT };
+enum leaf_op { LEAF_ZAP, LEAF_WRPROT, LEAF_AGE_CLEAR, LEAF_AGE_TEST };
 
 struct range_walk {
 	struct vmmu_vm *vm;
 	gfn_t start, end;
 	enum leaf_op op;
-	bool flush;		/* a present SPTE changed: TLBs must be flushed */
+	bool flush;		/* a present SPTE changed (or, aging: was young) */
 	uint64_t zapped;
 };
 
@@ -202,9 +216,22 @@ static void walk_range(struct range_walk *w, struct tdp_pt *pt, int level, gfn_t
 				w->flush = true;
 				w->zapped++;
 			}
-		} else if (is_shadow_present_pte(spte) && is_writable_pte(spte)) {
-			atomic_store_explicit(&pt->spte[i], spte & ~PT_WRITABLE_MASK,
-					      memory_order_relaxed);
+		} else if (!is_shadow_present_pte(spte)) {
+			continue;
+		} else if (w->op == LEAF_WRPROT) {
+			if (is_writable_pte(spte)) {
+				atomic_store_explicit(&pt->spte[i], spte & ~PT_WRITABLE_MASK,
+						      memory_order_relaxed);
+				w->flush = true;
+			}
+		} else if (spte & PT_ACCESSED_MASK) {
+			/*
+			 * Aging.  vCPUs set A locklessly (cmpxchg in the walk),
+			 * so clearing it must be atomic too.
+			 */
+			if (w->op == LEAF_AGE_CLEAR)
+				atomic_fetch_and_explicit(&pt->spte[i], ~PT_ACCESSED_MASK,
+							  memory_order_relaxed);
 			w->flush = true;
 		}
 	}
@@ -220,7 +247,7 @@ static bool tdp_mmu_range_op(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gf
 		end = w.end = vm->max_gfn + 1;
 	if (start >= end)
 		return false;
-	walk_range(&w, root->pt, PT64_ROOT_LEVEL, 0);
+	walk_range(&w, root->pt, vm->mmu.root_level, 0);
 	if (w.zapped)
 		atomic_fetch_add_explicit(&vm->stat.sptes_zapped, w.zapped, memory_order_relaxed);
 	return w.flush;
@@ -234,6 +261,33 @@ bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gf
 bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
 	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_WRPROT);
+}
+
+bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, bool clear)
+{
+	return tdp_mmu_range_op(vm, as_id, start, end, clear ? LEAF_AGE_CLEAR : LEAF_AGE_TEST);
+}
+
+/*
+ * Install @spte as the leaf for @gfn if the page tables down to it exist
+ * (change_pte only re-points existing mappings).  Context: mmu_lock (write).
+ */
+void kvm_tdp_mmu_install_leaf(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn, uint64_t spte)
+{
+	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_relaxed);
+	struct tdp_pt *pt = root->pt;
+
+	if (gfn > vm->max_gfn)
+		return;
+	for (int level = vm->mmu.root_level; level > 1; level--) {
+		uint64_t e = atomic_load_explicit(&pt->spte[SPTE_INDEX(gfn, level)],
+						  memory_order_relaxed);
+
+		if (!is_shadow_present_pte(e))
+			return;
+		pt = spte_to_child(e);
+	}
+	atomic_store_explicit(&pt->spte[SPTE_INDEX(gfn, 1)], spte, memory_order_release);
 }
 
 /*
@@ -258,7 +312,7 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 			fallback = true;
 	}
 
-	pthread_rwlock_wrlock(&vm->mmu.mmu_lock);
+	vmmu_write_lock(&vm->mmu.mmu_lock);
 	vm->mmu.mmu_valid_gen ^= 1;
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		if (fallback) {
@@ -270,7 +324,7 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 		old[as] = atomic_load_explicit(&vm->mmu.root[as], memory_order_relaxed);
 		atomic_store_explicit(&vm->mmu.root[as], fresh[as], memory_order_release);
 	}
-	pthread_rwlock_unlock(&vm->mmu.mmu_lock);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	sched_point(SP_ZAP);
 
 	kvm_flush_remote_tlbs(vm);
@@ -309,10 +363,10 @@ void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot
 		kvm_mmu_zap_all_fast(vm);
 		return;
 	}
-	pthread_rwlock_wrlock(&vm->mmu.mmu_lock);
+	vmmu_write_lock(&vm->mmu.mmu_lock);
 	flush = __kvm_tdp_mmu_zap_leafs(vm, slot->as_id, slot->base_gfn,
 					slot->base_gfn + slot->npages);
-	pthread_rwlock_unlock(&vm->mmu.mmu_lock);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	sched_point(SP_ZAP);
 	VM_STAT_INC(vm, slot_zaps);
 	/*
@@ -341,9 +395,9 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	if ((vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE) &&
 	    (vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_INITIALLY_SET))
 		return;
-	pthread_rwlock_wrlock(&vm->mmu.mmu_lock);
+	vmmu_write_lock(&vm->mmu.mmu_lock);
 	flush = __kvm_tdp_mmu_wrprot(vm, new->as_id, new->base_gfn, new->base_gfn + new->npages);
-	pthread_rwlock_unlock(&vm->mmu.mmu_lock);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	if (flush)
 		kvm_flush_remote_tlbs(vm);
 }
@@ -437,7 +491,7 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 	_Atomic uint64_t *sptep;
 	uint64_t old, new;
 
-	for (int level = PT64_ROOT_LEVEL; level > 1; level--) {
+	for (int level = vm->mmu.root_level; level > 1; level--) {
 		sptep = &pt->spte[SPTE_INDEX(fault->gfn, level)];
 		old = atomic_load_explicit(sptep, memory_order_acquire);
 		if (!is_shadow_present_pte(old)) {
@@ -471,9 +525,21 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 
 	if (old == new)
 		return RET_PF_SPURIOUS;
+	/* Notifiers zap before the host page changes; a different pfn here
+	 * would mean a missed invalidation. */
+	if (is_shadow_present_pte(old) && !fault->noslot && WARN_ON_ONCE(spte_to_pfn(old) != fault->pfn))
+		return -EIO;
 	if (is_shadow_present_pte(old) && !fault->noslot &&
 	    spte_to_pfn(old) == fault->pfn && (is_writable_pte(old) || !fault->map_writable))
 		return RET_PF_SPURIOUS;
+
+	/*
+	 * As make_spte(): a writable SPTE for a dirty-logged slot marks the
+	 * page dirty under mmu_lock (read), so GET_DIRTY_LOG's take-and-
+	 * write-protect (mmu_lock write) sees either both or neither.
+	 */
+	if (!fault->noslot && fault->map_writable && fault->slot->dirty_bitmap)
+		mark_page_dirty_in_slot(fault->slot, fault->gfn);
 
 	sched_point(SP_FAULT_INSTALL);
 	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
@@ -587,11 +653,9 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 			fault.map_writable = fault.write && fault.host_writable;
 		else
 			fault.map_writable = fault.host_writable;
-		if (fault.write && fault.slot->dirty_bitmap)
-			mark_page_dirty_in_slot(fault.slot, gfn);
 	}
 
-	pthread_rwlock_rdlock(&vm->mmu.mmu_lock);
+	vmmu_read_lock(&vm->mmu.mmu_lock);
 	root = atomic_load_explicit(&vm->mmu.root[vcpu->as_id], memory_order_relaxed);
 	if (is_page_fault_stale(vm, root, &fault)) {
 		if (!fault.noslot)
@@ -600,7 +664,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	} else {
 		r = kvm_tdp_mmu_map(vcpu, root, &fault);
 	}
-	pthread_rwlock_unlock(&vm->mmu.mmu_lock);
+	vmmu_read_unlock(&vm->mmu.mmu_lock);
 out:
 	vmmu_rcu_read_unlock();
 	return r;

@@ -25,9 +25,22 @@
 #ifndef VMMU_RCU_H
 #define VMMU_RCU_H
 
-#include <urcu/urcu-memb.h>
-
 #include "compiler.h"
+
+#ifdef VMMU_CHECKER
+/*
+ * Under the checker's scheduler a grace period must yield while it waits
+ * for readers; the checker provides a small counting RCU with the same
+ * guarantee (tools/vmmu/check/).
+ */
+void vmmu_rcu_read_lock(void);
+void vmmu_rcu_read_unlock(void);
+void vmmu_synchronize_rcu(void);
+#define vmmu_rcu_dereference(p)	atomic_load_explicit(&(p), memory_order_acquire)
+#define vmmu_rcu_assign_pointer(p, v) atomic_store_explicit(&(p), (v), memory_order_release)
+#else
+
+#include <urcu/urcu-memb.h>
 
 #if VMMU_TSAN
 void __tsan_acquire(void *addr);
@@ -66,4 +79,5 @@ static inline void vmmu_synchronize_rcu(void)
 #define vmmu_rcu_dereference(p)	atomic_load_explicit(&(p), memory_order_acquire)
 #define vmmu_rcu_assign_pointer(p, v) atomic_store_explicit(&(p), (v), memory_order_release)
 
+#endif /* VMMU_CHECKER */
 #endif /* VMMU_RCU_H */

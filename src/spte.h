@@ -176,11 +176,11 @@ static inline void *spte_to_child(uint64_t spte)
 	return (void *)(uintptr_t)(spte & SPTE_PFN_MASK);
 }
 
-/* Four levels of 512 entries, as x86's 4-level EPT: 48 bits of gpa. */
+/* Four levels of 512 entries map 48 bits of gpa, as x86 4-level EPT; VMs
+ * configured wider get a fifth level. */
 #define PT64_ROOT_LEVEL		4
 #define PT64_ENT_PER_PAGE	512
 #define PT64_LEVEL_BITS		9
 #define SPTE_INDEX(gfn, level)	(((gfn) >> (((level) - 1) * PT64_LEVEL_BITS)) & (PT64_ENT_PER_PAGE - 1))
-#define TDP_MAX_GPA_BITS	48
 
 #endif /* VMMU_SPTE_H */

@@ -60,14 +60,14 @@ VMMU_API int vmmu_vcpu_create(struct vmmu_vm *vm, uint32_t id, struct vmmu_vcpu 
 	vcpu->id = id;
 	vcpu_tlb_flush_local(vcpu);
 
-	pthread_mutex_lock(&vm->vcpus_lock);
+	vmmu_mutex_lock(&vm->vcpus_lock);
 	if (vm->vcpus[id]) {
-		pthread_mutex_unlock(&vm->vcpus_lock);
+		vmmu_mutex_unlock(&vm->vcpus_lock);
 		free(vcpu);
 		return -EEXIST;
 	}
 	vm->vcpus[id] = vcpu;
-	pthread_mutex_unlock(&vm->vcpus_lock);
+	vmmu_mutex_unlock(&vm->vcpus_lock);
 	*vcpup = vcpu;
 	return 0;
 }
@@ -89,11 +89,11 @@ VMMU_API void vmmu_vcpu_destroy(struct vmmu_vcpu *vcpu)
 	if (!vcpu)
 		return;
 	vm = vcpu->vm;
-	pthread_mutex_lock(&vm->vcpus_lock);
+	vmmu_mutex_lock(&vm->vcpus_lock);
 	if (vm->vcpus[vcpu->id] == vcpu)
 		vm->vcpus[vcpu->id] = NULL;
 	kvm_vcpu_stats_add(&vm->dead_vcpu_stats, &vcpu->stat);
-	pthread_mutex_unlock(&vm->vcpus_lock);
+	vmmu_mutex_unlock(&vm->vcpus_lock);
 	free(vcpu);
 }
 
@@ -248,7 +248,14 @@ vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, ui
 				}
 				VCPU_STAT_INC(vcpu, pf_invalid);	/* RET_PF_INVALID */
 			} else if (is_shadow_present_pte(spte) && (!write || is_writable_pte(spte))) {
-				/* The translation is there: use it and cache it. */
+				/*
+				 * The translation is there: use it and cache it.  A page
+				 * walk sets the accessed bit, as the CPU does; a lost
+				 * race with a zap or an aging clear means walk again.
+				 */
+				if (unlikely(!(spte & PT_ACCESSED_MASK)) &&
+				    !kvm_tdp_mmu_set_accessed(vm, vcpu->as_id, gfn, spte))
+					continue;
 				uint8_t *host = (uint8_t *)(uintptr_t)(spte_to_pfn(spte) << PAGE_SHIFT);
 				struct vcpu_tlb_entry *e = &vcpu->tlb[gfn % VCPU_TLB_SIZE];
 
@@ -282,8 +289,7 @@ vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, ui
 		case RET_PF_RETRY:
 			VCPU_STAT_INC(vcpu, pf_retry);
 			/* A memslot update or invalidation is in flight: let it run. */
-			if (++retries > 16)
-				sched_yield();
+			vmmu_wait_relax(++retries);
 			break;
 		default:
 			if (r < 0)

@@ -9,6 +9,7 @@
 #include "rcu.h"
 #include "vm.h"
 
+#ifndef VMMU_CHECKER
 char vmmu_rcu_annotation;
 __thread bool vmmu_rcu_registered;
 static pthread_key_t rcu_key;
@@ -38,6 +39,7 @@ void vmmu_rcu_register_thread(void)
 	vmmu_rcu_registered = true;
 	pthread_setspecific(rcu_key, &vmmu_rcu_registered);
 }
+#endif
 
 void vmmu_warn(const char *file, int line, const char *cond)
 {
@@ -61,7 +63,7 @@ static int vm_config_validate(const struct vmmu_vm_config *in, struct vmmu_vm_co
 	if (c.nr_address_spaces > VMMU_MAX_ADDRESS_SPACES ||
 	    c.max_user_slots > VMMU_MEM_SLOTS_NUM ||
 	    c.mmio_gen_bits > VMMU_MAX_MMIO_GEN_BITS ||
-	    c.max_gpa_bits < 32 || c.max_gpa_bits > 48 ||
+	    c.max_gpa_bits < 32 || c.max_gpa_bits > 52 ||
 	    (c.flags & ~VMMU_VM_VALID_FLAGS))
 		return -EINVAL;
 	*out = c;
@@ -86,10 +88,10 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 	vm->max_gfn = (1ull << (vm->cfg.max_gpa_bits - PAGE_SHIFT)) - 1;
 	vm->hostmem = &hostmem_direct_ops;
 
-	pthread_mutex_init(&vm->slots_lock, NULL);
-	pthread_mutex_init(&vm->mn_invalidate_lock, NULL);
-	pthread_cond_init(&vm->mn_memslots_update_cond, NULL);
-	pthread_mutex_init(&vm->vcpus_lock, NULL);
+	vmmu_mutex_init(&vm->slots_lock);
+	vmmu_mutex_init(&vm->mn_invalidate_lock);
+	vmmu_cond_init(&vm->mn_memslots_update_cond);
+	vmmu_mutex_init(&vm->vcpus_lock);
 	atomic_init(&vm->mmu_invalidate_range_start, UINT64_MAX);
 	atomic_init(&vm->mmu_invalidate_range_end, UINT64_MAX);
 
@@ -106,10 +108,10 @@ out_mmu:
 	kvm_mmu_uninit_vm(vm);
 	memslots_destroy(vm);
 out_locks:
-	pthread_mutex_destroy(&vm->vcpus_lock);
-	pthread_cond_destroy(&vm->mn_memslots_update_cond);
-	pthread_mutex_destroy(&vm->mn_invalidate_lock);
-	pthread_mutex_destroy(&vm->slots_lock);
+	vmmu_mutex_destroy(&vm->vcpus_lock);
+	vmmu_cond_destroy(&vm->mn_memslots_update_cond);
+	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
+	vmmu_mutex_destroy(&vm->slots_lock);
 out_free:
 	free(vm);
 	return r;
@@ -123,10 +125,10 @@ VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm)
 		vmmu_vcpu_destroy(vm->vcpus[i]);
 	kvm_mmu_uninit_vm(vm);
 	memslots_destroy(vm);
-	pthread_mutex_destroy(&vm->vcpus_lock);
-	pthread_cond_destroy(&vm->mn_memslots_update_cond);
-	pthread_mutex_destroy(&vm->mn_invalidate_lock);
-	pthread_mutex_destroy(&vm->slots_lock);
+	vmmu_mutex_destroy(&vm->vcpus_lock);
+	vmmu_cond_destroy(&vm->mn_memslots_update_cond);
+	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
+	vmmu_mutex_destroy(&vm->slots_lock);
 	free(vm);
 }
 
@@ -147,12 +149,12 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
 	if (!vm || !st)
 		return -EINVAL;
 	memset(&sum, 0, sizeof(sum));
-	pthread_mutex_lock(&vm->vcpus_lock);
+	vmmu_mutex_lock(&vm->vcpus_lock);
 	kvm_vcpu_stats_add(&sum, &vm->dead_vcpu_stats);
 	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			kvm_vcpu_stats_add(&sum, &vm->vcpus[i]->stat);
-	pthread_mutex_unlock(&vm->vcpus_lock);
+	vmmu_mutex_unlock(&vm->vcpus_lock);
 
 	memset(st, 0, sizeof(*st));
 	/* TLB hits are not counted twice on the hot path; add them here. */

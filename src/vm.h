@@ -7,7 +7,7 @@
 #ifndef VMMU_VM_H
 #define VMMU_VM_H
 
-#include <pthread.h>
+#include "sync.h"
 
 #include "vmmu.h"
 #include "compiler.h"
@@ -34,9 +34,10 @@ struct vmmu_mmu {
 	 * mmu_lock: read side for faults (SPTEs change by cmpxchg), write side
 	 * for zaps and for the notifier's invalidate state.
 	 */
-	pthread_rwlock_t mmu_lock;
+	vmmu_rwlock_t mmu_lock;
 	_Atomic(struct tdp_root *) root[VMMU_MAX_ADDRESS_SPACES];	/* mmu_lock */
 	uint8_t mmu_valid_gen;						/* mmu_lock (write) */
+	int root_level;							/* 4, or 5 above 48 gpa bits */
 	_Atomic uint64_t nr_page_tables;
 };
 
@@ -96,7 +97,7 @@ struct vmmu_vm {
 	uint64_t mmio_gen_mask;		/* (1 << mmio_gen_bits) - 1 */
 
 	/* slots_lock: serializes all memslot updates (and dirty-log ioctls). */
-	pthread_mutex_t slots_lock;
+	vmmu_mutex_t slots_lock;
 	struct vmmu_memslots __memslots[VMMU_MAX_ADDRESS_SPACES][2];
 	/* RCU-published active set; written under slots_lock */
 	_Atomic(struct vmmu_memslots *) memslots[VMMU_MAX_ADDRESS_SPACES];
@@ -109,8 +110,8 @@ struct vmmu_vm {
 	 * mn_active_invalidate_count; a memslot swap waits on
 	 * mn_memslots_update_cond until the count is 0.
 	 */
-	pthread_mutex_t mn_invalidate_lock;
-	pthread_cond_t mn_memslots_update_cond;
+	vmmu_mutex_t mn_invalidate_lock;
+	vmmu_cond_t mn_memslots_update_cond;
 	long mn_active_invalidate_count;
 	/* written under mmu_lock (write); read locklessly by faults */
 	_Atomic uint64_t mmu_invalidate_seq;
@@ -120,7 +121,7 @@ struct vmmu_vm {
 	struct vmmu_mmu mmu;
 
 	/* vcpus_lock: the vCPU table (leaf lock; taken inside mmu_lock) */
-	pthread_mutex_t vcpus_lock;
+	vmmu_mutex_t vcpus_lock;
 	struct vmmu_vcpu *vcpus[VMMU_MAX_VCPUS];
 	struct vcpu_stats dead_vcpu_stats;	/* vcpus_lock */
 
@@ -156,6 +157,10 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm);
 bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
 /* Write-protect [start, end) of @as_id; caller holds mmu_lock for write. */
 bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
+/* Test (and with @clear, clear) accessed bits; true if any was young.  mmu_lock (write). */
+bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, bool clear);
+bool kvm_tdp_mmu_set_accessed(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn, uint64_t spte);
+void kvm_tdp_mmu_install_leaf(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn, uint64_t spte);
 
 /* memslots.c: the memslot swap waits for this many active invalidations */
 void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id);

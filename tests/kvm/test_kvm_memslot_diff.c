@@ -108,6 +108,11 @@ static unsigned int history_len;
 #define NR_ERRNO		256
 static uint64_t kvm_results[NR_ERRNO];
 
+/* Per-kind tallies for $VMMU_TEST_VERBOSE: ok, -EINVAL, -EEXIST, other. */
+#define MAX_KINDS		32
+static const char *kind_names[MAX_KINDS];
+static uint64_t kind_results[MAX_KINDS][4];
+
 static uint64_t rnd(struct test_rng *r, uint64_t n)
 {
 	return test_rng_below(r, n);
@@ -354,6 +359,16 @@ static uint32_t gen_bad_as_slot(struct test_rng *r)
 	return as[rnd(r, sizeof(as) / sizeof(as[0]))] << 16 | (uint32_t)rnd(r, SMALL_IDS);
 }
 
+/* A small id in address space @as that has no slot, if one is found quickly. */
+static uint32_t gen_free_small_slot(struct test_rng *r, uint32_t as)
+{
+	uint32_t slot = as << 16 | (uint32_t)rnd(r, SMALL_IDS);
+
+	for (int tries = 0; tries < 8 && model_find(slot); tries++)
+		slot = as << 16 | (uint32_t)rnd(r, SMALL_IDS);
+	return slot;
+}
+
 static uint32_t gen_slot(struct test_rng *r)
 {
 	return chance(r, 94) ? gen_small_slot(r) : gen_edge_slot(r);
@@ -453,7 +468,7 @@ static void gen_op(struct test_rng *r, struct op *o)
 
 	if (pick < 20) {
 		o->kind = "create";
-		gen_create(r, o, gen_slot(r));
+		gen_create(r, o, chance(r, 60) ? gen_free_small_slot(r, gen_as(r)) : gen_slot(r));
 	} else if (pick < 28) {
 		*o = (struct op){ .kind = "delete", .slot = s->slot, .flags = s->flags };
 		switch (rnd(r, 3)) {
@@ -504,10 +519,10 @@ static void gen_op(struct test_rng *r, struct op *o)
 		/* Overlap an existing slot: same AS, or the other AS. */
 		o->kind = "overlap";
 		npages = gen_npages(r);
-		o->slot = (s->slot & 0xffff0000u) | (uint32_t)rnd(r, SMALL_IDS);
+		o->slot = gen_free_small_slot(r, s->slot >> 16);
 		if (nr_as > 1 && chance(r, 30)) {
 			o->kind = "overlap_other_as";
-			o->slot ^= 1u << 16;
+			o->slot = gen_free_small_slot(r, (s->slot >> 16) ^ 1);
 		}
 		o->flags = gen_valid_flags(r);
 		o->gpa = s->gpa + rnd(r, s->size / PG) * PG;
@@ -517,7 +532,7 @@ static void gen_op(struct test_rng *r, struct op *o)
 		o->hva = gen_hva(r, npages);
 	} else if (pick < 60) {
 		o->kind = "delete_missing";
-		o->slot = gen_slot(r);
+		o->slot = chance(r, 90) ? gen_free_small_slot(r, gen_as(r)) : gen_edge_slot(r);
 		o->gpa = gen_window_gpa(r);
 		o->hva = chance(r, 50) ? gen_hva(r, 1) : 0;
 	} else if (pick < 64) {
@@ -689,6 +704,28 @@ static void report_mismatch(uint64_t seed, unsigned int idx, const struct op *o,
 /* Driver                                                                    */
 /* ------------------------------------------------------------------------ */
 
+static void count_kind(const struct op *o, int ret)
+{
+	int k, col = !ret ? 0 : ret == -EINVAL ? 1 : ret == -EEXIST ? 2 : 3;
+
+	for (k = 0; k < MAX_KINDS && kind_names[k]; k++)
+		if (!strcmp(kind_names[k], o->kind))
+			break;
+	if (k == MAX_KINDS)
+		return;
+	kind_names[k] = o->kind;
+	kind_results[k][col]++;
+}
+
+static void print_kinds(void)
+{
+	printf("%-18s %8s %8s %8s %8s\n", "kind", "ok", "-EINVAL", "-EEXIST", "other");
+	for (int k = 0; k < MAX_KINDS && kind_names[k]; k++)
+		printf("%-18s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+		       kind_names[k], kind_results[k][0], kind_results[k][1],
+		       kind_results[k][2], kind_results[k][3]);
+}
+
 static void run_stream(uint64_t seed, unsigned int nr_ops)
 {
 	struct vmmu_vm_config cfg = {
@@ -721,6 +758,7 @@ static void run_stream(uint64_t seed, unsigned int nr_ops)
 		}
 		if (-kret >= 0 && -kret < NR_ERRNO)
 			kvm_results[-kret]++;
+		count_kind(&o, kret);
 		if (!kret)
 			model_apply(&o);
 		history[history_len++ % HISTORY] = o;
@@ -799,7 +837,7 @@ int main(int argc, char **argv)
 	printf("kernel %s\n", uts.release);
 	printf("KVM_CAP_NR_MEMSLOTS=%u KVM_CAP_MULTI_ADDRESS_SPACE=%d (nr_address_spaces=%u) "
 	       "KVM_CAP_READONLY_MEM=%d\n", max_user_slots, cap_mas, nr_as, have_ro);
-	printf("host MAXPHYADDR=%u -> vmmu max_gpa_bits=%u; KVM accepts slots up to gpa bit %u (probed)\n",
+	printf("host MAXPHYADDR=%u -> vmmu max_gpa_bits=%u; KVM accepts slots below gpa 2^%u (probed)\n",
 	       phys_bits, vmmu_gpa_bits, kvm_gpa_bits);
 	if (kvm_gpa_bits != vmmu_gpa_bits)
 		printf("note: KVM's max gfn (%#" PRIx64 ") differs from vmmu's (%#" PRIx64 "), e.g. "
@@ -828,6 +866,8 @@ int main(int argc, char **argv)
 		printf(" %s=%" PRIu64, errname(-e), kvm_results[e]);
 	}
 	printf(" (total %" PRIu64 ")\n", total);
+	if (getenv("VMMU_TEST_VERBOSE"))
+		print_kinds();
 
 	munmap(backing, BACKING_SIZE);
 	close(kvm_fd);

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Dirty logging with KVM's semantics and errnos (kvm-facts 7).
+ *
+ * A slot with VMMU_MEM_LOG_DIRTY_PAGES has a bitmap of 2 x (npages rounded
+ * up to 64) bits: the live bitmap, then GET's scratch copy.  A page's bit is
+ * set under mmu_lock (read) when a fault makes its SPTE writable
+ * (kvm_tdp_mmu_map) and by kvm_vcpu_write_guest; taking bits and
+ * write-protecting their pages happen together under mmu_lock (write), so a
+ * write is never both unlogged and unprotected.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "vm.h"
+
+/* Write-protect the pages of @mask (bit i = page @first + i). mmu_lock (write). */
+static bool wrprot_masked(struct vmmu_vm *vm, struct vmmu_memslot *slot, uint64_t first,
+			  uint64_t mask)
+{
+	bool flush = false;
+
+	while (mask) {
+		unsigned int bit = __builtin_ctzll(mask);
+		gfn_t gfn = slot->base_gfn + first + bit;
+
+		flush |= __kvm_tdp_mmu_wrprot(vm, slot->as_id, gfn, gfn + 1);
+		mask &= mask - 1;
+	}
+	return flush;
+}
+
+static struct vmmu_memslot *dirty_log_slot(struct vmmu_vm *vm, uint32_t slot, int *err)
+{
+	uint32_t as_id = slot >> 16;
+	uint16_t id = (uint16_t)slot;
+
+	if (as_id >= vm->nr_as || id >= vm->cfg.max_user_slots) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	return id_to_memslot(__kvm_memslots(vm, as_id), id);
+}
+
+/* kvm_get_dirty_log_protect().  Context: slots_lock. */
+static int __get_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, void *bitmap)
+{
+	struct vmmu_memslot *slot;
+	uint64_t words, *snap;
+	bool flush = false;
+	int err = 0;
+
+	slot = dirty_log_slot(vm, slot_arg, &err);
+	if (err)
+		return err;
+	if (!slot || !slot->dirty_bitmap)
+		return -ENOENT;
+	if (!bitmap)
+		return -EFAULT;
+	words = dirty_bitmap_words(slot->npages);
+
+	if (vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE) {
+		for (uint64_t i = 0; i < words; i++) {
+			uint64_t w = atomic_load_explicit(&slot->dirty_bitmap[i],
+							  memory_order_relaxed);
+
+			memcpy((uint8_t *)bitmap + i * 8, &w, 8);
+		}
+		return 0;
+	}
+
+	/* The scratch half holds the snapshot we hand out. */
+	snap = (uint64_t *)(slot->dirty_bitmap + words);
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	for (uint64_t i = 0; i < words; i++) {
+		uint64_t mask = 0;
+
+		if (atomic_load_explicit(&slot->dirty_bitmap[i], memory_order_relaxed))
+			mask = atomic_exchange_explicit(&slot->dirty_bitmap[i], 0,
+							memory_order_relaxed);
+		snap[i] = mask;
+		if (mask)
+			flush |= wrprot_masked(vm, slot, i * 64, mask);
+	}
+	/* Flush under the lock: no fault can re-install W before vCPUs drop
+	 * their cached writable translations. */
+	if (flush)
+		kvm_flush_remote_tlbs(vm);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
+	memcpy(bitmap, snap, words * 8);
+	return 0;
+}
+
+VMMU_API int vmmu_get_dirty_log(struct vmmu_vm *vm, uint32_t slot, void *bitmap)
+{
+	int r;
+
+	if (!vm)
+		return -EINVAL;
+	vmmu_mutex_lock(&vm->slots_lock);
+	r = __get_dirty_log(vm, slot, bitmap);
+	vmmu_mutex_unlock(&vm->slots_lock);
+	return r;
+}
+
+/* kvm_clear_dirty_log_protect(), checks in KVM's order.  Context: slots_lock. */
+static int __clear_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, uint64_t first_page,
+			     uint32_t num_pages, const void *bitmap)
+{
+	struct vmmu_memslot *slot;
+	bool flush = false;
+	uint64_t words;
+	int err = 0;
+
+	if ((slot_arg >> 16) >= vm->nr_as || (uint16_t)slot_arg >= vm->cfg.max_user_slots)
+		return -EINVAL;
+	if (first_page & 63)
+		return -EINVAL;
+	slot = dirty_log_slot(vm, slot_arg, &err);
+	if (!slot || !slot->dirty_bitmap)
+		return -ENOENT;
+	if (first_page > slot->npages || num_pages > slot->npages - first_page ||
+	    (num_pages < slot->npages - first_page && (num_pages & 63)))
+		return -EINVAL;
+	if (!bitmap && num_pages)
+		return -EFAULT;
+
+	words = (num_pages + 63) / 64;
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	for (uint64_t i = 0; i < words; i++) {
+		uint64_t mask, w = first_page / 64 + i;
+
+		memcpy(&mask, (const uint8_t *)bitmap + i * 8, 8);
+		if (!mask)
+			continue;
+		/* Clear what was asked; re-protect only what was really set. */
+		mask &= atomic_fetch_and_explicit(&slot->dirty_bitmap[w], ~mask,
+						  memory_order_relaxed);
+		if (mask)
+			flush |= wrprot_masked(vm, slot, w * 64, mask);
+	}
+	if (flush)
+		kvm_flush_remote_tlbs(vm);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
+	return 0;
+}
+
+VMMU_API int vmmu_clear_dirty_log(struct vmmu_vm *vm, uint32_t slot, uint64_t first_page,
+				  uint32_t num_pages, void *bitmap)
+{
+	int r;
+
+	if (!vm)
+		return -EINVAL;
+	vmmu_mutex_lock(&vm->slots_lock);
+	r = __clear_dirty_log(vm, slot, first_page, num_pages, bitmap);
+	vmmu_mutex_unlock(&vm->slots_lock);
+	return r;
+}
+
+VMMU_API int vmmu_vm_enable_manual_dirty_log_protect(struct vmmu_vm *vm, uint64_t flags)
+{
+	uint64_t allowed = VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+
+	if (!vm)
+		return -EINVAL;
+	if (flags & VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
+		allowed |= VMMU_DIRTY_LOG_INITIALLY_SET;
+	if (flags & ~allowed)
+		return -EINVAL;
+	vmmu_mutex_lock(&vm->slots_lock);
+	vm->manual_dirty_log_protect = flags;
+	vmmu_mutex_unlock(&vm->slots_lock);
+	return 0;
+}

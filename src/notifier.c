@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+/*
+ * MMU notifiers (kvm-facts 5): keep vCPU translations coherent with the host
+ * memory behind the memslots.
+ *
+ * The protocol, with the fault side in mmu.c (kvm_tdp_page_fault):
+ *
+ *	notifier                             vCPU fault
+ *	--------                             ----------
+ *	start(): in_progress++,              seq = mmu_invalidate_seq
+ *	  range += [gfns], zap, flush        slot lookup, hva -> host page
+ *	(host memory changes)                (may resolve the OLD page)
+ *	end(): seq++, in_progress--          mmu_lock; retry if in_progress
+ *	                                       covers gfn or seq changed
+ *
+ * A fault whose host-page lookup overlapped any part of an invalidation sees
+ * either in_progress (while it lasts) or a changed seq (after it), so it
+ * never installs a translation of the old page.  The seq is bumped before
+ * in_progress drops, so there is no instant at which both look clean.
+ */
+#include <errno.h>
+
+#include "rcu.h"
+#include "sched_point.h"
+#include "spte.h"
+#include "vm.h"
+
+struct kvm_gfn_range {
+	struct vmmu_memslot *slot;
+	uint32_t as_id;
+	gfn_t start, end;
+	const void *arg;
+};
+
+typedef bool (*gfn_handler_t)(struct vmmu_vm *vm, const struct kvm_gfn_range *range);
+typedef void (*on_lock_fn_t)(struct vmmu_vm *vm);
+
+/* Describes one walk, as KVM's struct kvm_hva_range: no boolean arguments. */
+struct kvm_hva_range {
+	hva_t start, end;
+	on_lock_fn_t on_lock;
+	gfn_handler_t handler;
+	const void *arg;
+	bool flush_on_ret;
+};
+
+struct kvm_mmu_notifier_return {
+	bool ret;
+	bool found_memslot;
+};
+
+static gfn_t hva_to_gfn_memslot(hva_t hva, const struct vmmu_memslot *slot)
+{
+	return slot->base_gfn + ((hva - slot->userspace_addr) >> PAGE_SHIFT);
+}
+
+/*
+ * kvm_handle_hva_range(): for every slot of every address space whose host
+ * range intersects [start, end), run the handler on the matching gfns.
+ * mmu_lock (write) is taken at the first matching slot, and on_lock runs
+ * then; a range that hits no slot takes no lock and runs nothing.
+ */
+static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
+							   const struct kvm_hva_range *range)
+{
+	struct kvm_mmu_notifier_return r = { 0 };
+
+	if (range->end <= range->start)
+		return r;
+	vmmu_rcu_read_lock();
+	for (uint32_t as = 0; as < vm->nr_as; as++) {
+		struct vmmu_memslots *slots = __kvm_memslots(vm, as);
+		int idx = slots->node_idx;
+		struct itree_node *n;
+
+		for (n = itree_iter_first(&slots->hva_tree, range->start, range->end - 1); n;
+		     n = itree_iter_next(n, range->start, range->end - 1)) {
+			struct vmmu_memslot *slot = hva_node_to_slot(n, idx);
+			hva_t slot_end = slot->userspace_addr + (slot->npages << PAGE_SHIFT);
+			hva_t hva_start = range->start > slot->userspace_addr ?
+					  range->start : slot->userspace_addr;
+			hva_t hva_end = range->end < slot_end ? range->end : slot_end;
+			struct kvm_gfn_range gfn_range = {
+				.slot = slot,
+				.as_id = as,
+				.start = hva_to_gfn_memslot(hva_start, slot),
+				.end = hva_to_gfn_memslot(hva_end + PAGE_SIZE - 1, slot),
+				.arg = range->arg,
+			};
+
+			if (!r.found_memslot) {
+				r.found_memslot = true;
+				vmmu_write_lock(&vm->mmu.mmu_lock);
+				if (range->on_lock)
+					range->on_lock(vm);
+			}
+			if (range->handler)
+				r.ret |= range->handler(vm, &gfn_range);
+		}
+	}
+	if (range->flush_on_ret && r.ret)
+		kvm_flush_remote_tlbs(vm);
+	if (r.found_memslot)
+		vmmu_write_unlock(&vm->mmu.mmu_lock);
+	vmmu_rcu_read_unlock();
+	return r;
+}
+
+/* Context: mmu_lock (write). */
+static void kvm_mmu_invalidate_begin(struct vmmu_vm *vm)
+{
+	long n = atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed);
+
+	atomic_store_explicit(&vm->mmu_invalidate_in_progress, n + 1, memory_order_relaxed);
+	if (n == 0) {
+		atomic_store_explicit(&vm->mmu_invalidate_range_start, UINT64_MAX,
+				      memory_order_relaxed);
+		atomic_store_explicit(&vm->mmu_invalidate_range_end, UINT64_MAX,
+				      memory_order_relaxed);
+	}
+}
+
+/* Ranges accumulate (as their hull) until all concurrent invalidations end. */
+static void kvm_mmu_invalidate_range_add(struct vmmu_vm *vm, gfn_t start, gfn_t end)
+{
+	gfn_t cur_start = atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed);
+	gfn_t cur_end = atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed);
+
+	if (cur_start == UINT64_MAX) {
+		cur_start = start;
+		cur_end = end;
+	} else {
+		cur_start = start < cur_start ? start : cur_start;
+		cur_end = end > cur_end ? end : cur_end;
+	}
+	atomic_store_explicit(&vm->mmu_invalidate_range_start, cur_start, memory_order_relaxed);
+	atomic_store_explicit(&vm->mmu_invalidate_range_end, cur_end, memory_order_relaxed);
+}
+
+static bool kvm_mmu_unmap_gfn_range(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
+{
+	kvm_mmu_invalidate_range_add(vm, range->start, range->end);
+	return __kvm_tdp_mmu_zap_leafs(vm, range->as_id, range->start, range->end);
+}
+
+/* Context: mmu_lock (write). */
+static void kvm_mmu_invalidate_end(struct vmmu_vm *vm)
+{
+	long n;
+
+	/*
+	 * seq++ before in_progress--, release: pairs with the acquire
+	 * snapshot in kvm_tdp_page_fault and the order of the retry checks
+	 * (in_progress, then seq), so a racing fault sees one or the other.
+	 */
+	atomic_fetch_add_explicit(&vm->mmu_invalidate_seq, 1, memory_order_release);
+	n = atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed);
+	if (WARN_ON_ONCE(n <= 0))
+		return;
+	atomic_store_explicit(&vm->mmu_invalidate_in_progress, n - 1, memory_order_release);
+	WARN_ON_ONCE(atomic_load_explicit(&vm->mmu_invalidate_range_start,
+					  memory_order_relaxed) == UINT64_MAX);
+}
+
+VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint64_t start,
+							uint64_t end)
+{
+	const struct kvm_hva_range range = {
+		.start = start,
+		.end = end,
+		.on_lock = kvm_mmu_invalidate_begin,
+		.handler = kvm_mmu_unmap_gfn_range,
+		.flush_on_ret = true,
+	};
+
+	if (!vm)
+		return;
+	/* Pairs with the wait in kvm_swap_active_memslots(). */
+	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	vm->mn_active_invalidate_count++;
+	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
+
+	kvm_handle_hva_range(vm, &range);
+	sched_point(SP_NOTIFIER_BEGIN);
+}
+
+VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_t start,
+						      uint64_t end)
+{
+	const struct kvm_hva_range range = {
+		.start = start,
+		.end = end,
+		.on_lock = kvm_mmu_invalidate_end,
+	};
+	bool wake;
+
+	if (!vm)
+		return;
+	sched_point(SP_NOTIFIER_END);
+	kvm_handle_hva_range(vm, &range);
+
+	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	if (!WARN_ON_ONCE(vm->mn_active_invalidate_count <= 0))
+		vm->mn_active_invalidate_count--;
+	wake = !vm->mn_active_invalidate_count;
+	if (wake)
+		vmmu_cond_broadcast(&vm->mn_memslots_update_cond);
+	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
+}
+
+struct change_pte_arg {
+	pfn_t pfn;
+	bool writable;
+};
+
+/*
+ * kvm_set_spte_gfn(): re-point a present SPTE to the new host page; a
+ * writable new page is not mapped writable behind the host's back, the SPTE
+ * is just zapped and the next fault maps it.  Context: mmu_lock (write).
+ */
+static bool kvm_set_spte_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
+{
+	const struct change_pte_arg *a = range->arg;
+	bool flush;
+
+	flush = __kvm_tdp_mmu_zap_leafs(vm, range->as_id, range->start, range->end);
+	if (!a->writable && !(range->slot->flags & KVM_MEMSLOT_INVALID))
+		kvm_tdp_mmu_install_leaf(vm, range->as_id, range->start,
+					 make_leaf_spte(a->pfn, false, false, true));
+	return flush;
+}
+
+VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
+					  uint64_t new_page, int writable)
+{
+	const struct change_pte_arg arg = {
+		.pfn = new_page >> PAGE_SHIFT,
+		.writable = writable,
+	};
+	const struct kvm_hva_range range = {
+		.start = address & PAGE_MASK,
+		.end = (address & PAGE_MASK) + PAGE_SIZE,
+		.handler = kvm_set_spte_gfn,
+		.arg = &arg,
+		.flush_on_ret = true,
+	};
+
+	if (!vm)
+		return -EINVAL;
+	/*
+	 * Seed 003: change_pte is only ever called inside start()/end(), so
+	 * the raised in_progress already makes racing faults retry and no
+	 * seq bump is needed.  Outside a bracket nothing protects a racing
+	 * fault that resolved the old page: refuse.
+	 */
+	if (WARN_ON_ONCE(!atomic_load_explicit(&vm->mmu_invalidate_in_progress,
+					       memory_order_acquire))) {
+		atomic_fetch_add_explicit(&vm->stat.change_pte_unbracketed, 1, memory_order_relaxed);
+		return -EINVAL;
+	}
+	kvm_handle_hva_range(vm, &range);
+	return 0;
+}
+
+enum age_op { AGE_CLEAR, AGE_TEST };
+
+static bool kvm_age_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
+{
+	return kvm_tdp_mmu_age_range(vm, range->as_id, range->start, range->end, true);
+}
+
+static bool kvm_test_age_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
+{
+	return kvm_tdp_mmu_age_range(vm, range->as_id, range->start, range->end, false);
+}
+
+static int mmu_notifier_age(struct vmmu_vm *vm, hva_t start, hva_t end, gfn_handler_t handler,
+			    bool flush)
+{
+	const struct kvm_hva_range range = {
+		.start = start,
+		.end = end,
+		.handler = handler,
+		.flush_on_ret = flush,
+	};
+
+	if (!vm)
+		return 0;
+	return kvm_handle_hva_range(vm, &range).ret;
+}
+
+VMMU_API int vmmu_mmu_notifier_clear_flush_young(struct vmmu_vm *vm, uint64_t start, uint64_t end)
+{
+	return mmu_notifier_age(vm, start, end, kvm_age_gfn, true);
+}
+
+VMMU_API int vmmu_mmu_notifier_clear_young(struct vmmu_vm *vm, uint64_t start, uint64_t end)
+{
+	return mmu_notifier_age(vm, start, end, kvm_age_gfn, false);
+}
+
+VMMU_API int vmmu_mmu_notifier_test_young(struct vmmu_vm *vm, uint64_t address)
+{
+	return mmu_notifier_age(vm, address, address + 1, kvm_test_age_gfn, false);
+}
+
+VMMU_API void vmmu_mmu_notifier_release(struct vmmu_vm *vm)
+{
+	if (!vm)
+		return;
+	vmmu_mutex_lock(&vm->slots_lock);
+	kvm_mmu_zap_all_fast(vm);
+	vmmu_mutex_unlock(&vm->slots_lock);
+}
