@@ -54,7 +54,14 @@ struct vmmu_vcpu;
  *	disabled.
  */
 #define VMMU_VM_QUIRK_SLOT_ZAP_ALL	(1u << 0)
-#define VMMU_VM_VALID_FLAGS		(VMMU_VM_QUIRK_SLOT_ZAP_ALL)
+/*
+ * VMMU_VM_MMIO_ZAP_WALK: for comparison only (benchmarks).  Every memslot
+ * update also walks the page tables and zaps every MMIO SPTE, as KVM did
+ * before MMIO SPTEs carried a generation (kvm_mmu_zap_mmio_sptes); the cost
+ * of an update then grows with the number of cached MMIO SPTEs.
+ */
+#define VMMU_VM_MMIO_ZAP_WALK		(1u << 1)
+#define VMMU_VM_VALID_FLAGS		(VMMU_VM_QUIRK_SLOT_ZAP_ALL | VMMU_VM_MMIO_ZAP_WALK)
 
 /* Limits, as on x86 KVM. */
 #define VMMU_MEM_SLOTS_NUM		32767u	/* KVM_MEM_SLOTS_NUM (SHRT_MAX) */
@@ -487,9 +494,8 @@ VMMU_API int vmmu_vm_enable_manual_dirty_log_protect(struct vmmu_vm *vm, uint64_
  * snapshot for reporting (each counter is exact, the set is not atomic).
  */
 struct vmmu_stats {
-	/* vCPU side */
-	uint64_t accesses;		/* vmmu_vcpu_access calls that completed */
-	uint64_t tlb_hits;		/* served by the per-vCPU software TLB */
+	/* vCPU side (the software-TLB hit path counts nothing: it is the hot path) */
+	uint64_t tlb_fills;		/* translations cached in a vCPU's software TLB */
 	uint64_t mmio_exits;		/* returned VMMU_EXIT_MMIO */
 	uint64_t mmio_cache_hits;	/* per-vCPU MMIO info cache hit (RET_PF_EMULATE) */
 	uint64_t fast_mmio_hits;	/* MMIO SPTE with matching generation */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "memslots.h"
+#include "mmu.h"
 #include "rcu.h"
 #include "sched_point.h"
 #include "spte.h"
@@ -101,14 +102,14 @@ void kvm_mmu_uninit_vm(struct vmmu_vm *vm)
  *	flusher                              vCPU
  *	-------                              ----
  *	clear SPTE / unlink table            access_seq = odd   (seq_cst)
- *	tlb_gen++               (seq_cst)    gen = tlb_gen      (seq_cst)
+ *	vcpu->tlb_gen++         (seq_cst)    gen = tlb_gen      (seq_cst)
  *	s = access_seq          (seq_cst)    TLB hit if entry.gen == gen, or walk
  *	if s odd: wait until it changes      access_seq = even  (release)
  *
  * In the single total order of the seq_cst operations either the vCPU's
  * "odd" store comes first (the flusher sees it and waits for the release of
  * the even value, which orders the vCPU's reads before our return), or the
- * flusher's tlb_gen++ does (the vCPU then loads the new gen, so it neither
+ * flusher's vcpu->tlb_gen++ does (the vCPU then loads the new gen, so it neither
  * hits a TLB entry of the old gen nor - by the acquire it implies - misses
  * the cleared SPTE in its walk).  This is KVM_REQ_TLB_FLUSH with
  * KVM_REQUEST_WAIT: vCPUs are never interrupted, only waited for, and an
@@ -119,7 +120,6 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 	bool waited = false;
 
 	VM_STAT_INC(vm, remote_tlb_flush_requests);
-	atomic_fetch_add_explicit(&vm->tlb_gen, 1, memory_order_seq_cst);
 
 	vmmu_mutex_lock(&vm->vcpus_lock);
 	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++) {
@@ -128,6 +128,7 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 
 		if (!vcpu)
 			continue;
+		atomic_fetch_add_explicit(&vcpu->tlb_gen, 1, memory_order_seq_cst);
 		s = atomic_load_explicit(&vcpu->access_seq, memory_order_seq_cst);
 		if (!(s & 1))
 			continue;
@@ -141,46 +142,11 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 		VM_STAT_INC(vm, remote_tlb_flush);
 }
 
-/* Lockless walk; see the flush above for why the tables stay alive. */
-uint64_t kvm_tdp_mmu_get_spte_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn)
-{
-	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_acquire);
-	struct tdp_pt *pt = root->pt;
-	uint64_t spte = 0;
-
-	for (int level = vm->mmu.root_level; level >= 1; level--) {
-		spte = atomic_load_explicit(&pt->spte[SPTE_INDEX(gfn, level)], memory_order_acquire);
-		if (level == 1 || !is_shadow_present_pte(spte))
-			break;
-		pt = spte_to_child(spte);
-	}
-	return spte;
-}
-
-/* Set the accessed bit of @gfn's leaf if it is still @spte.  Lockless. */
-bool kvm_tdp_mmu_set_accessed(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn, uint64_t spte)
-{
-	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_acquire);
-	struct tdp_pt *pt = root->pt;
-
-	for (int level = vm->mmu.root_level; level > 1; level--) {
-		uint64_t e = atomic_load_explicit(&pt->spte[SPTE_INDEX(gfn, level)],
-						  memory_order_acquire);
-
-		if (!is_shadow_present_pte(e))
-			return false;
-		pt = spte_to_child(e);
-	}
-	return atomic_compare_exchange_strong_explicit(&pt->spte[SPTE_INDEX(gfn, 1)], &spte,
-						       spte | PT_ACCESSED_MASK,
-						       memory_order_relaxed, memory_order_relaxed);
-}
-
 /*
  * Range operations, mmu_lock held for write.  @op decides what to do with
  * one non-zero leaf SPTE and returns the new value.
  */
-enum leaf_op { LEAF_ZAP, LEAF_WRPROT, LEAF_AGE_CLEAR, LEAF_AGE_TEST };
+enum leaf_op { LEAF_ZAP, LEAF_ZAP_MMIO, LEAF_WRPROT, LEAF_AGE_CLEAR, LEAF_AGE_TEST };
 
 struct range_walk {
 	struct vmmu_vm *vm;
@@ -209,7 +175,13 @@ static void walk_range(struct range_walk *w, struct tdp_pt *pt, int level, gfn_t
 				walk_range(w, spte_to_child(spte), level - 1, base + i * span);
 			continue;
 		}
-		if (w->op == LEAF_ZAP) {
+		if (w->op == LEAF_ZAP_MMIO) {
+			if (is_mmio_spte(spte)) {
+				atomic_store_explicit(&pt->spte[i], SHADOW_NONPRESENT_VALUE,
+						      memory_order_relaxed);
+				w->zapped++;
+			}
+		} else if (w->op == LEAF_ZAP) {
 			atomic_store_explicit(&pt->spte[i], SHADOW_NONPRESENT_VALUE,
 					      memory_order_relaxed);
 			if (is_shadow_present_pte(spte)) {
@@ -351,6 +323,13 @@ void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen)
 	if (unlikely(gen == 0)) {
 		VM_STAT_INC(vm, mmio_wrap_zaps);
 		kvm_mmu_zap_all_fast(vm);
+	}
+	if (vm->cfg.flags & VMMU_VM_MMIO_ZAP_WALK) {
+		/* The pre-generation design: find every MMIO SPTE by walking. */
+		vmmu_write_lock(&vm->mmu.mmu_lock);
+		for (uint32_t as = 0; as < vm->nr_as; as++)
+			tdp_mmu_range_op(vm, as, 0, vm->max_gfn + 1, LEAF_ZAP_MMIO);
+		vmmu_write_unlock(&vm->mmu.mmu_lock);
 	}
 }
 
@@ -529,7 +508,9 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 	 * would mean a missed invalidation. */
 	if (is_shadow_present_pte(old) && !fault->noslot && WARN_ON_ONCE(spte_to_pfn(old) != fault->pfn))
 		return -EIO;
-	if (is_shadow_present_pte(old) && !fault->noslot &&
+	/* Already mapped as needed (by another vCPU); the accessed bit must be
+	 * set too, or this fault is what sets it (aging cleared it). */
+	if (is_shadow_present_pte(old) && !fault->noslot && (old & PT_ACCESSED_MASK) &&
 	    spte_to_pfn(old) == fault->pfn && (is_writable_pte(old) || !fault->map_writable))
 		return RET_PF_SPURIOUS;
 
@@ -550,22 +531,6 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		return RET_PF_EMULATE;
 	}
 	return RET_PF_FIXED;
-}
-
-/*
- * vcpu_cache_mmio_info() - fill the per-vCPU MMIO info cache, unless the
- * generation it was derived under is in flux (kvm-facts 4.5): a lookup made
- * during a swap may have used either set, and the in-progress value is no
- * valid tag for either.
- */
-void vcpu_cache_mmio_info(struct vmmu_vcpu *vcpu, gfn_t gfn, unsigned int access, uint64_t gen)
-{
-	if (unlikely(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS))
-		return;
-	sched_point(SP_MMIO_CACHE_FILL);
-	vcpu->mmio_gfn = gfn;
-	vcpu->mmio_access = access;
-	vcpu->mmio_gen = gen;
 }
 
 /*

@@ -15,25 +15,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mmu.h"
 #include "rcu.h"
 #include "sched_point.h"
 #include "spte.h"
 #include "vm.h"
 
+/*
+ * The access bracket: access_seq is odd inside.  Entering is a seq_cst RMW
+ * (one locked add on x86, a full barrier that needs no spare register),
+ * pairing with the seq_cst tlb_gen++ in kvm_flush_remote_tlbs; leaving is a
+ * release store (only this thread writes access_seq, so load + store is
+ * enough): our reads of tables and guest memory happen before a flusher's
+ * acquire of the new value lets it free or unmap them.
+ */
 static inline void vcpu_access_begin(struct vmmu_vcpu *vcpu)
 {
-	uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_relaxed);
-
-	/* seq_cst: pairs with the seq_cst tlb_gen++ in kvm_flush_remote_tlbs. */
-	atomic_store_explicit(&vcpu->access_seq, s + 1, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&vcpu->access_seq, 1, memory_order_seq_cst);
 }
 
 static inline void vcpu_access_end(struct vmmu_vcpu *vcpu)
 {
 	uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_relaxed);
 
-	/* Release: our reads of tables and guest memory happen before a
-	 * flusher's acquire of the new value lets it free or unmap them. */
 	atomic_store_explicit(&vcpu->access_seq, s + 1, memory_order_release);
 }
 
@@ -52,7 +56,7 @@ VMMU_API int vmmu_vcpu_create(struct vmmu_vm *vm, uint32_t id, struct vmmu_vcpu 
 
 	if (!vm || !vcpup || id >= VMMU_MAX_VCPUS)
 		return -EINVAL;
-	vcpu = aligned_alloc(64, sizeof(*vcpu));
+	vcpu = aligned_alloc(64, (sizeof(*vcpu) + 63) & ~(size_t)63);
 	if (!vcpu)
 		return -ENOMEM;
 	memset(vcpu, 0, sizeof(*vcpu));
@@ -108,92 +112,74 @@ VMMU_API int vmmu_vcpu_set_address_space(struct vmmu_vcpu *vcpu, uint32_t as_id)
 	return 0;
 }
 
-/* One guest load/store of 1..8 bytes within a page, single-copy atomic when
- * naturally aligned (as x86 guarantees), byte-wise otherwise. */
+/*
+ * One guest load/store of 1..8 bytes within a page: single-copy atomic when
+ * naturally aligned (as x86 guarantees), byte-wise otherwise.  Inline and
+ * call-free, so the TLB-hit path stays a leaf function.
+ */
 static inline void guest_load(void *data, const uint8_t *p, uint32_t len)
 {
-	switch (len) {
-	case 1:
-		*(uint8_t *)data = __atomic_load_n(p, __ATOMIC_RELAXED);
-		return;
-	case 2:
-		if (!((uintptr_t)p & 1)) {
-			uint16_t v = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+	uint64_t v;
 
-			__builtin_memcpy(data, &v, 2);
-			return;
-		}
-		break;
-	case 4:
-		if (!((uintptr_t)p & 3)) {
-			uint32_t v = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
-
-			__builtin_memcpy(data, &v, 4);
-			return;
-		}
-		break;
-	case 8:
-		if (!((uintptr_t)p & 7)) {
-			uint64_t v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
-
-			__builtin_memcpy(data, &v, 8);
-			return;
-		}
-		break;
+	if (likely(len == 8 && !((uintptr_t)p & 7))) {
+		v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+	} else if (len == 4 && !((uintptr_t)p & 3)) {
+		v = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+	} else if (len == 2 && !((uintptr_t)p & 1)) {
+		v = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+	} else {
+		v = 0;
+		for (uint32_t i = 0; i < len; i++)
+			v |= (uint64_t)__atomic_load_n(p + i, __ATOMIC_RELAXED) << (8 * i);
 	}
-	guest_memcpy_from(data, p, len);
+	if (likely(len == 8))
+		__builtin_memcpy(data, &v, 8);
+	else
+		for (uint32_t i = 0; i < len; i++)
+			((uint8_t *)data)[i] = v >> (8 * i);
+}
+
+static inline uint64_t access_data(const void *data, uint32_t len)
+{
+	uint64_t v = 0;
+
+	if (likely(len == 8)) {
+		__builtin_memcpy(&v, data, 8);
+		return v;
+	}
+	for (uint32_t i = 0; i < len; i++)
+		v |= (uint64_t)((const uint8_t *)data)[i] << (8 * i);
+	return v;
 }
 
 static inline void guest_store(uint8_t *p, const void *data, uint32_t len)
 {
-	switch (len) {
-	case 1:
-		__atomic_store_n(p, *(const uint8_t *)data, __ATOMIC_RELAXED);
-		return;
-	case 2:
-		if (!((uintptr_t)p & 1)) {
-			uint16_t v;
+	uint64_t v = access_data(data, len);
 
-			__builtin_memcpy(&v, data, 2);
-			__atomic_store_n((uint16_t *)p, v, __ATOMIC_RELAXED);
-			return;
-		}
-		break;
-	case 4:
-		if (!((uintptr_t)p & 3)) {
-			uint32_t v;
-
-			__builtin_memcpy(&v, data, 4);
-			__atomic_store_n((uint32_t *)p, v, __ATOMIC_RELAXED);
-			return;
-		}
-		break;
-	case 8:
-		if (!((uintptr_t)p & 7)) {
-			uint64_t v;
-
-			__builtin_memcpy(&v, data, 8);
-			__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
-			return;
-		}
-		break;
-	}
-	guest_memcpy_to(p, data, len);
+	if (likely(len == 8 && !((uintptr_t)p & 7)))
+		__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
+	else if (len == 4 && !((uintptr_t)p & 3))
+		__atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELAXED);
+	else if (len == 2 && !((uintptr_t)p & 1))
+		__atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED);
+	else
+		for (uint32_t i = 0; i < len; i++)
+			__atomic_store_n(p + i, (uint8_t)(v >> (8 * i)), __ATOMIC_RELAXED);
 }
 
-static int vcpu_mmio_exit(struct vmmu_vcpu *vcpu, gpa_t gpa, const void *data, uint32_t len,
+/* Fill *exit like kvm_run->mmio after KVM_EXIT_MMIO. */
+static inline int vcpu_mmio_exit(struct vmmu_vcpu *vcpu, gpa_t gpa, const void *data, uint32_t len,
 			  uint32_t flags, struct vmmu_exit *exit)
 {
+	uint64_t d = (flags & VMMU_ACCESS_WRITE) ? access_data(data, len) : 0;
+
 	exit->reason = VMMU_EXIT_MMIO;
 	exit->pad = 0;
 	exit->mmio.phys_addr = gpa;
+	__builtin_memcpy(exit->mmio.data, &d, 8);
 	exit->mmio.len = len;
-	exit->mmio.is_write = !!(flags & VMMU_ACCESS_WRITE);
-	memset(exit->mmio.data, 0, sizeof(exit->mmio.data));
-	if (flags & VMMU_ACCESS_WRITE)
-		memcpy(exit->mmio.data, data, len);
+	exit->mmio.is_write = flags & VMMU_ACCESS_WRITE;
 	VCPU_STAT_INC(vcpu, mmio_exits);
-	VCPU_STAT_INC(vcpu, accesses);
 	return VMMU_EXIT_MMIO;
 }
 
@@ -208,78 +194,125 @@ static inline bool check_mmio_spte(const struct vmmu_vm *vm, uint64_t gen, uint6
 	return get_mmio_spte_generation(spte) == (gen & vm->mmio_gen_mask);
 }
 
-/*
- * The part of an access that runs when the TLB misses.  Entered inside the
- * access bracket with @tlb_gen the value read at its start.
- */
-static __attribute__((noinline)) int
-vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uint32_t flags,
-		 struct vmmu_exit *exit, uint64_t tlb_gen)
+static __attribute__((noinline, noipa)) int
+vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uint32_t flags,
+		  struct vmmu_exit *exit);
+
+/* After a miss: enter the fault loop, or tell the one we are in to go round. */
+static inline int vcpu_access_to_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data,
+				       uint32_t len, uint32_t flags, struct vmmu_exit *exit)
 {
-	struct vmmu_vm *vm = vcpu->vm;
+	if (vcpu->in_fault_loop)
+		return -EAGAIN;
+	return vcpu_access_fault(vcpu, gpa, data, len, flags, exit);
+}
+
+/*
+ * A present SPTE that is not in the software TLB: walk again, use the
+ * translation and cache it.  Entered inside the access bracket; leaves it.
+ *
+ * The TLB generation is read here, before the walk: a flush that bumped it
+ * after the bracket opened cleared its SPTEs before the bump, so a walk that
+ * follows our read of the new value cannot see them, and the entry we tag
+ * with that value holds only what the walk saw.
+ */
+static __attribute__((noinline, noipa)) int
+vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uint32_t flags,
+		struct vmmu_exit *exit)
+{
+	uint64_t tlb_gen = atomic_load_explicit(&vcpu->tlb_gen, memory_order_acquire);
 	bool write = flags & VMMU_ACCESS_WRITE;
 	gfn_t gfn = gpa >> PAGE_SHIFT;
+	uint64_t spte = tdp_mmu_walk_lockless(vcpu->vm, vcpu->as_id, gfn);
+
+	/* (An SPTE whose accessed bit aging cleared takes the fault path,
+	 * which sets it again, as the CPU's page walk would.) */
+	if (likely(is_shadow_present_pte(spte) && (!write || is_writable_pte(spte)) &&
+		   (spte & PT_ACCESSED_MASK))) {
+		uint8_t *host = (uint8_t *)(uintptr_t)(spte_to_pfn(spte) << PAGE_SHIFT);
+		struct vcpu_tlb_entry *e = &vcpu->tlb[gfn % VCPU_TLB_SIZE];
+
+		if (write)
+			guest_store(host + (gpa & ~PAGE_MASK), data, len);
+		else
+			guest_load(data, host + (gpa & ~PAGE_MASK), len);
+		e->gfn = gfn;
+		e->host = host;
+		e->writable = is_writable_pte(spte);
+		e->gen = tlb_gen;
+		vcpu_access_end(vcpu);
+		VCPU_STAT_INC(vcpu, tlb_fills);
+		return 0;
+	}
+	vcpu_access_end(vcpu);
+	return vcpu_access_to_fault(vcpu, gpa, data, len, flags, exit);
+}
+
+/*
+ * handle_mmio_page_fault(), for an access whose TLB lookup missed: the MMIO
+ * info cache, then the lockless walk.  Entered inside the access bracket;
+ * leaves it (or hands it on).  Every way out is a return or a tail call, so
+ * the MMIO fast paths stay free of register saves.
+ */
+static __attribute__((noinline, noipa)) int
+vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uint32_t flags,
+		 struct vmmu_exit *exit)
+{
+	struct vmmu_vm *vm = vcpu->vm;
+	gfn_t gfn = gpa >> PAGE_SHIFT;
+	uint64_t gen, spte;
+
+	gen = atomic_load_explicit(&__kvm_memslots(vm, vcpu->as_id)->generation,
+				   memory_order_acquire);
+
+	/* Step 1: the MMIO info cache. */
+	if (vcpu->mmio_gen == gen && vcpu->mmio_gfn == gfn) {
+		vcpu_access_end(vcpu);
+		VCPU_STAT_INC(vcpu, mmio_cache_hits);
+		return vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
+	}
+	if (unlikely(gfn > vm->max_gfn))
+		goto fault;
+
+	spte = tdp_mmu_walk_lockless(vm, vcpu->as_id, gfn);
+	sched_point(SP_MMIO_SPTE_READ);
+	if (is_mmio_spte(spte)) {
+		/* Step 3: an MMIO SPTE, valid only if its generation matches. */
+		if (likely(check_mmio_spte(vm, gen, spte))) {
+			vcpu_cache_mmio_info(vcpu, get_mmio_spte_gfn(spte),
+					     get_mmio_spte_access(spte), gen);
+			vcpu_access_end(vcpu);
+			VCPU_STAT_INC(vcpu, fast_mmio_hits);
+			return vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
+		}
+		VCPU_STAT_INC(vcpu, pf_invalid);	/* RET_PF_INVALID */
+	} else if (is_shadow_present_pte(spte)) {
+		return vcpu_access_ram(vcpu, gpa, data, len, flags, exit);
+	}
+fault:
+	vcpu_access_end(vcpu);
+	return vcpu_access_to_fault(vcpu, gpa, data, len, flags, exit);
+}
+
+/*
+ * The full page fault and what follows it, outside the access bracket (the
+ * fault takes locks).  Loops until the access is served or exits.
+ */
+static int vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len,
+			     uint32_t flags, struct vmmu_exit *exit)
+{
 	unsigned int retries = 0;
 	int r;
 
+	vcpu->in_fault_loop = true;
 	for (;;) {
-		struct vmmu_memslots *slots = __kvm_memslots(vm, vcpu->as_id);
-		uint64_t gen = atomic_load_explicit(&slots->generation, memory_order_acquire);
-		uint64_t spte;
+		r = kvm_tdp_page_fault(vcpu, gpa >> PAGE_SHIFT, flags);
 
-		/* handle_mmio_page_fault(), step 1: the MMIO info cache. */
-		if (vcpu->mmio_gen == gen && vcpu->mmio_gfn == gfn) {
-			vcpu_access_end(vcpu);
-			VCPU_STAT_INC(vcpu, mmio_cache_hits);
-			return vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
-		}
-
-		if (likely(gfn <= vm->max_gfn)) {
-			spte = kvm_tdp_mmu_get_spte_lockless(vm, vcpu->as_id, gfn);
-			sched_point(SP_MMIO_SPTE_READ);
-			if (is_mmio_spte(spte)) {
-				/* Step 3: an MMIO SPTE, valid if its generation matches. */
-				if (check_mmio_spte(vm, gen, spte)) {
-					vcpu_cache_mmio_info(vcpu, get_mmio_spte_gfn(spte),
-							     get_mmio_spte_access(spte), gen);
-					vcpu_access_end(vcpu);
-					VCPU_STAT_INC(vcpu, fast_mmio_hits);
-					return vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
-				}
-				VCPU_STAT_INC(vcpu, pf_invalid);	/* RET_PF_INVALID */
-			} else if (is_shadow_present_pte(spte) && (!write || is_writable_pte(spte))) {
-				/*
-				 * The translation is there: use it and cache it.  A page
-				 * walk sets the accessed bit, as the CPU does; a lost
-				 * race with a zap or an aging clear means walk again.
-				 */
-				if (unlikely(!(spte & PT_ACCESSED_MASK)) &&
-				    !kvm_tdp_mmu_set_accessed(vm, vcpu->as_id, gfn, spte))
-					continue;
-				uint8_t *host = (uint8_t *)(uintptr_t)(spte_to_pfn(spte) << PAGE_SHIFT);
-				struct vcpu_tlb_entry *e = &vcpu->tlb[gfn % VCPU_TLB_SIZE];
-
-				if (write)
-					guest_store(host + (gpa & ~PAGE_MASK), data, len);
-				else
-					guest_load(data, host + (gpa & ~PAGE_MASK), len);
-				e->gfn = gfn;
-				e->host = host;
-				e->writable = is_writable_pte(spte);
-				e->gen = tlb_gen;
-				vcpu_access_end(vcpu);
-				VCPU_STAT_INC(vcpu, accesses);
-				return 0;
-			}
-		}
-
-		/* The full page fault, outside the bracket: it takes locks. */
-		vcpu_access_end(vcpu);
-		r = kvm_tdp_page_fault(vcpu, gfn, flags);
 		switch (r) {
 		case RET_PF_EMULATE:
 			VCPU_STAT_INC(vcpu, pf_emulate);
-			return vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
+			r = vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
+			goto out;
 		case RET_PF_FIXED:
 			VCPU_STAT_INC(vcpu, pf_fixed);
 			break;
@@ -292,46 +325,58 @@ vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, ui
 			vmmu_wait_relax(++retries);
 			break;
 		default:
-			if (r < 0)
-				return r;
-			WARN_ON_ONCE(1);
-			return -EIO;
+			if (r >= 0) {
+				WARN_ON_ONCE(1);
+				r = -EIO;
+			}
+			goto out;
 		}
+		/*
+		 * Let the "guest" retry the access, as after a fixed fault.  A
+		 * map change that removed what the fault installed sends us
+		 * round again.
+		 */
 		vcpu_access_begin(vcpu);
-		tlb_gen = atomic_load_explicit(&vm->tlb_gen, memory_order_seq_cst);
+		r = vcpu_access_slow(vcpu, gpa, data, len, flags, exit);
+		if (r != -EAGAIN)
+			break;
 	}
+out:
+	vcpu->in_fault_loop = false;
+	return r;
 }
 
 VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data, uint32_t len,
 			      uint32_t flags, struct vmmu_exit *exit)
 {
-	struct vcpu_tlb_entry *e;
-	uint64_t tlb_gen;
-	gfn_t gfn;
+	const struct vcpu_tlb_entry *e;
+	uint8_t *p;
 
-	if (unlikely(!vcpu || !data || !exit || len - 1 > 7 ||
-		     (gpa & ~PAGE_MASK) + len > PAGE_SIZE ||
-		     (flags & ~(VMMU_ACCESS_WRITE | VMMU_ACCESS_FETCH)) ||
-		     flags == (VMMU_ACCESS_WRITE | VMMU_ACCESS_FETCH)))
+	if (unlikely(!vcpu) || unlikely(!data) || unlikely(!exit))
+		return -EINVAL;
+	if (unlikely(len - 1 > 7) || unlikely((uint32_t)(gpa & ~PAGE_MASK) + len > PAGE_SIZE) ||
+	    unlikely(flags > VMMU_ACCESS_FETCH))
 		return -EINVAL;
 
-	gfn = gpa >> PAGE_SHIFT;
-	e = &vcpu->tlb[gfn % VCPU_TLB_SIZE];
+	/*
+	 * The software-TLB hit: one tag compare against the generation that
+	 * remote flushes bump, then the access itself, inside the bracket.
+	 */
+	e = &vcpu->tlb[(gpa >> PAGE_SHIFT) % VCPU_TLB_SIZE];
 	vcpu_access_begin(vcpu);
-	tlb_gen = atomic_load_explicit(&vcpu->vm->tlb_gen, memory_order_seq_cst);
-	if (likely(e->gfn == gfn && e->gen == tlb_gen &&
-		   (!(flags & VMMU_ACCESS_WRITE) || e->writable))) {
-		uint8_t *p = e->host + (gpa & ~PAGE_MASK);
-
-		if (flags & VMMU_ACCESS_WRITE)
-			guest_store(p, data, len);
-		else
-			guest_load(data, p, len);
-		vcpu_access_end(vcpu);
-		VCPU_STAT_INC(vcpu, tlb_hits);
-		return 0;
+	if (unlikely(e->gfn != gpa >> PAGE_SHIFT) ||
+	    unlikely(e->gen != atomic_load_explicit(&vcpu->tlb_gen, memory_order_seq_cst)))
+		return vcpu_access_slow(vcpu, gpa, data, len, flags, exit);
+	p = e->host + (gpa & ~PAGE_MASK);
+	if (!(flags & VMMU_ACCESS_WRITE)) {
+		guest_load(data, p, len);
+	} else {
+		if (unlikely(!e->writable))
+			return vcpu_access_slow(vcpu, gpa, data, len, flags, exit);
+		guest_store(p, data, len);
 	}
-	return vcpu_access_slow(vcpu, gpa, data, len, flags, exit, tlb_gen);
+	vcpu_access_end(vcpu);
+	return 0;
 }
 
 /*

@@ -157,9 +157,7 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
 	vmmu_mutex_unlock(&vm->vcpus_lock);
 
 	memset(st, 0, sizeof(*st));
-	/* TLB hits are not counted twice on the hot path; add them here. */
-	st->accesses = LOAD(sum.accesses) + LOAD(sum.tlb_hits);
-	st->tlb_hits = LOAD(sum.tlb_hits);
+	st->tlb_fills = LOAD(sum.tlb_fills);
 	st->mmio_exits = LOAD(sum.mmio_exits);
 	st->mmio_cache_hits = LOAD(sum.mmio_cache_hits);
 	st->fast_mmio_hits = LOAD(sum.fast_mmio_hits);

@@ -43,7 +43,7 @@ struct vmmu_mmu {
 
 /* Per-vCPU counters: written only by the vCPU's thread, read by get_stats. */
 struct vcpu_stats {
-	_Atomic uint64_t accesses, tlb_hits, mmio_exits, mmio_cache_hits, fast_mmio_hits,
+	_Atomic uint64_t tlb_fills, mmio_exits, mmio_cache_hits, fast_mmio_hits,
 		pf_invalid, pf_retry, pf_fixed, pf_spurious, pf_emulate, mmio_sptes_created,
 		invalid_slot_retries, notifier_retries;
 };
@@ -52,8 +52,8 @@ struct vcpu_stats {
 
 /*
  * One software-TLB entry: a translation the vCPU may use without a walk
- * while vm->tlb_gen still equals @gen.  @host is the host address of the
- * page; @writable mirrors the SPTE's W bit when the entry was filled.
+ * while its vcpu->tlb_gen still equals @gen.  @host is the host address of
+ * the page; @writable mirrors the SPTE's W bit when the entry was filled.
  */
 struct vcpu_tlb_entry {
 	gfn_t gfn;
@@ -67,14 +67,21 @@ struct vmmu_vcpu {
 	 * access_seq: odd while the vCPU is inside an access (reading SPTEs,
 	 * the TLB or guest memory without locks).  Written only by the vCPU's
 	 * thread; kvm_flush_remote_tlbs reads it.  The store that makes it odd
-	 * is seq_cst and pairs with the seq_cst bump of vm->tlb_gen in the
-	 * flush (Dekker: either the flush sees us inside, or we see its gen).
+	 * is seq_cst and pairs with the seq_cst bump of tlb_gen in the flush
+	 * (Dekker: either the flush sees us inside, or we see its new gen).
 	 */
 	_Atomic uint64_t access_seq;
+	/*
+	 * tlb_gen: bumped (seq_cst) by every remote TLB flush, for every vCPU;
+	 * a TLB entry is valid only while its gen equals this.  Per vCPU so
+	 * the hot path loads it from its own cache line.
+	 */
+	_Atomic uint64_t tlb_gen;
 	struct vmmu_vm *vm;
 	uint32_t as_id;
 	uint32_t id;
-	/* per-vCPU MMIO info cache (kvm-facts 4.5): gfn 0 means empty */
+	bool in_fault_loop;		/* vcpu_access_fault is on the stack */
+	/* per-vCPU MMIO info cache (kvm-facts 4.5): mmio_gen UINT64_MAX = empty */
 	gfn_t mmio_gfn;
 	unsigned int mmio_access;
 	uint64_t mmio_gen;
@@ -125,12 +132,6 @@ struct vmmu_vm {
 	struct vmmu_vcpu *vcpus[VMMU_MAX_VCPUS];
 	struct vcpu_stats dead_vcpu_stats;	/* vcpus_lock */
 
-	/*
-	 * tlb_gen: bumped (seq_cst) by every remote TLB flush; a software-TLB
-	 * entry is valid only while its gen equals this.
-	 */
-	_Atomic uint64_t tlb_gen;
-
 	struct vm_stats stat;
 	const struct hostmem_ops *hostmem;
 	uint64_t max_gfn;		/* highest gfn the 4-level TDP table maps */
@@ -159,7 +160,6 @@ bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gf
 bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
 /* Test (and with @clear, clear) accessed bits; true if any was young.  mmu_lock (write). */
 bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, bool clear);
-bool kvm_tdp_mmu_set_accessed(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn, uint64_t spte);
 void kvm_tdp_mmu_install_leaf(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn, uint64_t spte);
 
 /* memslots.c: the memslot swap waits for this many active invalidations */
@@ -178,10 +178,6 @@ enum {
 
 /* The TDP page fault: returns RET_PF_* or -errno (-EFAULT, -ENOMEM). */
 int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags);
-/* Lockless walk: the leaf SPTE for @gfn, 0 if any level is missing.
- * Context: inside the vCPU's access bracket. */
-uint64_t kvm_tdp_mmu_get_spte_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn);
-void vcpu_cache_mmio_info(struct vmmu_vcpu *vcpu, gfn_t gfn, unsigned int access, uint64_t gen);
 
 /* vcpu.c */
 void kvm_vcpu_stats_add(struct vcpu_stats *dst, const struct vcpu_stats *src);

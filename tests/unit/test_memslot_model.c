@@ -403,7 +403,8 @@ static void gen_op(struct test_rng *r, struct model *m, struct op *op)
 		op->flags |= 1u << 16;
 		break;
 	case 12: /* slot id beyond the limit in a valid AS */
-		op->slot = (op->slot & 0xffff0000u) | (m->max_slots + (uint32_t)test_rng_below(r, 3));
+		op->slot = (op->slot & 0xffff0000u) |
+			   (m->max_slots + (uint32_t)test_rng_below(r, 3));
 		break;
 	}
 }

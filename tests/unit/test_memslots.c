@@ -494,7 +494,7 @@ static void test_hva_unaligned(void)
 	vmmu_vm_destroy(vm);
 }
 
-/* access_ok(): [hva, hva + size) must lie below USER_VA_MAX + 1 ... inclusive. */
+/* access_ok(hva, size): hva + size must not exceed USER_VA_MAX = (1 << 47) - 4096. */
 static void test_hva_range(void)
 {
 	struct vmmu_vm *vm = vm_default();
@@ -737,12 +737,12 @@ static void test_overlap(void)
 	expect_err(vm, -EEXIST, SLOT(0, 1), 0, A - PAGE, 2 * PAGE, hva);	/* head */
 	expect_err(vm, -EEXIST, SLOT(0, 1), 0, A + AS - PAGE, 2 * PAGE, hva);	/* tail */
 	expect_err(vm, -EEXIST, SLOT(0, 1), 0, A + 4 * PAGE, PAGE, hva);	/* inside */
-	expect_err(vm, -EEXIST, SLOT(0, 1), 0, A, PAGE, hva);			/* first page */
+	expect_err(vm, -EEXIST, SLOT(0, 1), 0, A, PAGE, hva);			/* first */
 	expect_err(vm, -EEXIST, SLOT(0, 1), 0, A + AS - PAGE, PAGE, hva);	/* last page */
 	expect_err(vm, -EEXIST, SLOT(0, 1), 0, A - 4 * PAGE, AS + 8 * PAGE, hva); /* covers */
 	/* ... the same hva in another slot is fine (only gpa ranges matter) ... */
 	expect_ok(vm, SLOT(0, 1), 0, A - PAGE, PAGE, hva, D_CREATE(vm));	/* adjacent below */
-	expect_ok(vm, SLOT(0, 2), 0, A + AS, PAGE, hva, D_CREATE(vm));		/* adjacent above */
+	expect_ok(vm, SLOT(0, 2), 0, A + AS, PAGE, hva, D_CREATE(vm));		/* adj. above */
 	/* ... and the other address space is unrelated. */
 	expect_ok(vm, SLOT(1, 1), 0, A, AS, hva, D_CREATE(vm));
 	expect_ok(vm, SLOT(1, 0), 0, A - 4 * PAGE, 4 * PAGE, hva, D_CREATE(vm));
@@ -879,20 +879,21 @@ static void gen_arith_one(uint32_t nr_as)
 		for (uint32_t as = 0; as < nr_as; as++) {
 			uint32_t s = SLOT(as, 7);
 
-			expect_ok(vm, s, 0, 0x100000, 4 * PAGE, hva, nr_as);		/* CREATE */
+			/* CREATE, no-op, FLAGS_ONLY, no-op, FLAGS_ONLY: */
+			expect_ok(vm, s, 0, 0x100000, 4 * PAGE, hva, nr_as);
 			g[as] += nr_as;
-			expect_ok(vm, s, 0, 0x100000, 4 * PAGE, hva, 0);		/* no-op */
-			expect_ok(vm, s, VMMU_MEM_LOG_DIRTY_PAGES, 0x100000, 4 * PAGE, hva,
-				  nr_as);						/* FLAGS */
+			expect_ok(vm, s, 0, 0x100000, 4 * PAGE, hva, 0);
+			expect_ok(vm, s, VMMU_MEM_LOG_DIRTY_PAGES, 0x100000, 4 * PAGE, hva, nr_as);
 			g[as] += nr_as;
 			expect_ok(vm, s, VMMU_MEM_LOG_DIRTY_PAGES, 0x100000, 4 * PAGE, hva, 0);
-			expect_ok(vm, s, 0, 0x100000, 4 * PAGE, hva, nr_as);		/* FLAGS */
+			expect_ok(vm, s, 0, 0x100000, 4 * PAGE, hva, nr_as);
 			g[as] += nr_as;
-			expect_ok(vm, s, 0, 0x200000, 4 * PAGE, hva, 2 * nr_as);	/* MOVE */
+			/* MOVE, two rejected calls, DELETE, a rejected DELETE: */
+			expect_ok(vm, s, 0, 0x200000, 4 * PAGE, hva, 2 * nr_as);
 			g[as] += 2 * nr_as;
-			expect_err(vm, -EINVAL, s, 0, 0x200000, 5 * PAGE, hva);	/* rejected */
+			expect_err(vm, -EINVAL, s, 0, 0x200000, 5 * PAGE, hva);
 			expect_err(vm, -EINVAL, s, 1u << 5, 0x200000, 4 * PAGE, hva);
-			expect_ok(vm, s, 0, 0, 0, 0, 2 * nr_as);			/* DELETE */
+			expect_ok(vm, s, 0, 0, 0, 0, 2 * nr_as);
 			g[as] += 2 * nr_as;
 			expect_err(vm, -EINVAL, s, 0, 0, 0, 0);
 			for (uint32_t a = 0; a < nr_as; a++) {
@@ -1170,7 +1171,8 @@ static void test_ram_access(void)
 	TEST_ASSERT(memcmp(mem + 10 * PAGE + 100, buf, 2 * PAGE - 100) == 0, "slot 0 part");
 	TEST_ASSERT(memcmp(mem, buf + 2 * PAGE - 100, PAGE + 100) == 0, "slot 1 part");
 	memset(buf2, 0, sizeof(buf2));
-	TEST_ASSERT_EQ(vmmu_vcpu_read_guest(vcpu, 0x100000 + 2 * PAGE + 100, buf2, sizeof(buf2)), 0);
+	TEST_ASSERT_EQ(vmmu_vcpu_read_guest(vcpu, 0x100000 + 2 * PAGE + 100, buf2, sizeof(buf2)),
+		       0);
 	TEST_ASSERT(memcmp(buf, buf2, sizeof(buf)) == 0, "read_guest round trip");
 	/* Into the hole after slot 1: -EFAULT. */
 	TEST_ASSERT_EQ(vmmu_vcpu_read_guest(vcpu, 0x100000 + 5 * PAGE, buf2, 2 * PAGE), -EFAULT);

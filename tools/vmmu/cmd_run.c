@@ -296,9 +296,9 @@ int cmd_run(int argc, char **argv)
 	if (ctx.o.nr_as > 1)
 		printf(", AS1 1 -> %" PRIu64, vmmu_memslots_generation(ctx.vm, 1));
 	printf("\n");
-	printf("access: %" PRIu64 " accesses, %.0f/s, %" PRIu64 " TLB hits, %" PRIu64
-	       " MMIO exits\n", stats.accesses, stats.accesses / elapsed, stats.tlb_hits,
-	       stats.mmio_exits);
+	printf("access: %" PRIuFAST64 " accesses, %.0f/s, %" PRIu64 " TLB fills, %" PRIu64
+	       " MMIO exits\n", atomic_load(&ctx.accesses), atomic_load(&ctx.accesses) / elapsed,
+	       stats.tlb_fills, stats.mmio_exits);
 	printf("mmio: %" PRIu64 " SPTEs created, %" PRIu64 " fast hits, %" PRIu64
 	       " cache hits, %" PRIu64 " generation misses (RET_PF_INVALID), %" PRIu64
 	       " wrap zaps\n", stats.mmio_sptes_created, stats.fast_mmio_hits,
