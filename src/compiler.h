@@ -40,6 +40,7 @@ void vmmu_warn(const char *file, int line, const char *cond);
  * an if (); the first time a site fires it prints the condition.  A broken
  * internal invariant warns and the caller returns -EIO; vmmu never aborts.
  */
+#ifndef VMMU_CHECKER
 #define WARN_ON_ONCE(cond) ({						\
 	static atomic_bool __warned;					\
 	bool __c = !!(cond);						\
@@ -48,6 +49,16 @@ void vmmu_warn(const char *file, int line, const char *cond);
 		vmmu_warn(__FILE__, __LINE__, #cond);			\
 	unlikely(__c);							\
 })
+#else
+/* Checker build: every firing is reported (to the checker's vmmu_warn),
+ * since each explored schedule starts from a fresh VM. */
+#define WARN_ON_ONCE(cond) ({						\
+	bool __c = !!(cond);						\
+	if (unlikely(__c))						\
+		vmmu_warn(__FILE__, __LINE__, #cond);			\
+	unlikely(__c);							\
+})
+#endif
 
 /*
  * Tier 2: debug-only.  Compiled out of release builds but still

@@ -55,11 +55,11 @@ static int __get_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, void *bitmap)
 		return err;
 	if (!slot || !slot->dirty_bitmap)
 		return -ENOENT;
-	if (!bitmap)
-		return -EFAULT;
 	words = dirty_bitmap_words(slot->npages);
 
 	if (vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE) {
+		if (!bitmap)
+			return -EFAULT;
 		for (uint64_t i = 0; i < words; i++) {
 			uint64_t w = atomic_load_explicit(&slot->dirty_bitmap[i],
 							  memory_order_relaxed);
@@ -76,8 +76,9 @@ static int __get_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, void *bitmap)
 		uint64_t mask = 0;
 
 		if (atomic_load_explicit(&slot->dirty_bitmap[i], memory_order_relaxed))
+			/* Acquire: pairs with the release in mark_page_dirty_in_slot. */
 			mask = atomic_exchange_explicit(&slot->dirty_bitmap[i], 0,
-							memory_order_relaxed);
+							memory_order_acquire);
 		snap[i] = mask;
 		if (mask)
 			flush |= wrprot_masked(vm, slot, i * 64, mask);
@@ -87,6 +88,12 @@ static int __get_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, void *bitmap)
 	if (flush)
 		kvm_flush_remote_tlbs(vm);
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
+	/*
+	 * As KVM: the bits are taken (and their pages write-protected) before
+	 * the copy-out, so a bad buffer loses them (copy_to_user -> -EFAULT).
+	 */
+	if (!bitmap)
+		return -EFAULT;
 	memcpy(bitmap, snap, words * 8);
 	return 0;
 }
@@ -135,7 +142,7 @@ static int __clear_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, uint64_t fir
 			continue;
 		/* Clear what was asked; re-protect only what was really set. */
 		mask &= atomic_fetch_and_explicit(&slot->dirty_bitmap[w], ~mask,
-						  memory_order_relaxed);
+						  memory_order_acquire);
 		if (mask)
 			flush |= wrprot_masked(vm, slot, w * 64, mask);
 	}

@@ -147,6 +147,15 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 					    memory_order_relaxed);
 
 	WARN_ON_ONCE(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
+#ifdef VMMU_CHECKER
+	/*
+	 * Variant gen-before-publish (2013, seed 002): no in-progress flag;
+	 * the new set carries its final generation before it is published.
+	 */
+	if (checker_variant(GEN_BEFORE_PUBLISH))
+		atomic_store_explicit(&slots->generation, gen + vm->nr_as, memory_order_relaxed);
+	else
+#endif
 	atomic_store_explicit(&slots->generation, gen | VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS,
 			      memory_order_relaxed);
 	sched_point(SP_MEMSLOT_GEN_IP);
@@ -157,6 +166,10 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 	 * Pairs with the broadcast in vmmu_mmu_notifier_invalidate_range_end.
 	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+#ifdef VMMU_CHECKER
+	/* Variant swap-ignores-active-invalidations: publish without waiting. */
+	if (!checker_variant(SWAP_IGNORES_ACTIVE_INVALIDATIONS))
+#endif
 	while (vm->mn_active_invalidate_count)
 		vmmu_cond_wait(&vm->mn_memslots_update_cond, &vm->mn_invalidate_lock);
 	/* Release: pairs with the acquire in __kvm_memslots(). */
@@ -169,6 +182,14 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 
 	gen = (gen & ~VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS) + vm->nr_as;
 	kvm_arch_memslots_updated(vm, gen);
+#ifdef VMMU_CHECKER
+	/* Variant gen-before-publish: the generation was final all along. */
+	if (checker_variant(GEN_BEFORE_PUBLISH)) {
+		sched_point(SP_MEMSLOT_GEN_FINAL);
+		VM_STAT_INC(vm, memslot_swaps);
+		return;
+	}
+#endif
 	/*
 	 * Release, pairing with the acquire loads of the generation on the
 	 * fast paths: whoever sees the final value also sees the zaps above.

@@ -123,14 +123,18 @@ static inline uint64_t dirty_bitmap_words(uint64_t npages)
 	return (npages + 63) / 64;
 }
 
-/* Mark @gfn of @slot dirty; the slot must have a dirty bitmap. */
+/*
+ * Mark @gfn of @slot dirty.  Release: for kvm_vcpu_write_guest the data is
+ * stored before the mark, so a GET that takes the bit (acquire) and then
+ * copies the page sees the data, on any memory model.
+ */
 static inline void mark_page_dirty_in_slot(struct vmmu_memslot *slot, gfn_t gfn)
 {
 	uint64_t rel = gfn - slot->base_gfn;
 
 	if (slot->dirty_bitmap && rel < slot->npages)
 		atomic_fetch_or_explicit(&slot->dirty_bitmap[rel / 64], 1ull << (rel % 64),
-					 memory_order_relaxed);
+					 memory_order_release);
 }
 
 #endif /* VMMU_MEMSLOTS_H */

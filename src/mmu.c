@@ -146,12 +146,13 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
  * Range operations, mmu_lock held for write.  @op decides what to do with
  * one non-zero leaf SPTE and returns the new value.
  */
-enum leaf_op { LEAF_ZAP, LEAF_ZAP_MMIO, LEAF_WRPROT, LEAF_AGE_CLEAR, LEAF_AGE_TEST };
+enum leaf_op { LEAF_ZAP, LEAF_ZAP_MMIO, LEAF_WRPROT, LEAF_AGE_CLEAR, LEAF_AGE_TEST, LEAF_REPOINT };
 
 struct range_walk {
 	struct vmmu_vm *vm;
 	gfn_t start, end;
 	enum leaf_op op;
+	uint64_t new_spte;	/* LEAF_REPOINT: the replacement */
 	bool flush;		/* a present SPTE changed (or, aging: was young) */
 	uint64_t zapped;
 };
@@ -190,6 +191,9 @@ static void walk_range(struct range_walk *w, struct tdp_pt *pt, int level, gfn_t
 			}
 		} else if (!is_shadow_present_pte(spte)) {
 			continue;
+		} else if (w->op == LEAF_REPOINT) {
+			atomic_store_explicit(&pt->spte[i], w->new_spte, memory_order_release);
+			w->flush = true;
 		} else if (w->op == LEAF_WRPROT) {
 			if (is_writable_pte(spte)) {
 				atomic_store_explicit(&pt->spte[i], spte & ~PT_WRITABLE_MASK,
@@ -210,10 +214,11 @@ static void walk_range(struct range_walk *w, struct tdp_pt *pt, int level, gfn_t
 }
 
 static bool tdp_mmu_range_op(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
-			     enum leaf_op op)
+			     enum leaf_op op, uint64_t new_spte)
 {
 	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_relaxed);
-	struct range_walk w = { .vm = vm, .start = start, .end = end, .op = op };
+	struct range_walk w = { .vm = vm, .start = start, .end = end, .op = op,
+				.new_spte = new_spte };
 
 	if (end > vm->max_gfn + 1)
 		end = w.end = vm->max_gfn + 1;
@@ -227,39 +232,28 @@ static bool tdp_mmu_range_op(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gf
 
 bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
-	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_ZAP);
+	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_ZAP, 0);
 }
 
 bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
-	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_WRPROT);
+	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_WRPROT, 0);
 }
 
 bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, bool clear)
 {
-	return tdp_mmu_range_op(vm, as_id, start, end, clear ? LEAF_AGE_CLEAR : LEAF_AGE_TEST);
+	return tdp_mmu_range_op(vm, as_id, start, end, clear ? LEAF_AGE_CLEAR : LEAF_AGE_TEST, 0);
 }
 
 /*
- * Install @spte as the leaf for @gfn if the page tables down to it exist
- * (change_pte only re-points existing mappings).  Context: mmu_lock (write).
+ * kvm_tdp_mmu_repoint() - change_pte's work: every present leaf in
+ * [start, end) becomes @new_spte (0 zaps).  Non-present entries stay as they
+ * are: change_pte only updates mappings that exist.  mmu_lock (write).
  */
-void kvm_tdp_mmu_install_leaf(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn, uint64_t spte)
+bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
+			 uint64_t new_spte)
 {
-	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_relaxed);
-	struct tdp_pt *pt = root->pt;
-
-	if (gfn > vm->max_gfn)
-		return;
-	for (int level = vm->mmu.root_level; level > 1; level--) {
-		uint64_t e = atomic_load_explicit(&pt->spte[SPTE_INDEX(gfn, level)],
-						  memory_order_relaxed);
-
-		if (!is_shadow_present_pte(e))
-			return;
-		pt = spte_to_child(e);
-	}
-	atomic_store_explicit(&pt->spte[SPTE_INDEX(gfn, 1)], spte, memory_order_release);
+	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_REPOINT, new_spte);
 }
 
 /*
@@ -319,7 +313,16 @@ void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen)
 {
 	WARN_ON_ONCE(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
 	gen &= vm->mmio_gen_mask;
+#ifdef VMMU_CHECKER
+	/* Variant wrap-check-keeps-as-bits: address space 1 never sees 0. */
+	if (!checker_variant(WRAP_CHECK_KEEPS_AS_BITS))
+#endif
 	gen &= ~((uint64_t)vm->nr_as - 1);
+#ifdef VMMU_CHECKER
+	/* Variant no-wrap-zap (seed 001): the slice wraps, stale tags match. */
+	if (checker_variant(NO_WRAP_ZAP))
+		gen = 1;
+#endif
 	if (unlikely(gen == 0)) {
 		VM_STAT_INC(vm, mmio_wrap_zaps);
 		kvm_mmu_zap_all_fast(vm);
@@ -328,7 +331,7 @@ void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen)
 		/* The pre-generation design: find every MMIO SPTE by walking. */
 		vmmu_write_lock(&vm->mmu.mmu_lock);
 		for (uint32_t as = 0; as < vm->nr_as; as++)
-			tdp_mmu_range_op(vm, as, 0, vm->max_gfn + 1, LEAF_ZAP_MMIO);
+			tdp_mmu_range_op(vm, as, 0, vm->max_gfn + 1, LEAF_ZAP_MMIO, 0);
 		vmmu_write_unlock(&vm->mmu.mmu_lock);
 	}
 }
@@ -426,6 +429,11 @@ static struct vmmu_memslot *kvm_vcpu_gfn_to_memslot(struct vmmu_vcpu *vcpu,
 /* mmu_invalidate_retry_gfn_unsafe: lockless, may be wrong either way. */
 static bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
 {
+#ifdef VMMU_CHECKER
+	/* Variant fault-no-seq-recheck: no check before or after the lookup. */
+	if (checker_variant(FAULT_NO_SEQ_RECHECK))
+		return false;
+#endif
 	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed)) &&
 	    gfn >= atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed) &&
 	    gfn < atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed))
@@ -458,6 +466,11 @@ static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
 {
 	if (root->mmu_valid_gen != vm->mmu.mmu_valid_gen)
 		return true;	/* obsolete root */
+#ifdef VMMU_CHECKER
+	/* Variant fault-no-seq-recheck: install whatever the lookup found. */
+	if (checker_variant(FAULT_NO_SEQ_RECHECK))
+		return false;
+#endif
 	return mmu_invalidate_retry_gfn(vm, fault->mmu_seq, fault->gfn);
 }
 
@@ -523,6 +536,9 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		mark_page_dirty_in_slot(fault->slot, fault->gfn);
 
 	sched_point(SP_FAULT_INSTALL);
+#ifdef VMMU_CHECKER
+	vmmu_checker_fault_install(vm, fault->gfn, fault->mmu_seq);
+#endif
 	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
 						     memory_order_relaxed))
 		return RET_PF_RETRY;
@@ -574,8 +590,28 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		goto out;
 	}
 
+#ifdef VMMU_CHECKER
+	/*
+	 * Variants gen-before-publish (seed 002) and mmio-cache-ignores-in-
+	 * progress (seed 000): the generation is read again, from whatever
+	 * set is published now, after the lookup used the one loaded above.
+	 */
+	if (checker_variant(GEN_BEFORE_PUBLISH) || checker_variant(MMIO_CACHE_IGNORES_IN_PROGRESS)) {
+		uint64_t gen2 = atomic_load_explicit(&__kvm_memslots(vm, vcpu->as_id)->generation,
+						     memory_order_acquire);
+
+		sched_point(SP_FAULT_GEN_READ);
+		if (!fault.slot && checker_variant(MMIO_CACHE_IGNORES_IN_PROGRESS))
+			vcpu_cache_mmio_info(vcpu, gfn, ACC_ALL, gen2);
+		if (checker_variant(GEN_BEFORE_PUBLISH))
+			gen = gen2;
+	}
+#endif
 	if (!fault.slot) {
 		/* kvm_handle_noslot_fault() */
+#ifdef VMMU_CHECKER
+		if (!checker_variant(MMIO_CACHE_IGNORES_IN_PROGRESS))
+#endif
 		vcpu_cache_mmio_info(vcpu, gfn, ACC_ALL, gen);
 		if (gfn > vm->max_gfn || (gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS)) {
 			/* No SPTE can hold it, or no tag is valid: exit uncached. */

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Schedule points: the protocol's critical steps.  In the release library
- * sched_point() compiles to nothing; in a checker build (-Dchecker=true) it
- * hands control to the deterministic scheduler of tools/vmmu/check, which
- * decides which thread runs next.  See docs/DESIGN.md, "Checking".
+ * sched_point() compiles to nothing; in the checker's twin of the library
+ * (the vmmu_checker static library, built with -DVMMU_CHECKER=1 and linked
+ * only into vmmu-check) it hands control to the deterministic scheduler of
+ * tools/vmmu/check, which decides which thread runs next.  See
+ * docs/CHECKER.md.
  */
 #ifndef VMMU_SCHED_POINT_H
 #define VMMU_SCHED_POINT_H
+
+#include <stdint.h>
 
 enum sched_point_id {
 	SP_MEMSLOT_GEN_IP,	/* inactive set tagged gen | IN_PROGRESS */
@@ -24,12 +28,38 @@ enum sched_point_id {
 	SP_NOTIFIER_BEGIN,	/* invalidate_range_start done with the MMU */
 	SP_NOTIFIER_END,	/* invalidate_range_end about to end */
 	SP_ZAP,			/* a zap cleared SPTEs */
+	SP_TLB_HIT,		/* software-TLB tag matched, guest load/store next */
+	SP_NOTIFIER_COUNTED,	/* start() raised mn_active_invalidate_count */
 	SP_NR
 };
 
 #ifdef VMMU_CHECKER
 void vmmu_sched_point(enum sched_point_id id);
 #define sched_point(id)	vmmu_sched_point(id)
+
+/*
+ * Checker builds only: the historical or plausible wrong designs that the
+ * race checker must catch (docs/CHECKER.md).  Each is rebuilt in place, in
+ * an #ifdef VMMU_CHECKER block naming it; VARIANT_NONE is the real design.
+ */
+enum vmmu_checker_variant {
+	VARIANT_NONE,
+	VARIANT_GEN_BEFORE_PUBLISH,		/* seed 002 / 004 */
+	VARIANT_NO_WRAP_ZAP,			/* seed 001 */
+	VARIANT_WRAP_CHECK_KEEPS_AS_BITS,
+	VARIANT_FAULT_NO_SEQ_RECHECK,		/* seed 003 */
+	VARIANT_SWAP_IGNORES_ACTIVE_INVALIDATIONS,
+	VARIANT_CHANGE_PTE_UNBRACKETED,		/* seed 003 */
+	VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS,	/* seed 000 */
+	VARIANT_NR
+};
+extern enum vmmu_checker_variant vmmu_checker_variant;
+#define checker_variant(v)	(vmmu_checker_variant == VARIANT_##v)
+
+struct vmmu_vm;
+/* A fault is about to install an SPTE for @gfn (mmu_lock held for read);
+ * @mmu_seq is its mmu_invalidate_seq snapshot. */
+void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_seq);
 #else
 #define sched_point(id)	do { } while (0)
 #endif

@@ -62,7 +62,8 @@ static inline void vmmu_wait_relax(unsigned int spins)
 #include <stdatomic.h>
 
 typedef struct { atomic_int locked; } vmmu_mutex_t;
-typedef struct { atomic_int readers; atomic_int writer; } vmmu_rwlock_t;
+/* writers_waiting: the release rwlock prefers writers; so does this one. */
+typedef struct { atomic_int readers; atomic_int writer; atomic_int writers_waiting; } vmmu_rwlock_t;
 typedef struct { atomic_uint seq; } vmmu_cond_t;
 
 void vmmu_mutex_init(vmmu_mutex_t *m);

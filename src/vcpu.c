@@ -368,6 +368,7 @@ VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data, 
 	    unlikely(e->gen != atomic_load_explicit(&vcpu->tlb_gen, memory_order_seq_cst)))
 		return vcpu_access_slow(vcpu, gpa, data, len, flags, exit);
 	p = e->host + (gpa & ~PAGE_MASK);
+	sched_point(SP_TLB_HIT);
 	if (!(flags & VMMU_ACCESS_WRITE)) {
 		guest_load(data, p, len);
 	} else {

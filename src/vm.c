@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostmm.h"
 #include "rcu.h"
 #include "vm.h"
 
@@ -41,10 +42,12 @@ void vmmu_rcu_register_thread(void)
 }
 #endif
 
+#ifndef VMMU_CHECKER
 void vmmu_warn(const char *file, int line, const char *cond)
 {
 	fprintf(stderr, "vmmu: WARNING at %s:%d: %s\n", file, line, cond);
 }
+#endif /* VMMU_CHECKER: the checker's vmmu_warn reports a violation */
 
 static int vm_config_validate(const struct vmmu_vm_config *in, struct vmmu_vm_config *out)
 {
@@ -121,6 +124,8 @@ VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm)
 {
 	if (!vm)
 		return;
+	/* First, so that no host-MM operation notifies a VM being torn down. */
+	hostmm_vm_destroy(vm);
 	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++)
 		vmmu_vcpu_destroy(vm->vcpus[i]);
 	kvm_mmu_uninit_vm(vm);
@@ -203,6 +208,14 @@ VMMU_API const char *vmmu_strerror(int ret)
 		return "internal invariant broken (see the warning)";
 	case -ENXIO:
 		return "dirty ring in use";
+	case -EBUSY:
+		return "busy: memslots exist, still attached, or a shared page";
+	case -EAGAIN:
+		return "page not resident, or contents differ";
+	case -ENOSPC:
+		return "swap area full";
+	case -EPERM:
+		return "address below the minimum mappable address";
 	default:
 		return ret < 0 ? "error" : "unknown result";
 	}

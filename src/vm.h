@@ -133,7 +133,14 @@ struct vmmu_vm {
 	struct vcpu_stats dead_vcpu_stats;	/* vcpus_lock */
 
 	struct vm_stats stat;
+	/*
+	 * The host memory backend and, with the simulated one, its MM.  Changed
+	 * only under slots_lock while the VM has no memslot (hostmm.c); faults
+	 * read them after finding a slot, so they see the backend the slot was
+	 * created under.
+	 */
 	const struct hostmem_ops *hostmem;
+	struct vmmu_hostmm *hostmm;
 	uint64_t max_gfn;		/* highest gfn the 4-level TDP table maps */
 };
 
@@ -160,7 +167,8 @@ bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gf
 bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
 /* Test (and with @clear, clear) accessed bits; true if any was young.  mmu_lock (write). */
 bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, bool clear);
-void kvm_tdp_mmu_install_leaf(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn, uint64_t spte);
+bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
+			 uint64_t new_spte);
 
 /* memslots.c: the memslot swap waits for this many active invalidations */
 void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id);

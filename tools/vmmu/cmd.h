@@ -17,5 +17,11 @@ struct cmd {
 
 int cmd_run(int argc, char **argv);
 void cmd_run_usage(void);
+int cmd_bench(int argc, char **argv);
+void cmd_bench_usage(void);
+int cmd_kvm_diff(int argc, char **argv);
+void cmd_kvm_diff_usage(void);
+int cmd_check(int argc, char **argv);
+void cmd_check_usage(void);
 
 #endif

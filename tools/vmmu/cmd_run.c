@@ -7,6 +7,16 @@
  * vCPU that reads RAM can tell whether it read a real page.  Reports
  * operations per second, accesses per second, MMIO exits, fast hits,
  * generation misses and the generation trail.
+ *
+ * By default the backing memory lives in a simulated host MM attached to
+ * the VM, and a host thread churns it behind the slots: it migrates pages,
+ * swaps them out and KSM-merges them (after copying one page over another,
+ * so there is something to merge: tags then name some page, not always
+ * their own).  Freed frames are poisoned, so a vCPU that uses a stale
+ * translation reads poison, which is not a tag: a bad read.  A second
+ * thread takes the dirty log of every slot that logs dirty pages, in
+ * rounds.  --direct backs the slots with this process's own memory instead
+ * (no host churn).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +47,7 @@ struct run_opts {
 	unsigned int mmio_gen_bits;
 	unsigned int nr_as;
 	bool quiet;
+	bool direct;		/* plain host memory instead of a simulated host MM */
 };
 
 struct slot_state {
@@ -48,7 +59,9 @@ struct slot_state {
 struct run_ctx {
 	struct run_opts o;
 	struct vmmu_vm *vm;
-	uint8_t *backing;
+	uint8_t *backing;		/* --direct */
+	struct vmmu_hostmm *mm;		/* otherwise */
+	uint64_t backing_hva;		/* the backing's address: a pointer, or in mm */
 	uint64_t backing_pages;
 	uint64_t window_pages;		/* guest-physical window per AS */
 	atomic_bool stop;
@@ -56,6 +69,10 @@ struct run_ctx {
 	atomic_uint_fast64_t bad_reads;	/* RAM reads that returned a non-tag */
 	atomic_uint_fast64_t errors;	/* unexpected return values */
 	atomic_uint_fast64_t accesses;
+	/* host-MM churn thread */
+	atomic_uint_fast64_t mm_migrate, mm_swap_out, mm_ksm, mm_ksm_refused;
+	/* dirty-log thread */
+	atomic_uint_fast64_t dirty_rounds, dirty_gets, dirty_pages;
 };
 
 struct vcpu_thread {
@@ -91,6 +108,8 @@ void cmd_run_usage(void)
 	       "      --pages N        pages per slot (default 16)\n"
 	       "      --address-spaces N  1 or 2 (default 2)\n"
 	       "      --mmio-gen-bits N   MMIO SPTE generation bits, 1..19 (default 19)\n"
+	       "      --direct         back the slots with this process's memory instead of a\n"
+	       "                       simulated host MM (no migrate/KSM/swap-out churn)\n"
 	       "  -q, --quiet          no progress lines\n"
 	       "Exit status: 0 when every access outcome was one the map allowed, 1 otherwise.\n");
 }
@@ -130,6 +149,103 @@ static void *vcpu_main(void *arg)
 	return NULL;
 }
 
+static void pause_us(long us)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = us * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The host side of the simulated MM: what Linux's mm does to a process's
+ * memory behind KVM's back.  Paced, so that the memslot updates (which wait
+ * for invalidations in flight) are not starved.
+ */
+static void *mm_churn_main(void *arg)
+{
+	struct run_ctx *ctx = arg;
+	uint64_t s = ctx->o.seed ^ 0x2545f4914f6cdd1dull;
+	uint8_t page[PAGE];
+
+	pthread_barrier_wait(&ctx->start);
+	while (!atomic_load_explicit(&ctx->stop, memory_order_relaxed)) {
+		uint64_t r = rng_next(&s);
+		uint64_t a = ctx->backing_hva + (r % ctx->backing_pages) * PAGE;
+		uint64_t b = ctx->backing_hva + ((r >> 24) % ctx->backing_pages) * PAGE;
+		unsigned int what = (r >> 48) % 10;
+		int rc;
+
+		if (what < 4) {
+			rc = vmmu_hostmm_migrate(ctx->mm, a);
+			if (!rc)
+				atomic_fetch_add(&ctx->mm_migrate, 1);
+		} else if (what < 7) {
+			rc = vmmu_hostmm_swap_out(ctx->mm, a);
+			if (!rc)
+				atomic_fetch_add(&ctx->mm_swap_out, 1);
+		} else if (a != b) {
+			/* Make b a copy of a, then let KSM find them equal. */
+			rc = vmmu_hostmm_read(ctx->mm, a, page, PAGE);
+			if (!rc)
+				rc = vmmu_hostmm_write(ctx->mm, b, page, PAGE);
+			if (!rc)
+				rc = vmmu_hostmm_ksm_merge(ctx->mm, a, b);
+			if (!rc)
+				atomic_fetch_add(&ctx->mm_ksm, 1);
+			else if (rc == -EAGAIN)
+				atomic_fetch_add(&ctx->mm_ksm_refused, 1);	/* a vCPU wrote in between */
+		} else {
+			rc = 0;
+		}
+		/* -EAGAIN: not resident (swapped); -EBUSY: a shared KSM page. */
+		if (rc && rc != -EAGAIN && rc != -EBUSY) {
+			fprintf(stderr, "vmmu run: host MM operation failed: %d (%s)\n", rc,
+				vmmu_strerror(rc));
+			atomic_fetch_add(&ctx->errors, 1);
+		}
+		if ((r & 7) == 0)
+			pause_us(20);
+	}
+	return NULL;
+}
+
+/*
+ * Dirty logging, as a VMM migrating the VM would: round after round of
+ * KVM_GET_DIRTY_LOG over the slots that log dirty pages (the others answer
+ * -ENOENT; the main thread keeps re-flagging, moving and deleting them).
+ */
+static void *dirty_log_main(void *arg)
+{
+	struct run_ctx *ctx = arg;
+	uint64_t *bitmap = calloc((ctx->o.pages + 63) / 64, 8);
+
+	pthread_barrier_wait(&ctx->start);
+	while (bitmap && !atomic_load_explicit(&ctx->stop, memory_order_relaxed)) {
+		for (uint32_t as = 0; as < ctx->o.nr_as; as++) {
+			for (uint32_t id = 0; id < ctx->o.slots; id++) {
+				int rc = vmmu_get_dirty_log(ctx->vm, (as << 16) | id, bitmap);
+
+				if (rc == -ENOENT)
+					continue;
+				if (rc) {
+					fprintf(stderr, "vmmu run: GET_DIRTY_LOG %#x: %d (%s)\n",
+						(as << 16) | id, rc, vmmu_strerror(rc));
+					atomic_fetch_add(&ctx->errors, 1);
+					continue;
+				}
+				atomic_fetch_add(&ctx->dirty_gets, 1);
+				for (uint32_t w = 0; w < (ctx->o.pages + 63) / 64; w++)
+					atomic_fetch_add(&ctx->dirty_pages,
+							 __builtin_popcountll(bitmap[w]));
+			}
+		}
+		atomic_fetch_add(&ctx->dirty_rounds, 1);
+		pause_us(1000);
+	}
+	free(bitmap);
+	return NULL;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option lo[] = {
@@ -141,6 +257,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "mmio-gen-bits", required_argument, 0, 3 },
 		{ "address-spaces", required_argument, 0, 4 },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "direct", no_argument, 0, 5 },
 		{ 0, 0, 0, 0 }
 	};
 	struct timespec ts;
@@ -161,6 +278,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 3: o->mmio_gen_bits = strtoul(optarg, NULL, 0); break;
 		case 4: o->nr_as = strtoul(optarg, NULL, 0); break;
 		case 'q': o->quiet = true; break;
+		case 5: o->direct = true; break;
 		default: return -1;
 		}
 	}
@@ -179,6 +297,8 @@ int cmd_run(int argc, char **argv)
 	struct vmmu_vm_config cfg = { 0 };
 	struct slot_state *st;
 	struct vcpu_thread *vt;
+	pthread_t churn_tid, dirty_tid;
+	struct vmmu_hostmm_stats hs = { 0 };
 	uint64_t s, ops = 0, ok_ops = 0, rejected = 0;
 	double t0, t_end, next_report;
 	struct vmmu_stats stats;
@@ -198,22 +318,60 @@ int cmd_run(int argc, char **argv)
 
 	ctx.backing_pages = (uint64_t)ctx.o.slots * ctx.o.nr_as * ctx.o.pages;
 	ctx.window_pages = (uint64_t)ctx.o.slots * ctx.o.pages * 4;
-	ctx.backing = mmap(NULL, ctx.backing_pages * PAGE, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	st = calloc((size_t)ctx.o.slots * ctx.o.nr_as, sizeof(*st));
 	vt = calloc(ctx.o.vcpus, sizeof(*vt));
-	if (ctx.backing == MAP_FAILED || !st || !vt) {
+	if (!st || !vt) {
 		fprintf(stderr, "vmmu run: out of memory\n");
 		return CMD_FAIL;
 	}
-	for (uint64_t i = 0; i < ctx.backing_pages; i++)
-		*(uint64_t *)(ctx.backing + i * PAGE) = TAG_MAGIC | i;
+	if (ctx.o.direct) {
+		ctx.backing = mmap(NULL, ctx.backing_pages * PAGE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (ctx.backing == MAP_FAILED) {
+			fprintf(stderr, "vmmu run: out of memory\n");
+			return CMD_FAIL;
+		}
+		ctx.backing_hva = (uint64_t)(uintptr_t)ctx.backing;
+		for (uint64_t i = 0; i < ctx.backing_pages; i++)
+			*(uint64_t *)(ctx.backing + i * PAGE) = TAG_MAGIC | i;
+	} else {
+		/* Room for every page, a copy-on-write copy of each, and migration. */
+		struct vmmu_hostmm_config mcfg = { .nr_frames = 2 * ctx.backing_pages + 256,
+						   .nr_swap_slots = ctx.backing_pages };
+		int rc = vmmu_hostmm_create(&mcfg, &ctx.mm);
+
+		if (!rc)
+			rc = vmmu_vm_attach_hostmm(ctx.vm, ctx.mm);
+		if (!rc)
+			rc = vmmu_hostmm_mmap(ctx.mm, ctx.backing_pages * PAGE, &ctx.backing_hva);
+		for (uint64_t i = 0; !rc && i < ctx.backing_pages; i++) {
+			uint64_t tag = TAG_MAGIC | i;
+
+			rc = vmmu_hostmm_write(ctx.mm, ctx.backing_hva + i * PAGE, &tag, 8);
+		}
+		if (rc) {
+			fprintf(stderr, "vmmu run: cannot set up the host MM: %s\n", vmmu_strerror(rc));
+			return CMD_FAIL;
+		}
+	}
 
 	printf("vmmu run: seed=%" PRIu64 " seconds=%.1f vcpus=%u address-spaces=%u "
 	       "slots=%u pages/slot=%u mmio-gen-bits=%u\n", ctx.o.seed, ctx.o.seconds,
 	       ctx.o.vcpus, ctx.o.nr_as, ctx.o.slots, ctx.o.pages, ctx.o.mmio_gen_bits);
+	if (ctx.o.direct)
+		printf("host memory: direct (this process's memory), dirty-log thread\n");
+	else
+		printf("host memory: simulated host MM, %" PRIu64 " frames, %" PRIu64 " swap slots; "
+		       "host thread migrates, swaps out and KSM-merges; dirty-log thread\n",
+		       2 * ctx.backing_pages + 256, ctx.backing_pages);
 
-	pthread_barrier_init(&ctx.start, NULL, ctx.o.vcpus + 1);
+	/* vCPUs, the dirty-log thread, the host-MM thread (unless --direct), us. */
+	pthread_barrier_init(&ctx.start, NULL, ctx.o.vcpus + 2 + !ctx.o.direct);
+	if (pthread_create(&dirty_tid, NULL, dirty_log_main, &ctx) ||
+	    (!ctx.o.direct && pthread_create(&churn_tid, NULL, mm_churn_main, &ctx))) {
+		fprintf(stderr, "vmmu run: cannot start the host threads\n");
+		return CMD_FAIL;
+	}
 	for (unsigned int i = 0; i < ctx.o.vcpus; i++) {
 		vt[i].ctx = &ctx;
 		vt[i].seed = ctx.o.seed * 0x9e3779b97f4a7c15ull + i + 1;
@@ -237,7 +395,7 @@ int cmd_run(int argc, char **argv)
 		struct vmmu_userspace_memory_region m = {
 			.slot = (as << 16) | id,
 			.memory_size = (uint64_t)ctx.o.pages * PAGE,
-			.userspace_addr = (uint64_t)(uintptr_t)(ctx.backing + region * ctx.o.pages * PAGE),
+			.userspace_addr = ctx.backing_hva + region * ctx.o.pages * PAGE,
 		};
 		uint64_t gpa = ((r >> 20) % (ctx.window_pages - ctx.o.pages + 1)) * PAGE;
 		unsigned int what = (r >> 48) % 10;
@@ -288,6 +446,11 @@ int cmd_run(int argc, char **argv)
 	atomic_store(&ctx.stop, true);
 	for (unsigned int i = 0; i < ctx.o.vcpus; i++)
 		pthread_join(vt[i].tid, NULL);
+	pthread_join(dirty_tid, NULL);
+	if (!ctx.o.direct) {
+		pthread_join(churn_tid, NULL);
+		vmmu_hostmm_get_stats(ctx.mm, &hs);
+	}
 
 	vmmu_vm_get_stats(ctx.vm, &stats);
 	printf("memslot: %" PRIu64 " ops (%" PRIu64 " applied, %" PRIu64 " -EEXIST), %.0f ops/s, "
@@ -308,14 +471,32 @@ int cmd_run(int argc, char **argv)
 	       " TLB flushes\n", stats.pf_fixed, stats.pf_spurious, stats.pf_retry,
 	       stats.invalid_slot_retries, stats.zap_all_fast, stats.slot_zaps,
 	       stats.remote_tlb_flush_requests);
+	printf("dirty-log: %" PRIuFAST64 " rounds, %" PRIuFAST64 " GET_DIRTY_LOG calls, %"
+	       PRIuFAST64 " dirty pages\n", atomic_load(&ctx.dirty_rounds),
+	       atomic_load(&ctx.dirty_gets), atomic_load(&ctx.dirty_pages));
+	if (!ctx.o.direct) {
+		printf("host-mm: %" PRIuFAST64 " migrations, %" PRIuFAST64 " swap-outs (%" PRIu64
+		       " swap-ins), %" PRIuFAST64 " KSM merges (%" PRIuFAST64 " refused), %" PRIu64
+		       " COW breaks, %" PRIu64 " first-touch faults\n", atomic_load(&ctx.mm_migrate),
+		       atomic_load(&ctx.mm_swap_out), hs.swap_ins, atomic_load(&ctx.mm_ksm),
+		       atomic_load(&ctx.mm_ksm_refused), hs.cow_breaks, hs.faults);
+		printf("host-mm notifiers: %" PRIu64 " invalidations, %" PRIu64 " change_pte, %"
+		       PRIu64 " faults retried, %" PRIu64 " frames freed (poisoned), %" PRIu64
+		       " written after free\n", hs.invalidations, hs.change_pte_calls,
+		       stats.notifier_retries, hs.frames_freed, hs.poison_corruptions);
+	}
 	printf("check: %" PRIuFAST64 " bad RAM reads, %" PRIuFAST64 " unexpected errors\n",
 	       atomic_load(&ctx.bad_reads), atomic_load(&ctx.errors));
-	if (atomic_load(&ctx.bad_reads) || atomic_load(&ctx.errors))
+	if (atomic_load(&ctx.bad_reads) || atomic_load(&ctx.errors) || hs.poison_corruptions ||
+	    stats.change_pte_unbracketed)
 		ret = CMD_FAIL;
 
 	vmmu_vm_destroy(ctx.vm);
 	pthread_barrier_destroy(&ctx.start);
-	munmap(ctx.backing, ctx.backing_pages * PAGE);
+	if (ctx.o.direct)
+		munmap(ctx.backing, ctx.backing_pages * PAGE);
+	else
+		vmmu_hostmm_destroy(ctx.mm);
 	free(st);
 	free(vt);
 	printf("%s\n", ret == CMD_OK ? "PASS" : "FAIL");

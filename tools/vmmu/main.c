@@ -12,6 +12,12 @@
 static const struct cmd cmds[] = {
 	{ "run", "drive a VM through a live memory-map workload (the main job)",
 	  cmd_run, cmd_run_usage },
+	{ "bench", "measure vmmu against the real KVM and its own slower designs",
+	  cmd_bench, cmd_bench_usage },
+	{ "kvm-diff", "differential test against the real KVM (/dev/kvm)",
+	  cmd_kvm_diff, cmd_kvm_diff_usage },
+	{ "check", "deterministic race checker: scenarios, historic-bug variants",
+	  cmd_check, cmd_check_usage },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmmu bench --plot DIR: gnuplot scripts and their PNG and SVG output.
+ *
+ * Each plot is a script DIR/<name>.gp holding its data inline (datablocks),
+ * so it can be rerun or edited by hand; gnuplot draws it twice, pngcairo and
+ * svg.  Plots without data (suite not run) are skipped.
+ *
+ *   memslot        time per iteration vs slot count, vmmu and KVM, per case
+ *   invalidate     memslot update vs cached MMIO SPTEs, both designs, log-log
+ *   access-threads throughput vs vCPU threads, total and per vCPU
+ *   notifier       start+end cost vs range size and vs slot count
+ *   mmio           the MMIO rungs, vmmu and KVM (log scale)
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* Write "x vmmu kvm" rows of @suite/@series as datablock $@block. */
+static size_t datablock(FILE *f, const char *block, const char *suite, const char *series)
+{
+	size_t rows = 0;
+
+	fprintf(f, "$%s << EOD\n", block);
+	for (size_t i = 0; i < bench_result_count(); i++) {
+		const struct bench_result *r = bench_result_at(i);
+
+		if (strcmp(r->suite, suite) || strcmp(r->series, series))
+			continue;
+		fprintf(f, "%.10g ", r->x);
+		if (r->vmmu.state == SIDE_OK)
+			fprintf(f, "%.6g ", r->vmmu.fig.median);
+		else
+			fprintf(f, "NaN ");
+		if (r->kvm.state == SIDE_OK)
+			fprintf(f, "%.6g\n", r->kvm.fig.median);
+		else
+			fprintf(f, "NaN\n");
+		rows++;
+	}
+	fprintf(f, "EOD\n");
+	return rows;
+}
+
+static bool suite_has(const char *suite, const char *series)
+{
+	for (size_t i = 0; i < bench_result_count(); i++) {
+		const struct bench_result *r = bench_result_at(i);
+
+		if (!strcmp(r->suite, suite) && (!series || !strcmp(r->series, series)) &&
+		    r->vmmu.state == SIDE_OK)
+			return true;
+	}
+	return false;
+}
+
+typedef void (*plot_body_fn)(FILE *f);
+
+static const char *const ms_series[] = {
+	"setup-per-slot", "map", "unmap", "unmap-chunked", "move-active", "move-inactive", "rw",
+};
+
+static void memslot_data(FILE *f)
+{
+	for (size_t i = 0; i < sizeof(ms_series) / sizeof(ms_series[0]); i++) {
+		char block[32];
+
+		snprintf(block, sizeof(block), "ms%zu", i);
+		datablock(f, block, "memslot", ms_series[i]);
+	}
+}
+
+static void memslot_body(FILE *f)
+{
+	fprintf(f, "set multiplot layout 2,4 title 'vmmu vs KVM: memslot\\_perf\\_test cases, "
+		   "time per iteration vs slot count (log-log)'\n"
+		   "set logscale xy\nset grid\nset key top left\nset xlabel 'slots'\n");
+	for (size_t i = 0; i < sizeof(ms_series) / sizeof(ms_series[0]); i++)
+		fprintf(f, "set title '%s'\nset ylabel '%s'\n"
+			"plot $ms%zu using 1:2 with linespoints lw 2 title 'vmmu', "
+			"$ms%zu using 1:3 with linespoints lw 2 title 'KVM'\n",
+			ms_series[i], i ? "ms" : "us per slot", i, i);
+	fprintf(f, "unset multiplot\n");
+}
+
+static void invalidate_data(FILE *f)
+{
+	datablock(f, "gen", "invalidate", "generation");
+	datablock(f, "walk", "invalidate", "zap-walk");
+}
+
+static void invalidate_body(FILE *f)
+{
+	fprintf(f, "set title 'memory-map change (one memslot CREATE) vs cached MMIO SPTEs'\n"
+		   "set logscale xy\nset grid\nset key top left\n"
+		   "set xlabel 'MMIO SPTEs cached'\nset ylabel 'us per change'\n"
+		   "plot $gen using 1:2 with linespoints lw 2 title 'generation (default)', "
+		   "$walk using 1:2 with linespoints lw 2 title 'zap-by-walk (VMMU\\_VM\\_MMIO\\_ZAP\\_WALK)'\n");
+}
+
+static void access_data(FILE *f)
+{
+	datablock(f, "tot", "access", "total");
+	datablock(f, "per", "access", "per-vcpu");
+}
+
+static void access_body(FILE *f)
+{
+	fprintf(f, "set title 'TLB-hit RAM reads vs vCPU threads (%ld cores)'\n"
+		   "set logscale x 2\nset grid\nset key top left\nset yrange [0:*]\n"
+		   "set xlabel 'vCPU threads'\nset ylabel 'M accesses/s'\n"
+		   "plot $tot using 1:2 with linespoints lw 2 title 'total', "
+		   "$per using 1:2 with linespoints lw 2 title 'per vCPU'\n",
+		sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+static void notifier_data(FILE *f)
+{
+	datablock(f, "empty", "notifier", "range-empty");
+	datablock(f, "pop", "notifier", "range-populated");
+	datablock(f, "slots", "notifier", "slots");
+	datablock(f, "miss", "notifier", "miss");
+}
+
+static void notifier_body(FILE *f)
+{
+	fprintf(f, "set multiplot layout 1,2 title 'invalidate\\_range\\_start + end'\n"
+		   "set logscale xy\nset grid\nset key top left\n"
+		   "set title 'vs range size (100 slots)'\nset xlabel 'bytes'\n"
+		   "set ylabel 'us per pair'\n"
+		   "plot $empty using 1:2 with linespoints lw 2 title 'no SPTEs', "
+		   "$pop using 1:2 with linespoints lw 2 title 'all pages mapped'\n"
+		   "set title 'vs slot count (4 KiB range)'\nset xlabel 'slots'\n"
+		   "plot $slots using 1:2 with linespoints lw 2 title 'hits a slot', "
+		   "$miss using 1:2 with linespoints lw 2 title 'hits none'\n"
+		   "unset multiplot\n");
+}
+
+static void mmio_data(FILE *f)
+{
+	fprintf(f, "$mmio << EOD\n");
+	for (size_t i = 0; i < bench_result_count(); i++) {
+		const struct bench_result *r = bench_result_at(i);
+
+		if (strcmp(r->suite, "mmio"))
+			continue;
+		fprintf(f, "%s %.6g ", r->name,
+			r->vmmu.state == SIDE_OK ? r->vmmu.fig.median : NAN);
+		if (r->kvm.state == SIDE_OK)
+			fprintf(f, "%.6g\n", r->kvm.fig.median);
+		else
+			fprintf(f, "NaN\n");
+	}
+	fprintf(f, "EOD\n");
+}
+
+static void mmio_body(FILE *f)
+{
+	fprintf(f, "set title 'MMIO access: vmmu rungs vs KVM exit round trip'\n"
+		   "set logscale y\nset grid ytics\nset key top left\nset ylabel 'ns per access'\n"
+		   "set style data histograms\nset style histogram clustered gap 1\n"
+		   "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset xtics rotate by -20\n"
+		   "plot $mmio using 2:xtic(1) title 'vmmu', '' using 3 title 'KVM'\n");
+}
+
+static int run_plot(const char *dir, const char *name, void (*data)(FILE *), plot_body_fn body,
+		    int w, int h)
+{
+	char path[4096], cmd[4200];
+	FILE *f;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "# vmmu bench --plot: %s (data inline)\n", name);
+	data(f);
+	fprintf(f, "set terminal pngcairo size %d,%d noenhanced font ',10'\n"
+		   "set output '%s/%s.png'\n", w, h, dir, name);
+	body(f);
+	fprintf(f, "reset\nset terminal svg size %d,%d noenhanced font ',10'\n"
+		   "set output '%s/%s.svg'\n", w, h, dir, name);
+	body(f);
+	fprintf(f, "unset output\n");
+	if (fclose(f))
+		return -errno;
+	snprintf(cmd, sizeof(cmd), "gnuplot '%s' 2>&1", path);
+	st = system(cmd);
+	if (st) {
+		fprintf(stderr, "bench: gnuplot failed on %s (status %d)\n", path, st);
+		return -EIO;
+	}
+	printf("plot: %s/%s.png, %s/%s.svg\n", dir, name, dir, name);
+	return 0;
+}
+
+int bench_plot(const struct bench_opts *o)
+{
+	const char *dir = o->plot_dir;
+	int rc = 0;
+
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "bench: mkdir %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	if (system("gnuplot --version >/dev/null 2>&1")) {
+		fprintf(stderr, "bench: gnuplot not found (apt-get install gnuplot-nox)\n");
+		return -ENOENT;
+	}
+	if (suite_has("memslot", NULL))
+		rc |= run_plot(dir, "memslot", memslot_data, memslot_body, 1600, 800);
+	if (suite_has("invalidate", NULL))
+		rc |= run_plot(dir, "invalidate", invalidate_data, invalidate_body, 900, 600);
+	if (suite_has("access", "total"))
+		rc |= run_plot(dir, "access-threads", access_data, access_body, 900, 600);
+	if (suite_has("notifier", "slots") || suite_has("notifier", "range-empty"))
+		rc |= run_plot(dir, "notifier", notifier_data, notifier_body, 1400, 600);
+	if (suite_has("mmio", NULL))
+		rc |= run_plot(dir, "mmio", mmio_data, mmio_body, 900, 600);
+	return rc ? -EIO : 0;
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The historic-bug variants.  Each rebuilds a wrong design inside the
+ * checker library (#ifdef VMMU_CHECKER blocks in src/ that test
+ * vmmu_checker_variant); docs/CHECKER.md has the interleavings.
+ */
+#include <string.h>
+
+#include "check.h"
+
+enum vmmu_checker_variant vmmu_checker_variant = VARIANT_NONE;
+
+const struct variant_desc variants[] = {
+	{ "gen-before-publish", VARIANT_GEN_BEFORE_PUBLISH, "create-mmio",
+	  "2013: new generation stored before publish, no in-progress flag, fault "
+	  "re-reads the generation after its lookup (seeds 002/004)" },
+	{ "no-wrap-zap", VARIANT_NO_WRAP_ZAP, "wrap-as0",
+	  "the MMIO generation slice wraps without a zap (seed 001)" },
+	{ "wrap-check-keeps-as-bits", VARIANT_WRAP_CHECK_KEEPS_AS_BITS, "wrap-as1",
+	  "the wrap test keeps the address-space bits: address space 1 never zaps" },
+	{ "fault-no-seq-recheck", VARIANT_FAULT_NO_SEQ_RECHECK, "invalidate",
+	  "a fault installs without the mmu_invalidate_seq / in-progress check (seed 003)" },
+	{ "swap-ignores-active-invalidations", VARIANT_SWAP_IGNORES_ACTIVE_INVALIDATIONS,
+	  "swap-invalidate", "a memslot swap does not wait for active invalidations" },
+	{ "change-pte-unbracketed", VARIANT_CHANGE_PTE_UNBRACKETED, "change-pte",
+	  "change_pte outside start/end, neither bumping the seq nor refused (seed 003)" },
+	{ "mmio-cache-ignores-in-progress", VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS, "create-mmio",
+	  "MMIO info cache filled while an update is in progress, from a generation read "
+	  "after the lookup (2014 fix; seed 000)" },
+};
+
+const int nr_variants = sizeof(variants) / sizeof(variants[0]);
+
+const struct variant_desc *variant_find(const char *name)
+{
+	for (int i = 0; i < nr_variants; i++)
+		if (!strcmp(variants[i].name, name))
+			return &variants[i];
+	return NULL;
+}
