@@ -17,6 +17,15 @@
  * thread takes the dirty log of every slot that logs dirty pages, in
  * rounds.  --direct backs the slots with this process's own memory instead
  * (no host churn).
+ *
+ * The oracle (on by default, tools/vmmu/oracle.h): every memslot update is
+ * recorded with the stamps taken around it, and a sample of the vCPU
+ * accesses with the stamps around them; each access must be explained by a
+ * map state that existed at some instant while it ran, and never by one
+ * that ended before it began.  The run is cut into epochs of half a second:
+ * at the end of each, the vCPUs park at a barrier, the epoch's accesses are
+ * verified and the oracle restarts from the current map, so its memory
+ * stays bounded however long the run.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,10 +42,14 @@
 
 #include "vmmu.h"
 #include "cmd.h"
+#include "oracle.h"
 
 #define TAG_MAGIC	0x564d4d5500000000ull	/* "VMMU" */
 #define TAG_MASK	0xffffffff00000000ull
 #define PAGE		4096ull
+#define SCRATCH_PAGES	64	/* host-MM pages outside every slot, for KSM */
+#define EPOCH_SECONDS	0.5
+#define ORACLE_BUDGET	200000	/* logged accesses per vCPU per epoch */
 
 struct run_opts {
 	double seconds;
@@ -48,6 +61,8 @@ struct run_opts {
 	unsigned int nr_as;
 	bool quiet;
 	bool direct;		/* plain host memory instead of a simulated host MM */
+	bool oracle;		/* check sampled accesses against the map history */
+	const char *json;	/* write a JSON report here */
 };
 
 struct slot_state {
@@ -73,6 +88,12 @@ struct run_ctx {
 	atomic_uint_fast64_t mm_migrate, mm_swap_out, mm_ksm, mm_ksm_refused;
 	/* dirty-log thread */
 	atomic_uint_fast64_t dirty_rounds, dirty_gets, dirty_pages;
+	/* oracle epochs: the main thread parks the vCPUs between the barriers */
+	struct oracle *oracle;
+	atomic_bool pause;
+	pthread_barrier_t parked, resume;
+	_Atomic uint32_t epoch_permille;	/* progress through the epoch, for sampling */
+	uint64_t oracle_checked, oracle_violations, epochs;
 };
 
 struct vcpu_thread {
@@ -80,6 +101,10 @@ struct vcpu_thread {
 	struct vmmu_vcpu *vcpu;
 	uint64_t seed;
 	pthread_t tid;
+	unsigned int id;
+	uint32_t as_id;
+	struct oracle_log *log;
+	uint64_t logged;	/* this epoch */
 };
 
 static uint64_t rng_next(uint64_t *s)
@@ -110,8 +135,32 @@ void cmd_run_usage(void)
 	       "      --mmio-gen-bits N   MMIO SPTE generation bits, 1..19 (default 19)\n"
 	       "      --direct         back the slots with this process's memory instead of a\n"
 	       "                       simulated host MM (no migrate/KSM/swap-out churn)\n"
+	       "      --no-oracle      do not check access outcomes against the map history\n"
+	       "      --json FILE      write every figure as JSON to FILE\n"
 	       "  -q, --quiet          no progress lines\n"
-	       "Exit status: 0 when every access outcome was one the map allowed, 1 otherwise.\n");
+	       "Exit status: 0 when every access outcome was one the map allowed, 1 otherwise,\n"
+	       "2 for a bad command line.\n");
+}
+
+/* Is @val a backing page's tag?  Then which page (its host address). */
+static bool decode_tag(const struct run_ctx *ctx, uint64_t val, uint64_t *hva)
+{
+	if ((val & TAG_MASK) != TAG_MAGIC || (val & ~TAG_MASK) >= ctx->backing_pages)
+		return false;
+	*hva = ctx->backing_hva + (val & ~TAG_MASK) * PAGE;
+	return true;
+}
+
+/*
+ * Sample accesses evenly over the epoch: log while under a budget that grows
+ * with the epoch's progress, so the check covers the whole epoch, not its
+ * first few milliseconds.
+ */
+static bool want_sample(struct vcpu_thread *t)
+{
+	uint32_t permille = atomic_load_explicit(&t->ctx->epoch_permille, memory_order_relaxed);
+
+	return t->log && t->logged * 1000 < (uint64_t)ORACLE_BUDGET * (permille + 1);
 }
 
 static void *vcpu_main(void *arg)
@@ -125,24 +174,56 @@ static void *vcpu_main(void *arg)
 	while (!atomic_load_explicit(&ctx->stop, memory_order_relaxed)) {
 		uint64_t r = rng_next(&s);
 		uint64_t gpa = (r % ctx->window_pages) * PAGE;
-		uint64_t val = 0;
+		struct oracle_access a = { .thread = t->id };
+		bool sample, write = (r >> 32) % 8 == 0;
+		uint64_t val = 0, hva;
 		int ret;
 
-		if (ctx->o.nr_as > 1 && (r >> 40) % 1024 == 0)
-			vmmu_vcpu_set_address_space(t->vcpu, (r >> 50) & 1);
-		if ((r >> 32) % 8 == 0) {
-			/* A write into the page body, never over the tag. */
+		if (atomic_load_explicit(&ctx->pause, memory_order_acquire)) {
+			/* End of an epoch: the main thread verifies what we logged. */
+			pthread_barrier_wait(&ctx->parked);
+			pthread_barrier_wait(&ctx->resume);
+			t->logged = 0;
+			continue;
+		}
+		if (ctx->o.nr_as > 1 && (r >> 40) % 1024 == 0) {
+			t->as_id = (r >> 50) & 1;
+			vmmu_vcpu_set_address_space(t->vcpu, t->as_id);
+		}
+		if (write)
+			gpa += 8 + ((r >> 20) % 500) * 8;	/* the page body, never the tag */
+		sample = want_sample(t);
+		if (sample)
+			a.t_begin = oracle_stamp(ctx->oracle);
+		if (write) {
 			val = r;
-			ret = vmmu_vcpu_access(t->vcpu, gpa + 8 + ((r >> 20) % 500) * 8, &val, 8,
-					       VMMU_ACCESS_WRITE, &exit);
+			ret = vmmu_vcpu_access(t->vcpu, gpa, &val, 8, VMMU_ACCESS_WRITE, &exit);
 		} else {
 			ret = vmmu_vcpu_access(t->vcpu, gpa, &val, 8, 0, &exit);
-			if (ret == 0 && ((val & TAG_MASK) != TAG_MAGIC ||
-					 (val & ~TAG_MASK) >= ctx->backing_pages))
+			if (ret == 0 && !decode_tag(ctx, val, &hva))
 				atomic_fetch_add(&ctx->bad_reads, 1);
 		}
 		if (ret != 0 && ret != VMMU_EXIT_MMIO)
 			atomic_fetch_add(&ctx->errors, 1);
+		if (sample) {
+			a.t_end = oracle_stamp(ctx->oracle);
+			a.gpa = gpa;
+			a.as_id = t->as_id;
+			a.ret = ret;
+			a.write = write;
+			if (ret == VMMU_EXIT_MMIO)
+				a.outcome = ORACLE_MMIO;
+			else if (ret)
+				a.outcome = ORACLE_ERROR;
+			else if (write)
+				a.outcome = ORACLE_RAM_WRITE;
+			else if (decode_tag(ctx, val, &a.hva))
+				a.outcome = ORACLE_RAM_READ;	/* content never changes: version 0 */
+			else
+				a.outcome = ORACLE_POISON;
+			if (!oracle_log_access(t->log, &a))
+				t->logged++;
+		}
 		n++;
 	}
 	atomic_fetch_add(&ctx->accesses, n);
@@ -171,7 +252,7 @@ static void *mm_churn_main(void *arg)
 	while (!atomic_load_explicit(&ctx->stop, memory_order_relaxed)) {
 		uint64_t r = rng_next(&s);
 		uint64_t a = ctx->backing_hva + (r % ctx->backing_pages) * PAGE;
-		uint64_t b = ctx->backing_hva + ((r >> 24) % ctx->backing_pages) * PAGE;
+		uint64_t b = ctx->backing_hva + (ctx->backing_pages + (r >> 24) % SCRATCH_PAGES) * PAGE;
 		unsigned int what = (r >> 48) % 10;
 		int rc;
 
@@ -183,8 +264,15 @@ static void *mm_churn_main(void *arg)
 			rc = vmmu_hostmm_swap_out(ctx->mm, a);
 			if (!rc)
 				atomic_fetch_add(&ctx->mm_swap_out, 1);
-		} else if (a != b) {
-			/* Make b a copy of a, then let KSM find them equal. */
+		} else {
+			/*
+			 * Copy page a into a scratch page that no slot maps, then let
+			 * KSM find them equal: a's frame becomes a shared read-only
+			 * one (change_pte inside the bracket) and the next vCPU write
+			 * breaks the sharing, as Linux's KSM and COW do.  Guest-
+			 * visible contents never change, so the oracle needs no host
+			 * page versions.
+			 */
 			rc = vmmu_hostmm_read(ctx->mm, a, page, PAGE);
 			if (!rc)
 				rc = vmmu_hostmm_write(ctx->mm, b, page, PAGE);
@@ -194,8 +282,6 @@ static void *mm_churn_main(void *arg)
 				atomic_fetch_add(&ctx->mm_ksm, 1);
 			else if (rc == -EAGAIN)
 				atomic_fetch_add(&ctx->mm_ksm_refused, 1);	/* a vCPU wrote in between */
-		} else {
-			rc = 0;
 		}
 		/* -EAGAIN: not resident (swapped); -EBUSY: a shared KSM page. */
 		if (rc && rc != -EAGAIN && rc != -EBUSY) {
@@ -258,6 +344,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "address-spaces", required_argument, 0, 4 },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "direct", no_argument, 0, 5 },
+		{ "no-oracle", no_argument, 0, 6 },
+		{ "oracle", no_argument, 0, 7 },
+		{ "json", required_argument, 0, 8 },
 		{ 0, 0, 0, 0 }
 	};
 	struct timespec ts;
@@ -266,7 +355,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	*o = (struct run_opts){ .seconds = 10, .seed = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec,
 				.vcpus = 2, .slots = 64, .pages = 16, .mmio_gen_bits = 19,
-				.nr_as = 2 };
+				.nr_as = 2, .oracle = true };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:s:v:q", lo, NULL)) != -1) {
 		switch (c) {
@@ -279,6 +368,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 4: o->nr_as = strtoul(optarg, NULL, 0); break;
 		case 'q': o->quiet = true; break;
 		case 5: o->direct = true; break;
+		case 6: o->oracle = false; break;
+		case 7: o->oracle = true; break;
+		case 8: o->json = optarg; break;
 		default: return -1;
 		}
 	}
@@ -291,6 +383,125 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* Tell the oracle that address space @as now maps what st[] says. */
+static void record_map(struct run_ctx *ctx, const struct slot_state *st, uint32_t as,
+		       uint64_t t_lo, uint64_t t_hi)
+{
+	struct oracle_slot slots[4096];
+	size_t n = 0;
+
+	for (uint32_t id = 0; id < ctx->o.slots; id++) {
+		const struct slot_state *ss = &st[as * ctx->o.slots + id];
+		uint64_t region = (uint64_t)as * ctx->o.slots + id;
+
+		if (!ss->present)
+			continue;
+		slots[n++] = (struct oracle_slot){
+			.base_gfn = ss->gpa / PAGE,
+			.npages = ctx->o.pages,
+			.hva = ctx->backing_hva + region * ctx->o.pages * PAGE,
+			.flags = ss->flags,
+		};
+	}
+	if (oracle_map_set(ctx->oracle, as, t_lo, t_hi, slots, n)) {
+		fprintf(stderr, "vmmu run: oracle out of memory\n");
+		atomic_fetch_add(&ctx->errors, 1);
+	}
+}
+
+static void report_violation(void *arg, const struct oracle_access *a, const char *why)
+{
+	(void)arg;
+	fprintf(stderr, "vmmu run: ORACLE VIOLATION: vCPU %u AS%u %s gpa %#" PRIx64 " -> %s "
+		"(ret %d) in [%" PRIu64 ", %" PRIu64 "]: %s\n", a->thread, a->as_id,
+		a->write ? "write" : "read", a->gpa, oracle_outcome_name(a->outcome), a->ret,
+		a->t_begin, a->t_end, why);
+}
+
+/*
+ * End an oracle epoch: park the vCPUs, verify what they logged against the
+ * recorded map states, and restart the oracle from the current map.
+ */
+static void end_epoch(struct run_ctx *ctx, const struct slot_state *st, struct vcpu_thread *vt,
+		      bool parked)
+{
+	uint64_t bad;
+
+	if (!parked) {
+		atomic_store_explicit(&ctx->pause, true, memory_order_release);
+		pthread_barrier_wait(&ctx->parked);
+	}
+	bad = oracle_verify(ctx->oracle, report_violation, ctx,
+			    ctx->oracle_violations < 5 ? 5 - ctx->oracle_violations : 0);
+	for (unsigned int i = 0; i < ctx->o.vcpus; i++)
+		ctx->oracle_checked += vt[i].logged;
+	ctx->oracle_violations += bad;
+	ctx->epochs++;
+	oracle_reset(ctx->oracle);
+	for (uint32_t as = 0; as < ctx->o.nr_as; as++) {
+		uint64_t t = oracle_stamp(ctx->oracle);
+
+		record_map(ctx, st, as, t, t);
+	}
+	if (!parked) {
+		atomic_store_explicit(&ctx->epoch_permille, 0, memory_order_relaxed);
+		atomic_store_explicit(&ctx->pause, false, memory_order_release);
+		pthread_barrier_wait(&ctx->resume);
+	}
+}
+
+static void write_json(const struct run_ctx *ctx, const char *path, double elapsed, uint64_t ops,
+		       uint64_t ok_ops, uint64_t rejected, const struct vmmu_stats *st,
+		       const struct vmmu_hostmm_stats *hs, bool pass)
+{
+	FILE *f = fopen(path, "w");
+	uint64_t acc = atomic_load(&ctx->accesses);
+
+	if (!f) {
+		fprintf(stderr, "vmmu run: cannot write %s\n", path);
+		return;
+	}
+	fprintf(f, "{\n  \"seed\": %" PRIu64 ",\n  \"seconds\": %.3f,\n", ctx->o.seed, elapsed);
+	fprintf(f, "  \"config\": {\"vcpus\": %u, \"address_spaces\": %u, \"slots\": %u, "
+		"\"pages_per_slot\": %u, \"mmio_gen_bits\": %u, \"host_memory\": \"%s\", "
+		"\"oracle\": %s},\n", ctx->o.vcpus, ctx->o.nr_as, ctx->o.slots, ctx->o.pages,
+		ctx->o.mmio_gen_bits, ctx->o.direct ? "direct" : "simulated",
+		ctx->o.oracle ? "true" : "false");
+	fprintf(f, "  \"memslot\": {\"ops\": %" PRIu64 ", \"applied\": %" PRIu64 ", \"eexist\": %"
+		PRIu64 ", \"ops_per_sec\": %.0f, \"swaps\": %" PRIu64 "},\n", ops, ok_ops, rejected,
+		ops / elapsed, st->memslot_swaps);
+	fprintf(f, "  \"generation\": [%" PRIu64, vmmu_memslots_generation(ctx->vm, 0));
+	if (ctx->o.nr_as > 1)
+		fprintf(f, ", %" PRIu64, vmmu_memslots_generation(ctx->vm, 1));
+	fprintf(f, "],\n  \"access\": {\"accesses\": %" PRIu64 ", \"per_sec\": %.0f, "
+		"\"tlb_fills\": %" PRIu64 ", \"mmio_exits\": %" PRIu64 "},\n", acc, acc / elapsed,
+		st->tlb_fills, st->mmio_exits);
+	fprintf(f, "  \"mmio\": {\"sptes_created\": %" PRIu64 ", \"fast_hits\": %" PRIu64
+		", \"cache_hits\": %" PRIu64 ", \"generation_misses\": %" PRIu64
+		", \"wrap_zaps\": %" PRIu64 "},\n", st->mmio_sptes_created, st->fast_mmio_hits,
+		st->mmio_cache_hits, st->pf_invalid, st->mmio_wrap_zaps);
+	fprintf(f, "  \"faults\": {\"fixed\": %" PRIu64 ", \"spurious\": %" PRIu64 ", \"retry\": %"
+		PRIu64 ", \"invalid_slot\": %" PRIu64 ", \"notifier_retries\": %" PRIu64
+		", \"zap_all_fast\": %" PRIu64 ", \"slot_zaps\": %" PRIu64 ", \"tlb_flushes\": %"
+		PRIu64 "},\n", st->pf_fixed, st->pf_spurious, st->pf_retry, st->invalid_slot_retries,
+		st->notifier_retries, st->zap_all_fast, st->slot_zaps, st->remote_tlb_flush_requests);
+	fprintf(f, "  \"dirty_log\": {\"rounds\": %" PRIuFAST64 ", \"gets\": %" PRIuFAST64
+		", \"dirty_pages\": %" PRIuFAST64 "},\n", atomic_load(&ctx->dirty_rounds),
+		atomic_load(&ctx->dirty_gets), atomic_load(&ctx->dirty_pages));
+	fprintf(f, "  \"host_mm\": {\"migrations\": %" PRIuFAST64 ", \"swap_outs\": %" PRIuFAST64
+		", \"ksm_merges\": %" PRIuFAST64 ", \"cow_breaks\": %" PRIu64 ", \"invalidations\": %"
+		PRIu64 ", \"poison_corruptions\": %" PRIu64 "},\n", atomic_load(&ctx->mm_migrate),
+		atomic_load(&ctx->mm_swap_out), atomic_load(&ctx->mm_ksm), hs->cow_breaks,
+		hs->invalidations, hs->poison_corruptions);
+	fprintf(f, "  \"oracle\": {\"epochs\": %" PRIu64 ", \"checked\": %" PRIu64
+		", \"violations\": %" PRIu64 "},\n", ctx->epochs, ctx->oracle_checked,
+		ctx->oracle_violations);
+	fprintf(f, "  \"check\": {\"bad_reads\": %" PRIuFAST64 ", \"errors\": %" PRIuFAST64
+		"},\n  \"result\": \"%s\"\n}\n", atomic_load(&ctx->bad_reads),
+		atomic_load(&ctx->errors), pass ? "PASS" : "FAIL");
+	fclose(f);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_ctx ctx = { 0 };
@@ -299,8 +510,9 @@ int cmd_run(int argc, char **argv)
 	struct vcpu_thread *vt;
 	pthread_t churn_tid, dirty_tid;
 	struct vmmu_hostmm_stats hs = { 0 };
-	uint64_t s, ops = 0, ok_ops = 0, rejected = 0;
-	double t0, t_end, next_report;
+	uint64_t s, ops = 0, ok_ops = 0, rejected = 0, t_lo = 0, t_hi = 0;
+	double t0, t_end, next_report, now, epoch_start, paused = 0;
+	bool tty = isatty(STDOUT_FILENO);
 	struct vmmu_stats stats;
 	int ret = CMD_OK;
 
@@ -336,14 +548,16 @@ int cmd_run(int argc, char **argv)
 			*(uint64_t *)(ctx.backing + i * PAGE) = TAG_MAGIC | i;
 	} else {
 		/* Room for every page, a copy-on-write copy of each, and migration. */
-		struct vmmu_hostmm_config mcfg = { .nr_frames = 2 * ctx.backing_pages + 256,
+		struct vmmu_hostmm_config mcfg = { .nr_frames = 2 * ctx.backing_pages + 256 +
+								 SCRATCH_PAGES,
 						   .nr_swap_slots = ctx.backing_pages };
 		int rc = vmmu_hostmm_create(&mcfg, &ctx.mm);
 
 		if (!rc)
 			rc = vmmu_vm_attach_hostmm(ctx.vm, ctx.mm);
 		if (!rc)
-			rc = vmmu_hostmm_mmap(ctx.mm, ctx.backing_pages * PAGE, &ctx.backing_hva);
+			rc = vmmu_hostmm_mmap(ctx.mm, (ctx.backing_pages + SCRATCH_PAGES) * PAGE,
+					      &ctx.backing_hva);
 		for (uint64_t i = 0; !rc && i < ctx.backing_pages; i++) {
 			uint64_t tag = TAG_MAGIC | i;
 
@@ -365,6 +579,22 @@ int cmd_run(int argc, char **argv)
 		       "host thread migrates, swaps out and KSM-merges; dirty-log thread\n",
 		       2 * ctx.backing_pages + 256, ctx.backing_pages);
 
+	if (ctx.o.oracle) {
+		ctx.oracle = oracle_create(ctx.o.nr_as);
+		if (!ctx.oracle) {
+			fprintf(stderr, "vmmu run: out of memory\n");
+			return CMD_FAIL;
+		}
+		for (unsigned int i = 0; i < ctx.o.vcpus; i++)
+			if (!(vt[i].log = oracle_log_create(ctx.oracle))) {
+				fprintf(stderr, "vmmu run: out of memory\n");
+				return CMD_FAIL;
+			}
+		printf("oracle: every access sampled against the memory-map history, %.1f s epochs\n",
+		       EPOCH_SECONDS);
+	}
+	pthread_barrier_init(&ctx.parked, NULL, ctx.o.vcpus + 1);
+	pthread_barrier_init(&ctx.resume, NULL, ctx.o.vcpus + 1);
 	/* vCPUs, the dirty-log thread, the host-MM thread (unless --direct), us. */
 	pthread_barrier_init(&ctx.start, NULL, ctx.o.vcpus + 2 + !ctx.o.direct);
 	if (pthread_create(&dirty_tid, NULL, dirty_log_main, &ctx) ||
@@ -374,6 +604,7 @@ int cmd_run(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < ctx.o.vcpus; i++) {
 		vt[i].ctx = &ctx;
+		vt[i].id = i;
 		vt[i].seed = ctx.o.seed * 0x9e3779b97f4a7c15ull + i + 1;
 		if (vmmu_vcpu_create(ctx.vm, i, &vt[i].vcpu) ||
 		    pthread_create(&vt[i].tid, NULL, vcpu_main, &vt[i])) {
@@ -386,7 +617,8 @@ int cmd_run(int argc, char **argv)
 	t0 = now_sec();
 	t_end = t0 + ctx.o.seconds;
 	next_report = t0 + 1;
-	while (now_sec() < t_end) {
+	epoch_start = t0;
+	while ((now = now_sec()) < t_end) {
 		uint64_t r = rng_next(&s);
 		uint32_t as = ctx.o.nr_as > 1 ? r & 1 : 0;
 		uint32_t id = (r >> 1) % ctx.o.slots;
@@ -414,13 +646,32 @@ int cmd_run(int argc, char **argv)
 			m.guest_phys_addr = ss->gpa;	/* FLAGS_ONLY or no-op */
 			m.flags = what < 9 ? ss->flags ^ VMMU_MEM_LOG_DIRTY_PAGES : ss->flags;
 		}
+		if (ctx.oracle) {
+			double frac = (now - epoch_start) / EPOCH_SECONDS;
+
+			if (frac >= 1) {
+				double p0 = now_sec();
+
+				end_epoch(&ctx, st, vt, false);
+				paused += now_sec() - p0;
+				epoch_start = now_sec();
+				frac = 0;
+			}
+			atomic_store_explicit(&ctx.epoch_permille, (uint32_t)(frac * 1000),
+					      memory_order_relaxed);
+			t_lo = oracle_stamp(ctx.oracle);
+		}
 		rc = vmmu_set_user_memory_region(ctx.vm, &m);
+		if (ctx.oracle)
+			t_hi = oracle_stamp(ctx.oracle);
 		ops++;
 		if (rc == 0) {
 			ok_ops++;
 			ss->present = m.memory_size != 0;
 			ss->gpa = m.guest_phys_addr;
 			ss->flags = m.flags;
+			if (ctx.oracle)
+				record_map(&ctx, st, as, t_lo, t_hi);
 		} else if (rc == -EEXIST) {
 			rejected++;
 		} else {
@@ -432,20 +683,30 @@ int cmd_run(int argc, char **argv)
 		if (!ctx.o.quiet && now_sec() >= next_report) {
 			double el = now_sec() - t0;
 
-			printf("  %5.1fs  memslot ops %9" PRIu64 "  gen AS0 %" PRIu64, el, ops,
+			/* A live line on a terminal, one line a second otherwise. */
+			printf("%s  %5.1fs  memslot ops %9" PRIu64 "  checked %10" PRIu64
+			       "  violations %" PRIu64 "  gen AS0 %" PRIu64, tty ? "\r" : "", el, ops,
+			       ctx.oracle_checked, ctx.oracle_violations,
 			       vmmu_memslots_generation(ctx.vm, 0));
 			if (ctx.o.nr_as > 1)
 				printf("  AS1 %" PRIu64, vmmu_memslots_generation(ctx.vm, 1));
-			printf("\n");
+			printf(tty ? "   " : "\n");
 			fflush(stdout);
 			next_report += 1;
 		}
 	}
-	double elapsed = now_sec() - t0;
+	if (tty && !ctx.o.quiet)
+		printf("\n");
 
 	atomic_store(&ctx.stop, true);
 	for (unsigned int i = 0; i < ctx.o.vcpus; i++)
 		pthread_join(vt[i].tid, NULL);
+	double elapsed = now_sec() - t0 - paused;
+
+	if (ctx.oracle) {
+		/* The last, partial epoch: the vCPUs have stopped. */
+		end_epoch(&ctx, st, vt, true);
+	}
 	pthread_join(dirty_tid, NULL);
 	if (!ctx.o.direct) {
 		pthread_join(churn_tid, NULL);
@@ -485,14 +746,24 @@ int cmd_run(int argc, char **argv)
 		       " written after free\n", hs.invalidations, hs.change_pte_calls,
 		       stats.notifier_retries, hs.frames_freed, hs.poison_corruptions);
 	}
+	if (ctx.oracle)
+		printf("oracle: %" PRIu64 " accesses checked in %" PRIu64 " epochs (%.1f s of "
+		       "checking not counted above), %" PRIu64 " violations\n", ctx.oracle_checked,
+		       ctx.epochs, paused, ctx.oracle_violations);
 	printf("check: %" PRIuFAST64 " bad RAM reads, %" PRIuFAST64 " unexpected errors\n",
 	       atomic_load(&ctx.bad_reads), atomic_load(&ctx.errors));
 	if (atomic_load(&ctx.bad_reads) || atomic_load(&ctx.errors) || hs.poison_corruptions ||
-	    stats.change_pte_unbracketed)
+	    stats.change_pte_unbracketed || ctx.oracle_violations)
 		ret = CMD_FAIL;
+	if (ctx.o.json)
+		write_json(&ctx, ctx.o.json, elapsed, ops, ok_ops, rejected, &stats, &hs,
+			   ret == CMD_OK);
 
 	vmmu_vm_destroy(ctx.vm);
+	oracle_destroy(ctx.oracle);
 	pthread_barrier_destroy(&ctx.start);
+	pthread_barrier_destroy(&ctx.parked);
+	pthread_barrier_destroy(&ctx.resume);
 	if (ctx.o.direct)
 		munmap(ctx.backing, ctx.backing_pages * PAGE);
 	else
