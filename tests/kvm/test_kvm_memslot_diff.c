@@ -158,19 +158,6 @@ static int kvm_set_region(int vm, const struct op *o)
 	return 0;
 }
 
-static int vmmu_set_region(struct vmmu_vm *vm, const struct op *o)
-{
-	struct vmmu_userspace_memory_region r = {
-		.slot = o->slot,
-		.flags = o->flags,
-		.guest_phys_addr = o->gpa,
-		.memory_size = o->size,
-		.userspace_addr = o->hva,
-	};
-
-	return vmmu_set_user_memory_region(vm, &r);
-}
-
 static uint32_t host_phys_bits(void)
 {
 #if defined(__x86_64__)
@@ -314,7 +301,7 @@ static uint32_t gen_bad_flags(struct test_rng *r)
 
 	switch (rnd(r, 3)) {
 	case 0:
-		f = bad[rnd(r, sizeof(bad) / sizeof(bad[0]))];
+		f = bad[rnd(r, ARRAY_SIZE(bad))];
 		break;
 	case 1:
 		f = 1u << (2 + rnd(r, 30));
@@ -348,7 +335,7 @@ static uint32_t gen_edge_slot(struct test_rng *r)
 		max_user_slots + 1, 32766, 32767, 32768, 65535,
 	};
 
-	return gen_as(r) << 16 | ids[rnd(r, sizeof(ids) / sizeof(ids[0]))];
+	return gen_as(r) << 16 | ids[rnd(r, ARRAY_SIZE(ids))];
 }
 
 /* Address-space ids that are out of range (or 1 when it is not). */
@@ -356,7 +343,7 @@ static uint32_t gen_bad_as_slot(struct test_rng *r)
 {
 	uint32_t as[] = { 1, 2, 3, 0x7fff, 0xffff };
 
-	return as[rnd(r, sizeof(as) / sizeof(as[0]))] << 16 | (uint32_t)rnd(r, SMALL_IDS);
+	return as[rnd(r, ARRAY_SIZE(as))] << 16 | (uint32_t)rnd(r, SMALL_IDS);
 }
 
 /* A small id in address space @as that has no slot, if one is found quickly. */
@@ -733,17 +720,16 @@ static void run_stream(uint64_t seed, unsigned int nr_ops)
 		.max_user_slots = max_user_slots,
 		.max_gpa_bits = vmmu_gpa_bits,
 	};
-	struct vmmu_vm *vm = NULL;
+	struct vmmu_vm *vm;
 	struct test_rng rng;
-	int kvm_vm, r;
+	int kvm_vm;
 
 	memset(model, 0, sizeof(model));
 	history_len = 0;
 	test_rng_init(&rng, seed);
 
 	kvm_vm = kvm_create_vm();
-	r = vmmu_vm_create(&cfg, &vm);
-	TEST_ASSERT(!r, "vmmu_vm_create: %s", vmmu_strerror(r));
+	vm = test_vm_create(&cfg);
 
 	for (unsigned int i = 0; i < nr_ops; i++) {
 		struct op o;
@@ -751,7 +737,7 @@ static void run_stream(uint64_t seed, unsigned int nr_ops)
 
 		gen_op(&rng, &o);
 		kret = kvm_set_region(kvm_vm, &o);
-		vret = vmmu_set_region(vm, &o);
+		vret = test_set_region(vm, o.slot, o.flags, o.gpa, o.size, o.hva);
 		if (kret != vret) {
 			report_mismatch(seed, i, &o, kret, vret);
 			exit(KSFT_FAIL);
@@ -781,7 +767,7 @@ int main(int argc, char **argv)
 {
 	unsigned int nr_ops = DEFAULT_OPS, nr_streams = DEFAULT_STREAMS;
 	uint64_t seed_base = DEFAULT_SEED, total = 0;
-	struct timespec t0, t1;
+	double t0, t1;
 	struct utsname uts;
 	uint32_t phys_bits;
 	int vm, ret, cap_mas;
@@ -851,14 +837,13 @@ int main(int argc, char **argv)
 	printf("seed base %#" PRIx64 ", %u streams x %u ops\n", seed_base, nr_streams, nr_ops);
 	fflush(stdout);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = test_now();
 	for (unsigned int i = 0; i < nr_streams; i++)
 		run_stream(seed_base + i, nr_ops);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t1 = test_now();
 
 	printf("PASS: %u streams x %u ops, 0 mismatches, %.2f s; results:",
-	       nr_streams, nr_ops, (double)(t1.tv_sec - t0.tv_sec) +
-	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	       nr_streams, nr_ops, t1 - t0);
 	for (int e = 0; e < NR_ERRNO; e++) {
 		if (!kvm_results[e])
 			continue;

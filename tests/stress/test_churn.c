@@ -68,7 +68,7 @@ static const uint64_t outside_gpa[] = {
 	(1ull << 48) - PAGE,
 	1ull << 48,
 };
-#define NR_OUTSIDE	(sizeof(outside_gpa) / sizeof(outside_gpa[0]))
+#define NR_OUTSIDE	ARRAY_SIZE(outside_gpa)
 
 /*
  * The clock must not give ThreadSanitizer happens-before edges the library
@@ -78,17 +78,9 @@ static const uint64_t outside_gpa[] = {
  * (still one modification order, and x86's locked add keeps them in place
  * around the opaque library calls); elsewhere seq_cst, as the oracle needs.
  */
-#if defined(__SANITIZE_THREAD__)
-#define CHURN_TSAN	1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CHURN_TSAN	1
-#endif
-#endif
-#ifdef CHURN_TSAN
+#if TEST_TSAN
 #define ORACLE_MO	memory_order_relaxed
 #else
-#define CHURN_TSAN	0
 #define ORACLE_MO	memory_order_seq_cst
 #endif
 
@@ -749,14 +741,6 @@ static uint64_t oracle_check(const struct churn *c, const struct oracle *o,
 /* Driver                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void run_variant(const char *name, uint32_t gen_bits, uint32_t flags, uint64_t seed,
 			unsigned long nr_calls, unsigned int nr_vcpus, size_t log_cap)
 {
@@ -778,8 +762,7 @@ static void run_variant(const char *name, uint32_t gen_bits, uint32_t flags, uin
 	c->cfg = (struct vmmu_vm_config) {
 		.nr_address_spaces = NR_AS, .mmio_gen_bits = gen_bits, .flags = flags,
 	};
-	r = vmmu_vm_create(&c->cfg, &c->vm);
-	TEST_ASSERT(r == 0, "vmmu_vm_create: %d (%s)", r, vmmu_strerror(r));
+	c->vm = test_vm_create(&c->cfg);
 
 	/* Fixed backing per (as, id), every page tagged at both ends. */
 	test_rng_init(&rng, seed);
@@ -794,8 +777,8 @@ static void run_variant(const char *name, uint32_t gen_bits, uint32_t flags, uin
 				uint64_t *first = (uint64_t *)(base + p * PAGE);
 				uint64_t *last = (uint64_t *)(base + p * PAGE + PAGE - 8);
 
-				__atomic_store_n(first, TAG(as, id, p), __ATOMIC_RELAXED);
-				__atomic_store_n(last, ~TAG(as, id, p), __ATOMIC_RELAXED);
+				test_guest_store64(first, TAG(as, id, p));
+				test_guest_store64(last, ~TAG(as, id, p));
 			}
 		}
 
@@ -810,14 +793,11 @@ static void run_variant(const char *name, uint32_t gen_bits, uint32_t flags, uin
 		v->idx = i;
 		v->seed = test_rng_next(&rng);
 		v->cap = log_cap;
-		v->log = mmap(NULL, log_cap * sizeof(*v->log), PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		TEST_ASSERT(v->log != MAP_FAILED, "mmap log: %s", strerror(errno));
-		r = vmmu_vcpu_create(c->vm, i, &v->vcpu);
-		TEST_ASSERT(r == 0, "vmmu_vcpu_create: %d (%s)", r, vmmu_strerror(r));
+		v->log = test_alloc_guest(log_cap * sizeof(*v->log));
+		v->vcpu = test_vcpu_create(c->vm, i);
 	}
 
-	t0 = now_sec();
+	t0 = test_now();
 	for (unsigned int i = 0; i < nr_vcpus; i++) {
 		r = pthread_create(&c->vcpus[i].thread, NULL, vcpu_thread, &c->vcpus[i]);
 		TEST_ASSERT(r == 0, "pthread_create: %d", r);
@@ -830,7 +810,7 @@ static void run_variant(const char *name, uint32_t gen_bits, uint32_t flags, uin
 		r = pthread_join(c->vcpus[i].thread, NULL);
 		TEST_ASSERT(r == 0, "pthread_join: %d", r);
 	}
-	t1 = now_sec();
+	t1 = test_now();
 	TEST_ASSERT(atomic_load(&c->clock) < UINT32_MAX, "clock overflowed 32 bits");
 
 	oracle_build(&o, c);
@@ -846,9 +826,9 @@ static void run_variant(const char *name, uint32_t gen_bits, uint32_t flags, uin
 		if (v->sample_shift > shift)
 			shift = v->sample_shift;
 	}
-	t2 = now_sec();
+	t2 = test_now();
 
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(c->vm, &st), 0);
+	st = test_vm_stats(c->vm);
 	printf("  %-16s %lu calls (%lu create, %lu delete, %lu move, %lu flags, %lu no-op, "
 	       "%lu invalid; %lu EEXIST, %lu EINVAL; %lu dirty-log checks) -> %zu changes\n",
 	       name, nr_calls, c->calls_by_kind[OP_CREATE], c->calls_by_kind[OP_DELETE],
@@ -895,8 +875,7 @@ static void run_variant(const char *name, uint32_t gen_bits, uint32_t flags, uin
 
 int main(int argc, char **argv)
 {
-	const char *short_env = getenv("VMMU_TEST_SHORT");
-	bool short_run = CHURN_TSAN || (short_env && *short_env && strcmp(short_env, "0"));
+	bool short_run = TEST_TSAN || test_short_env();
 	uint64_t seed = test_seed(argc > 1 ? argv[1] : NULL);
 	unsigned long nr_calls = argc > 2 ? strtoul(argv[2], NULL, 0) : short_run ? 5000 : 20000;
 	unsigned long nr_vcpus = argc > 3 ? strtoul(argv[3], NULL, 0) : 2;

@@ -43,18 +43,6 @@
 
 #include "../test_util.h"
 
-/* Sanitizer builds (ThreadSanitizer, AddressSanitizer) run the short version. */
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define MIG_SANITIZER	1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define MIG_SANITIZER	1
-#endif
-#endif
-#ifndef MIG_SANITIZER
-#define MIG_SANITIZER	0
-#endif
-
 #define PAGE		VMMU_PAGE_SIZE
 #define QWORDS		(PAGE / 8)
 #define NPAGES		1024u
@@ -149,7 +137,7 @@ static void copy_page(struct mig *m, uint64_t page)
 	uint64_t *dst = (uint64_t *)(m->copy + page * PAGE);
 
 	for (unsigned int i = 0; i < QWORDS; i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+		dst[i] = test_guest_load64(&src[i]);
 }
 
 /* One migration round: GET (+ CLEAR), copy the dirty pages.  Returns their number. */
@@ -191,36 +179,20 @@ static uint64_t total_writes(struct mig *m)
 	return n;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_rounds)
 {
 	struct mig *m = calloc(1, sizeof(*m));
-	struct vmmu_userspace_memory_region region = {
-		.slot = SLOT_ID,
-		.flags = VMMU_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = BASE_GPA,
-		.memory_size = NPAGES * PAGE,
-	};
 	uint64_t min_writes = min_rounds * 200;
 	uint64_t reads = 0;
 	struct test_rng rng;
 	struct vmmu_stats st;
 	double t0, t1;
-	int r;
 
 	TEST_ASSERT(m, "calloc");
 	m->mode = mode;
 	m->writer = writer;
 	m->guest = test_alloc_guest(NPAGES * PAGE);
 	m->copy = test_alloc_guest(NPAGES * PAGE);
-	region.userspace_addr = (uint64_t)(uintptr_t)m->guest;
 	atomic_init(&m->stop, 0);
 
 	/* Guest RAM starts with data: the destination must end up with it too. */
@@ -228,8 +200,7 @@ static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_
 	for (uint64_t i = 0; i < NPAGES * QWORDS; i++)
 		((uint64_t *)m->guest)[i] = test_rng_next(&rng);
 
-	r = vmmu_vm_create(NULL, &m->vm);
-	TEST_ASSERT(r == 0, "vmmu_vm_create: %d", r);
+	m->vm = test_vm_create(NULL);
 	if (mode != MODE_GET) {
 		uint64_t f = VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
 
@@ -237,8 +208,8 @@ static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_
 			f |= VMMU_DIRTY_LOG_INITIALLY_SET;
 		TEST_ASSERT_EQ(vmmu_vm_enable_manual_dirty_log_protect(m->vm, f), 0);
 	}
-	r = vmmu_set_user_memory_region(m->vm, &region);
-	TEST_ASSERT(r == 0, "set_user_memory_region: %d (%s)", r, vmmu_strerror(r));
+	TEST_SET_REGION_OK(m->vm, SLOT_ID, VMMU_MEM_LOG_DIRTY_PAGES, BASE_GPA, NPAGES * PAGE,
+			   m->guest);
 	/*
 	 * The bulk copy.  With INITIALLY_SET there is none: the destination
 	 * starts zeroed and the dirty log (all ones at first) drives it all.
@@ -254,11 +225,11 @@ static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_
 		t->id = i;
 		t->seed = seed ^ ((i + 1) * 0x9e3779b97f4a7c15ull);
 		atomic_init(&t->writes, 0);
-		TEST_ASSERT_EQ(vmmu_vcpu_create(m->vm, i, &t->vcpu), 0);
+		t->vcpu = test_vcpu_create(m->vm, i);
 		TEST_ASSERT_EQ(pthread_create(&t->thr, NULL, vcpu_fn, t), 0);
 	}
 
-	t0 = now_s();
+	t0 = test_now();
 	pthread_barrier_wait(&m->start);
 	if (mode == MODE_MANUAL_INIT_SET) {
 		/* the first GET reports every page, written or not */
@@ -275,7 +246,7 @@ static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_
 	 * finding nothing (a broken re-protection, or a very loaded machine).
 	 */
 	while ((m->rounds_with_dirty < min_rounds || total_writes(m) < min_writes) &&
-	       now_s() - t0 < RUN_DEADLINE_S) {
+	       test_now() - t0 < RUN_DEADLINE_S) {
 		if (sync_round(m))
 			m->rounds_with_dirty++;
 		else
@@ -286,7 +257,7 @@ static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_
 		TEST_ASSERT_EQ(pthread_join(m->vcpus[i].thr, NULL), 0);
 		reads += m->vcpus[i].reads;
 	}
-	t1 = now_s();
+	t1 = test_now();
 
 	/* The final round, with the vCPUs stopped. */
 	sync_round(m);
@@ -301,7 +272,7 @@ static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_
 				    bm[w]);
 	}
 
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(m->vm, &st), 0);
+	st = test_vm_stats(m->vm);
 	printf("  %-21s %-12s %6" PRIu64 " rounds (%" PRIu64 " with dirty pages), %8" PRIu64
 	       " pages copied, %9" PRIu64 " writes, %9" PRIu64 " reads, %.2fs; pf_fixed %"
 	       PRIu64 " pf_spurious %" PRIu64 " pf_retry %" PRIu64 " tlb_fills %" PRIu64
@@ -350,8 +321,7 @@ static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_
 
 int main(int argc, char **argv)
 {
-	const char *short_env = getenv("VMMU_TEST_SHORT");
-	bool short_run = MIG_SANITIZER || (short_env && *short_env && strcmp(short_env, "0"));
+	bool short_run = TEST_TSAN || TEST_ASAN || test_short_env();
 	uint64_t seed = test_seed(argc > 1 ? argv[1] : NULL);
 	uint64_t rounds = argc > 2 ? strtoull(argv[2], NULL, 0) : short_run ? 25 : 150;
 	static const struct {
@@ -371,7 +341,7 @@ int main(int argc, char **argv)
 	printf("test_dirty_migration: seed %#" PRIx64 " (rerun: test_dirty_migration %#" PRIx64
 	       " %" PRIu64 "), %u vCPUs, %u pages, >= %" PRIu64 " rounds per run\n", seed, seed,
 	       rounds, NR_VCPUS, NPAGES, rounds);
-	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(runs); i++)
 		run(seed + i, runs[i].mode, runs[i].writer, rounds);
 	printf("PASS\n");
 	return KSFT_PASS;

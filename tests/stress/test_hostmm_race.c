@@ -213,14 +213,6 @@ static void fill_pair_page(struct ctx *c, uint64_t page)
 	TEST_ASSERT(r == 0, "restore page %" PRIu64 ": %d", page, r);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Can the run stop?  Once every vCPU has done its quota, when faults have
  * retried more often than COW breaks alone explain (a vCPU write that breaks
@@ -233,9 +225,9 @@ static bool race_seen(struct ctx *c, double t0)
 
 	if (atomic_load(&c->running))
 		return false;
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(c->vm, &st), 0);
+	st = test_vm_stats(c->vm);
 	TEST_ASSERT_EQ(vmmu_hostmm_get_stats(c->mm, &hs), 0);
-	return st.notifier_retries > hs.cow_breaks || now() - t0 > RACE_WAIT_SECONDS;
+	return st.notifier_retries > hs.cow_breaks || test_now() - t0 > RACE_WAIT_SECONDS;
 }
 
 /* The host side: the only thread that changes the MM's page table by itself. */
@@ -306,10 +298,8 @@ int main(int argc, char **argv)
 {
 	static struct vcpu_thread vt[NR_VCPUS];
 	struct vmmu_hostmm_config mcfg = { .nr_frames = 2 * NR_PAGES + 64, .nr_swap_slots = NR_PAGES };
-	const char *short_env = getenv("VMMU_TEST_SHORT");
-	bool short_run = short_env && *short_env && strcmp(short_env, "0");
+	bool short_run = test_short_env();
 	uint64_t total = short_run ? 1000000 : 10000000, lost_final = 0;
-	struct vmmu_userspace_memory_region mr = { 0 };
 	struct vmmu_hostmm_stats hs;
 	struct vmmu_stats st;
 	struct ctx c = { 0 };
@@ -324,20 +314,16 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&c.report_lock, NULL);
 
 	TEST_ASSERT_EQ(vmmu_hostmm_create(&mcfg, &c.mm), 0);
-	TEST_ASSERT_EQ(vmmu_vm_create(NULL, &c.vm), 0);
+	c.vm = test_vm_create(NULL);
 	TEST_ASSERT_EQ(vmmu_vm_attach_hostmm(c.vm, c.mm), 0);
 	TEST_ASSERT_EQ(vmmu_hostmm_mmap(c.mm, NR_PAGES * PAGE, &c.hva), 0);
 	for (uint64_t p = 0; p < NR_PAGES; p++)
 		fill_pair_page(&c, p);
 	/* Slot 0: the first half; slot 1, logging dirty pages: the second. */
-	for (uint32_t s = 0; s < 2; s++) {
-		mr.slot = s;
-		mr.flags = s ? VMMU_MEM_LOG_DIRTY_PAGES : 0;
-		mr.guest_phys_addr = GPA_BASE + s * (NR_PAGES / 2) * PAGE;
-		mr.memory_size = (NR_PAGES / 2) * PAGE;
-		mr.userspace_addr = c.hva + s * (NR_PAGES / 2) * PAGE;
-		TEST_ASSERT_EQ(vmmu_set_user_memory_region(c.vm, &mr), 0);
-	}
+	for (uint32_t s = 0; s < 2; s++)
+		TEST_SET_REGION_OK(c.vm, s, s ? VMMU_MEM_LOG_DIRTY_PAGES : 0,
+				   GPA_BASE + s * (NR_PAGES / 2) * PAGE, (NR_PAGES / 2) * PAGE,
+				   c.hva + s * (NR_PAGES / 2) * PAGE);
 
 	pthread_barrier_init(&c.start, NULL, NR_VCPUS + 1);
 	atomic_store(&c.running, NR_VCPUS);
@@ -347,15 +333,15 @@ int main(int argc, char **argv)
 		for (uint64_t p = 0; p < NR_W_PAIRS; p++)
 			for (uint64_t w = 0; w < WORDS; w++)
 				vt[i].expected[p][w] = w ? VAL(p, w, 0) : TAG(p);
-		TEST_ASSERT_EQ(vmmu_vcpu_create(c.vm, i, &vt[i].vcpu), 0);
+		vt[i].vcpu = test_vcpu_create(c.vm, i);
 		TEST_ASSERT_EQ(pthread_create(&vt[i].tid, NULL, vcpu_main, &vt[i]), 0);
 	}
 	pthread_barrier_wait(&c.start);
-	t0 = now();
+	t0 = test_now();
 	host_churn(&c, t0);
 	for (unsigned int i = 0; i < NR_VCPUS; i++)
 		pthread_join(vt[i].tid, NULL);
-	el = now() - t0;
+	el = test_now() - t0;
 
 	/* No acknowledged write lost: the host MM's frames hold the last values. */
 	for (uint64_t pair = 0; pair < NR_W_PAIRS; pair++) {
@@ -376,7 +362,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(c.vm, &st), 0);
+	st = test_vm_stats(c.vm);
 	TEST_ASSERT_EQ(vmmu_hostmm_get_stats(c.mm, &hs), 0);
 	printf("%.2fs, %" PRIuFAST64 " accesses, %.0f/s; host ops: %" PRIuFAST64 " migrate, %" PRIuFAST64
 	       " swap-out, %" PRIuFAST64 "+%" PRIuFAST64 " KSM merges, %" PRIuFAST64

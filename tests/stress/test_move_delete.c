@@ -72,14 +72,9 @@
  * opaque library calls anyway); elsewhere seq_cst, as the argument above
  * needs.
  */
-#if defined(__SANITIZE_THREAD__)
+#if TEST_TSAN
 #define ORACLE_MO	memory_order_relaxed
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ORACLE_MO	memory_order_relaxed
-#endif
-#endif
-#ifndef ORACLE_MO
+#else
 #define ORACLE_MO	memory_order_seq_cst
 #endif
 
@@ -307,16 +302,10 @@ static void wait_exact(struct md_test *t, unsigned int state, struct test_rng *r
 
 static void set_region(struct md_test *t, uint64_t gpa, uint64_t size, void *hva)
 {
-	struct vmmu_userspace_memory_region mem = {
-		.slot = MEM_REGION_SLOT,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)hva,
-	};
 	int r;
 
 	atomic_fetch_add_explicit(&t->begun, 1, ORACLE_MO);
-	r = vmmu_set_user_memory_region(t->vm, &mem);
+	r = test_set_region(t->vm, MEM_REGION_SLOT, 0, gpa, size, hva);
 	TEST_ASSERT(r == 0, "%s: set_user_memory_region(gpa 0x%" PRIx64 ", size 0x%" PRIx64
 		    "): %d (%s)", t->name, gpa, size, r, vmmu_strerror(r));
 	atomic_fetch_add_explicit(&t->done, 1, ORACLE_MO);
@@ -325,25 +314,13 @@ static void set_region(struct md_test *t, uint64_t gpa, uint64_t size, void *hva
 static void test_start(struct md_test *t, const char *name, uint32_t flags, void *mem,
 		       uint64_t seed)
 {
-	struct vmmu_vm_config cfg = { .flags = flags };
-	struct vmmu_userspace_memory_region region = {
-		.slot = MEM_REGION_SLOT,
-		.guest_phys_addr = MEM_REGION_GPA,
-		.memory_size = MEM_REGION_SIZE,
-		.userspace_addr = (uint64_t)(uintptr_t)mem,
-	};
-	int r;
-
 	t->name = name;
 	t->vm_flags = flags;
 	t->vcpu_seed = seed;
-	r = vmmu_vm_create(&cfg, &t->vm);
-	TEST_ASSERT(r == 0, "vmmu_vm_create: %d (%s)", r, vmmu_strerror(r));
-	r = vmmu_vcpu_create(t->vm, 0, &t->vcpu);
-	TEST_ASSERT(r == 0, "vmmu_vcpu_create: %d (%s)", r, vmmu_strerror(r));
+	t->vm = test_vm_new(.flags = flags);
+	t->vcpu = test_vcpu_create(t->vm, 0);
 	/* The initial slot is not a checked transition: state 0 is "after it". */
-	r = vmmu_set_user_memory_region(t->vm, &region);
-	TEST_ASSERT(r == 0, "initial slot: %d (%s)", r, vmmu_strerror(r));
+	TEST_SET_REGION_OK(t->vm, MEM_REGION_SLOT, 0, MEM_REGION_GPA, MEM_REGION_SIZE, mem);
 }
 
 static void test_finish(struct md_test *t, pthread_t thread, unsigned int nr_changes,
@@ -356,7 +333,7 @@ static void test_finish(struct md_test *t, pthread_t thread, unsigned int nr_cha
 	r = pthread_join(thread, NULL);
 	TEST_ASSERT(r == 0, "pthread_join: %d", r);
 
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(t->vm, st), 0);
+	*st = test_vm_stats(t->vm);
 	TEST_ASSERT_EQ(st->memslot_updates, 1 + nr_changes);
 	if (t->vm_flags & VMMU_VM_QUIRK_SLOT_ZAP_ALL) {
 		TEST_ASSERT(st->zap_all_fast >= nr_zapping && st->slot_zaps == 0,
@@ -405,7 +382,7 @@ static void test_move_memory_region(uint32_t flags, struct test_rng *rng)
 	int r;
 
 	for (uint64_t k = 0; k < MEM_REGION_PAGES; k++)
-		__atomic_store_n((uint64_t *)(mem + k * PAGE), ID(0, k), __ATOMIC_RELAXED);
+		test_guest_store64(mem + k * PAGE, ID(0, k));
 	test_start(&t, "move", flags, mem, test_rng_next(rng));
 	r = pthread_create(&thread, NULL, vcpu_thread, &t);
 	TEST_ASSERT(r == 0, "pthread_create: %d", r);
@@ -418,10 +395,10 @@ static void test_move_memory_region(uint32_t flags, struct test_rng *rng)
 		 * 0xbffff000; 0xc0000000 maps page 1, so a read of 0xc0000000
 		 * must never see this.
 		 */
-		__atomic_store_n((uint64_t *)mem, POISON, __ATOMIC_RELAXED);
+		test_guest_store64(mem, POISON);
 		wait_exact(&t, 2 * c + 1, rng);
 		/* Restore before moving back, or the guest could see POISON legitimately. */
-		__atomic_store_n((uint64_t *)mem, ID(0, 0), __ATOMIC_RELAXED);
+		test_guest_store64(mem, ID(0, 0));
 		set_region(&t, MEM_REGION_GPA, MEM_REGION_SIZE, mem);
 	}
 	wait_exact(&t, 2 * CYCLES, rng);
@@ -436,8 +413,8 @@ static uint8_t *fresh_memory(unsigned int nr)
 	/* Offset 0 stays 0 (KVM's test expects 0); offset 8 tells backings apart. */
 	for (uint64_t k = 0; k < MEM_REGION_PAGES; k++) {
 		if (!nr)
-			__atomic_store_n((uint64_t *)(mem + k * PAGE), ID(nr, k), __ATOMIC_RELAXED);
-		__atomic_store_n((uint64_t *)(mem + k * PAGE + 8), ID(nr, k), __ATOMIC_RELAXED);
+			test_guest_store64(mem + k * PAGE, ID(nr, k));
+		test_guest_store64(mem + k * PAGE + 8, ID(nr, k));
 	}
 	return mem;
 }
@@ -501,7 +478,7 @@ int main(int argc, char **argv)
 	test_rng_init(&rng, seed);
 	for (unsigned long i = 0; i < loops; i++) {
 		printf("loop %lu\n", i);
-		for (unsigned int c = 0; c < sizeof(configs) / sizeof(configs[0]); c++) {
+		for (unsigned int c = 0; c < ARRAY_SIZE(configs); c++) {
 			test_move_memory_region(configs[c], &rng);
 			test_delete_memory_region(configs[c], &rng);
 		}

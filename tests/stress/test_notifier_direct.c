@@ -55,18 +55,6 @@
 
 #include "../test_util.h"
 
-/* Sanitizer builds (ThreadSanitizer, AddressSanitizer) run the short version. */
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define NTF_SANITIZER	1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define NTF_SANITIZER	1
-#endif
-#endif
-#ifndef NTF_SANITIZER
-#define NTF_SANITIZER	0
-#endif
-
 #define PAGE		VMMU_PAGE_SIZE
 #define QWORDS		(PAGE / 8)
 #define NPAGES		128u
@@ -84,7 +72,7 @@
 
 /* The qwords of each page the host tags and the vCPUs read. */
 static const unsigned int tagged_qword[] = { 0, 1, 255, 511 };
-#define NR_TAGGED	(sizeof(tagged_qword) / sizeof(tagged_qword[0]))
+#define NR_TAGGED	ARRAY_SIZE(tagged_qword)
 
 struct ctx;
 
@@ -183,16 +171,12 @@ static void write_tags(struct ctx *c, unsigned int which, uint64_t k)
 
 	for (uint64_t p = 0; p < NPAGES; p++)
 		for (unsigned int i = 0; i < NR_TAGGED; i++)
-			__atomic_store_n(&base[p * QWORDS + tagged_qword[i]], TAG(k, p),
-					 __ATOMIC_RELAXED);
+			test_guest_store64(&base[p * QWORDS + tagged_qword[i]], TAG(k, p));
 }
 
 static uint64_t retries(struct ctx *c)
 {
-	struct vmmu_stats st;
-
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(c->vm, &st), 0);
-	return st.pf_retry;
+	return test_vm_stats(c->vm).pf_retry;
 }
 
 static void one_round(struct ctx *c, uint64_t k)
@@ -226,14 +210,6 @@ static void one_round(struct ctx *c, uint64_t k)
 	atomic_store_explicit(&c->round, k, memory_order_release);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /*
  * Let the vCPUs run between rounds: wait (yielding) until one of them has
  * completed an access that started after round @k ended, so each round
@@ -258,8 +234,8 @@ static void wait_vcpu_progress(struct ctx *c, uint64_t k)
 		sched_yield();
 		if (!(spins & 1023)) {
 			if (!deadline)
-				deadline = now_s() + PROGRESS_DEADLINE_S;
-			TEST_ASSERT(now_s() < deadline, "no vCPU completed an access in %.0f s "
+				deadline = test_now() + PROGRESS_DEADLINE_S;
+			TEST_ASSERT(test_now() < deadline, "no vCPU completed an access in %.0f s "
 				    "after end() of round %" PRIu64, PROGRESS_DEADLINE_S, k);
 		}
 	}
@@ -267,11 +243,6 @@ static void wait_vcpu_progress(struct ctx *c, uint64_t k)
 
 static void run(uint64_t seed, uint64_t rounds, bool gap)
 {
-	struct vmmu_userspace_memory_region region = {
-		.slot = 0,
-		.guest_phys_addr = BASE_GPA,
-		.memory_size = LEN,
-	};
 	uint64_t max_rounds = rounds * 20, k, accesses = 0, newer = 0;
 	const char *name = gap ? "gap" : "replace";
 	struct ctx *c = calloc(1, sizeof(*c));
@@ -295,11 +266,8 @@ static void run(uint64_t seed, uint64_t rounds, bool gap)
 	atomic_init(&c->stop, 0);
 	atomic_init(&c->round, 0);
 
-	r = vmmu_vm_create(NULL, &c->vm);
-	TEST_ASSERT(r == 0, "vmmu_vm_create: %d", r);
-	region.userspace_addr = (uint64_t)(uintptr_t)c->hva;
-	r = vmmu_set_user_memory_region(c->vm, &region);
-	TEST_ASSERT(r == 0, "set_user_memory_region: %d (%s)", r, vmmu_strerror(r));
+	c->vm = test_vm_create(NULL);
+	TEST_SET_REGION_OK(c->vm, 0, 0, BASE_GPA, LEN, c->hva);
 
 	TEST_ASSERT_EQ(pthread_barrier_init(&c->start, NULL, NR_VCPUS + 1), 0);
 	for (unsigned int i = 0; i < NR_VCPUS; i++) {
@@ -309,12 +277,12 @@ static void run(uint64_t seed, uint64_t rounds, bool gap)
 		t->id = i;
 		t->seed = seed ^ ((i + 1) * 0x9e3779b97f4a7c15ull);
 		atomic_init(&t->done_round, 0);
-		TEST_ASSERT_EQ(vmmu_vcpu_create(c->vm, i, &t->vcpu), 0);
+		t->vcpu = test_vcpu_create(c->vm, i);
 		TEST_ASSERT_EQ(pthread_create(&t->thr, NULL, vcpu_fn, t), 0);
 	}
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(c->vm, &st0), 0);
+	st0 = test_vm_stats(c->vm);
 
-	t0 = now_s();
+	t0 = test_now();
 	pthread_barrier_wait(&c->start);
 	for (k = 1; k <= rounds; k++) {
 		one_round(c, k);
@@ -322,7 +290,7 @@ static void run(uint64_t seed, uint64_t rounds, bool gap)
 	}
 	/* Until a fault has been seen losing a race with an invalidation. */
 	for (;; k++) {
-		TEST_ASSERT_EQ(vmmu_vm_get_stats(c->vm, &st), 0);
+		st = test_vm_stats(c->vm);
 		if (st.notifier_retries > st0.notifier_retries && st.pf_retry > st0.pf_retry)
 			break;
 		TEST_ASSERT(k <= max_rounds, "%s: no fault retried in %" PRIu64 " invalidations "
@@ -338,8 +306,8 @@ static void run(uint64_t seed, uint64_t rounds, bool gap)
 		accesses += c->vcpus[i].accesses;
 		newer += c->vcpus[i].newer;
 	}
-	t1 = now_s();
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(c->vm, &st), 0);
+	t1 = test_now();
+	st = test_vm_stats(c->vm);
 
 	printf("  %-8s %5" PRIu64 " rounds, %9" PRIu64 " accesses (%" PRIu64 " saw a later round)"
 	       ", %.2fs; notifier_retries %" PRIu64 " pf_retry %" PRIu64 " pf_fixed %" PRIu64
@@ -380,8 +348,7 @@ static void run(uint64_t seed, uint64_t rounds, bool gap)
 
 int main(int argc, char **argv)
 {
-	const char *short_env = getenv("VMMU_TEST_SHORT");
-	bool short_run = NTF_SANITIZER || (short_env && *short_env && strcmp(short_env, "0"));
+	bool short_run = TEST_TSAN || TEST_ASAN || test_short_env();
 	uint64_t seed = test_seed(argc > 1 ? argv[1] : NULL);
 	uint64_t rounds = argc > 2 ? strtoull(argv[2], NULL, 0) : short_run ? 300 : 2000;
 	struct sigaction sa;

@@ -484,7 +484,7 @@ static void new_phase(void)
 	phase.keys = (enum key_mode)test_rng_below(&rng, 3);
 	phase.erase = (enum erase_mode)test_rng_below(&rng, 3);
 	phase.iv = (enum iv_mode)test_rng_below(&rng, 3);
-	phase.keyspace = keyspaces[test_rng_below(&rng, sizeof(keyspaces) / sizeof(keyspaces[0]))];
+	phase.keyspace = keyspaces[test_rng_below(&rng, ARRAY_SIZE(keyspaces))];
 	phase.replace_pct = (int)test_rng_below(&rng, 25);
 }
 

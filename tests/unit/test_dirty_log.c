@@ -30,7 +30,6 @@
 #include "../test_util.h"
 
 #define PAGE		VMMU_PAGE_SIZE
-#define SLOT(as, id)	(((uint32_t)(as) << 16) | (uint32_t)(id))
 #define LOG		VMMU_MEM_LOG_DIRTY_PAGES
 #define MANUAL		VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE
 #define INIT_SET	VMMU_DIRTY_LOG_INITIALLY_SET
@@ -43,69 +42,6 @@
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
-
-static struct vmmu_vm *vm_new(uint32_t nr_as, uint32_t max_slots)
-{
-	struct vmmu_vm_config cfg = {
-		.nr_address_spaces = nr_as,
-		.max_user_slots = max_slots,
-	};
-	struct vmmu_vm *vm = NULL;
-	int r = vmmu_vm_create(&cfg, &vm);
-
-	TEST_ASSERT(r == 0 && vm, "vmmu_vm_create: %d (%s)", r, vmmu_strerror(r));
-	return vm;
-}
-
-static int set_region(struct vmmu_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
-		      uint64_t size, void *hva)
-{
-	struct vmmu_userspace_memory_region mem = {
-		.slot = slot,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)hva,
-	};
-
-	return vmmu_set_user_memory_region(vm, &mem);
-}
-
-#define SET_REGION_OK(vm, slot, flags, gpa, size, hva) do {			\
-	int __r = set_region(vm, slot, flags, gpa, size, hva);			\
-	TEST_ASSERT(__r == 0, "set_region(slot %#x flags %#x): %d (%s)",	\
-		    (unsigned int)(slot), (unsigned int)(flags), __r,		\
-		    vmmu_strerror(__r));					\
-} while (0)
-
-static struct vmmu_vcpu *vcpu_new(struct vmmu_vm *vm, uint32_t id)
-{
-	struct vmmu_vcpu *vcpu = NULL;
-	int r = vmmu_vcpu_create(vm, id, &vcpu);
-
-	TEST_ASSERT(r == 0 && vcpu, "vmmu_vcpu_create: %d", r);
-	return vcpu;
-}
-
-static void wr64(struct vmmu_vcpu *vcpu, uint64_t gpa, uint64_t v)
-{
-	struct vmmu_exit ex;
-	int r = vmmu_vcpu_access(vcpu, gpa, &v, 8, VMMU_ACCESS_WRITE, &ex);
-
-	TEST_ASSERT(r == 0, "write of gpa %#llx: expected RAM (0), got %d (%s)",
-		    (unsigned long long)gpa, r, vmmu_strerror(r));
-}
-
-static uint64_t rd64(struct vmmu_vcpu *vcpu, uint64_t gpa)
-{
-	struct vmmu_exit ex;
-	uint64_t v = 0;
-	int r = vmmu_vcpu_access(vcpu, gpa, &v, 8, 0, &ex);
-
-	TEST_ASSERT(r == 0, "read of gpa %#llx: expected RAM (0), got %d (%s)",
-		    (unsigned long long)gpa, r, vmmu_strerror(r));
-	return v;
-}
 
 /* A bitmap in the user-visible layout: bytes, page i = bit i % 8 of byte i / 8. */
 struct bm {
@@ -189,7 +125,7 @@ static void __expect_log(const char *file, int line, struct vmmu_vm *vm, uint32_
 #define expect_pages(vm, slot, npages, ...) do {				\
 	const uint64_t __p[] = { __VA_ARGS__ };					\
 	struct bm __w;								\
-	bm_of(&__w, __p, sizeof(__p) / sizeof(__p[0]));				\
+	bm_of(&__w, __p, ARRAY_SIZE(__p));				\
 	expect_log(vm, slot, npages, &__w);					\
 } while (0)
 
@@ -215,7 +151,7 @@ static int clear_log(struct vmmu_vm *vm, uint32_t slot, uint64_t first, uint32_t
 #define CLEAR_OK(vm, slot, first, num, ...) do {				\
 	const uint64_t __p[] = { __VA_ARGS__ };					\
 	int __r = clear_log(vm, slot, first, num, __p,				\
-			    sizeof(__p) / sizeof(__p[0]));			\
+			    ARRAY_SIZE(__p));			\
 	TEST_ASSERT(__r == 0, "CLEAR slot %#x first %llu num %u: %d (%s)",	\
 		    (unsigned int)(slot), (unsigned long long)(first),		\
 		    (unsigned int)(num), __r, vmmu_strerror(__r));		\
@@ -238,13 +174,13 @@ static int clear_log(struct vmmu_vm *vm, uint32_t slot, uint64_t first, uint32_t
  */
 static void test_get_errnos(void)
 {
-	struct vmmu_vm *vm = vm_new(2, 16);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2, .max_user_slots = 16);
 	uint8_t *mem = test_alloc_guest(8 * PAGE);
 	struct bm m;
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 4 * PAGE, mem);			/* no LOG */
-	SET_REGION_OK(vm, SLOT(0, 1), LOG, 0x100000, 2 * PAGE, mem + 4 * PAGE);
-	SET_REGION_OK(vm, SLOT(1, 2), LOG, 0, 2 * PAGE, mem + 6 * PAGE);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 4 * PAGE, mem);			/* no LOG */
+	TEST_SET_REGION_OK(vm, SLOT(0, 1), LOG, 0x100000, 2 * PAGE, mem + 4 * PAGE);
+	TEST_SET_REGION_OK(vm, SLOT(1, 2), LOG, 0, 2 * PAGE, mem + 6 * PAGE);
 
 	EXPECT_ERR(vmmu_get_dirty_log(NULL, SLOT(0, 1), m.b), -EINVAL);
 	/* as_id >= nr_as */
@@ -272,13 +208,13 @@ static void test_get_errnos(void)
 	EXPECT_ERR(get_log(vm, SLOT(1, 2), 2, &m), 0);
 
 	/* After DELETE the slot is gone: -ENOENT. */
-	SET_REGION_OK(vm, SLOT(0, 1), 0, 0x100000, 0, mem + 4 * PAGE);
+	TEST_SET_REGION_OK(vm, SLOT(0, 1), 0, 0x100000, 0, mem + 4 * PAGE);
 	EXPECT_ERR(vmmu_get_dirty_log(vm, SLOT(0, 1), m.b), -ENOENT);
 
 	/* Single address space: as_id 1 is out of range. */
 	vmmu_vm_destroy(vm);
-	vm = vm_new(1, 0);
-	SET_REGION_OK(vm, SLOT(0, 0), LOG, 0, 2 * PAGE, mem);
+	vm = test_vm_new(.nr_address_spaces = 1);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), LOG, 0, 2 * PAGE, mem);
 	EXPECT_ERR(vmmu_get_dirty_log(vm, SLOT(1, 0), m.b), -EINVAL);
 	EXPECT_ERR(vmmu_get_dirty_log(vm, SLOT(0, VMMU_DEFAULT_USER_MEM_SLOTS), m.b), -EINVAL);
 	EXPECT_ERR(vmmu_get_dirty_log(vm, SLOT(0, VMMU_DEFAULT_USER_MEM_SLOTS - 1), m.b), -ENOENT);
@@ -295,13 +231,13 @@ static void test_get_errnos(void)
  */
 static void test_clear_errnos(void)
 {
-	struct vmmu_vm *vm = vm_new(2, 16);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2, .max_user_slots = 16);
 	uint8_t *mem = test_alloc_guest(256 * PAGE);
 	uint64_t ones[4] = { ~0ull, ~0ull, ~0ull, ~0ull };
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 4 * PAGE, mem);			/* no LOG */
-	SET_REGION_OK(vm, SLOT(0, 1), LOG, 0x100000, 70 * PAGE, mem + 4 * PAGE);
-	SET_REGION_OK(vm, SLOT(0, 2), LOG, 0x200000, 128 * PAGE, mem + 80 * PAGE);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 4 * PAGE, mem);			/* no LOG */
+	TEST_SET_REGION_OK(vm, SLOT(0, 1), LOG, 0x100000, 70 * PAGE, mem + 4 * PAGE);
+	TEST_SET_REGION_OK(vm, SLOT(0, 2), LOG, 0x200000, 128 * PAGE, mem + 80 * PAGE);
 
 	EXPECT_ERR(vmmu_clear_dirty_log(NULL, SLOT(0, 1), 0, 64, ones), -EINVAL);
 
@@ -376,8 +312,8 @@ static void test_clear_errnos(void)
 /* KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) argument rules. */
 static void test_manual_cap_flags(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(64 * PAGE);
 
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(NULL, MANUAL), -EINVAL);
@@ -390,15 +326,15 @@ static void test_manual_cap_flags(void)
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, ~0ull), -EINVAL);
 
 	/* The rejected calls changed nothing: GET still clears (not manual). */
-	SET_REGION_OK(vm, SLOT(0, 0), LOG, 0, 64 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), LOG, 0, 64 * PAGE, mem);
 	expect_clean(vm, SLOT(0, 0), 64);		/* and INITIALLY_SET is not on */
-	wr64(vcpu, 3 * PAGE, 1);
+	test_vcpu_write64(vcpu, 3 * PAGE, 1);
 	expect_pages(vm, SLOT(0, 0), 64, 3);
 	expect_clean(vm, SLOT(0, 0), 64);
 
 	/* ENABLE: GET only copies. */
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, MANUAL), 0);
-	wr64(vcpu, 3 * PAGE, 2);
+	test_vcpu_write64(vcpu, 3 * PAGE, 2);
 	expect_pages(vm, SLOT(0, 0), 64, 3);
 	expect_pages(vm, SLOT(0, 0), 64, 3);
 
@@ -409,7 +345,7 @@ static void test_manual_cap_flags(void)
 
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, MANUAL | INIT_SET), 0);
 	expect_clean(vm, SLOT(0, 0), 64);	/* only NEW bitmaps start set */
-	wr64(vcpu, 5 * PAGE, 2);
+	test_vcpu_write64(vcpu, 5 * PAGE, 2);
 	expect_pages(vm, SLOT(0, 0), 64, 5);
 	expect_pages(vm, SLOT(0, 0), 64, 5);
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, 0), 0);
@@ -431,44 +367,44 @@ static void test_manual_cap_flags(void)
  */
 static void test_get_protect(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(128 * PAGE);
 	const uint64_t base = 0x40000000;
 	const uint32_t s = SLOT(0, 7);
 
-	SET_REGION_OK(vm, s, LOG, base, 128 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, LOG, base, 128 * PAGE, mem);
 	expect_clean(vm, s, 128);
 
-	wr64(vcpu, base + 0 * PAGE, 1);
-	wr64(vcpu, base + 5 * PAGE + 8, 2);
-	wr64(vcpu, base + 5 * PAGE + 16, 3);	/* same page twice: one bit */
-	wr64(vcpu, base + 63 * PAGE, 4);
-	wr64(vcpu, base + 64 * PAGE, 5);
-	wr64(vcpu, base + 127 * PAGE + 4088, 6);
+	test_vcpu_write64(vcpu, base + 0 * PAGE, 1);
+	test_vcpu_write64(vcpu, base + 5 * PAGE + 8, 2);
+	test_vcpu_write64(vcpu, base + 5 * PAGE + 16, 3);	/* same page twice: one bit */
+	test_vcpu_write64(vcpu, base + 63 * PAGE, 4);
+	test_vcpu_write64(vcpu, base + 64 * PAGE, 5);
+	test_vcpu_write64(vcpu, base + 127 * PAGE + 4088, 6);
 	expect_pages(vm, s, 128, 0, 5, 63, 64, 127);
 	/* the second GET without writes returns zeros */
 	expect_clean(vm, s, 128);
 	expect_clean(vm, s, 128);
 
 	/* each page was write-protected: writing it again is logged again */
-	wr64(vcpu, base + 5 * PAGE, 7);
+	test_vcpu_write64(vcpu, base + 5 * PAGE, 7);
 	expect_pages(vm, s, 128, 5);
-	wr64(vcpu, base + 0 * PAGE, 8);
-	wr64(vcpu, base + 127 * PAGE, 9);
+	test_vcpu_write64(vcpu, base + 0 * PAGE, 8);
+	test_vcpu_write64(vcpu, base + 127 * PAGE, 9);
 	expect_pages(vm, s, 128, 0, 127);
 	expect_clean(vm, s, 128);
 
 	/* the data went to guest RAM */
-	TEST_ASSERT_EQ(rd64(vcpu, base + 5 * PAGE), 7);
-	TEST_ASSERT_EQ(rd64(vcpu, base + 5 * PAGE + 16), 3);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, base + 5 * PAGE), 7);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, base + 5 * PAGE + 16), 3);
 	TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + 127 * PAGE), 9);
 	expect_clean(vm, s, 128);
 
 	/* a write hitting a TLB entry cached writable before the GET */
 	for (int round = 0; round < 4; round++) {
-		wr64(vcpu, base + 9 * PAGE, round);
-		wr64(vcpu, base + 9 * PAGE + 8, round);		/* TLB hit */
+		test_vcpu_write64(vcpu, base + 9 * PAGE, round);
+		test_vcpu_write64(vcpu, base + 9 * PAGE + 8, round);		/* TLB hit */
 		expect_pages(vm, s, 128, 9);
 		expect_clean(vm, s, 128);
 	}
@@ -482,19 +418,19 @@ static void test_get_protect(void)
  */
 static void test_manual_protect(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(128 * PAGE);
 	const uint32_t s = SLOT(0, 1);
 
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, MANUAL), 0);
-	SET_REGION_OK(vm, s, LOG, 0, 128 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, LOG, 0, 128 * PAGE, mem);
 	expect_clean(vm, s, 128);
 
-	wr64(vcpu, 1 * PAGE, 1);
-	wr64(vcpu, 2 * PAGE, 2);
-	wr64(vcpu, 3 * PAGE, 3);
-	wr64(vcpu, 100 * PAGE, 4);
+	test_vcpu_write64(vcpu, 1 * PAGE, 1);
+	test_vcpu_write64(vcpu, 2 * PAGE, 2);
+	test_vcpu_write64(vcpu, 3 * PAGE, 3);
+	test_vcpu_write64(vcpu, 100 * PAGE, 4);
 	/* two GETs return the same bits */
 	expect_pages(vm, s, 128, 1, 2, 3, 100);
 	expect_pages(vm, s, 128, 1, 2, 3, 100);
@@ -508,11 +444,11 @@ static void test_manual_protect(void)
 	expect_pages(vm, s, 128, 1, 3, 100);
 
 	/* page 2 was re-protected: a write to it is logged again */
-	wr64(vcpu, 2 * PAGE, 5);
+	test_vcpu_write64(vcpu, 2 * PAGE, 5);
 	expect_pages(vm, s, 128, 1, 2, 3, 100);
 	/* writes to pages still set leave them set */
-	wr64(vcpu, 1 * PAGE + 8, 6);
-	wr64(vcpu, 100 * PAGE + 8, 6);
+	test_vcpu_write64(vcpu, 1 * PAGE + 8, 6);
+	test_vcpu_write64(vcpu, 100 * PAGE + 8, 6);
 	expect_pages(vm, s, 128, 1, 2, 3, 100);
 
 	/* CLEAR of the second word only */
@@ -521,16 +457,16 @@ static void test_manual_protect(void)
 	/* clear everything; a page that had a writable TLB entry is protected */
 	CLEAR_OK(vm, s, 0, 128, 1, 2, 3);
 	expect_clean(vm, s, 128);
-	wr64(vcpu, 1 * PAGE + 16, 7);
+	test_vcpu_write64(vcpu, 1 * PAGE + 16, 7);
 	expect_pages(vm, s, 128, 1);
-	wr64(vcpu, 100 * PAGE + 16, 7);
+	test_vcpu_write64(vcpu, 100 * PAGE + 16, 7);
 	expect_pages(vm, s, 128, 1, 100);
 	/* a page not cleared stays set however often GET runs */
 	CLEAR_OK(vm, s, 64, 64, 100);
 	for (int i = 0; i < 3; i++)
 		expect_pages(vm, s, 128, 1);
-	TEST_ASSERT_EQ(rd64(vcpu, 1 * PAGE + 16), 7);
-	TEST_ASSERT_EQ(rd64(vcpu, 2 * PAGE), 5);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 1 * PAGE + 16), 7);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 2 * PAGE), 5);
 
 	vmmu_vm_destroy(vm);
 	munmap(mem, 128 * PAGE);
@@ -539,19 +475,19 @@ static void test_manual_protect(void)
 /* CLEAR works without manual protect, as in KVM. */
 static void test_clear_without_manual(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(64 * PAGE);
 	const uint32_t s = SLOT(0, 0);
 
-	SET_REGION_OK(vm, s, LOG, 0, 64 * PAGE, mem);
-	wr64(vcpu, 10 * PAGE, 1);
-	wr64(vcpu, 11 * PAGE, 1);
+	TEST_SET_REGION_OK(vm, s, LOG, 0, 64 * PAGE, mem);
+	test_vcpu_write64(vcpu, 10 * PAGE, 1);
+	test_vcpu_write64(vcpu, 11 * PAGE, 1);
 	CLEAR_OK(vm, s, 0, 64, 10);
 	expect_pages(vm, s, 64, 11);
 	expect_clean(vm, s, 64);
 	/* page 10 was re-protected by CLEAR */
-	wr64(vcpu, 10 * PAGE + 8, 2);
+	test_vcpu_write64(vcpu, 10 * PAGE + 8, 2);
 	expect_pages(vm, s, 64, 10);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 64 * PAGE);
@@ -564,17 +500,17 @@ static void test_clear_without_manual(void)
 static void test_initially_set(void)
 {
 	static const uint64_t sizes[] = { 1, 63, 64, 65, 70, 128, 200 };
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(1024 * PAGE);
 	uint64_t gpa = 0, off = 0;
 	struct bm want, got;
 
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, MANUAL | INIT_SET), 0);
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint64_t n = sizes[i];
 
-		SET_REGION_OK(vm, SLOT(0, i), LOG, gpa, n * PAGE, mem + off);
+		TEST_SET_REGION_OK(vm, SLOT(0, i), LOG, gpa, n * PAGE, mem + off);
 		bm_zero(&want);
 		for (uint64_t p = 0; p < n; p++)
 			bm_set(&want, p);
@@ -584,10 +520,11 @@ static void test_initially_set(void)
 	}
 
 	/* Enabling logging on an existing slot (FLAGS_ONLY) also starts all-ones. */
-	SET_REGION_OK(vm, SLOT(0, 20), 0, 0x10000000, 70 * PAGE, mem + off);
-	wr64(vcpu, 0x10000000 + 3 * PAGE, 1);	/* a writable mapping before logging */
+	TEST_SET_REGION_OK(vm, SLOT(0, 20), 0, 0x10000000, 70 * PAGE, mem + off);
+	/* a writable mapping before logging */
+	test_vcpu_write64(vcpu, 0x10000000 + 3 * PAGE, 1);
 	EXPECT_ERR(vmmu_get_dirty_log(vm, SLOT(0, 20), got.b), -ENOENT);
-	SET_REGION_OK(vm, SLOT(0, 20), LOG, 0x10000000, 70 * PAGE, mem + off);
+	TEST_SET_REGION_OK(vm, SLOT(0, 20), LOG, 0x10000000, 70 * PAGE, mem + off);
 	bm_zero(&want);
 	for (uint64_t p = 0; p < 70; p++)
 		bm_set(&want, p);
@@ -600,8 +537,8 @@ static void test_initially_set(void)
 	 */
 	CLEAR_OK(vm, SLOT(0, 20), 0, 64, 3, 4);
 	CLEAR_OK(vm, SLOT(0, 20), 64, 6, 64, 69);
-	wr64(vcpu, 0x10000000 + 3 * PAGE + 8, 2);
-	wr64(vcpu, 0x10000000 + 69 * PAGE, 2);
+	test_vcpu_write64(vcpu, 0x10000000 + 3 * PAGE + 8, 2);
+	test_vcpu_write64(vcpu, 0x10000000 + 69 * PAGE, 2);
 	bm_zero(&want);
 	for (uint64_t p = 0; p < 70; p++)
 		if (p != 4 && p != 64)
@@ -617,7 +554,7 @@ static void test_initially_set(void)
 
 	/* Without manual protect INITIALLY_SET cannot be on: new bitmaps are zero. */
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, 0), 0);
-	SET_REGION_OK(vm, SLOT(0, 21), LOG, 0x20000000, 64 * PAGE, mem + off + 70 * PAGE);
+	TEST_SET_REGION_OK(vm, SLOT(0, 21), LOG, 0x20000000, 64 * PAGE, mem + off + 70 * PAGE);
 	expect_clean(vm, SLOT(0, 21), 64);
 
 	vmmu_vm_destroy(vm);
@@ -629,17 +566,17 @@ static void test_bit_order(void)
 {
 	static const uint64_t pages[] = { 0, 1, 7, 8, 9, 15, 16, 31, 32, 62, 63, 64, 69, 127,
 					  128, 191, 199 };
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(200 * PAGE);
 	const uint32_t s = SLOT(0, 0);
 	struct bm got;
 
-	SET_REGION_OK(vm, s, LOG, 0, 200 * PAGE, mem);
-	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+	TEST_SET_REGION_OK(vm, s, LOG, 0, 200 * PAGE, mem);
+	for (size_t i = 0; i < ARRAY_SIZE(pages); i++) {
 		uint64_t p = pages[i];
 
-		wr64(vcpu, p * PAGE, p);
+		test_vcpu_write64(vcpu, p * PAGE, p);
 		TEST_ASSERT_EQ(get_log(vm, s, 200, &got), 0);
 		for (size_t b = 0; b < bm_bytes(200); b++) {
 			uint8_t want = b == p / 8 ? (uint8_t)(1u << (p % 8)) : 0;
@@ -649,10 +586,10 @@ static void test_bit_order(void)
 		}
 	}
 	/* Several pages of one byte and of one 64-bit word at once. */
-	wr64(vcpu, 8 * PAGE, 0);
-	wr64(vcpu, 10 * PAGE, 0);
-	wr64(vcpu, 15 * PAGE, 0);
-	wr64(vcpu, 56 * PAGE, 0);
+	test_vcpu_write64(vcpu, 8 * PAGE, 0);
+	test_vcpu_write64(vcpu, 10 * PAGE, 0);
+	test_vcpu_write64(vcpu, 15 * PAGE, 0);
+	test_vcpu_write64(vcpu, 56 * PAGE, 0);
 	TEST_ASSERT_EQ(get_log(vm, s, 200, &got), 0);
 	TEST_ASSERT_EQ(got.b[1], 0x85);
 	TEST_ASSERT_EQ(got.b[7], 0x01);
@@ -669,13 +606,13 @@ static void test_bit_order(void)
 
 static void test_write_guest_marks(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(64 * PAGE);
 	const uint32_t s = SLOT(0, 0);
 	uint8_t buf[3 * PAGE];
 
-	SET_REGION_OK(vm, s, LOG, 0, 64 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, LOG, 0, 64 * PAGE, mem);
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7 + 1);
 
@@ -695,7 +632,7 @@ static void test_write_guest_marks(void)
 	/* write_guest and guest writes together, manual protect too */
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, MANUAL), 0);
 	EXPECT_ERR(vmmu_vcpu_write_guest(vcpu, 63 * PAGE, buf, 1), 0);
-	wr64(vcpu, 62 * PAGE, 1);
+	test_vcpu_write64(vcpu, 62 * PAGE, 1);
 	expect_pages(vm, s, 64, 62, 63);
 	CLEAR_OK(vm, s, 0, 64, 62, 63);
 	expect_clean(vm, s, 64);
@@ -707,26 +644,26 @@ static void test_write_guest_marks(void)
 
 static void test_reads_do_not_mark(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(64 * PAGE);
 	const uint32_t s = SLOT(0, 0);
 	struct vmmu_exit ex;
 	uint8_t buf[2 * PAGE];
 	uint32_t v32;
 
-	SET_REGION_OK(vm, s, LOG, 0, 64 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, LOG, 0, 64 * PAGE, mem);
 	for (uint64_t p = 0; p < 64; p++) {
-		(void)rd64(vcpu, p * PAGE);
+		(void)test_vcpu_read64(vcpu, p * PAGE);
 		EXPECT_ERR(vmmu_vcpu_access(vcpu, p * PAGE + 4, &v32, 4, VMMU_ACCESS_FETCH, &ex),
 			   0);
 	}
 	EXPECT_ERR(vmmu_vcpu_read_guest(vcpu, 10 * PAGE + 5, buf, sizeof(buf)), 0);
 	expect_clean(vm, s, 64);
 	/* a page mapped by a read fault is mapped read-only: its first write logs */
-	wr64(vcpu, 7 * PAGE, 1);
+	test_vcpu_write64(vcpu, 7 * PAGE, 1);
 	expect_pages(vm, s, 64, 7);
-	(void)rd64(vcpu, 7 * PAGE);
+	(void)test_vcpu_read64(vcpu, 7 * PAGE);
 	expect_clean(vm, s, 64);
 	/* MMIO (no slot) writes mark nothing anywhere */
 	{
@@ -751,8 +688,8 @@ static void test_reads_do_not_mark(void)
  */
 static void test_toggle_logging(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(70 * PAGE);
 	const uint32_t s = SLOT(0, 3);
 	const uint64_t base = 0x100000;
@@ -760,42 +697,42 @@ static void test_toggle_logging(void)
 	struct bm m, want;
 
 	bm_zero(&m);
-	SET_REGION_OK(vm, s, LOG, base, 70 * PAGE, mem);
-	wr64(vcpu, base + 1 * PAGE, 1);
-	wr64(vcpu, base + 69 * PAGE, 1);
+	TEST_SET_REGION_OK(vm, s, LOG, base, 70 * PAGE, mem);
+	test_vcpu_write64(vcpu, base + 1 * PAGE, 1);
+	test_vcpu_write64(vcpu, base + 69 * PAGE, 1);
 
 	/* off: the bits go with the bitmap */
-	SET_REGION_OK(vm, s, 0, base, 70 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, 0, base, 70 * PAGE, mem);
 	EXPECT_ERR(vmmu_get_dirty_log(vm, s, m.b), -ENOENT);
 	EXPECT_ERR(vmmu_clear_dirty_log(vm, s, 0, 64, all), -ENOENT);
 	/* writes while off are not logged anywhere (and do not crash) */
-	wr64(vcpu, base + 2 * PAGE, 2);
-	wr64(vcpu, base + 1 * PAGE + 8, 2);
+	test_vcpu_write64(vcpu, base + 2 * PAGE, 2);
+	test_vcpu_write64(vcpu, base + 1 * PAGE + 8, 2);
 	EXPECT_ERR(vmmu_vcpu_write_guest(vcpu, base + 3 * PAGE, &m, 8), 0);
 
 	/* on again: a fresh, clean bitmap */
-	SET_REGION_OK(vm, s, LOG, base, 70 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, LOG, base, 70 * PAGE, mem);
 	expect_clean(vm, s, 70);
 	/* pages mapped writable while off were write-protected by the enable */
-	wr64(vcpu, base + 2 * PAGE + 8, 3);
-	wr64(vcpu, base + 1 * PAGE + 16, 3);
+	test_vcpu_write64(vcpu, base + 2 * PAGE + 8, 3);
+	test_vcpu_write64(vcpu, base + 1 * PAGE + 16, 3);
 	expect_pages(vm, s, 70, 1, 2);
 	expect_clean(vm, s, 70);
 
 	/* manual protect: off/on loses the set bits too */
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, MANUAL), 0);
-	wr64(vcpu, base + 5 * PAGE, 4);
+	test_vcpu_write64(vcpu, base + 5 * PAGE, 4);
 	expect_pages(vm, s, 70, 5);
-	SET_REGION_OK(vm, s, 0, base, 70 * PAGE, mem);
-	SET_REGION_OK(vm, s, LOG, base, 70 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, 0, base, 70 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, LOG, base, 70 * PAGE, mem);
 	expect_clean(vm, s, 70);
-	wr64(vcpu, base + 5 * PAGE + 8, 5);
+	test_vcpu_write64(vcpu, base + 5 * PAGE + 8, 5);
 	expect_pages(vm, s, 70, 5);
 
 	/* INITIALLY_SET: the fresh bitmap is all ones again (70 bits) */
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, MANUAL | INIT_SET), 0);
-	SET_REGION_OK(vm, s, 0, base, 70 * PAGE, mem);
-	SET_REGION_OK(vm, s, LOG, base, 70 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, 0, base, 70 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, LOG, base, 70 * PAGE, mem);
 	bm_zero(&want);
 	for (uint64_t p = 0; p < 70; p++)
 		bm_set(&want, p);
@@ -809,7 +746,7 @@ static void test_toggle_logging(void)
 		 58, 59, 60, 61, 62, 63);
 	CLEAR_OK(vm, s, 64, 6, 64, 65, 66, 67, 68);
 	expect_pages(vm, s, 70, 69);
-	SET_REGION_OK(vm, s, LOG, base + 0x100000, 70 * PAGE, mem);	/* MOVE */
+	TEST_SET_REGION_OK(vm, s, LOG, base + 0x100000, 70 * PAGE, mem);	/* MOVE */
 	expect_pages(vm, s, 70, 69);
 
 	vmmu_vm_destroy(vm);
@@ -824,22 +761,22 @@ static void test_toggle_logging(void)
  */
 static void test_odd_npages(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(140 * PAGE);
 	const uint32_t a = SLOT(0, 0), b = SLOT(0, 1);
 	uint64_t ones[2] = { ~0ull, ~0ull };
 
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, MANUAL), 0);
-	SET_REGION_OK(vm, a, LOG, 0, 70 * PAGE, mem);
-	SET_REGION_OK(vm, b, LOG, 70 * PAGE, 70 * PAGE, mem + 70 * PAGE);
+	TEST_SET_REGION_OK(vm, a, LOG, 0, 70 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, b, LOG, 70 * PAGE, 70 * PAGE, mem + 70 * PAGE);
 
-	wr64(vcpu, 0 * PAGE, 1);
-	wr64(vcpu, 63 * PAGE, 1);
-	wr64(vcpu, 64 * PAGE, 1);
-	wr64(vcpu, 69 * PAGE, 1);
-	wr64(vcpu, 70 * PAGE, 1);	/* slot b, page 0 */
-	wr64(vcpu, 71 * PAGE, 1);	/* slot b, page 1 */
+	test_vcpu_write64(vcpu, 0 * PAGE, 1);
+	test_vcpu_write64(vcpu, 63 * PAGE, 1);
+	test_vcpu_write64(vcpu, 64 * PAGE, 1);
+	test_vcpu_write64(vcpu, 69 * PAGE, 1);
+	test_vcpu_write64(vcpu, 70 * PAGE, 1);	/* slot b, page 0 */
+	test_vcpu_write64(vcpu, 71 * PAGE, 1);	/* slot b, page 1 */
 	expect_pages(vm, a, 70, 0, 63, 64, 69);
 	expect_pages(vm, b, 70, 0, 1);
 
@@ -847,7 +784,7 @@ static void test_odd_npages(void)
 	CLEAR_OK(vm, a, 64, 6, 64, 69);
 	expect_pages(vm, a, 70, 0, 63);
 	/* all-ones buffer, 58 bits of it past the end of slot a */
-	wr64(vcpu, 65 * PAGE, 2);
+	test_vcpu_write64(vcpu, 65 * PAGE, 2);
 	expect_pages(vm, a, 70, 0, 63, 65);
 	EXPECT_ERR(vmmu_clear_dirty_log(vm, a, 64, 6, ones), 0);
 	expect_pages(vm, a, 70, 0, 63);
@@ -856,25 +793,25 @@ static void test_odd_npages(void)
 	 * write to it keeps one bit; clearing it then re-protects it */
 	CLEAR_OK(vm, b, 0, 64, 0);
 	expect_pages(vm, b, 70, 1);
-	wr64(vcpu, 70 * PAGE + 8, 3);
+	test_vcpu_write64(vcpu, 70 * PAGE + 8, 3);
 	expect_pages(vm, b, 70, 0, 1);
 
 	CLEAR_OK(vm, a, 0, 70, 0, 63);
 	expect_clean(vm, a, 70);
 	/* re-protected: the last page of the slot logs again */
-	wr64(vcpu, 69 * PAGE + 8, 4);
-	wr64(vcpu, 64 * PAGE + 8, 4);
+	test_vcpu_write64(vcpu, 69 * PAGE + 8, 4);
+	test_vcpu_write64(vcpu, 64 * PAGE + 8, 4);
 	expect_pages(vm, a, 70, 64, 69);
 	EXPECT_ERR(vmmu_clear_dirty_log(vm, a, 0, 70, ones), 0);
 	expect_clean(vm, a, 70);
 
 	/* The same without manual protect. */
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, 0), 0);
-	wr64(vcpu, 69 * PAGE, 5);
-	wr64(vcpu, 68 * PAGE, 5);
+	test_vcpu_write64(vcpu, 69 * PAGE, 5);
+	test_vcpu_write64(vcpu, 68 * PAGE, 5);
 	expect_pages(vm, a, 70, 68, 69);
 	expect_clean(vm, a, 70);
-	wr64(vcpu, 69 * PAGE + 16, 6);
+	test_vcpu_write64(vcpu, 69 * PAGE + 16, 6);
 	expect_pages(vm, a, 70, 69);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 140 * PAGE);
@@ -883,19 +820,19 @@ static void test_odd_npages(void)
 /* slot = as_id << 16 | id; each address space has its own bitmaps. */
 static void test_address_spaces(void)
 {
-	struct vmmu_vm *vm = vm_new(2, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(128 * PAGE);
 
-	SET_REGION_OK(vm, SLOT(0, 4), LOG, 0, 64 * PAGE, mem);
-	SET_REGION_OK(vm, SLOT(1, 4), LOG, 0, 64 * PAGE, mem + 64 * PAGE);
-	wr64(vcpu, 3 * PAGE, 1);
+	TEST_SET_REGION_OK(vm, SLOT(0, 4), LOG, 0, 64 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(1, 4), LOG, 0, 64 * PAGE, mem + 64 * PAGE);
+	test_vcpu_write64(vcpu, 3 * PAGE, 1);
 	EXPECT_ERR(vmmu_vcpu_set_address_space(vcpu, 1), 0);
-	wr64(vcpu, 9 * PAGE, 1);
+	test_vcpu_write64(vcpu, 9 * PAGE, 1);
 	expect_pages(vm, SLOT(0, 4), 64, 3);
 	expect_pages(vm, SLOT(1, 4), 64, 9);
 	CLEAR_OK(vm, SLOT(1, 4), 0, 64, 9);	/* no-op: GET already took it */
-	wr64(vcpu, 9 * PAGE + 8, 2);
+	test_vcpu_write64(vcpu, 9 * PAGE + 8, 2);
 	expect_pages(vm, SLOT(1, 4), 64, 9);
 	expect_clean(vm, SLOT(0, 4), 64);
 	TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + 64 * PAGE + 9 * PAGE + 8), 2);
@@ -910,8 +847,8 @@ static void test_address_spaces(void)
  */
 static void test_buffer_sizes(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(270 * PAGE);
 	uint8_t *buf = test_alloc_guest(2 * PAGE);
 	uint8_t *end = buf + PAGE;	/* the guard page starts here */
@@ -919,11 +856,11 @@ static void test_buffer_sizes(void)
 
 	TEST_ASSERT(mprotect(end, PAGE, PROT_NONE) == 0, "mprotect: %s", strerror(errno));
 	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, MANUAL), 0);
-	SET_REGION_OK(vm, s, LOG, 0, 70 * PAGE, mem);
-	SET_REGION_OK(vm, SLOT(0, 1), LOG, 0x1000000, 200 * PAGE, mem + 70 * PAGE);
-	wr64(vcpu, 65 * PAGE, 1);
-	wr64(vcpu, 69 * PAGE, 1);
-	wr64(vcpu, 3 * PAGE, 1);
+	TEST_SET_REGION_OK(vm, s, LOG, 0, 70 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 1), LOG, 0x1000000, 200 * PAGE, mem + 70 * PAGE);
+	test_vcpu_write64(vcpu, 65 * PAGE, 1);
+	test_vcpu_write64(vcpu, 69 * PAGE, 1);
+	test_vcpu_write64(vcpu, 3 * PAGE, 1);
 
 	/* GET of a 70-page slot: 16 bytes */
 	EXPECT_ERR(vmmu_get_dirty_log(vm, s, end - 16), 0);
@@ -938,7 +875,7 @@ static void test_buffer_sizes(void)
 	EXPECT_ERR(vmmu_clear_dirty_log(vm, s, 0, 70, end - 16), 0);
 	expect_clean(vm, s, 70);
 	/* 200 pages: GET writes 32 bytes; CLEAR (192, 8) reads 8, (128, 72) reads 16 */
-	wr64(vcpu, 0x1000000 + 199 * PAGE, 1);
+	test_vcpu_write64(vcpu, 0x1000000 + 199 * PAGE, 1);
 	EXPECT_ERR(vmmu_get_dirty_log(vm, SLOT(0, 1), end - 32), 0);
 	TEST_ASSERT_EQ(end[-8], 1 << 7);
 	memset(end - 16, 0xff, 16);
@@ -959,28 +896,25 @@ static void test_buffer_sizes(void)
  */
 static void test_readonly_slot(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(64 * PAGE);
 	const uint32_t s = SLOT(0, 0);
 	struct vmmu_exit ex;
 	uint64_t v = 5;
 
-	SET_REGION_OK(vm, s, LOG | VMMU_MEM_READONLY, 0, 64 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, s, LOG | VMMU_MEM_READONLY, 0, 64 * PAGE, mem);
 	EXPECT_ERR(vmmu_vcpu_access(vcpu, 4 * PAGE, &v, 8, VMMU_ACCESS_WRITE, &ex), VMMU_EXIT_MMIO);
 	TEST_ASSERT(ex.mmio.is_write && ex.mmio.phys_addr == 4 * PAGE, "MMIO exit fields");
 	EXPECT_ERR(vmmu_vcpu_write_guest(vcpu, 5 * PAGE, &v, 8), -EFAULT);
-	(void)rd64(vcpu, 6 * PAGE);
+	(void)test_vcpu_read64(vcpu, 6 * PAGE);
 	expect_clean(vm, s, 64);
 	TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + 4 * PAGE), 0);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 64 * PAGE);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct test_case cases[] = {
 	{ "get_errnos", test_get_errnos },
 	{ "clear_errnos", test_clear_errnos },
 	{ "manual_cap_flags", test_manual_cap_flags },
@@ -998,20 +932,4 @@ static const struct {
 	{ "readonly_slot", test_readonly_slot },
 };
 
-int main(int argc, char **argv)
-{
-	const char *filter = argc > 1 ? argv[1] : NULL;
-	unsigned int ran = 0;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (filter && !strstr(cases[i].name, filter))
-			continue;
-		cases[i].fn();
-		printf("PASS %s\n", cases[i].name);
-		ran++;
-	}
-	if (!ran)
-		test_skip("no case matches '%s'", filter);
-	return KSFT_PASS;
-}
+TEST_CASES_MAIN(cases)

@@ -82,7 +82,7 @@ static const uint64_t *frame_of(struct vmmu_hostmm *mm, uint64_t hva)
 static bool frame_poisoned(const uint64_t *f)
 {
 	for (unsigned int i = 0; i < PAGE / 8; i++)
-		if (__atomic_load_n(&f[i], __ATOMIC_RELAXED) != VMMU_HOSTMM_POISON)
+		if (test_guest_load64(&f[i]) != VMMU_HOSTMM_POISON)
 			return false;
 	return true;
 }
@@ -380,19 +380,13 @@ struct env {
 
 static void env_init(struct env *e, uint64_t npages, uint32_t mm_flags, uint32_t slot_flags)
 {
-	struct vmmu_userspace_memory_region r = { 0 };
-
 	e->mm = new_mm(4 * npages + 8, 0, mm_flags);
 	e->npages = npages;
 	e->hva = mmap_pages(e->mm, npages);
-	TEST_ASSERT_EQ(vmmu_vm_create(NULL, &e->vm), 0);
+	e->vm = test_vm_create(NULL);
 	TEST_ASSERT_EQ(vmmu_vm_attach_hostmm(e->vm, e->mm), 0);
-	r.flags = slot_flags;
-	r.guest_phys_addr = GPA_BASE;
-	r.memory_size = npages * PAGE;
-	r.userspace_addr = e->hva;
-	TEST_ASSERT_EQ(vmmu_set_user_memory_region(e->vm, &r), 0);
-	TEST_ASSERT_EQ(vmmu_vcpu_create(e->vm, 0, &e->vcpu), 0);
+	TEST_SET_REGION_OK(e->vm, 0, slot_flags, GPA_BASE, npages * PAGE, e->hva);
+	e->vcpu = test_vcpu_create(e->vm, 0);
 }
 
 static void env_fini(struct env *e)
@@ -404,27 +398,12 @@ static void env_fini(struct env *e)
 
 static uint64_t vcpu_read(struct env *e, uint64_t page, uint64_t off)
 {
-	struct vmmu_exit ex;
-	uint64_t v = 0;
-
-	TEST_ASSERT_EQ(vmmu_vcpu_access(e->vcpu, GPA_BASE + page * PAGE + off, &v, 8, 0, &ex), 0);
-	return v;
+	return test_vcpu_read64(e->vcpu, GPA_BASE + page * PAGE + off);
 }
 
 static void vcpu_write(struct env *e, uint64_t page, uint64_t off, uint64_t v)
 {
-	struct vmmu_exit ex;
-
-	TEST_ASSERT_EQ(vmmu_vcpu_access(e->vcpu, GPA_BASE + page * PAGE + off, &v, 8,
-					VMMU_ACCESS_WRITE, &ex), 0);
-}
-
-static struct vmmu_stats vm_stats(struct env *e)
-{
-	struct vmmu_stats st;
-
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(e->vm, &st), 0);
-	return st;
+	test_vcpu_write64(e->vcpu, GPA_BASE + page * PAGE + off, v);
 }
 
 static void test_attach(void)
@@ -434,8 +413,8 @@ static void test_attach(void)
 	struct vmmu_vm *vm, *vm2;
 	void *ram = test_alloc_guest(PAGE);
 
-	TEST_ASSERT_EQ(vmmu_vm_create(NULL, &vm), 0);
-	TEST_ASSERT_EQ(vmmu_vm_create(NULL, &vm2), 0);
+	vm = test_vm_create(NULL);
+	vm2 = test_vm_create(NULL);
 	TEST_ASSERT_EQ(vmmu_vm_attach_hostmm(NULL, mm), -EINVAL);
 	TEST_ASSERT_EQ(vmmu_vm_attach_hostmm(vm, NULL), -EINVAL);
 	TEST_ASSERT_EQ(vmmu_vm_detach_hostmm(NULL), -EINVAL);
@@ -473,7 +452,7 @@ static void test_attach(void)
 		struct vmmu_exit ex;
 		uint64_t v = 0x1234;
 
-		TEST_ASSERT_EQ(vmmu_vcpu_create(vm, 0, &vcpu), 0);
+		vcpu = test_vcpu_create(vm, 0);
 		TEST_ASSERT_EQ(vmmu_vcpu_access(vcpu, GPA_BASE, &v, 8, VMMU_ACCESS_WRITE, &ex), 0);
 		TEST_ASSERT_EQ(*(uint64_t *)ram, 0x1234);
 	}
@@ -532,12 +511,12 @@ static void test_vcpu_coherence(void)
 	vcpu_write(&e, 0, 0, 0xaaaa0000);
 	TEST_ASSERT_EQ(vcpu_read(&e, 0, 0), 0xaaaa0000);	/* cached in the vCPU's TLB */
 	old = frame_of(e.mm, e.hva);
-	before = vm_stats(&e);
+	before = test_vm_stats(e.vm);
 	TEST_ASSERT_EQ(vmmu_hostmm_migrate(e.mm, e.hva), 0);
 	TEST_ASSERT(frame_poisoned(old), "old frame");
 	TEST_ASSERT_EQ(vcpu_read(&e, 0, 0), 0xaaaa0000);	/* not poison: remapped */
-	TEST_ASSERT(vm_stats(&e).pf_fixed > before.pf_fixed, "no refault after migration");
-	TEST_ASSERT(vm_stats(&e).sptes_zapped > before.sptes_zapped, "SPTE not zapped");
+	TEST_ASSERT(test_vm_stats(e.vm).pf_fixed > before.pf_fixed, "no refault after migration");
+	TEST_ASSERT(test_vm_stats(e.vm).sptes_zapped > before.sptes_zapped, "SPTE not zapped");
 	vcpu_write(&e, 0, 8, 0x5555);
 	TEST_ASSERT_EQ(read_u64(e.mm, e.hva + 8), 0x5555);
 
@@ -549,7 +528,7 @@ static void test_vcpu_coherence(void)
 
 	TEST_ASSERT_EQ(vmmu_hostmm_madv_dontneed(e.mm, e.hva, PAGE), 0);
 	TEST_ASSERT_EQ(vcpu_read(&e, 0, 16), 0);		/* anonymous memory: zero */
-	TEST_ASSERT_EQ(vm_stats(&e).change_pte_unbracketed, 0);
+	TEST_ASSERT_EQ(test_vm_stats(e.vm).change_pte_unbracketed, 0);
 	env_fini(&e);
 }
 
@@ -587,18 +566,18 @@ static void test_vcpu_ksm_cow(void)
 	TEST_ASSERT_EQ(vcpu_read(&e, 1, 8), 0x99);
 	TEST_ASSERT_EQ(vcpu_read(&e, 0, 8), 0x99);
 
-	before = vm_stats(&e);
+	before = test_vm_stats(e.vm);
 	vcpu_write(&e, 1, 8, 0xdead);
 	TEST_ASSERT_EQ(stats(e.mm).cow_breaks, 1);
 	/* The fault's own COW bracket made it retry once. */
-	TEST_ASSERT(vm_stats(&e).notifier_retries > before.notifier_retries, "no retry");
+	TEST_ASSERT(test_vm_stats(e.vm).notifier_retries > before.notifier_retries, "no retry");
 	TEST_ASSERT_EQ(read_u64(e.mm, e.hva + PAGE + 8), 0xdead);
 	TEST_ASSERT_EQ(read_u64(e.mm, e.hva + 8), 0x99);
 	TEST_ASSERT_EQ(vcpu_read(&e, 0, 8), 0x99);
 	vcpu_write(&e, 0, 8, 0xbeef);
 	TEST_ASSERT_EQ(read_u64(e.mm, e.hva + 8), 0xbeef);
 	TEST_ASSERT_EQ(vcpu_read(&e, 1, 8), 0xdead);
-	TEST_ASSERT_EQ(vm_stats(&e).change_pte_unbracketed, 0);
+	TEST_ASSERT_EQ(test_vm_stats(e.vm).change_pte_unbracketed, 0);
 	env_fini(&e);
 }
 
@@ -642,14 +621,14 @@ static void test_change_pte_outside_slots(void)
 	fill_page(e.mm, other, 1);
 	fill_page(e.mm, other + PAGE, 1);
 	TEST_ASSERT_EQ(vmmu_hostmm_ksm_merge(e.mm, other, other + PAGE), 0);
-	TEST_ASSERT_EQ(vm_stats(&e).change_pte_unbracketed, 0);
+	TEST_ASSERT_EQ(test_vm_stats(e.vm).change_pte_unbracketed, 0);
 
 	vmmu_mmu_notifier_invalidate_range_start(e.vm, other, other + PAGE);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(e.vm, other, 0x1000, 0), 0);
 	vmmu_mmu_notifier_invalidate_range_end(e.vm, other, other + PAGE);
-	TEST_ASSERT_EQ(vm_stats(&e).change_pte_unbracketed, 0);
+	TEST_ASSERT_EQ(test_vm_stats(e.vm).change_pte_unbracketed, 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(e.vm, other, 0x1000, 0), -EINVAL);
-	TEST_ASSERT_EQ(vm_stats(&e).change_pte_unbracketed, 1);
+	TEST_ASSERT_EQ(test_vm_stats(e.vm).change_pte_unbracketed, 1);
 	env_fini(&e);
 }
 
@@ -678,13 +657,13 @@ static void ksm_replace_scenario(bool legacy)
 	v = vcpu_read(&e, 1, 0);
 	if (!legacy) {
 		TEST_ASSERT_EQ(v, 0x20);
-		TEST_ASSERT_EQ(vm_stats(&e).change_pte_unbracketed, 0);
+		TEST_ASSERT_EQ(test_vm_stats(e.vm).change_pte_unbracketed, 0);
 		TEST_ASSERT_EQ(stats(e.mm).poison_corruptions, 0);
 		env_fini(&e);
 		return;
 	}
 	TEST_ASSERT_EQ(v, VMMU_HOSTMM_POISON);
-	TEST_ASSERT_EQ(vm_stats(&e).change_pte_unbracketed, 1);
+	TEST_ASSERT_EQ(test_vm_stats(e.vm).change_pte_unbracketed, 1);
 	env_fini(&e);
 }
 
@@ -705,7 +684,7 @@ static void test_poison_check(void)
 	stale = (uint64_t *)frame_of(mm, a);
 	TEST_ASSERT_EQ(vmmu_hostmm_madv_dontneed(mm, a, PAGE), 0);
 	TEST_ASSERT(frame_poisoned(stale), "not poisoned");
-	__atomic_store_n(&stale[100], 0x5ca1ab1e, __ATOMIC_RELAXED);	/* the stale write */
+	test_guest_store64(&stale[100], 0x5ca1ab1e);	/* the stale write */
 	TEST_ASSERT_EQ(stats(mm).poison_corruptions, 0);
 	/* Freed frames are reused before fresh ones. */
 	TEST_ASSERT_EQ(vmmu_hostmm_write(mm, a + PAGE + 8, "x", 1), 0);

@@ -530,14 +530,6 @@ static void check_gens(struct model *m, struct vmmu_vm *vm, const struct op *op)
 	}
 }
 
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long ops = argc > 2 ? strtoul(argv[2], NULL, 0) : 100000;
@@ -566,10 +558,8 @@ int main(int argc, char **argv)
 	       cfg.nr_address_spaces, cfg.max_user_slots, cfg.mmio_gen_bits, cfg.flags,
 	       cfg.max_gpa_bits);
 
-	r = vmmu_vm_create(&cfg, &vm);
-	TEST_ASSERT(r == 0, "vmmu_vm_create: %d", r);
-	r = vmmu_vcpu_create(vm, 0, &vcpu);
-	TEST_ASSERT(r == 0, "vmmu_vcpu_create: %d", r);
+	vm = test_vm_create(&cfg);
+	vcpu = test_vcpu_create(vm, 0);
 
 	m.nr_as = cfg.nr_address_spaces;
 	m.max_slots = cfg.max_user_slots;
@@ -582,20 +572,15 @@ int main(int argc, char **argv)
 		*w = pattern_at((uint64_t)(uintptr_t)w);
 
 	check_gens(&m, vm, NULL);
-	t0 = now_sec();
+	t0 = test_now();
 	for (g_opi = 0; g_opi < ops; g_opi++) {
-		struct vmmu_userspace_memory_region mem;
 		enum outcome o;
 		struct op op;
 		int want;
 
 		gen_op(&rng, &m, &op);
-		mem = (struct vmmu_userspace_memory_region){
-			.slot = op.slot, .flags = op.flags, .guest_phys_addr = op.gpa,
-			.memory_size = op.size, .userspace_addr = op.hva,
-		};
 		want = model_apply(&m, &op, &o);
-		r = vmmu_set_user_memory_region(vm, &mem);
+		r = test_set_region(vm, op.slot, op.flags, op.gpa, op.size, op.hva);
 		if (r != want)
 			mismatch(&m, &op, "returned %d (%s), expected %d (%s) [%s]; model %s",
 				 r, vmmu_strerror(r), want, vmmu_strerror(want), outcome_name[o],
@@ -609,7 +594,7 @@ int main(int argc, char **argv)
 		TEST_ASSERT_EQ(vmmu_memslots_generation(vm, as), UINT64_MAX);
 
 	printf("# %lu ops in %.3f s; lookups: %lu checked (%lu RAM), %lu skipped\n", ops,
-	       now_sec() - t0, g_lookups, g_lookups_ram, g_lookups_skipped);
+	       test_now() - t0, g_lookups, g_lookups_ram, g_lookups_skipped);
 	printf("# outcomes:");
 	for (int i = 0; i < O_NR; i++)
 		printf(" %s=%lu", outcome_name[i], hist[i]);

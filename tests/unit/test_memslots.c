@@ -24,30 +24,9 @@
 #define USER_VA_MAX	((1ull << 47) - PAGE)
 #define GEN_IP		VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS
 
-#define SLOT(as, id)	(((uint32_t)(as) << 16) | (uint32_t)(id))
-
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
-
-static struct vmmu_vm *vm_new(uint32_t nr_as, uint32_t max_slots, uint32_t gpa_bits)
-{
-	struct vmmu_vm_config cfg = {
-		.nr_address_spaces = nr_as,
-		.max_user_slots = max_slots,
-		.max_gpa_bits = gpa_bits,
-	};
-	struct vmmu_vm *vm = NULL;
-	int r = vmmu_vm_create(&cfg, &vm);
-
-	TEST_ASSERT(r == 0 && vm, "vmmu_vm_create: %d (%s)", r, vmmu_strerror(r));
-	return vm;
-}
-
-static struct vmmu_vm *vm_default(void)
-{
-	return vm_new(0, 0, 0);
-}
 
 static uint32_t vm_nr_as(struct vmmu_vm *vm)
 {
@@ -55,20 +34,6 @@ static uint32_t vm_nr_as(struct vmmu_vm *vm)
 
 	TEST_ASSERT_EQ(vmmu_vm_get_config(vm, &cfg), 0);
 	return cfg.nr_address_spaces;
-}
-
-static int set_region(struct vmmu_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
-		      uint64_t size, uint64_t hva)
-{
-	struct vmmu_userspace_memory_region mem = {
-		.slot = slot,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = hva,
-	};
-
-	return vmmu_set_user_memory_region(vm, &mem);
 }
 
 static uint64_t gen(struct vmmu_vm *vm, uint32_t as_id)
@@ -111,7 +76,7 @@ static void __expect_ok(const char *file, int line, struct vmmu_vm *vm, uint32_t
 			uint64_t delta)
 {
 	struct gens before = gens_snap(vm);
-	int r = set_region(vm, slot, flags, gpa, size, hva);
+	int r = test_set_region(vm, slot, flags, gpa, size, hva);
 	uint32_t nr_as = vm_nr_as(vm);
 
 	TEST_ASSERT(r == 0, "%s:%d: slot %#x flags %#x gpa %#llx size %#llx hva %#llx: "
@@ -134,7 +99,7 @@ static void __expect_err(const char *file, int line, struct vmmu_vm *vm, int err
 			 uint64_t hva)
 {
 	struct gens before = gens_snap(vm);
-	int r = set_region(vm, slot, flags, gpa, size, hva);
+	int r = test_set_region(vm, slot, flags, gpa, size, hva);
 	uint32_t nr_as = vm_nr_as(vm);
 
 	TEST_ASSERT(r == err, "%s:%d: slot %#x flags %#x gpa %#llx size %#llx hva %#llx: "
@@ -160,15 +125,6 @@ static void __expect_err(const char *file, int line, struct vmmu_vm *vm, int err
 #define D_DELETE(vm)	(2ull * vm_nr_as(vm))
 #define D_MOVE(vm)	(2ull * vm_nr_as(vm))
 
-static struct vmmu_vcpu *vcpu_new(struct vmmu_vm *vm, uint32_t id)
-{
-	struct vmmu_vcpu *vcpu = NULL;
-	int r = vmmu_vcpu_create(vm, id, &vcpu);
-
-	TEST_ASSERT(r == 0 && vcpu, "vmmu_vcpu_create: %d", r);
-	return vcpu;
-}
-
 /* Fill @n bytes at @p with a pattern that identifies each 8-byte word. */
 static void fill_pattern(void *p, size_t n, uint64_t salt)
 {
@@ -176,19 +132,6 @@ static void fill_pattern(void *p, size_t n, uint64_t salt)
 
 	for (size_t i = 0; i < n / 8; i++)
 		w[i] = ((uint64_t)(uintptr_t)&w[i]) ^ salt;
-}
-
-static uint64_t rd64(struct vmmu_vcpu *vcpu, uint64_t gpa)
-{
-	struct vmmu_exit ex;
-	uint64_t v = 0;
-	int r;
-
-	memset(&ex, 0, sizeof(ex));
-	r = vmmu_vcpu_access(vcpu, gpa, &v, 8, 0, &ex);
-	TEST_ASSERT(r == 0, "read of gpa %#llx: expected RAM (0), got %d (%s)",
-		    (unsigned long long)gpa, r, vmmu_strerror(r));
-	return v;
 }
 
 /* Expect a read of @len bytes at @gpa to exit MMIO with the fields filled. */
@@ -223,14 +166,6 @@ static void expect_mmio_write(struct vmmu_vcpu *vcpu, uint64_t gpa, uint64_t val
 	TEST_ASSERT_EQ(ex.mmio.is_write, 1);
 	TEST_ASSERT(memcmp(ex.mmio.data, &val, len) == 0,
 		    "MMIO write data mismatch at gpa %#llx", (unsigned long long)gpa);
-}
-
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* An address range that was mapped and is not any more. */
@@ -380,7 +315,7 @@ static void test_null_args(void)
 {
 	struct vmmu_userspace_memory_region mem = { .slot = 0, .memory_size = PAGE,
 						    .userspace_addr = 0x100000 };
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 
 	TEST_ASSERT_EQ(vmmu_set_user_memory_region(NULL, &mem), -EINVAL);
 	TEST_ASSERT_EQ(vmmu_set_user_memory_region(vm, NULL), -EINVAL);
@@ -396,7 +331,7 @@ static void test_null_args(void)
 /* set_memory_region_test: test_invalid_memory_region_flags (v1 ioctl). */
 static void test_invalid_memory_region_flags(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(SZ_2M);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 	uint32_t valid = VMMU_MEM_LOG_DIRTY_PAGES | VMMU_MEM_READONLY;
@@ -438,17 +373,17 @@ static void test_invalid_memory_region_flags(void)
 
 static void test_size_unaligned(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 	static const uint64_t bad[] = { 1, 8, 512, PAGE - 1, PAGE + 1, PAGE + 2048,
 					2 * PAGE - 1, 15 * PAGE + 1 };
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		expect_err(vm, -EINVAL, SLOT(0, 0), 0, 0x100000, bad[i], hva);
 	/* Against an existing slot too (would otherwise be a size change). */
 	expect_ok(vm, SLOT(0, 0), 0, 0x100000, 4 * PAGE, hva, D_CREATE(vm));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		expect_err(vm, -EINVAL, SLOT(0, 0), 0, 0x100000, bad[i], hva);
 	expect_err(vm, -EINVAL, SLOT(0, 0), 0, 0x100000, 4 * PAGE + 1, hva);
 	munmap(mem, 16 * PAGE);
@@ -457,16 +392,16 @@ static void test_size_unaligned(void)
 
 static void test_gpa_unaligned(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 	static const uint64_t bad[] = { 0x100001, 0x100800, 0x100fff, 0x1008, 1 };
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		expect_err(vm, -EINVAL, SLOT(0, 0), 0, bad[i], PAGE, hva);
 	expect_ok(vm, SLOT(0, 0), 0, 0x100000, PAGE, hva, D_CREATE(vm));
 	/* The alignment check applies to MOVE and even to DELETE. */
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		expect_err(vm, -EINVAL, SLOT(0, 0), 0, bad[i], PAGE, hva);
 		expect_err(vm, -EINVAL, SLOT(0, 0), 0, bad[i], 0, hva);
 	}
@@ -477,15 +412,15 @@ static void test_gpa_unaligned(void)
 
 static void test_hva_unaligned(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 	static const uint64_t off[] = { 1, 8, 0x800, PAGE - 1, PAGE + 4 };
 
-	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(off); i++)
 		expect_err(vm, -EINVAL, SLOT(0, 0), 0, 0x100000, PAGE, hva + off[i]);
 	expect_ok(vm, SLOT(0, 0), 0, 0x100000, PAGE, hva, D_CREATE(vm));
-	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(off); i++) {
 		expect_err(vm, -EINVAL, SLOT(0, 0), 0, 0x100000, PAGE, hva + off[i]);
 		expect_err(vm, -EINVAL, SLOT(0, 0), 0, 0x100000, 0, hva + off[i]);
 	}
@@ -497,7 +432,7 @@ static void test_hva_unaligned(void)
 /* access_ok(hva, size): hva + size must not exceed USER_VA_MAX = (1 << 47) - 4096. */
 static void test_hva_range(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint64_t um = unmapped_hva(64 * PAGE);
 
 	/* The range may end exactly at USER_VA_MAX; one page further is out. */
@@ -524,7 +459,7 @@ static void test_hva_range(void)
 	expect_ok(vm, SLOT(0, 2), 0, 0x400000, PAGE, 0, D_CREATE(vm));
 	/* Guest accesses to unmapped host memory fail with -EFAULT. */
 	{
-		struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+		struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 		struct vmmu_exit ex;
 		uint64_t v = 0;
 
@@ -544,7 +479,7 @@ static void test_hva_range(void)
 
 static void test_as_id(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 
@@ -557,7 +492,7 @@ static void test_as_id(void)
 	vmmu_vm_destroy(vm);
 
 	/* With a single address space, AS 1 does not exist. */
-	vm = vm_new(1, 0, 0);
+	vm = test_vm_new(.nr_address_spaces = 1);
 	expect_err(vm, -EINVAL, SLOT(1, 0), 0, 0x100000, PAGE, hva);
 	expect_err(vm, -EINVAL, SLOT(1, 0), 0, 0x100000, 0, hva);
 	expect_ok(vm, SLOT(0, 0), 0, 0x100000, PAGE, hva, D_CREATE(vm));
@@ -571,7 +506,7 @@ static void test_slot_id(void)
 {
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint32_t max = VMMU_DEFAULT_USER_MEM_SLOTS;
 
 	expect_ok(vm, SLOT(0, max - 1), 0, 0x100000, PAGE, hva, D_CREATE(vm));
@@ -585,7 +520,7 @@ static void test_slot_id(void)
 	vmmu_vm_destroy(vm);
 
 	/* A small limit: ids 0..9 only, in every address space. */
-	vm = vm_new(2, 10, 0);
+	vm = test_vm_new(.nr_address_spaces = 2, .max_user_slots = 10);
 	for (uint32_t id = 0; id < 10; id++) {
 		expect_ok(vm, SLOT(0, id), 0, 0x100000 + id * PAGE, PAGE, hva + id * PAGE,
 			  D_CREATE(vm));
@@ -604,7 +539,7 @@ static void test_slot_id(void)
 	vmmu_vm_destroy(vm);
 
 	/* The largest limit: 32767 user slots, ids 0..32766. */
-	vm = vm_new(2, VMMU_MEM_SLOTS_NUM, 0);
+	vm = test_vm_new(.nr_address_spaces = 2, .max_user_slots = VMMU_MEM_SLOTS_NUM);
 	expect_ok(vm, SLOT(0, VMMU_MEM_SLOTS_NUM - 1), 0, 0x100000, PAGE, hva, D_CREATE(vm));
 	expect_err(vm, -EINVAL, SLOT(0, VMMU_MEM_SLOTS_NUM), 0, 0x200000, PAGE, hva);
 	vmmu_vm_destroy(vm);
@@ -613,7 +548,7 @@ static void test_slot_id(void)
 
 static void test_gpa_wrap(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 
@@ -634,7 +569,7 @@ static void test_gpa_wrap(void)
 
 static void test_npages_max(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint64_t max_bytes = VMMU_MEM_MAX_NR_PAGES << VMMU_PAGE_SHIFT;
 	/* Unmapped but user-addressable hva ranges; the size checks come first. */
 	uint64_t hva = 1ull << 32;
@@ -654,7 +589,7 @@ static void test_npages_max(void)
 
 static void test_delete_nonexistent(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 
@@ -680,10 +615,10 @@ static void test_delete_nonexistent(void)
 
 static void test_modify_invalid(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(32 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	const uint32_t RO = VMMU_MEM_READONLY, LD = VMMU_MEM_LOG_DIRTY_PAGES;
 
 	fill_pattern(mem, 32 * PAGE, 0x1234);
@@ -711,8 +646,9 @@ static void test_modify_invalid(void)
 	expect_err(vm, -EINVAL, SLOT(0, 1), 0, 0x200000, 4 * PAGE, hva + PAGE);
 
 	/* The slots are intact. */
-	TEST_ASSERT_EQ(rd64(vcpu, 0x100000 + 3 * PAGE + 8), *(uint64_t *)(mem + 3 * PAGE + 8));
-	TEST_ASSERT_EQ(rd64(vcpu, 0x200000), *(uint64_t *)(mem + 8 * PAGE));
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000 + 3 * PAGE + 8),
+		       *(uint64_t *)(mem + 3 * PAGE + 8));
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x200000), *(uint64_t *)(mem + 8 * PAGE));
 	expect_mmio_read(vcpu, 0x100000 + 4 * PAGE, 8);
 	expect_mmio_write(vcpu, 0x200000 + 16, 0x1122334455667788ull, 8);
 	/* The legal modifications still work. */
@@ -725,7 +661,7 @@ static void test_modify_invalid(void)
 
 static void test_overlap(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(64 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 	const uint64_t A = 0x100000, AS = 16 * PAGE;	/* slot 0: [A, A + 16 pages) */
@@ -773,7 +709,7 @@ static void test_overlap(void)
 /* The TDP reach (max_gpa_bits) is checked after the overlap check. */
 static void test_max_gpa(void)
 {
-	struct vmmu_vm *vm = vm_new(2, 0, 32);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2, .max_gpa_bits = 32);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 	const uint64_t top = 1ull << 32;
@@ -809,7 +745,7 @@ static void test_max_gpa(void)
 	vmmu_vm_destroy(vm);
 
 	/* The default reach is 48 bits. */
-	vm = vm_default();
+	vm = test_vm_create(NULL);
 	expect_ok(vm, SLOT(0, 0), 0, (1ull << 48) - PAGE, PAGE, hva, D_CREATE(vm));
 	expect_err(vm, -EINVAL, SLOT(0, 1), 0, 1ull << 48, PAGE, hva);
 	expect_err(vm, -EINVAL, SLOT(0, 1), 0, 1ull << 60, PAGE, hva);
@@ -818,17 +754,18 @@ static void test_max_gpa(void)
 	vmmu_vm_destroy(vm);
 
 	/* The widest reach, 52 bits (five-level table). */
-	vm = vm_new(2, 0, 52);
+	vm = test_vm_new(.nr_address_spaces = 2, .max_gpa_bits = 52);
 	expect_ok(vm, SLOT(0, 0), 0, (1ull << 52) - PAGE, PAGE, hva, D_CREATE(vm));
 	expect_ok(vm, SLOT(0, 1), 0, 1ull << 48, PAGE, hva, D_CREATE(vm));
 	expect_err(vm, -EINVAL, SLOT(0, 2), 0, 1ull << 52, PAGE, hva);
 	expect_err(vm, -EEXIST, SLOT(0, 2), 0, (1ull << 52) - PAGE, 2 * PAGE, hva);
 	{
-		struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+		struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 
 		fill_pattern(mem, PAGE, 0x52);
-		TEST_ASSERT_EQ(rd64(vcpu, (1ull << 52) - PAGE + 8), *(uint64_t *)(mem + 8));
-		TEST_ASSERT_EQ(rd64(vcpu, (1ull << 48) + 16), *(uint64_t *)(mem + 16));
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, (1ull << 52) - PAGE + 8),
+			       *(uint64_t *)(mem + 8));
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, (1ull << 48) + 16), *(uint64_t *)(mem + 16));
 		expect_mmio_read(vcpu, 1ull << 52, 8);
 		expect_mmio_read(vcpu, (1ull << 52) - 2 * PAGE, 8);
 		vmmu_vcpu_destroy(vcpu);
@@ -843,7 +780,7 @@ static void test_max_gpa(void)
 
 static void test_gen_initial(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 
 	TEST_ASSERT_EQ(gen(vm, 0), 0);
 	TEST_ASSERT_EQ(gen(vm, 1), 1);
@@ -851,12 +788,12 @@ static void test_gen_initial(void)
 	TEST_ASSERT_EQ(gen(vm, UINT32_MAX), UINT64_MAX);
 	vmmu_vm_destroy(vm);
 
-	vm = vm_new(2, 0, 0);
+	vm = test_vm_new(.nr_address_spaces = 2);
 	TEST_ASSERT_EQ(gen(vm, 0), 0);
 	TEST_ASSERT_EQ(gen(vm, 1), 1);
 	vmmu_vm_destroy(vm);
 
-	vm = vm_new(1, 0, 0);
+	vm = test_vm_new(.nr_address_spaces = 1);
 	TEST_ASSERT_EQ(gen(vm, 0), 0);
 	TEST_ASSERT_EQ(gen(vm, 1), UINT64_MAX);
 	TEST_ASSERT_EQ(gen(vm, 2), UINT64_MAX);
@@ -866,7 +803,7 @@ static void test_gen_initial(void)
 /* One of each change type, in each AS, with exact generation checks. */
 static void gen_arith_one(uint32_t nr_as)
 {
-	struct vmmu_vm *vm = vm_new(nr_as, 0, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = nr_as);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 	uint64_t g[2] = { 0, 1 };
@@ -923,29 +860,29 @@ static void test_gen_arith(void)
 
 static void test_change_create(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 
 	fill_pattern(mem, 16 * PAGE, 0xc0ffee);
 	/* Touch it first: an MMIO SPTE / MMIO cache entry must not survive CREATE. */
 	expect_mmio_read(vcpu, 0x100000 + 8, 8);
 	expect_mmio_read(vcpu, 0x100000 + 8, 8);
 	expect_ok(vm, SLOT(0, 0), 0, 0x100000, 16 * PAGE, hva, D_CREATE(vm));
-	TEST_ASSERT_EQ(rd64(vcpu, 0x100000 + 8), *(uint64_t *)(mem + 8));
-	TEST_ASSERT_EQ(rd64(vcpu, 0x100000 + 15 * PAGE + 4088),
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000 + 8), *(uint64_t *)(mem + 8));
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000 + 15 * PAGE + 4088),
 		       *(uint64_t *)(mem + 15 * PAGE + 4088));
 	/* A CREATE in AS1 does not appear in AS0. */
 	expect_mmio_read(vcpu, 0x400000, 4);
 	expect_ok(vm, SLOT(1, 0), 0, 0x400000, PAGE, hva, D_CREATE(vm));
 	expect_mmio_read(vcpu, 0x400000, 4);
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 1), 0);
-	TEST_ASSERT_EQ(rd64(vcpu, 0x400000), *(uint64_t *)mem);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x400000), *(uint64_t *)mem);
 	expect_mmio_read(vcpu, 0x100000, 8);
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 2), -EINVAL);
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 0), 0);
-	TEST_ASSERT_EQ(rd64(vcpu, 0x100000), *(uint64_t *)mem);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000), *(uint64_t *)mem);
 	vmmu_vcpu_destroy(vcpu);
 	munmap(mem, 16 * PAGE);
 	vmmu_vm_destroy(vm);
@@ -953,17 +890,18 @@ static void test_change_create(void)
 
 static void test_change_delete(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint64_t v;
 
 	fill_pattern(mem, 16 * PAGE, 0xde1e7e);
 	expect_ok(vm, SLOT(0, 3), 0, 0x100000, 16 * PAGE, hva, D_CREATE(vm));
 	/* Populate the translation (and the vCPU's TLB). */
 	for (int i = 0; i < 16; i++)
-		TEST_ASSERT_EQ(rd64(vcpu, 0x100000 + i * PAGE), *(uint64_t *)(mem + i * PAGE));
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000 + i * PAGE),
+			       *(uint64_t *)(mem + i * PAGE));
 	expect_ok(vm, SLOT(0, 3), 0, 0x100000, 0, hva, D_DELETE(vm));
 	for (int i = 0; i < 16; i++) {
 		expect_mmio_read(vcpu, 0x100000 + i * PAGE, 8);
@@ -975,7 +913,7 @@ static void test_change_delete(void)
 	TEST_ASSERT_EQ(*(uint64_t *)mem, (uint64_t)(uintptr_t)mem ^ 0xde1e7e);
 	/* Recreate: RAM again (no stale MMIO SPTE). */
 	expect_ok(vm, SLOT(0, 3), 0, 0x100000, 16 * PAGE, hva, D_CREATE(vm));
-	TEST_ASSERT_EQ(rd64(vcpu, 0x100000 + 5 * PAGE), *(uint64_t *)(mem + 5 * PAGE));
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000 + 5 * PAGE), *(uint64_t *)(mem + 5 * PAGE));
 	vmmu_vcpu_destroy(vcpu);
 	munmap(mem, 16 * PAGE);
 	vmmu_vm_destroy(vm);
@@ -983,21 +921,23 @@ static void test_change_delete(void)
 
 static void test_change_move(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(8 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	const uint64_t A = 0xc0000000, B = 0xc0000000 - PAGE, C = 0x10000000;
 	uint8_t buf[8 * PAGE];
 
 	fill_pattern(mem, 8 * PAGE, 0x0123);
 	expect_ok(vm, SLOT(0, 10), 0, A, 8 * PAGE, hva, D_CREATE(vm));
 	for (int i = 0; i < 8; i++)
-		TEST_ASSERT_EQ(rd64(vcpu, A + i * PAGE + 64), *(uint64_t *)(mem + i * PAGE + 64));
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, A + i * PAGE + 64),
+			       *(uint64_t *)(mem + i * PAGE + 64));
 	/* As set_memory_region_test: move down by one page. */
 	expect_ok(vm, SLOT(0, 10), 0, B, 8 * PAGE, hva, D_MOVE(vm));
 	for (int i = 0; i < 8; i++)
-		TEST_ASSERT_EQ(rd64(vcpu, B + i * PAGE + 64), *(uint64_t *)(mem + i * PAGE + 64));
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, B + i * PAGE + 64),
+			       *(uint64_t *)(mem + i * PAGE + 64));
 	expect_mmio_read(vcpu, A + 7 * PAGE, 8);
 	TEST_ASSERT_EQ(vmmu_vcpu_read_guest(vcpu, B, buf, sizeof(buf)), 0);
 	TEST_ASSERT(memcmp(buf, mem, sizeof(buf)) == 0, "read_guest after MOVE");
@@ -1016,8 +956,8 @@ static void test_change_move(void)
 	/* And back. */
 	expect_ok(vm, SLOT(0, 10), 0, A, 8 * PAGE, hva, D_MOVE(vm));
 	expect_mmio_read(vcpu, C, 8);
-	TEST_ASSERT_EQ(rd64(vcpu, A + 3 * PAGE), 0x5555aaaa5555aaaaull);
-	TEST_ASSERT_EQ(rd64(vcpu, A), *(uint64_t *)mem);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, A + 3 * PAGE), 0x5555aaaa5555aaaaull);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, A), *(uint64_t *)mem);
 	vmmu_vcpu_destroy(vcpu);
 	munmap(mem, 8 * PAGE);
 	vmmu_vm_destroy(vm);
@@ -1025,10 +965,10 @@ static void test_change_move(void)
 
 static void test_change_flags_only(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(8 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	const uint32_t LD = VMMU_MEM_LOG_DIRTY_PAGES;
 	struct vmmu_exit ex;
 	uint64_t v = 7;
@@ -1036,7 +976,7 @@ static void test_change_flags_only(void)
 	fill_pattern(mem, 8 * PAGE, 0xf1a9);
 	expect_ok(vm, SLOT(1, 4), 0, 0x100000, 8 * PAGE, hva, D_CREATE(vm));
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 1), 0);
-	TEST_ASSERT_EQ(rd64(vcpu, 0x100000), *(uint64_t *)mem);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000), *(uint64_t *)mem);
 	TEST_ASSERT_EQ(vmmu_vcpu_access(vcpu, 0x100000 + PAGE, &v, 8, VMMU_ACCESS_WRITE, &ex), 0);
 	for (int i = 0; i < 4; i++) {
 		uint32_t f = (i & 1) ? 0 : LD;
@@ -1045,7 +985,7 @@ static void test_change_flags_only(void)
 		/* Same flags again: no-op. */
 		expect_ok(vm, SLOT(1, 4), f, 0x100000, 8 * PAGE, hva, 0);
 		/* Memory stays reachable and writable. */
-		TEST_ASSERT_EQ(rd64(vcpu, 0x100000 + PAGE), 7 + i);
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000 + PAGE), 7 + i);
 		v = 8 + i;
 		TEST_ASSERT_EQ(vmmu_vcpu_access(vcpu, 0x100000 + PAGE, &v, 8, VMMU_ACCESS_WRITE,
 						&ex), 0);
@@ -1065,7 +1005,7 @@ static void test_change_flags_only(void)
 
 static void test_change_noop(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(8 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 	struct vmmu_stats st0, st1;
@@ -1075,11 +1015,11 @@ static void test_change_noop(void)
 	for (uint32_t i = 0; i < 4; i++) {
 		expect_ok(vm, SLOT(i & 1, i), flags[i], 0x100000 + i * 0x100000, 8 * PAGE, hva,
 			  D_CREATE(vm));
-		TEST_ASSERT_EQ(vmmu_vm_get_stats(vm, &st0), 0);
+		st0 = test_vm_stats(vm);
 		for (int k = 0; k < 5; k++)
 			expect_ok(vm, SLOT(i & 1, i), flags[i], 0x100000 + i * 0x100000,
 				  8 * PAGE, hva, 0);
-		TEST_ASSERT_EQ(vmmu_vm_get_stats(vm, &st1), 0);
+		st1 = test_vm_stats(vm);
 		TEST_ASSERT_EQ(st1.memslot_swaps, st0.memslot_swaps);
 	}
 	munmap(mem, 8 * PAGE);
@@ -1092,7 +1032,7 @@ static void test_change_noop(void)
 
 static void test_add_max_memory_regions(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	struct vmmu_vm_config cfg;
 	uint32_t max;
 	size_t total;
@@ -1107,14 +1047,14 @@ static void test_add_max_memory_regions(void)
 	total = (size_t)max * SZ_2M;
 	mem = test_alloc_guest(total);
 
-	t0 = now_sec();
+	t0 = test_now();
 	for (uint32_t s = 0; s < max; s++) {
-		int r = set_region(vm, SLOT(0, s), 0, (uint64_t)s * SZ_2M, SZ_2M,
+		int r = test_set_region(vm, SLOT(0, s), 0, (uint64_t)s * SZ_2M, SZ_2M,
 				   (uint64_t)(uintptr_t)mem + (uint64_t)s * SZ_2M);
 
 		TEST_ASSERT(r == 0, "slot %u: %d (%s)", s, r, vmmu_strerror(r));
 	}
-	t1 = now_sec();
+	t1 = test_now();
 	TEST_ASSERT_EQ(gen(vm, 0), 2ull * max);
 	TEST_ASSERT_EQ(gen(vm, 1), 1);
 	/* One more: -EINVAL, not -ENOSPC. */
@@ -1127,13 +1067,13 @@ static void test_add_max_memory_regions(void)
 	expect_err(vm, -EEXIST, SLOT(0, 0), 0, SZ_2M / 2, SZ_2M, (uint64_t)(uintptr_t)mem);
 
 	/* Spot-check lookups across the whole set. */
-	vcpu = vcpu_new(vm, 0);
+	vcpu = test_vcpu_create(vm, 0);
 	for (uint32_t s = 0; s < max; s += 997) {
 		uint8_t *host = mem + (size_t)s * SZ_2M + 4096 * 3;
 		uint64_t v = ((uint64_t)s << 32) | 0xa11;
 
 		memcpy(host, &v, 8);
-		TEST_ASSERT_EQ(rd64(vcpu, (uint64_t)s * SZ_2M + 4096 * 3), v);
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, (uint64_t)s * SZ_2M + 4096 * 3), v);
 	}
 	expect_mmio_read(vcpu, (uint64_t)max * SZ_2M, 8);
 	/* Delete from the middle, then the hole exits MMIO. */
@@ -1153,10 +1093,10 @@ static void test_add_max_memory_regions(void)
 
 static void test_ram_access(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t buf[3 * PAGE], buf2[3 * PAGE];
 	struct vmmu_exit ex;
 
@@ -1198,7 +1138,7 @@ static void test_ram_access(void)
 	}
 	/* Host writes are visible to the guest and vice versa. */
 	*(uint64_t *)(mem + PAGE + 8) = 0xfeedfacecafebeefull;
-	TEST_ASSERT_EQ(rd64(vcpu, 0x100000 + 5 * PAGE + 8), 0xfeedfacecafebeefull);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000 + 5 * PAGE + 8), 0xfeedfacecafebeefull);
 	/* Bad accesses. */
 	TEST_ASSERT_EQ(vmmu_vcpu_access(vcpu, 0x100000, buf, 0, 0, &ex), -EINVAL);
 	TEST_ASSERT_EQ(vmmu_vcpu_access(vcpu, 0x100000, buf, 9, 0, &ex), -EINVAL);
@@ -1210,17 +1150,17 @@ static void test_ram_access(void)
 
 static void test_readonly(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(4 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint64_t v = 0x1122334455667788ull, snap;
 
 	fill_pattern(mem, 4 * PAGE, 0x5eed);
 	snap = *(uint64_t *)(mem + PAGE + 24);
 	expect_ok(vm, SLOT(0, 2), VMMU_MEM_READONLY, 0x300000, 4 * PAGE, hva, D_CREATE(vm));
 	/* Reads are RAM. */
-	TEST_ASSERT_EQ(rd64(vcpu, 0x300000 + PAGE + 24), snap);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x300000 + PAGE + 24), snap);
 	TEST_ASSERT_EQ(vmmu_vcpu_read_guest(vcpu, 0x300000 + PAGE + 24, &v, 8), 0);
 	TEST_ASSERT_EQ(v, snap);
 	/* Writes exit MMIO (after a read mapped the page, and on a fresh page). */
@@ -1234,16 +1174,16 @@ static void test_readonly(void)
 	TEST_ASSERT_EQ(vmmu_vcpu_write_guest(vcpu, 0x300000 + PAGE + 24, &v, 8), -EFAULT);
 	TEST_ASSERT_EQ(*(uint64_t *)(mem + PAGE + 24), snap);
 	/* Still readable after the failed writes; and with dirty logging on. */
-	TEST_ASSERT_EQ(rd64(vcpu, 0x300000 + PAGE + 24), snap);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x300000 + PAGE + 24), snap);
 	expect_ok(vm, SLOT(0, 2), VMMU_MEM_READONLY | VMMU_MEM_LOG_DIRTY_PAGES, 0x300000,
 		  4 * PAGE, hva, D_FLAGS(vm));
 	expect_mmio_write(vcpu, 0x300000, 1, 1);
-	TEST_ASSERT_EQ(rd64(vcpu, 0x300000 + PAGE + 24), snap);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x300000 + PAGE + 24), snap);
 	/* Moved, still read-only. */
 	expect_ok(vm, SLOT(0, 2), VMMU_MEM_READONLY | VMMU_MEM_LOG_DIRTY_PAGES, 0x500000,
 		  4 * PAGE, hva, D_MOVE(vm));
 	expect_mmio_write(vcpu, 0x500000 + PAGE + 24, 3, 4);
-	TEST_ASSERT_EQ(rd64(vcpu, 0x500000 + PAGE + 24), snap);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x500000 + PAGE + 24), snap);
 	vmmu_vcpu_destroy(vcpu);
 	munmap(mem, 4 * PAGE);
 	vmmu_vm_destroy(vm);
@@ -1251,10 +1191,10 @@ static void test_readonly(void)
 
 static void test_mmio_noslot(void)
 {
-	struct vmmu_vm *vm = vm_default();
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	uint8_t *mem = test_alloc_guest(4 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint64_t v;
 
 	/* An empty VM: everything is MMIO, repeatedly (MMIO SPTE, then caches). */
@@ -1276,7 +1216,7 @@ static void test_mmio_noslot(void)
 	expect_mmio_read(vcpu, 0xfee00000 + 8, 1);
 	expect_ok(vm, SLOT(0, 1), 0, 0xfee00000, PAGE, hva + PAGE, D_CREATE(vm));
 	*(uint64_t *)(mem + PAGE + 64) = 0x4242424242424242ull;
-	TEST_ASSERT_EQ(rd64(vcpu, 0xfee00000 + 64), 0x4242424242424242ull);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0xfee00000 + 64), 0x4242424242424242ull);
 	/* An AS1 vCPU still sees MMIO there. */
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 1), 0);
 	expect_mmio_read(vcpu, 0xfee00000 + 64, 8);
@@ -1288,25 +1228,23 @@ static void test_mmio_noslot(void)
 /* DELETE and MOVE, many times, with the MMIO caches hot on both sides. */
 static void test_visibility_cycles(void)
 {
-	struct vmmu_vm_config cfg = { .mmio_gen_bits = 2 };
-	struct vmmu_vm *vm = NULL;
+	struct vmmu_vm *vm = test_vm_new(.mmio_gen_bits = 2);
 	uint8_t *mem = test_alloc_guest(2 * PAGE);
 	uint64_t hva = (uint64_t)(uintptr_t)mem;
 	struct vmmu_vcpu *vcpu;
 	uint64_t g0;
 
-	TEST_ASSERT_EQ(vmmu_vm_create(&cfg, &vm), 0);
-	vcpu = vcpu_new(vm, 3);
+	vcpu = test_vcpu_create(vm, 3);
 	fill_pattern(mem, 2 * PAGE, 0x77);
 	g0 = gen(vm, 0);
 	for (int i = 0; i < 64; i++) {
 		uint64_t a = 0x100000 + (i % 3) * 0x10000, b = 0x100000 + ((i + 1) % 3) * 0x10000;
 
 		expect_ok(vm, SLOT(0, 0), 0, a, 2 * PAGE, hva, D_CREATE(vm));
-		TEST_ASSERT_EQ(rd64(vcpu, a + PAGE), *(uint64_t *)(mem + PAGE));
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, a + PAGE), *(uint64_t *)(mem + PAGE));
 		expect_mmio_read(vcpu, b + PAGE, 8);
 		expect_ok(vm, SLOT(0, 0), 0, b, 2 * PAGE, hva, D_MOVE(vm));
-		TEST_ASSERT_EQ(rd64(vcpu, b + PAGE), *(uint64_t *)(mem + PAGE));
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, b + PAGE), *(uint64_t *)(mem + PAGE));
 		expect_mmio_read(vcpu, a + PAGE, 8);
 		expect_ok(vm, SLOT(0, 0), 0, 0, 0, 0, D_DELETE(vm));
 		expect_mmio_read(vcpu, b + PAGE, 8);
@@ -1319,11 +1257,6 @@ static void test_visibility_cycles(void)
 }
 
 /* ------------------------------------------------------------------------ */
-
-struct test_case {
-	const char *name;
-	void (*fn)(void);
-};
 
 static const struct test_case cases[] = {
 	{ "vm_config", test_vm_config },
@@ -1355,20 +1288,4 @@ static const struct test_case cases[] = {
 	{ "visibility_cycles", test_visibility_cycles },
 };
 
-int main(int argc, char **argv)
-{
-	const char *filter = argc > 1 ? argv[1] : NULL;
-	unsigned int ran = 0;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (filter && !strstr(cases[i].name, filter))
-			continue;
-		cases[i].fn();
-		printf("PASS %s\n", cases[i].name);
-		ran++;
-	}
-	if (!ran)
-		test_skip("no case matches '%s'", filter);
-	return KSFT_PASS;
-}
+TEST_CASES_MAIN(cases)

@@ -27,64 +27,10 @@
 
 #define PAGE		VMMU_PAGE_SIZE
 #define SZ_2M		(2ull << 20)
-#define SLOT(as, id)	(((uint32_t)(as) << 16) | (uint32_t)(id))
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
-
-static struct vmmu_vm *vm_new(uint32_t nr_as, uint32_t gen_bits, uint32_t flags)
-{
-	struct vmmu_vm_config cfg = {
-		.nr_address_spaces = nr_as,
-		.mmio_gen_bits = gen_bits,
-		.flags = flags,
-	};
-	struct vmmu_vm *vm = NULL;
-	int r = vmmu_vm_create(&cfg, &vm);
-
-	TEST_ASSERT(r == 0 && vm, "vmmu_vm_create(nr_as %u, bits %u, flags %#x): %d (%s)",
-		    nr_as, gen_bits, flags, r, vmmu_strerror(r));
-	return vm;
-}
-
-static struct vmmu_vcpu *vcpu_new(struct vmmu_vm *vm, uint32_t id)
-{
-	struct vmmu_vcpu *vcpu = NULL;
-	int r = vmmu_vcpu_create(vm, id, &vcpu);
-
-	TEST_ASSERT(r == 0 && vcpu, "vmmu_vcpu_create(%u): %d (%s)", id, r, vmmu_strerror(r));
-	return vcpu;
-}
-
-static int set_region(struct vmmu_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
-		      uint64_t size, void *hva)
-{
-	struct vmmu_userspace_memory_region mem = {
-		.slot = slot,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)hva,
-	};
-
-	return vmmu_set_user_memory_region(vm, &mem);
-}
-
-#define region_ok(vm, slot, flags, gpa, size, hva) do {				\
-	int __r = set_region(vm, slot, flags, gpa, size, hva);			\
-	TEST_ASSERT(__r == 0, "set_region(slot %#x, gpa %#llx, size %#llx): %d (%s)", \
-		    (uint32_t)(slot), (unsigned long long)(gpa),		\
-		    (unsigned long long)(size), __r, vmmu_strerror(__r));	\
-} while (0)
-
-static struct vmmu_stats stats(struct vmmu_vm *vm)
-{
-	struct vmmu_stats s;
-
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(vm, &s), 0);
-	return s;
-}
 
 /* Little-endian bytes of @v, independent of the host byte order. */
 static void put_le(uint8_t *buf, uint64_t v, uint32_t len)
@@ -246,37 +192,37 @@ static void __check_path(int line, const char *ctx, const struct vmmu_stats *b,
 static void test_mmio_first_access(void)
 {
 	static const uint32_t lens[] = { 1, 2, 4, 8, 3, 5, 7 };
-	struct vmmu_vm *vm = vm_new(0, 0, 0);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	struct vmmu_stats s0, s1;
 
 	/* A read: exit filled, data zero, one SPTE, one full fault. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_read(vcpu, 0x1234, 4);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, P_MMIO_NEW);
 	TEST_ASSERT(s1.page_tables > s0.page_tables, "an MMIO SPTE needs page tables");
 
 	/* A first write to another page: the bytes written are in the exit. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_write(vcpu, 0x5ff8, 8, 0x1122334455667788ull);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, P_MMIO_NEW);
 
 	/* Every length, at an offset, as read and write; each its own page. */
-	for (unsigned int i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(lens); i++) {
 		uint64_t gpa = 0x100000 + 2 * i * PAGE + 0x7f0 + i;
 
-		s0 = stats(vm);
+		s0 = test_vm_stats(vm);
 		expect_mmio_read(vcpu, gpa, lens[i]);
 		expect_mmio_write(vcpu, gpa + PAGE, lens[i], 0xf0e1d2c3b4a59687ull + i);
-		s1 = stats(vm);
+		s1 = test_vm_stats(vm);
 		check_path(&s0, &s1, .created = 2, .emulate = 2, .exits = 2);
 	}
 	/* A fetch from an unbacked gpa exits as a read. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	__expect_mmio(__LINE__, vcpu, 0x900000, 2, VMMU_ACCESS_FETCH, 0);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, P_MMIO_NEW);
 	vmmu_vm_destroy(vm);
 }
@@ -287,36 +233,36 @@ static void test_mmio_first_access(void)
 
 static void test_mmio_second_access(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0, 0);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0), *v1 = vcpu_new(vm, 1);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0), *v1 = test_vcpu_create(vm, 1);
 	struct vmmu_stats s0, s1;
 	const uint64_t a = 0xfee00000, b = 0xfee01000;
 
 	expect_mmio_read(v0, a, 4);
 
 	/* Same vCPU, same gfn (other offset, a write): the MMIO info cache. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_read(v0, a, 4);
 	expect_mmio_write(v0, a + 0x30, 4, 0xdeadbeef);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, .cache = 2, .exits = 2);
 
 	/* Another vCPU: its cache is empty, the SPTE serves it without a fault. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_write(v1, a + 8, 8, 0x0123456789abcdefull);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, P_MMIO_FAST);
 	/* ... and filled its cache. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_read(v1, a, 1);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, P_MMIO_CACHE);
 
 	/* The cache holds one gfn: after b, a is served by its SPTE again. */
 	expect_mmio_read(v0, b, 4);
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_read(v0, a, 4);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, P_MMIO_FAST);
 	TEST_ASSERT_EQ(s1.mmio_sptes_created, 2);
 	vmmu_vm_destroy(vm);
@@ -332,29 +278,30 @@ static void gen_miss_once(struct vmmu_vm *vm, struct vmmu_vcpu *v0, struct vmmu_
 	struct vmmu_stats s0, s1;
 
 	/* Both caches and the SPTE are stale; v0 comes first. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_read(v0, gpa, 8);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	if (zap_all)
 		check_path(&s0, &s1, P_MMIO_NEW);	/* the SPTE is gone */
 	else
 		check_path(&s0, &s1, P_MMIO_INVALID);
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_read(v0, gpa, 8);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, P_MMIO_CACHE);
 	/* v1's cache is stale, the SPTE v0 rebuilt is current. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_write(v1, gpa, 2, 0xabcd);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, P_MMIO_FAST);
 }
 
 static void test_mmio_generation_miss(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0, 0), *vmq = vm_new(0, 0, VMMU_VM_QUIRK_SLOT_ZAP_ALL);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0), *v1 = vcpu_new(vm, 1);
-	struct vmmu_vcpu *q0 = vcpu_new(vmq, 0), *q1 = vcpu_new(vmq, 1);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vm *vmq = test_vm_new(.flags = VMMU_VM_QUIRK_SLOT_ZAP_ALL);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0), *v1 = test_vcpu_create(vm, 1);
+	struct vmmu_vcpu *q0 = test_vcpu_create(vmq, 0), *q1 = test_vcpu_create(vmq, 1);
 	uint8_t *mem = test_alloc_guest(4 * PAGE);
 	const uint64_t gpa = 0xd0000000;
 
@@ -366,23 +313,25 @@ static void test_mmio_generation_miss(void)
 		expect_mmio_read(b, gpa, 8);
 
 		/* CREATE of an unrelated slot. */
-		region_ok(m, SLOT(0, 1), 0, 0x100000, 2 * PAGE, mem);
+		TEST_SET_REGION_OK(m, SLOT(0, 1), 0, 0x100000, 2 * PAGE, mem);
 		gen_miss_once(m, a, b, gpa, false);
 		/* FLAGS_ONLY of it. */
-		region_ok(m, SLOT(0, 1), VMMU_MEM_LOG_DIRTY_PAGES, 0x100000, 2 * PAGE, mem);
+		TEST_SET_REGION_OK(m, SLOT(0, 1), VMMU_MEM_LOG_DIRTY_PAGES, 0x100000, 2 * PAGE,
+				   mem);
 		gen_miss_once(m, a, b, gpa, false);
 		/* MOVE and DELETE zap only the slot's range, unless the quirk zaps all. */
-		region_ok(m, SLOT(0, 1), VMMU_MEM_LOG_DIRTY_PAGES, 0x200000, 2 * PAGE, mem);
+		TEST_SET_REGION_OK(m, SLOT(0, 1), VMMU_MEM_LOG_DIRTY_PAGES, 0x200000, 2 * PAGE,
+				   mem);
 		gen_miss_once(m, a, b, gpa, q);
-		region_ok(m, SLOT(0, 1), 0, 0, 0, mem);
+		TEST_SET_REGION_OK(m, SLOT(0, 1), 0, 0, 0, mem);
 		gen_miss_once(m, a, b, gpa, q);
 		/* A second slot in another address space changes nothing here. */
-		region_ok(m, SLOT(1, 1), 0, 0x100000, 2 * PAGE, mem);
+		TEST_SET_REGION_OK(m, SLOT(1, 1), 0, 0x100000, 2 * PAGE, mem);
 		{
-			struct vmmu_stats s0 = stats(m), s1;
+			struct vmmu_stats s0 = test_vm_stats(m), s1;
 
 			expect_mmio_read(a, gpa, 8);
-			s1 = stats(m);
+			s1 = test_vm_stats(m);
 			check_path(&s0, &s1, P_MMIO_CACHE);
 		}
 	}
@@ -397,8 +346,8 @@ static void test_mmio_generation_miss(void)
 
 static void test_slot_over_mmio_spte(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0, 0);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0), *v1 = vcpu_new(vm, 1);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0), *v1 = test_vcpu_create(vm, 1);
 	uint8_t *mem = test_alloc_guest(2 * PAGE);
 	const uint64_t gpa = 0x80000000;
 	struct vmmu_stats s0, s1;
@@ -410,11 +359,11 @@ static void test_slot_over_mmio_spte(void)
 
 	memcpy(mem + 0x10, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
 	memcpy(mem + PAGE + 0x20, "\xaa\xbb\xcc\xdd", 4);
-	region_ok(vm, SLOT(0, 3), 0, gpa, 2 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 3), 0, gpa, 2 * PAGE, mem);
 
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	TEST_ASSERT_EQ(ram_read(v0, gpa + 0x10, 8), 0x8877665544332211ull);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	/* The stale MMIO SPTE was seen and replaced by a RAM SPTE. */
 	check_path(&s0, &s1, .invalid = 1, .fixed = 1);
 	TEST_ASSERT_EQ(ram_read(v1, gpa + 0x10, 4), 0x44332211);
@@ -422,7 +371,7 @@ static void test_slot_over_mmio_spte(void)
 	ram_write(v1, gpa + 0x18, 8, 0x0102030405060708ull);
 	TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + 0x18), 0x0102030405060708ull);
 	TEST_ASSERT_EQ(ram_read(v0, gpa + 0x18, 8), 0x0102030405060708ull);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	TEST_ASSERT_EQ(s1.mmio_exits, s0.mmio_exits);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 2 * PAGE);
@@ -434,20 +383,20 @@ static void test_slot_over_mmio_spte(void)
 
 static void test_ram_and_tlb(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0, 0);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0), *v1 = vcpu_new(vm, 1);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0), *v1 = test_vcpu_create(vm, 1);
 	uint8_t *mem = test_alloc_guest(4 * PAGE);
 	const uint64_t gpa = 0x10000;
 	struct vmmu_stats s0, s1;
 
 	for (size_t i = 0; i < 4 * PAGE; i++)
 		mem[i] = (uint8_t)(i * 7 + 3);
-	region_ok(vm, SLOT(0, 0), 0, gpa, 4 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, gpa, 4 * PAGE, mem);
 
 	/* First access: RET_PF_FIXED, then the translation is cached. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	TEST_ASSERT_EQ(ram_read(v0, gpa + 8, 8), get_le(mem + 8, 8));
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, .fixed = 1);
 	TEST_ASSERT_EQ(s1.tlb_fills - s0.tlb_fills, 1);
 	TEST_ASSERT(s1.page_tables > 0, "page_tables %llu", (unsigned long long)s1.page_tables);
@@ -457,13 +406,13 @@ static void test_ram_and_tlb(void)
 	 * hit path counts nothing), so a hit shows as no counter moving at
 	 * all: no fill, no fault, no walk.
 	 */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	for (uint32_t off = 0; off + 8 <= PAGE; off += 8)
 		TEST_ASSERT_EQ(ram_read(v0, gpa + off, 8), get_le(mem + off, 8));
 	TEST_ASSERT_EQ(ram_read(v0, gpa + 0xffd, 3), get_le(mem + 0xffd, 3));
 	TEST_ASSERT_EQ(ram_read(v0, gpa + 0x101, 7), get_le(mem + 0x101, 7));
 	TEST_ASSERT_EQ(ram_fetch(v0, gpa + 0x20, 2), get_le(mem + 0x20, 2));
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	TEST_ASSERT(!memcmp(&s0, &s1, sizeof(s0)), "TLB hits moved a counter");
 
 	/* A write through the vCPU is visible through the host mapping... */
@@ -474,24 +423,24 @@ static void test_ram_and_tlb(void)
 		    mem[0x4a] == (uint8_t)(0x4a * 7 + 3) && mem[0x4e] == (uint8_t)(0x4e * 7 + 3),
 		    "unaligned write touched its neighbours");
 	/* ... and a host write through the vCPU, on the TLB-hit path. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	*(volatile uint32_t *)(mem + 0x80) = 0x5a5a1234;
 	TEST_ASSERT_EQ(ram_read(v0, gpa + 0x80, 4), 0x5a5a1234);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	TEST_ASSERT_EQ(s1.tlb_fills, s0.tlb_fills);
 	TEST_ASSERT_EQ(s1.pf_fixed, s0.pf_fixed);
 
 	/* A first write to another page of the slot. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	ram_write(v0, gpa + 3 * PAGE + 0xff8, 8, 0x8877665544332211ull);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, .fixed = 1);
 	TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + 3 * PAGE + 0xff8), 0x8877665544332211ull);
 
 	/* Another vCPU: the SPTE exists, so no fault, only a TLB fill. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	TEST_ASSERT_EQ(ram_read(v1, gpa + 0x40, 8), 0xfeedfacecafef00dull);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, .fixed = 0);
 	TEST_ASSERT_EQ(s1.tlb_fills - s0.tlb_fills, 1);
 	ram_write(v1, gpa + 0x80, 4, 0x77665544);
@@ -501,7 +450,7 @@ static void test_ram_and_tlb(void)
 	{
 		uint8_t *big = test_alloc_guest(512 * PAGE);
 
-		region_ok(vm, SLOT(0, 1), 0, 0x1000000, 512 * PAGE, big);
+		TEST_SET_REGION_OK(vm, SLOT(0, 1), 0, 0x1000000, 512 * PAGE, big);
 		for (uint64_t i = 0; i < 512; i++)
 			ram_write(v0, 0x1000000 + i * PAGE, 8, 0xa000000000000000ull | i);
 		for (uint64_t i = 0; i < 512; i++) {
@@ -522,52 +471,52 @@ static void test_ram_and_tlb(void)
 
 static void test_readonly(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0, 0);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0), *v1 = vcpu_new(vm, 1);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0), *v1 = test_vcpu_create(vm, 1);
 	uint8_t *mem = test_alloc_guest(2 * PAGE);
 	const uint64_t gpa = 0xe0000;
 	struct vmmu_stats s0, s1;
 
 	memset(mem, 0x3c, 2 * PAGE);
-	region_ok(vm, SLOT(0, 2), VMMU_MEM_READONLY, gpa, 2 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 2), VMMU_MEM_READONLY, gpa, 2 * PAGE, mem);
 
 	/* Read: RAM. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	TEST_ASSERT_EQ(ram_read(v0, gpa + 0x10, 8), 0x3c3c3c3c3c3c3c3cull);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, .fixed = 1);
 
 	/* Write after a read: exits MMIO with the data, memory untouched. */
 	for (int i = 0; i < 3; i++) {
-		s0 = stats(vm);
+		s0 = test_vm_stats(vm);
 		expect_mmio_write(v0, gpa + 0x10, 8, 0x1122334455667788ull + i);
-		s1 = stats(vm);
+		s1 = test_vm_stats(vm);
 		check_path(&s0, &s1, .emulate = 1, .exits = 1);
 		TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + 0x10), 0x3c3c3c3c3c3c3c3cull);
 	}
 	/* The MMIO info cache was not filled: reads still see RAM. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	TEST_ASSERT_EQ(ram_read(v0, gpa + 0x10, 4), 0x3c3c3c3c);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	TEST_ASSERT_EQ(s1.mmio_exits, s0.mmio_exits);
 
 	/* Write as the first access to a page (no SPTE yet), from v1. */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_write(v1, gpa + PAGE + 0x7fe, 2, 0xbeef);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, .emulate = 1, .exits = 1);
 	TEST_ASSERT(mem[PAGE + 0x7fe] == 0x3c && mem[PAGE + 0x7ff] == 0x3c, "RO page modified");
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	TEST_ASSERT_EQ(ram_read(v1, gpa + PAGE + 0x7fe, 2), 0x3c3c);
 	expect_mmio_write(v1, gpa + PAGE + 0x7fe, 1, 0x99);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, .fixed = 1, .emulate = 1, .exits = 1);
 
 	/* Host writes stay visible to the guest. */
 	*(volatile uint32_t *)(mem + 0x100) = 0xcafe0001;
 	TEST_ASSERT_EQ(ram_read(v0, gpa + 0x100, 4), 0xcafe0001);
 	TEST_ASSERT_EQ(ram_fetch(v1, gpa + 0x100, 4), 0xcafe0001);
-	TEST_ASSERT_EQ(stats(vm).mmio_sptes_created, 0);
+	TEST_ASSERT_EQ(test_vm_stats(vm).mmio_sptes_created, 0);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 2 * PAGE);
 }
@@ -578,7 +527,7 @@ static void test_readonly(void)
 
 static void check_zaps(struct vmmu_vm *vm, const struct vmmu_stats *b, bool zap_all, int n)
 {
-	struct vmmu_stats a = stats(vm);
+	struct vmmu_stats a = test_vm_stats(vm);
 
 	if (zap_all) {
 		TEST_ASSERT_EQ(a.zap_all_fast - b->zap_all_fast, n);
@@ -593,20 +542,20 @@ static void check_zaps(struct vmmu_vm *vm, const struct vmmu_stats *b, bool zap_
 static void delete_move(uint32_t flags)
 {
 	bool zap_all = flags & VMMU_VM_QUIRK_SLOT_ZAP_ALL;
-	struct vmmu_vm *vm = vm_new(0, 0, flags);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0), *v1 = vcpu_new(vm, 1);
+	struct vmmu_vm *vm = test_vm_new(.flags = flags);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0), *v1 = test_vcpu_create(vm, 1);
 	uint8_t *mem = test_alloc_guest(4 * PAGE);
 	uint8_t *other = test_alloc_guest(PAGE);
 	const uint64_t gpa = 0xc0000000, gpa2 = 0xc0200000;
 	struct vmmu_stats s0;
 
 	*(volatile uint64_t *)(other + 0x8) = 0x0ddba11;
-	region_ok(vm, SLOT(0, 0), 0, 0x1000, PAGE, other);	/* an unrelated slot */
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0x1000, PAGE, other);	/* an unrelated slot */
 	TEST_ASSERT_EQ(ram_read(v0, 0x1008, 8), 0x0ddba11);
 
 	for (int i = 0; i < 4; i++)
 		*(volatile uint64_t *)(mem + i * PAGE) = 0x1000 + i;
-	region_ok(vm, SLOT(0, 10), 0, gpa, 4 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 10), 0, gpa, 4 * PAGE, mem);
 	/* Fill both TLBs and the SPTEs. */
 	for (int i = 0; i < 4; i++) {
 		TEST_ASSERT_EQ(ram_read(v0, gpa + i * PAGE, 8), 0x1000 + i);
@@ -614,8 +563,8 @@ static void delete_move(uint32_t flags)
 	}
 
 	/* DELETE: every page of the slot exits MMIO, from every vCPU. */
-	s0 = stats(vm);
-	region_ok(vm, SLOT(0, 10), 0, gpa, 0, mem);
+	s0 = test_vm_stats(vm);
+	TEST_SET_REGION_OK(vm, SLOT(0, 10), 0, gpa, 0, mem);
 	check_zaps(vm, &s0, zap_all, 1);
 	for (int i = 0; i < 4; i++) {
 		expect_mmio_read(v0, gpa + i * PAGE, 8);
@@ -626,15 +575,15 @@ static void delete_move(uint32_t flags)
 	TEST_ASSERT_EQ(ram_read(v1, 0x1008, 8), 0x0ddba11);
 
 	/* Re-create: RAM again (the MMIO SPTEs of the hole do not survive). */
-	region_ok(vm, SLOT(0, 10), 0, gpa, 4 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 10), 0, gpa, 4 * PAGE, mem);
 	for (int i = 0; i < 4; i++) {
 		TEST_ASSERT_EQ(ram_read(v0, gpa + i * PAGE, 8), 0x1000 + i);
 		TEST_ASSERT_EQ(ram_read(v1, gpa + i * PAGE, 8), 0x1000 + i);
 	}
 
 	/* MOVE: the old gpa exits MMIO, the new one reads the same memory. */
-	s0 = stats(vm);
-	region_ok(vm, SLOT(0, 10), 0, gpa2, 4 * PAGE, mem);
+	s0 = test_vm_stats(vm);
+	TEST_SET_REGION_OK(vm, SLOT(0, 10), 0, gpa2, 4 * PAGE, mem);
 	check_zaps(vm, &s0, zap_all, 1);
 	for (int i = 0; i < 4; i++) {
 		expect_mmio_read(v0, gpa + i * PAGE, 8);
@@ -646,8 +595,8 @@ static void delete_move(uint32_t flags)
 	TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + 2 * PAGE + 0x10), 0x5555aaaa);
 
 	/* MOVE back by one page (overlapping its own range). */
-	s0 = stats(vm);
-	region_ok(vm, SLOT(0, 10), 0, gpa2 - PAGE, 4 * PAGE, mem);
+	s0 = test_vm_stats(vm);
+	TEST_SET_REGION_OK(vm, SLOT(0, 10), 0, gpa2 - PAGE, 4 * PAGE, mem);
 	check_zaps(vm, &s0, zap_all, 1);
 	expect_mmio_read(v0, gpa2 + 3 * PAGE, 8);
 	for (int i = 0; i < 4; i++) {
@@ -659,8 +608,8 @@ static void delete_move(uint32_t flags)
 	 * When DELETE returns no vCPU may use a translation of the slot, so
 	 * the memory may go away at once: unmap it, then access it.
 	 */
-	s0 = stats(vm);
-	region_ok(vm, SLOT(0, 10), 0, gpa2 - PAGE, 0, mem);
+	s0 = test_vm_stats(vm);
+	TEST_SET_REGION_OK(vm, SLOT(0, 10), 0, gpa2 - PAGE, 0, mem);
 	check_zaps(vm, &s0, zap_all, 1);
 	munmap(mem, 4 * PAGE);
 	for (int i = 0; i < 4; i++) {
@@ -688,15 +637,17 @@ static void test_delete_move_zap_all(void)
 
 static void test_address_spaces(void)
 {
-	struct vmmu_vm *vm = vm_new(2, 0, 0), *vm1 = vm_new(1, 0, 0);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0), *v1 = vcpu_new(vm, 1), *w = vcpu_new(vm1, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vm *vm1 = test_vm_new(.nr_address_spaces = 1);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0), *v1 = test_vcpu_create(vm, 1);
+	struct vmmu_vcpu *w = test_vcpu_create(vm1, 0);
 	uint8_t *m0 = test_alloc_guest(PAGE), *m1 = test_alloc_guest(PAGE);
 	const uint64_t gpa = 0xa0000;
 	uint8_t buf[8];
 
 	*(volatile uint64_t *)m0 = 0xa50a50a50;
 	*(volatile uint64_t *)m1 = 0xa51a51a51;
-	region_ok(vm, SLOT(0, 0), 0, gpa, PAGE, m0);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, gpa, PAGE, m0);
 
 	TEST_ASSERT_EQ(ram_read(v0, gpa, 8), 0xa50a50a50);
 	/* AS1 does not see AS0's slot (TLB, SPTE or cache of AS0 unused). */
@@ -713,7 +664,7 @@ static void test_address_spaces(void)
 	/* AS1 gets its own slot at the same gpa, over other memory. */
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(v1, 1), 0);
 	expect_mmio_read(v1, gpa, 8);
-	region_ok(vm, SLOT(1, 0), 0, gpa, PAGE, m1);
+	TEST_SET_REGION_OK(vm, SLOT(1, 0), 0, gpa, PAGE, m1);
 	TEST_ASSERT_EQ(ram_read(v1, gpa, 8), 0xa51a51a51);
 	TEST_ASSERT_EQ(ram_read(v0, gpa, 8), 0xa50a50a50);
 	ram_write(v1, gpa + 8, 8, 0x1111);
@@ -727,7 +678,7 @@ static void test_address_spaces(void)
 	TEST_ASSERT_EQ(ram_read(v1, gpa + 8, 8), 0x2222);
 
 	/* Deleting AS0's slot leaves AS1's. */
-	region_ok(vm, SLOT(0, 0), 0, gpa, 0, m0);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, gpa, 0, m0);
 	expect_mmio_read(v1, gpa, 8);
 	TEST_ASSERT_EQ(ram_read(v0, gpa, 8), 0xa51a51a51);
 
@@ -752,15 +703,15 @@ static void test_address_spaces(void)
 
 static void test_bad_input(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0, 0);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0), *v = NULL, *dup = NULL;
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0), *v = NULL, *dup = NULL;
 	uint8_t *mem = test_alloc_guest(PAGE);
 	struct vmmu_stats s0, s1;
 	struct vmmu_exit ex;
 	uint64_t data = 0;
 
-	region_ok(vm, SLOT(0, 0), 0, 0, PAGE, mem);
-	s0 = stats(vm);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, PAGE, mem);
+	s0 = test_vm_stats(vm);
 	for (int ram = 0; ram < 2; ram++) {
 		uint64_t base = ram ? 0 : 0x100000;	/* RAM, then unbacked */
 
@@ -783,7 +734,7 @@ static void test_bad_input(void)
 	/* 2^64 - 1: the page-crossing check must not wrap. */
 	TEST_ASSERT_EQ(vmmu_vcpu_access(v0, UINT64_MAX, &data, 2, 0, &ex), -EINVAL);
 	/* Rejected accesses did nothing. */
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	TEST_ASSERT(!memcmp(&s0, &s1, sizeof(s0)), "a rejected access moved a counter");
 
 	/* The boundaries that are valid. */
@@ -801,13 +752,13 @@ static void test_bad_input(void)
 	TEST_ASSERT_EQ(vmmu_vcpu_create(NULL, 1, &v), -EINVAL);
 	TEST_ASSERT_EQ(vmmu_vcpu_create(vm, 1, NULL), -EINVAL);
 	TEST_ASSERT(v == NULL, "*vcpup written on failure");
-	v = vcpu_new(vm, VMMU_MAX_VCPUS - 1);
+	v = test_vcpu_create(vm, VMMU_MAX_VCPUS - 1);
 	TEST_ASSERT_EQ(vmmu_vcpu_create(vm, VMMU_MAX_VCPUS - 1, &dup), -EEXIST);
 	TEST_ASSERT(dup == NULL, "*vcpup written on failure");
 	TEST_ASSERT_EQ(ram_read(v, 0xff8, 1), 0x99);
 	/* A destroyed vCPU's id can be reused. */
 	vmmu_vcpu_destroy(v);
-	v = vcpu_new(vm, VMMU_MAX_VCPUS - 1);
+	v = test_vcpu_create(vm, VMMU_MAX_VCPUS - 1);
 	TEST_ASSERT_EQ(ram_read(v, 0xff8, 1), 0x99);
 
 	TEST_ASSERT_EQ(vmmu_vm_get_stats(NULL, &s0), -EINVAL);
@@ -821,23 +772,23 @@ static void test_bad_input(void)
 /* An unbacked gpa above max_gpa_bits exits MMIO; no SPTE can hold it. */
 static void test_mmio_beyond_max_gpa(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0, 0);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0), *v1 = vcpu_new(vm, 1);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0), *v1 = test_vcpu_create(vm, 1);
 	const uint64_t gpa = 1ull << 48;
 	struct vmmu_stats s0, s1;
 
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_read(v0, gpa + 8, 8);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, .emulate = 1, .exits = 1);
 	/* The MMIO info cache may still hold it (kvm_handle_noslot_fault). */
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_write(v0, gpa, 4, 0x12345678);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, P_MMIO_CACHE);
-	s0 = stats(vm);
+	s0 = test_vm_stats(vm);
 	expect_mmio_read(v1, UINT64_MAX - 7, 8);
-	s1 = stats(vm);
+	s1 = test_vm_stats(vm);
 	check_path(&s0, &s1, .emulate = 1, .exits = 1);
 	vmmu_vm_destroy(vm);
 }
@@ -848,17 +799,17 @@ static void test_mmio_beyond_max_gpa(void)
 
 static void test_bulk_copy(void)
 {
-	struct vmmu_vm *vm = vm_new(0, 0, 0);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0);
 	/* Two separate mappings: adjacent in the guest, not in the host. */
 	uint8_t *ma = test_alloc_guest(2 * PAGE), *mb = test_alloc_guest(2 * PAGE);
 	uint8_t *ro = test_alloc_guest(PAGE);
 	const uint64_t ga = 0x200000, gb = ga + 2 * PAGE, gro = 0x300000;
 	uint8_t src[3 * PAGE], dst[3 * PAGE + 16];
 
-	region_ok(vm, SLOT(0, 1), 0, ga, 2 * PAGE, ma);
-	region_ok(vm, SLOT(0, 2), 0, gb, 2 * PAGE, mb);
-	region_ok(vm, SLOT(0, 3), VMMU_MEM_READONLY, gro, PAGE, ro);
+	TEST_SET_REGION_OK(vm, SLOT(0, 1), 0, ga, 2 * PAGE, ma);
+	TEST_SET_REGION_OK(vm, SLOT(0, 2), 0, gb, 2 * PAGE, mb);
+	TEST_SET_REGION_OK(vm, SLOT(0, 3), VMMU_MEM_READONLY, gro, PAGE, ro);
 	for (size_t i = 0; i < sizeof(src); i++)
 		src[i] = (uint8_t)(i * 13 + 1);
 
@@ -911,7 +862,7 @@ static void test_bulk_copy(void)
 	TEST_ASSERT_EQ(vmmu_vcpu_write_guest(v0, ga, NULL, 8), -EINVAL);
 
 	/* After DELETE the range is no longer RAM. */
-	region_ok(vm, SLOT(0, 2), 0, gb, 0, mb);
+	TEST_SET_REGION_OK(vm, SLOT(0, 2), 0, gb, 0, mb);
 	TEST_ASSERT_EQ(vmmu_vcpu_read_guest(v0, ga + 0x800, dst, sizeof(src)), -EFAULT);
 	TEST_ASSERT_EQ(vmmu_vcpu_read_guest(v0, ga + 0x800, dst, 2 * PAGE - 0x800), 0);
 	vmmu_vm_destroy(vm);
@@ -994,7 +945,7 @@ static bool wrap_point(const struct wrap_ctx *c, uint64_t g)
 
 static void wrap_check_zaps(struct wrap_ctx *c)
 {
-	struct vmmu_stats s = stats(c->vm);
+	struct vmmu_stats s = test_vm_stats(c->vm);
 
 	TEST_ASSERT(s.mmio_wrap_zaps == c->expect_wrap_zaps,
 		    "%s: mmio_wrap_zaps %llu, expected %llu from the generation trail",
@@ -1016,7 +967,7 @@ static void wrap_update(struct wrap_ctx *c, uint32_t slot, uint32_t flags, uint6
 
 	for (uint32_t a = 0; a < c->nr_as; a++)
 		before[a] = as_gen(c, a);
-	region_ok(c->vm, slot, flags, gpa, size, hva);
+	TEST_SET_REGION_OK(c->vm, slot, flags, gpa, size, hva);
 	for (uint32_t a = 0; a < c->nr_as; a++) {
 		g = as_gen(c, a);
 		TEST_ASSERT(g == before[a] + (a == as ? nswaps * c->nr_as : 0),
@@ -1034,7 +985,7 @@ static void wrap_update(struct wrap_ctx *c, uint32_t slot, uint32_t flags, uint6
 /* After updates: SPTEs a wrap zap removed are gone from the model. */
 static void wrap_model_zaps(struct wrap_ctx *c)
 {
-	uint64_t z = stats(c->vm).mmio_wrap_zaps;
+	uint64_t z = test_vm_stats(c->vm).mmio_wrap_zaps;
 
 	for (unsigned int i = 0; i < c->nr_track; i++)
 		if (c->track[i].present && c->track[i].zaps != z)
@@ -1051,7 +1002,7 @@ static void wrap_mmio_access(struct wrap_ctx *c, uint32_t as, uint64_t gpa, bool
 	char ctx[256];
 
 	wrap_model_zaps(c);
-	s0 = stats(c->vm);
+	s0 = test_vm_stats(c->vm);
 	if (c->cache_valid[as] && c->cache_gfn[as] == t->gfn && c->cache_gen[as] == g) {
 		p.cache = 1;
 	} else if (t->present && t->gen == g) {
@@ -1070,7 +1021,7 @@ static void wrap_mmio_access(struct wrap_ctx *c, uint32_t as, uint64_t gpa, bool
 		__expect_mmio(__LINE__, c->vcpu[as], gpa, 4, VMMU_ACCESS_WRITE, 0xc0ffee);
 	else
 		__expect_mmio(__LINE__, c->vcpu[as], gpa, 4, 0, 0);
-	s1 = stats(c->vm);
+	s1 = test_vm_stats(c->vm);
 	__check_path(__LINE__, ctx, &s0, &s1, p);
 
 	if (p.created) {
@@ -1095,11 +1046,11 @@ static void wrap_probe_all(struct wrap_ctx *c, int changed, unsigned int i)
 {
 	wrap_model_zaps(c);
 	for (uint32_t a = 0; a < c->nr_as; a++) {
-		struct vmmu_stats s0 = stats(c->vm), s1;
+		struct vmmu_stats s0 = test_vm_stats(c->vm), s1;
 
 		/* The first access after a change of its own map: never a hit. */
 		wrap_mmio_access(c, a, WRAP_MMIO(a), i & 1);
-		s1 = stats(c->vm);
+		s1 = test_vm_stats(c->vm);
 		if ((int)a == changed)
 			TEST_ASSERT(s1.fast_mmio_hits == s0.fast_mmio_hits &&
 				    s1.mmio_cache_hits == s0.mmio_cache_hits,
@@ -1126,9 +1077,9 @@ static void wrap_one(uint32_t bits, uint32_t nr_as, uint64_t seed)
 	struct test_rng rng;
 
 	test_rng_init(&rng, seed);
-	c.vm = vm_new(nr_as, bits, 0);
+	c.vm = test_vm_new(.nr_address_spaces = nr_as, .mmio_gen_bits = bits);
 	for (uint32_t a = 0; a < nr_as; a++) {
-		c.vcpu[a] = vcpu_new(c.vm, a);
+		c.vcpu[a] = test_vcpu_create(c.vm, a);
 		TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(c.vcpu[a], a), 0);
 	}
 	snprintf(c.where, sizeof(c.where), "bits %u nr_as %u: start", bits, nr_as);
@@ -1209,7 +1160,7 @@ static void wrap_one(uint32_t bits, uint32_t nr_as, uint64_t seed)
 					 c.where, (unsigned long long)t->gen,
 					 survived ? "not zapped" : "wrap-zapped",
 					 (unsigned long long)as_gen(&c, as));
-				s0 = stats(c.vm);
+				s0 = test_vm_stats(c.vm);
 				{
 					struct vmmu_exit ex;
 					uint64_t v = 0;
@@ -1222,7 +1173,7 @@ static void wrap_one(uint32_t bits, uint32_t nr_as, uint64_t seed)
 						    ctx, (unsigned long long)v,
 						    (unsigned long long)marker);
 				}
-				s1 = stats(c.vm);
+				s1 = test_vm_stats(c.vm);
 				__check_path(__LINE__, ctx, &s0, &s1,
 					     (struct path){ .invalid = survived, .fixed = 1 });
 				t->present = false;	/* replaced by the RAM SPTE */
@@ -1271,15 +1222,15 @@ static void test_mmio_gen_wrap(void)
 
 static void lifetime_one(bool destroy_vcpus)
 {
-	struct vmmu_vm *vm = vm_new(0, 0, 0);
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	struct vmmu_vcpu *v[LT_VCPUS];
 	uint8_t *mem = test_alloc_guest(LT_PAGES * PAGE);
 	const uint64_t ram = 0x100000000ull, mmio = 0x200000000ull;
 	struct vmmu_stats s;
 
 	for (uint32_t i = 0; i < LT_VCPUS; i++)
-		v[i] = vcpu_new(vm, i * 100);
-	region_ok(vm, SLOT(0, 5), 0, ram, LT_PAGES * PAGE, mem);
+		v[i] = test_vcpu_create(vm, i * 100);
+	TEST_SET_REGION_OK(vm, SLOT(0, 5), 0, ram, LT_PAGES * PAGE, mem);
 	for (uint64_t p = 0; p < LT_PAGES; p++)
 		ram_write(v[p % LT_VCPUS], ram + p * PAGE + 8, 8, p * 3 + 1);
 	/* MMIO SPTEs spread 2 MiB apart: one leaf table each. */
@@ -1288,7 +1239,7 @@ static void lifetime_one(bool destroy_vcpus)
 	for (uint64_t p = 0; p < LT_PAGES; p += 97)
 		TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + p * PAGE + 8), p * 3 + 1);
 
-	s = stats(vm);
+	s = test_vm_stats(vm);
 	TEST_ASSERT_EQ(s.pf_fixed, LT_PAGES);
 	TEST_ASSERT_EQ(s.mmio_sptes_created, LT_PAGES);
 	TEST_ASSERT_EQ(s.mmio_exits, LT_PAGES);
@@ -1299,16 +1250,16 @@ static void lifetime_one(bool destroy_vcpus)
 		for (uint32_t i = 0; i < LT_VCPUS; i++)
 			vmmu_vcpu_destroy(v[i]);
 		/* Counters include destroyed vCPUs; the page tables stay. */
-		s = stats(vm);
+		s = test_vm_stats(vm);
 		TEST_ASSERT_EQ(s.pf_fixed, LT_PAGES);
 		TEST_ASSERT_EQ(s.mmio_sptes_created, LT_PAGES);
 		TEST_ASSERT(s.page_tables > LT_PAGES, "page_tables %llu",
 			    (unsigned long long)s.page_tables);
 		/* A new vCPU on an old id uses what is left. */
-		v[0] = vcpu_new(vm, 0);
+		v[0] = test_vcpu_create(vm, 0);
 		TEST_ASSERT_EQ(ram_read(v[0], ram + 7 * PAGE + 8, 8), 7 * 3 + 1);
 		expect_mmio_read(v[0], mmio + 7 * SZ_2M, 4);
-		s = stats(vm);
+		s = test_vm_stats(vm);
 		TEST_ASSERT_EQ(s.pf_fixed, LT_PAGES);
 		TEST_ASSERT_EQ(s.fast_mmio_hits, 1);
 		vmmu_vcpu_destroy(v[0]);
@@ -1331,31 +1282,29 @@ static void test_lifetime_vcpus_destroyed_first(void)
 /* Page tables come and go with zaps; none are lost. */
 static void test_lifetime_page_tables(void)
 {
-	struct vmmu_vm *vm = vm_new(1, 2, 0);
-	struct vmmu_vcpu *v0 = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 1, .mmio_gen_bits = 2);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(PAGE);
-	uint64_t base = stats(vm).page_tables;
+	uint64_t base = test_vm_stats(vm).page_tables;
 
 	TEST_ASSERT(base > 0, "no root table");
 	for (uint64_t p = 0; p < 64; p++)
 		expect_mmio_read(v0, 0x300000000ull + p * SZ_2M, 1);
-	TEST_ASSERT(stats(vm).page_tables > base + 64, "page tables");
+	TEST_ASSERT(test_vm_stats(vm).page_tables > base + 64, "page tables");
 	/* bits 2, one AS: the 4th swap wraps; zap_all_fast frees the old tree. */
 	for (int i = 0; i < 4; i++) {
-		region_ok(vm, SLOT(0, 0), i & 1 ? VMMU_MEM_LOG_DIRTY_PAGES : 0, 0, PAGE, mem);
+		TEST_SET_REGION_OK(vm, SLOT(0, 0), i & 1 ? VMMU_MEM_LOG_DIRTY_PAGES : 0, 0, PAGE,
+				   mem);
 	}
-	TEST_ASSERT_EQ(stats(vm).mmio_wrap_zaps, 1);
-	TEST_ASSERT_EQ(stats(vm).page_tables, base);
+	TEST_ASSERT_EQ(test_vm_stats(vm).mmio_wrap_zaps, 1);
+	TEST_ASSERT_EQ(test_vm_stats(vm).page_tables, base);
 	vmmu_vm_destroy(vm);
 	munmap(mem, PAGE);
 }
 
 /* ------------------------------------------------------------------------ */
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct test_case cases[] = {
 	{ "mmio_first_access", test_mmio_first_access },
 	{ "mmio_second_access", test_mmio_second_access },
 	{ "mmio_generation_miss", test_mmio_generation_miss },
@@ -1374,16 +1323,4 @@ static const struct {
 	{ "lifetime_page_tables", test_lifetime_page_tables },
 };
 
-int main(int argc, char **argv)
-{
-	const char *filter = argc > 1 ? argv[1] : NULL;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (filter && !strstr(cases[i].name, filter))
-			continue;
-		cases[i].fn();
-		printf("PASS %s\n", cases[i].name);
-	}
-	return KSFT_PASS;
-}
+TEST_CASES_MAIN(cases)

@@ -33,97 +33,20 @@
 #include "../test_util.h"
 
 #define PAGE		VMMU_PAGE_SIZE
-#define SLOT(as, id)	(((uint32_t)(as) << 16) | (uint32_t)(id))
-#define HVA(p)		((uint64_t)(uintptr_t)(p))
 
 /* How long a spinning check waits for something that must happen. */
 #define DEADLINE_S	20.0
 /* How long a check spins to see that something does NOT happen. */
 #define BLOCK_SPINS	20000
 
-static struct vmmu_vm *vm_new(uint32_t nr_as)
-{
-	struct vmmu_vm_config cfg = { .nr_address_spaces = nr_as };
-	struct vmmu_vm *vm = NULL;
-	int r = vmmu_vm_create(&cfg, &vm);
-
-	TEST_ASSERT(r == 0 && vm, "vmmu_vm_create: %d (%s)", r, vmmu_strerror(r));
-	return vm;
-}
-
-static int set_region(struct vmmu_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
-		      uint64_t size, void *hva)
-{
-	struct vmmu_userspace_memory_region mem = {
-		.slot = slot,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = HVA(hva),
-	};
-
-	return vmmu_set_user_memory_region(vm, &mem);
-}
-
-#define SET_REGION_OK(vm, slot, flags, gpa, size, hva) do {			\
-	int __r = set_region(vm, slot, flags, gpa, size, hva);			\
-	TEST_ASSERT(__r == 0, "set_region(slot %#x): %d (%s)",			\
-		    (unsigned int)(slot), __r, vmmu_strerror(__r));		\
-} while (0)
-
-static struct vmmu_vcpu *vcpu_new(struct vmmu_vm *vm, uint32_t id)
-{
-	struct vmmu_vcpu *vcpu = NULL;
-	int r = vmmu_vcpu_create(vm, id, &vcpu);
-
-	TEST_ASSERT(r == 0 && vcpu, "vmmu_vcpu_create: %d", r);
-	return vcpu;
-}
-
-static void wr64(struct vmmu_vcpu *vcpu, uint64_t gpa, uint64_t v)
-{
-	struct vmmu_exit ex;
-	int r = vmmu_vcpu_access(vcpu, gpa, &v, 8, VMMU_ACCESS_WRITE, &ex);
-
-	TEST_ASSERT(r == 0, "write of gpa %#llx: %d (%s)", (unsigned long long)gpa, r,
-		    vmmu_strerror(r));
-}
-
-static uint64_t rd64(struct vmmu_vcpu *vcpu, uint64_t gpa)
-{
-	struct vmmu_exit ex;
-	uint64_t v = 0;
-	int r = vmmu_vcpu_access(vcpu, gpa, &v, 8, 0, &ex);
-
-	TEST_ASSERT(r == 0, "read of gpa %#llx: %d (%s)", (unsigned long long)gpa, r,
-		    vmmu_strerror(r));
-	return v;
-}
-
-static struct vmmu_stats stats(struct vmmu_vm *vm)
-{
-	struct vmmu_stats st;
-
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(vm, &st), 0);
-	return st;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Spin (yielding) until *@flag is non-zero; false at the deadline. */
 static bool wait_flag(atomic_int *flag, double seconds)
 {
-	double end = now_s() + seconds;
+	double end = test_now() + seconds;
 
 	for (unsigned int i = 0; !atomic_load_explicit(flag, memory_order_acquire); i++) {
 		sched_yield();
-		if (!(i & 255) && now_s() > end)
+		if (!(i & 255) && test_now() > end)
 			return false;
 	}
 	return true;
@@ -200,8 +123,8 @@ static void async_access_join(struct async_access *a)
  */
 static void test_nohit(void)
 {
-	struct vmmu_vm *vm = vm_new(2);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	/* [guard][slot: 8 pages][guard][other] */
 	uint8_t *mem = test_alloc_guest(32 * PAGE);
 	uint8_t *slot = mem + PAGE;
@@ -219,20 +142,20 @@ static void test_nohit(void)
 	struct vmmu_stats before, after;
 	uint64_t gen0, gen1;
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0x100000, 8 * PAGE, slot);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0x100000, 8 * PAGE, slot);
 	for (int p = 0; p < 8; p++)
-		wr64(vcpu, 0x100000 + p * PAGE, 100 + p);
+		test_vcpu_write64(vcpu, 0x100000 + p * PAGE, 100 + p);
 	for (int p = 0; p < 8; p++)
-		TEST_ASSERT_EQ(rd64(vcpu, 0x100000 + p * PAGE), 100 + p);	/* TLB warm */
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000 + p * PAGE), 100 + p); /* TLB warm */
 	gen0 = vmmu_memslots_generation(vm, 0);
 	gen1 = vmmu_memslots_generation(vm, 1);
-	before = stats(vm);
+	before = test_vm_stats(vm);
 
-	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
 		vmmu_mmu_notifier_invalidate_range_start(vm, ranges[i][0], ranges[i][1]);
 		vmmu_mmu_notifier_invalidate_range_end(vm, ranges[i][0], ranges[i][1]);
 	}
-	after = stats(vm);
+	after = test_vm_stats(vm);
 	TEST_ASSERT_EQ(after.sptes_zapped, before.sptes_zapped);
 	TEST_ASSERT_EQ(after.remote_tlb_flush_requests, before.remote_tlb_flush_requests);
 	TEST_ASSERT_EQ(vmmu_memslots_generation(vm, 0), gen0);
@@ -240,9 +163,9 @@ static void test_nohit(void)
 	/* every page is still mapped and cached: no fault, no TLB fill */
 	for (int p = 0; p < 8; p++) {
 		TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, s0 + p * PAGE), 1);
-		TEST_ASSERT_EQ(rd64(vcpu, 0x100000 + p * PAGE), 100 + p);
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x100000 + p * PAGE), 100 + p);
 	}
-	after = stats(vm);
+	after = test_vm_stats(vm);
 	TEST_ASSERT_EQ(after.pf_fixed, before.pf_fixed);
 	TEST_ASSERT_EQ(after.tlb_fills, before.tlb_fills);
 
@@ -250,13 +173,13 @@ static void test_nohit(void)
 	 * A fault taken while a no-hit bracket is open does not retry (no
 	 * in_progress, no seq bump) - it must complete before end().
 	 */
-	SET_REGION_OK(vm, SLOT(0, 1), 0, 0x200000, 4 * PAGE, mem + 20 * PAGE);
-	before = stats(vm);
+	TEST_SET_REGION_OK(vm, SLOT(0, 1), 0, 0x200000, 4 * PAGE, mem + 20 * PAGE);
+	before = test_vm_stats(vm);
 	vmmu_mmu_notifier_invalidate_range_start(vm, s1, s1 + PAGE);
-	wr64(vcpu, 0x200000, 7);			/* would spin forever if it retried */
-	TEST_ASSERT_EQ(rd64(vcpu, 0x200000 + 8), 0);
+	test_vcpu_write64(vcpu, 0x200000, 7);		/* would spin forever if it retried */
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x200000 + 8), 0);
 	vmmu_mmu_notifier_invalidate_range_end(vm, s1, s1 + PAGE);
-	after = stats(vm);
+	after = test_vm_stats(vm);
 	TEST_ASSERT_EQ(after.pf_retry, before.pf_retry);
 	TEST_ASSERT_EQ(after.notifier_retries, before.notifier_retries);
 	TEST_ASSERT(after.pf_fixed > before.pf_fixed, "the fault was not fixed");
@@ -273,46 +196,46 @@ static void test_nohit(void)
  */
 static void test_zap_range(void)
 {
-	struct vmmu_vm *vm = vm_new(2);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t h = HVA(mem);
 	struct vmmu_stats before, after;
 
 	/* the same memory in both address spaces: one host range, two slots */
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 16 * PAGE, mem);
-	SET_REGION_OK(vm, SLOT(1, 0), 0, 0x40000000, 16 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 16 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(1, 0), 0, 0x40000000, 16 * PAGE, mem);
 	for (int p = 0; p < 16; p++)
-		wr64(vcpu, p * PAGE, p);
+		test_vcpu_write64(vcpu, p * PAGE, p);
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 1), 0);
 	for (int p = 0; p < 16; p++)
-		TEST_ASSERT_EQ(rd64(vcpu, 0x40000000 + p * PAGE), p);
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0x40000000 + p * PAGE), p);
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 0), 0);
 	for (int p = 0; p < 16; p++)
-		TEST_ASSERT_EQ(rd64(vcpu, p * PAGE), p);	/* TLB warm for AS 0 */
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, p * PAGE), p);	/* TLB warm for AS 0 */
 
 	/* bytes [page 3 + 5, page 5 + 1): pages 3, 4 and 5 */
-	before = stats(vm);
+	before = test_vm_stats(vm);
 	vmmu_mmu_notifier_invalidate_range_start(vm, h + 3 * PAGE + 5, h + 5 * PAGE + 1);
 	for (int p = 0; p < 16; p++)
 		TEST_ASSERT(vmmu_mmu_notifier_test_young(vm, h + p * PAGE) == (p < 3 || p > 5),
 			    "page %d young = %d inside the bracket", p,
 			    vmmu_mmu_notifier_test_young(vm, h + p * PAGE));
-	after = stats(vm);
+	after = test_vm_stats(vm);
 	TEST_ASSERT_EQ(after.sptes_zapped - before.sptes_zapped, 6);	/* 3 pages x 2 AS */
 	TEST_ASSERT(after.remote_tlb_flush_requests > before.remote_tlb_flush_requests,
 		    "start() zapped without flushing");
 	/* pages outside the range are still served inside the bracket */
-	TEST_ASSERT_EQ(rd64(vcpu, 2 * PAGE), 2);
-	TEST_ASSERT_EQ(rd64(vcpu, 6 * PAGE), 6);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 2 * PAGE), 2);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 6 * PAGE), 6);
 	memcpy(mem + 4 * PAGE, "NEWDATA!", 8);		/* "the host page changed" */
 	vmmu_mmu_notifier_invalidate_range_end(vm, h + 3 * PAGE + 5, h + 5 * PAGE + 1);
 
-	before = stats(vm);
-	TEST_ASSERT_EQ(rd64(vcpu, 4 * PAGE), *(uint64_t *)"NEWDATA!");
-	TEST_ASSERT_EQ(rd64(vcpu, 3 * PAGE), 3);
-	TEST_ASSERT_EQ(rd64(vcpu, 5 * PAGE), 5);
-	after = stats(vm);
+	before = test_vm_stats(vm);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 4 * PAGE), *(uint64_t *)"NEWDATA!");
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 3 * PAGE), 3);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 5 * PAGE), 5);
+	after = test_vm_stats(vm);
 	TEST_ASSERT_EQ(after.pf_fixed - before.pf_fixed, 3);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 16 * PAGE);
@@ -326,31 +249,31 @@ static void test_zap_range(void)
  */
 static void test_fault_retries_in_bracket(void)
 {
-	struct vmmu_vm *vm = vm_new(2);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(64 * PAGE);
 	uint64_t h = HVA(mem);
 	struct vmmu_stats before, after;
 	struct async_access a;
 	double end;
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 64 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 64 * PAGE, mem);
 	for (int p = 0; p < 64; p++)
-		wr64(vcpu, p * PAGE, p);
+		test_vcpu_write64(vcpu, p * PAGE, p);
 
 	for (int round = 0; round < 3; round++) {
 		bool write = round & 1;
 		uint64_t p = 10 + round;
 
-		TEST_ASSERT_EQ(rd64(vcpu, p * PAGE), p);	/* cached in the TLB */
-		before = stats(vm);
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, p * PAGE), p);	/* cached in the TLB */
+		before = test_vm_stats(vm);
 		vmmu_mmu_notifier_invalidate_range_start(vm, h + 8 * PAGE, h + 16 * PAGE);
 		async_access_start(&a, vcpu, p * PAGE, write, 1000 + p);
 		/* positive evidence that it is retrying ... */
-		end = now_s() + DEADLINE_S;
+		end = test_now() + DEADLINE_S;
 		do {
-			after = stats(vm);
-			TEST_ASSERT(now_s() < end && !atomic_load(&a.done),
+			after = test_vm_stats(vm);
+			TEST_ASSERT(test_now() < end && !atomic_load(&a.done),
 				    "round %d: access inside the bracket %s", round,
 				    atomic_load(&a.done) ? "completed" : "never retried");
 			sched_yield();
@@ -363,14 +286,14 @@ static void test_fault_retries_in_bracket(void)
 		async_access_join(&a);
 		if (!write)
 			TEST_ASSERT_EQ(a.val, p);
-		TEST_ASSERT_EQ(rd64(vcpu, p * PAGE), write ? 1000 + p : p);
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, p * PAGE), write ? 1000 + p : p);
 	}
 
 	/* outside the range: no waiting (range-based retry) */
 	vmmu_mmu_notifier_invalidate_range_start(vm, h + 8 * PAGE, h + 16 * PAGE);
 	async_access_start(&a, vcpu, 40 * PAGE, true, 4040);
 	async_access_join(&a);
-	TEST_ASSERT_EQ(rd64(vcpu, 40 * PAGE), 4040);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 40 * PAGE), 4040);
 	vmmu_mmu_notifier_invalidate_range_end(vm, h + 8 * PAGE, h + 16 * PAGE);
 
 	/*
@@ -406,7 +329,7 @@ static void *async_region_fn(void *arg)
 	struct async_region *a = arg;
 
 	atomic_store_explicit(&a->entered, 1, memory_order_release);
-	a->r = set_region(a->vm, a->slot, 0, a->gpa, a->size, a->hva);
+	a->r = test_set_region(a->vm, a->slot, 0, a->gpa, a->size, a->hva);
 	atomic_store_explicit(&a->done, 1, memory_order_release);
 	return NULL;
 }
@@ -418,8 +341,8 @@ static void *async_region_fn(void *arg)
  */
 static void test_memslot_update_blocks(void)
 {
-	struct vmmu_vm *vm = vm_new(2);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(64 * PAGE);
 	uint64_t h = HVA(mem);
 	const struct {
@@ -433,10 +356,10 @@ static void test_memslot_update_blocks(void)
 		  0x200000, 4 * PAGE },
 	};
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 16 * PAGE, mem);
-	wr64(vcpu, 0, 1);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 16 * PAGE, mem);
+	test_vcpu_write64(vcpu, 0, 1);
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct async_region a = {
 			.vm = vm,
 			.slot = i == 2 ? SLOT(1, 5) : SLOT(0, 1),
@@ -467,7 +390,7 @@ static void test_memslot_update_blocks(void)
 			    cases[i].what);
 	}
 	/* the VM still works */
-	TEST_ASSERT_EQ(rd64(vcpu, 0), 1);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 0), 1);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 64 * PAGE);
 }
@@ -475,41 +398,41 @@ static void test_memslot_update_blocks(void)
 /* change_pte outside a bracket is refused and counted; inside it is fine. */
 static void test_change_pte(void)
 {
-	struct vmmu_vm *vm = vm_new(2);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(8 * PAGE);
 	uint64_t h = HVA(mem);
 	struct vmmu_stats st;
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 8 * PAGE, mem);
-	wr64(vcpu, 2 * PAGE, 22);
-	TEST_ASSERT_EQ(stats(vm).change_pte_unbracketed, 0);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 8 * PAGE, mem);
+	test_vcpu_write64(vcpu, 2 * PAGE, 22);
+	TEST_ASSERT_EQ(test_vm_stats(vm).change_pte_unbracketed, 0);
 
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(NULL, h, h, 1), -EINVAL);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(vm, h + 2 * PAGE + 8, h + 2 * PAGE, 1),
 		       -EINVAL);
-	TEST_ASSERT_EQ(stats(vm).change_pte_unbracketed, 1);
+	TEST_ASSERT_EQ(test_vm_stats(vm).change_pte_unbracketed, 1);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(vm, h + 2 * PAGE, h + 2 * PAGE, 0), -EINVAL);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(vm, h + 5 * PAGE, h + 5 * PAGE, 0), -EINVAL);
-	TEST_ASSERT_EQ(stats(vm).change_pte_unbracketed, 3);
+	TEST_ASSERT_EQ(test_vm_stats(vm).change_pte_unbracketed, 3);
 	/* refused means unchanged: still mapped, young, writable */
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, h + 2 * PAGE), 1);
-	st = stats(vm);
-	wr64(vcpu, 2 * PAGE + 8, 23);
-	TEST_ASSERT_EQ(stats(vm).pf_fixed, st.pf_fixed);
+	st = test_vm_stats(vm);
+	test_vcpu_write64(vcpu, 2 * PAGE + 8, 23);
+	TEST_ASSERT_EQ(test_vm_stats(vm).pf_fixed, st.pf_fixed);
 
 	/* inside a bracket covering the address */
 	vmmu_mmu_notifier_invalidate_range_start(vm, h + 2 * PAGE, h + 3 * PAGE);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(vm, h + 2 * PAGE, h + 2 * PAGE, 1), 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(vm, h + 2 * PAGE + 100, h + 2 * PAGE, 0), 0);
 	vmmu_mmu_notifier_invalidate_range_end(vm, h + 2 * PAGE, h + 3 * PAGE);
-	TEST_ASSERT_EQ(stats(vm).change_pte_unbracketed, 3);
+	TEST_ASSERT_EQ(test_vm_stats(vm).change_pte_unbracketed, 3);
 	/* after end(): refused again */
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(vm, h + 2 * PAGE, h + 2 * PAGE, 1), -EINVAL);
-	TEST_ASSERT_EQ(stats(vm).change_pte_unbracketed, 4);
+	TEST_ASSERT_EQ(test_vm_stats(vm).change_pte_unbracketed, 4);
 	/* the page works for reads and writes */
-	TEST_ASSERT_EQ(rd64(vcpu, 2 * PAGE), 22);
-	wr64(vcpu, 2 * PAGE, 24);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 2 * PAGE), 22);
+	test_vcpu_write64(vcpu, 2 * PAGE, 24);
 	TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + 2 * PAGE), 24);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 8 * PAGE);
@@ -523,13 +446,13 @@ static void test_change_pte(void)
  */
 static void test_change_pte_no_install(void)
 {
-	struct vmmu_vm *vm = vm_new(2);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(8 * PAGE);
 	uint64_t h = HVA(mem);
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 8 * PAGE, mem);
-	wr64(vcpu, 2 * PAGE, 22);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 8 * PAGE, mem);
+	test_vcpu_write64(vcpu, 2 * PAGE, 22);
 	vmmu_mmu_notifier_invalidate_range_start(vm, h + 2 * PAGE, h + 3 * PAGE);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, h + 2 * PAGE), 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(vm, h + 2 * PAGE, h + 2 * PAGE, 0), 0);
@@ -537,8 +460,8 @@ static void test_change_pte_no_install(void)
 		    "change_pte installed an SPTE for a gfn start() had zapped (KVM's "
 		    "set_spte_gfn only re-points present SPTEs)");
 	vmmu_mmu_notifier_invalidate_range_end(vm, h + 2 * PAGE, h + 3 * PAGE);
-	wr64(vcpu, 2 * PAGE, 25);
-	TEST_ASSERT_EQ(rd64(vcpu, 2 * PAGE), 25);
+	test_vcpu_write64(vcpu, 2 * PAGE, 25);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 2 * PAGE), 25);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 8 * PAGE);
 }
@@ -550,15 +473,15 @@ static void test_change_pte_no_install(void)
  */
 static void test_change_pte_noslot_bracket(void)
 {
-	struct vmmu_vm *vm = vm_new(2);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
 	uint8_t *mem = test_alloc_guest(8 * PAGE);
 	uint64_t h = HVA(mem);
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 4 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 4 * PAGE, mem);
 	vmmu_mmu_notifier_invalidate_range_start(vm, h + 6 * PAGE, h + 7 * PAGE);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_change_pte(vm, h + 6 * PAGE, h + 6 * PAGE, 1), 0);
 	vmmu_mmu_notifier_invalidate_range_end(vm, h + 6 * PAGE, h + 7 * PAGE);
-	TEST_ASSERT_EQ(stats(vm).change_pte_unbracketed, 0);
+	TEST_ASSERT_EQ(test_vm_stats(vm).change_pte_unbracketed, 0);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 8 * PAGE);
 }
@@ -572,14 +495,14 @@ static void test_change_pte_noslot_bracket(void)
  */
 static void test_aging(void)
 {
-	struct vmmu_vm *vm = vm_new(2);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
-	struct vmmu_vcpu *vcpu2 = vcpu_new(vm, 1);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
+	struct vmmu_vcpu *vcpu2 = test_vcpu_create(vm, 1);
 	uint8_t *mem = test_alloc_guest(16 * PAGE);
 	uint64_t h = HVA(mem), p = h + 3 * PAGE;
 	int y;
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 8 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 8 * PAGE, mem);
 	/* not mapped / not in a slot: never young */
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, p), 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, h + 12 * PAGE), 0);
@@ -588,7 +511,7 @@ static void test_aging(void)
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(NULL, p), 0);
 
 	/* a read maps the page young */
-	TEST_ASSERT_EQ(rd64(vcpu, 3 * PAGE), 0);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 3 * PAGE), 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, p), 1);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, p + PAGE - 1), 1);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, p + PAGE), 0);	/* page 4 */
@@ -598,7 +521,7 @@ static void test_aging(void)
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_clear_flush_young(vm, p, p + 1), 1);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, p), 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_clear_flush_young(vm, p, p + PAGE), 0);
-	TEST_ASSERT_EQ(rd64(vcpu, 3 * PAGE + 8), 0);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 3 * PAGE + 8), 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, p), 1);
 
 	/* clear_young: 1, then old */
@@ -606,19 +529,19 @@ static void test_aging(void)
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, p), 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_clear_young(vm, h, h + 8 * PAGE), 0);
 	/* the same vCPU, through its cached translation: 0 or 1 (no flush) */
-	TEST_ASSERT_EQ(rd64(vcpu, 3 * PAGE + 16), 0);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 3 * PAGE + 16), 0);
 	y = vmmu_mmu_notifier_test_young(vm, p);
 	TEST_ASSERT(y == 0 || y == 1, "test_young = %d", y);
 	printf("  after clear_young, an access through the cached translation left "
 	       "test_young = %d (0 or 1 allowed)\n", y);
 	/* a new translation (a vCPU that has none cached) sets it */
-	TEST_ASSERT_EQ(rd64(vcpu2, 3 * PAGE), 0);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu2, 3 * PAGE), 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, p), 1);
 
 	/* writes make pages young too; ranges report any young page */
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_clear_flush_young(vm, h, h + 8 * PAGE), 1);
-	wr64(vcpu, 5 * PAGE, 55);
-	wr64(vcpu, 7 * PAGE, 77);
+	test_vcpu_write64(vcpu, 5 * PAGE, 55);
+	test_vcpu_write64(vcpu, 7 * PAGE, 77);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, h + 5 * PAGE), 1);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, h + 6 * PAGE), 0);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, h + 7 * PAGE), 1);
@@ -629,9 +552,9 @@ static void test_aging(void)
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_clear_flush_young(vm, h + 5 * PAGE, h + 6 * PAGE), 1);
 	TEST_ASSERT_EQ(vmmu_mmu_notifier_clear_flush_young(vm, h, h + 8 * PAGE), 0);
 	/* aging never loses data or write access */
-	TEST_ASSERT_EQ(rd64(vcpu, 5 * PAGE), 55);
-	wr64(vcpu2, 7 * PAGE + 8, 78);
-	TEST_ASSERT_EQ(rd64(vcpu, 7 * PAGE + 8), 78);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 5 * PAGE), 55);
+	test_vcpu_write64(vcpu2, 7 * PAGE + 8, 78);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 7 * PAGE + 8), 78);
 	TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + 7 * PAGE), 77);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 16 * PAGE);
@@ -640,58 +563,55 @@ static void test_aging(void)
 /* release() zaps every SPTE of every address space; the VM keeps working. */
 static void test_release(void)
 {
-	struct vmmu_vm *vm = vm_new(2);
-	struct vmmu_vcpu *vcpu = vcpu_new(vm, 0);
+	struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(64 * PAGE);
 	uint64_t h = HVA(mem);
 	struct vmmu_stats before, after;
 	struct vmmu_exit ex;
 	uint64_t v = 0;
 
-	SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 32 * PAGE, mem);
-	SET_REGION_OK(vm, SLOT(1, 0), 0, 1ull << 32, 32 * PAGE, mem + 32 * PAGE);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 32 * PAGE, mem);
+	TEST_SET_REGION_OK(vm, SLOT(1, 0), 0, 1ull << 32, 32 * PAGE, mem + 32 * PAGE);
 	for (int p = 0; p < 32; p++)
-		wr64(vcpu, p * PAGE, 1000 + p);
+		test_vcpu_write64(vcpu, p * PAGE, 1000 + p);
 	TEST_ASSERT_EQ(vmmu_vcpu_access(vcpu, 0x10000000, &v, 8, 0, &ex), VMMU_EXIT_MMIO);
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 1), 0);
 	for (int p = 0; p < 32; p++)
-		wr64(vcpu, (1ull << 32) + p * PAGE, 2000 + p);
+		test_vcpu_write64(vcpu, (1ull << 32) + p * PAGE, 2000 + p);
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 0), 0);
-	TEST_ASSERT(stats(vm).page_tables > 2, "no page tables were built");
+	TEST_ASSERT(test_vm_stats(vm).page_tables > 2, "no page tables were built");
 
 	vmmu_mmu_notifier_release(vm);
-	after = stats(vm);
+	after = test_vm_stats(vm);
 	TEST_ASSERT_EQ(after.page_tables, 2);	/* one empty root per address space */
 	for (int p = 0; p < 64; p++)
 		TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, h + p * PAGE), 0);
 
-	before = stats(vm);
+	before = test_vm_stats(vm);
 	for (int p = 0; p < 32; p++)
-		TEST_ASSERT_EQ(rd64(vcpu, p * PAGE), 1000 + p);
-	after = stats(vm);
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, p * PAGE), 1000 + p);
+	after = test_vm_stats(vm);
 	TEST_ASSERT_EQ(after.pf_fixed - before.pf_fixed, 32);
-	wr64(vcpu, 0, 1);
+	test_vcpu_write64(vcpu, 0, 1);
 	TEST_ASSERT_EQ(*(volatile uint64_t *)mem, 1);
 	TEST_ASSERT_EQ(vmmu_vcpu_access(vcpu, 0x10000000, &v, 8, 0, &ex), VMMU_EXIT_MMIO);
 	TEST_ASSERT_EQ(vmmu_vcpu_set_address_space(vcpu, 1), 0);
 	for (int p = 0; p < 32; p++)
-		TEST_ASSERT_EQ(rd64(vcpu, (1ull << 32) + p * PAGE), 2000 + p);
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, (1ull << 32) + p * PAGE), 2000 + p);
 
 	/* twice, and with nothing mapped */
 	vmmu_mmu_notifier_release(vm);
 	vmmu_mmu_notifier_release(vm);
 	vmmu_mmu_notifier_release(NULL);
-	TEST_ASSERT_EQ(rd64(vcpu, (1ull << 32) + 5 * PAGE), 2005);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, (1ull << 32) + 5 * PAGE), 2005);
 	/* memslots stay */
-	TEST_ASSERT_EQ(set_region(vm, SLOT(0, 1), 0, 0, PAGE, mem + 63 * PAGE), -EEXIST);
+	TEST_ASSERT_EQ(test_set_region(vm, SLOT(0, 1), 0, 0, PAGE, mem + 63 * PAGE), -EEXIST);
 	vmmu_vm_destroy(vm);
 	munmap(mem, 64 * PAGE);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct test_case cases[] = {
 	{ "nohit", test_nohit },
 	{ "zap_range", test_zap_range },
 	{ "fault_retries_in_bracket", test_fault_retries_in_bracket },
@@ -703,20 +623,4 @@ static const struct {
 	{ "release", test_release },
 };
 
-int main(int argc, char **argv)
-{
-	const char *filter = argc > 1 ? argv[1] : NULL;
-	unsigned int ran = 0;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (filter && !strstr(cases[i].name, filter))
-			continue;
-		cases[i].fn();
-		printf("PASS %s\n", cases[i].name);
-		ran++;
-	}
-	if (!ran)
-		test_skip("no case matches '%s'", filter);
-	return KSFT_PASS;
-}
+TEST_CASES_MAIN(cases)
