@@ -18,16 +18,7 @@
 static bool wrprot_masked(struct vmmu_vm *vm, struct vmmu_memslot *slot, uint64_t first,
 			  uint64_t mask)
 {
-	bool flush = false;
-
-	while (mask) {
-		unsigned int bit = __builtin_ctzll(mask);
-		gfn_t gfn = slot->base_gfn + first + bit;
-
-		flush |= __kvm_tdp_mmu_wrprot(vm, slot->as_id, gfn, gfn + 1);
-		mask &= mask - 1;
-	}
-	return flush;
+	return __kvm_tdp_mmu_wrprot_masked(vm, slot->as_id, slot->base_gfn + first, mask);
 }
 
 static struct vmmu_memslot *dirty_log_slot(struct vmmu_vm *vm, uint32_t slot, int *err)

@@ -34,6 +34,10 @@ struct hostmem_ops {
 
 extern const struct hostmem_ops hostmem_direct_ops;
 
+/* Host memory behind some hva may have changed: drop the direct backend's
+ * "region is mapped" cache. */
+void hostmem_invalidate(struct vmmu_vm *vm);
+
 /* Guest-memory copies are relaxed atomics of the access size: guest RAM is
  * shared with the host and other vCPUs, as on real hardware. */
 void guest_memcpy_from(void *dst, const uint8_t *src, size_t len);

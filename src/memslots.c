@@ -271,6 +271,7 @@ static void kvm_commit_memory_region(struct vmmu_vm *vm, struct vmmu_memslot *ol
 		vm->nr_memslot_pages -= old->npages;
 	else if (change == KVM_MR_CREATE)
 		vm->nr_memslot_pages += new->npages;
+
 	if (change == KVM_MR_FLAGS_ONLY && old_log != new_log)
 		vm->nr_memslots_dirty_logging += new_log ? 1 : -1;
 	else if (change == KVM_MR_CREATE && new_log)
@@ -475,6 +476,13 @@ static int __kvm_set_memory_region(struct vmmu_vm *vm,
 	new = calloc(1, sizeof(*new));
 	if (!new)
 		return -ENOMEM;
+	/*
+	 * Host memory a new or moved slot points at may have changed without
+	 * a notifier (it was in no slot): forget what the direct backend
+	 * remembers about it before the slot is published.
+	 */
+	if (change == KVM_MR_CREATE || change == KVM_MR_MOVE)
+		hostmem_invalidate(vm);
 	new->as_id = as_id;
 	new->id = id;
 	new->base_gfn = base_gfn;

@@ -101,19 +101,22 @@ void kvm_mmu_uninit_vm(struct vmmu_vm *vm)
  *
  *	flusher                              vCPU
  *	-------                              ----
- *	clear SPTE / unlink table            access_seq = odd   (seq_cst)
- *	vcpu->tlb_gen++         (seq_cst)    gen = tlb_gen      (seq_cst)
- *	s = access_seq          (seq_cst)    TLB hit if entry.gen == gen, or walk
- *	if s odd: wait until it changes      access_seq = even  (release)
+ *	clear SPTE / unlink table            access_seq = odd   (*)
+ *	vcpu->tlb_gen++ for all (seq_cst)    gen = tlb_gen      (seq_cst)
+ *	membarrier()            (**)         TLB hit if entry.gen == gen, or walk
+ *	s = access_seq          (seq_cst)    access_seq = even  (release)
+ *	if s odd: wait until it changes
  *
- * In the single total order of the seq_cst operations either the vCPU's
- * "odd" store comes first (the flusher sees it and waits for the release of
- * the even value, which orders the vCPU's reads before our return), or the
- * flusher's vcpu->tlb_gen++ does (the vCPU then loads the new gen, so it neither
- * hits a TLB entry of the old gen nor - by the acquire it implies - misses
- * the cleared SPTE in its walk).  This is KVM_REQ_TLB_FLUSH with
- * KVM_REQUEST_WAIT: vCPUs are never interrupted, only waited for, and an
- * access never blocks, so waiting cannot deadlock with mmu_lock.
+ * Either the vCPU's "odd" store is ordered first (the flusher sees it and
+ * waits for the release of the even value, which orders the vCPU's reads
+ * before our return), or the flusher's tlb_gen++ is (the vCPU then loads
+ * the new gen, so it neither hits a TLB entry of the old gen nor - by the
+ * acquire it implies - misses the cleared SPTE in its walk).  The order is
+ * given either by seq_cst on both sides (*: a seq_cst RMW; no **) or, with
+ * vm->asym_fence, by the membarrier (**) against a plain store (*): see
+ * vcpu_access_begin().  This is KVM_REQ_TLB_FLUSH with KVM_REQUEST_WAIT:
+ * vCPUs are never interrupted, only waited for, and an access never blocks,
+ * so waiting cannot deadlock with mmu_lock.
  */
 void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 {
@@ -122,14 +125,14 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 	VM_STAT_INC(vm, remote_tlb_flush_requests);
 
 	vmmu_mutex_lock(&vm->vcpus_lock);
-	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++) {
-		struct vmmu_vcpu *vcpu = vm->vcpus[i];
-		uint64_t s;
+	for (uint32_t i = 0; i < vm->nr_online; i++)
+		atomic_fetch_add_explicit(&vm->online[i]->tlb_gen, 1, memory_order_seq_cst);
+	if (vm->asym_fence && vm->nr_online)
+		vmmu_membarrier();
+	for (uint32_t i = 0; i < vm->nr_online; i++) {
+		struct vmmu_vcpu *vcpu = vm->online[i];
+		uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_seq_cst);
 
-		if (!vcpu)
-			continue;
-		atomic_fetch_add_explicit(&vcpu->tlb_gen, 1, memory_order_seq_cst);
-		s = atomic_load_explicit(&vcpu->access_seq, memory_order_seq_cst);
 		if (!(s & 1))
 			continue;
 		waited = true;
@@ -153,6 +156,7 @@ struct range_walk {
 	gfn_t start, end;
 	enum leaf_op op;
 	uint64_t new_spte;	/* LEAF_REPOINT: the replacement */
+	uint64_t mask;		/* if non-zero: only gfn start + i for bit i of mask */
 	bool flush;		/* a present SPTE changed (or, aging: was young) */
 	uint64_t zapped;
 };
@@ -170,6 +174,8 @@ static void walk_range(struct range_walk *w, struct tdp_pt *pt, int level, gfn_t
 		uint64_t spte = atomic_load_explicit(&pt->spte[i], memory_order_relaxed);
 
 		if (!spte)
+			continue;
+		if (level == 1 && w->mask && !((w->mask >> (base + i - w->start)) & 1))
 			continue;
 		if (level > 1) {
 			if (is_shadow_present_pte(spte))
@@ -238,6 +244,28 @@ bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gf
 bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
 	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_WRPROT, 0);
+}
+
+/*
+ * kvm_arch_mmu_enable_log_dirty_pt_masked(): write-protect gfn @base + i
+ * for every bit i of @mask, in one walk.  mmu_lock (write).
+ */
+bool __kvm_tdp_mmu_wrprot_masked(struct vmmu_vm *vm, uint32_t as_id, gfn_t base, uint64_t mask)
+{
+	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_relaxed);
+	struct range_walk w = { .vm = vm, .op = LEAF_WRPROT, .mask = mask };
+
+	if (!mask)
+		return false;
+	/* Walk only the span of set bits; w.start is the base of the mask. */
+	w.start = base;
+	w.end = base + 64 - __builtin_clzll(mask);
+	if (w.end > vm->max_gfn + 1)
+		w.end = vm->max_gfn + 1;
+	if (w.start >= w.end)
+		return false;
+	walk_range(&w, root->pt, vm->mmu.root_level, 0);
+	return w.flush;
 }
 
 bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, bool clear)

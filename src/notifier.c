@@ -179,6 +179,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	vm->mn_active_invalidate_count++;
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
+	hostmem_invalidate(vm);
 	sched_point(SP_NOTIFIER_COUNTED);
 
 	kvm_handle_hva_range(vm, &range);

@@ -22,23 +22,51 @@
 #include "vm.h"
 
 /*
- * The access bracket: access_seq is odd inside.  Entering is a seq_cst RMW
- * (one locked add on x86, a full barrier that needs no spare register),
- * pairing with the seq_cst tlb_gen++ in kvm_flush_remote_tlbs; leaving is a
- * release store (only this thread writes access_seq, so load + store is
- * enough): our reads of tables and guest memory happen before a flusher's
- * acquire of the new value lets it free or unmap them.
+ * The access bracket: access_seq is odd inside.
+ *
+ * Entering must be ordered before the loads that follow (tlb_gen, SPTEs,
+ * guest memory) against the flusher's tlb_gen++ and its read of access_seq
+ * (Dekker).  With an asymmetric fence (vm->asym_fence, the default where
+ * the kernel offers membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)) the vCPU
+ * pays only a compiler barrier: the flusher's membarrier() makes every
+ * running thread execute a full barrier, so either our odd value is visible
+ * to its read of access_seq, or everything we load after it sees the new
+ * tlb_gen and the cleared SPTEs (the scheme of liburcu's memb flavour).
+ * Without it, entering is a seq_cst RMW pairing with the seq_cst tlb_gen++.
+ *
+ * Leaving is a release: our reads of tables and guest memory happen before
+ * a flusher's acquire of the new value lets it free or unmap them.  Only
+ * this thread writes access_seq, so neither side needs a locked RMW; on
+ * x86-64 a plain add to memory is a release store and a single-copy-atomic
+ * 8-byte write, which the flusher reads with atomic loads.  Sanitizer and
+ * checker builds use C11 atomics throughout so their models see the
+ * ordering.
  */
+#if defined(__x86_64__) && !VMMU_TSAN && !defined(VMMU_CHECKER)
+#define VCPU_SEQ_ADD(vcpu) \
+	__asm__ volatile("addq $1, %0" : "+m"(*(uint64_t *)&(vcpu)->access_seq) : : "memory")
+#endif
+
 static inline void vcpu_access_begin(struct vmmu_vcpu *vcpu)
 {
+#ifdef VCPU_SEQ_ADD
+	if (likely(vcpu->asym_fence)) {
+		VCPU_SEQ_ADD(vcpu);
+		return;
+	}
+#endif
 	atomic_fetch_add_explicit(&vcpu->access_seq, 1, memory_order_seq_cst);
 }
 
 static inline void vcpu_access_end(struct vmmu_vcpu *vcpu)
 {
+#ifdef VCPU_SEQ_ADD
+	VCPU_SEQ_ADD(vcpu);
+#else
 	uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_relaxed);
 
 	atomic_store_explicit(&vcpu->access_seq, s + 1, memory_order_release);
+#endif
 }
 
 static void vcpu_tlb_flush_local(struct vmmu_vcpu *vcpu)
@@ -62,6 +90,7 @@ VMMU_API int vmmu_vcpu_create(struct vmmu_vm *vm, uint32_t id, struct vmmu_vcpu 
 	memset(vcpu, 0, sizeof(*vcpu));
 	vcpu->vm = vm;
 	vcpu->id = id;
+	vcpu->asym_fence = vm->asym_fence;
 	vcpu_tlb_flush_local(vcpu);
 
 	vmmu_mutex_lock(&vm->vcpus_lock);
@@ -71,6 +100,8 @@ VMMU_API int vmmu_vcpu_create(struct vmmu_vm *vm, uint32_t id, struct vmmu_vcpu 
 		return -EEXIST;
 	}
 	vm->vcpus[id] = vcpu;
+	vcpu->online_idx = vm->nr_online;
+	vm->online[vm->nr_online++] = vcpu;
 	vmmu_mutex_unlock(&vm->vcpus_lock);
 	*vcpup = vcpu;
 	return 0;
@@ -94,8 +125,12 @@ VMMU_API void vmmu_vcpu_destroy(struct vmmu_vcpu *vcpu)
 		return;
 	vm = vcpu->vm;
 	vmmu_mutex_lock(&vm->vcpus_lock);
-	if (vm->vcpus[vcpu->id] == vcpu)
+	if (vm->vcpus[vcpu->id] == vcpu) {
 		vm->vcpus[vcpu->id] = NULL;
+		/* Swap-remove from the dense list the flushes walk. */
+		vm->online[vcpu->online_idx] = vm->online[--vm->nr_online];
+		vm->online[vcpu->online_idx]->online_idx = vcpu->online_idx;
+	}
 	kvm_vcpu_stats_add(&vm->dead_vcpu_stats, &vcpu->stat);
 	vmmu_mutex_unlock(&vm->vcpus_lock);
 	free(vcpu);

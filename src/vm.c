@@ -3,6 +3,9 @@
  * VM objects: creation, destruction, configuration, statistics.
  */
 #include <errno.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +52,42 @@ void vmmu_warn(const char *file, int line, const char *cond)
 }
 #endif /* VMMU_CHECKER: the checker's vmmu_warn reports a violation */
 
+/*
+ * The asymmetric fence for remote TLB flushes (see vcpu_access_begin):
+ * available when the kernel has membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
+ * and this process could register for it.  VMMU_NO_MEMBARRIER=1 in the
+ * environment forces the symmetric fallback (tests run both).
+ */
+static long sys_membarrier(int cmd)
+{
+	return syscall(__NR_membarrier, cmd, 0u, 0);
+}
+
+#if !VMMU_TSAN && !defined(VMMU_CHECKER)
+static bool asym_fence_ok;
+static pthread_once_t asym_fence_once = PTHREAD_ONCE_INIT;
+
+static void asym_fence_init(void)
+{
+	const char *env = getenv("VMMU_NO_MEMBARRIER");
+	long q;
+
+	if (env && *env && strcmp(env, "0"))
+		return;
+	q = sys_membarrier(MEMBARRIER_CMD_QUERY);
+	if (q < 0 || !(q & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+		return;
+	asym_fence_ok = !sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
+}
+#endif
+
+void vmmu_membarrier(void)
+{
+	/* Registered in asym_fence_init, so this cannot fail with EPERM. */
+	if (WARN_ON_ONCE(sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)))
+		atomic_thread_fence(memory_order_seq_cst);
+}
+
 static int vm_config_validate(const struct vmmu_vm_config *in, struct vmmu_vm_config *out)
 {
 	struct vmmu_vm_config c = { 0 };
@@ -90,6 +129,13 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 	vm->mmio_gen_mask = (1ull << vm->cfg.mmio_gen_bits) - 1;
 	vm->max_gfn = (1ull << (vm->cfg.max_gpa_bits - PAGE_SHIFT)) - 1;
 	vm->hostmem = &hostmem_direct_ops;
+	for (unsigned int i = 0; i < DIRECT_MAPPED_CACHE; i++)
+		atomic_init(&vm->direct_mapped[i], UINT64_MAX);
+#if !VMMU_TSAN && !defined(VMMU_CHECKER)
+	/* TSan and the checker cannot see a membarrier: they keep seq_cst. */
+	pthread_once(&asym_fence_once, asym_fence_init);
+	vm->asym_fence = asym_fence_ok;
+#endif
 
 	vmmu_mutex_init(&vm->slots_lock);
 	vmmu_mutex_init(&vm->mn_invalidate_lock);

@@ -81,6 +81,8 @@ struct vmmu_vcpu {
 	uint32_t as_id;
 	uint32_t id;
 	bool in_fault_loop;		/* vcpu_access_fault is on the stack */
+	bool asym_fence;		/* copy of vm->asym_fence, on the hot cache line */
+	uint32_t online_idx;		/* index in vm->online[] (vcpus_lock) */
 	/* per-vCPU MMIO info cache (kvm-facts 4.5): mmio_gen UINT64_MAX = empty */
 	gfn_t mmio_gfn;
 	unsigned int mmio_access;
@@ -129,7 +131,9 @@ struct vmmu_vm {
 
 	/* vcpus_lock: the vCPU table (leaf lock; taken inside mmu_lock) */
 	vmmu_mutex_t vcpus_lock;
-	struct vmmu_vcpu *vcpus[VMMU_MAX_VCPUS];
+	struct vmmu_vcpu *vcpus[VMMU_MAX_VCPUS];	/* by id */
+	struct vmmu_vcpu *online[VMMU_MAX_VCPUS];	/* dense, for flushes */
+	uint32_t nr_online;
 	struct vcpu_stats dead_vcpu_stats;	/* vcpus_lock */
 
 	struct vm_stats stat;
@@ -140,6 +144,12 @@ struct vmmu_vm {
 	 * created under.
 	 */
 	const struct hostmem_ops *hostmem;
+	/* direct backend: 2 MiB host regions known mapped, tagged with hostmem_gen */
+#define DIRECT_MAPPED_CACHE	256
+	_Atomic uint64_t direct_mapped[DIRECT_MAPPED_CACHE];
+	_Atomic uint64_t hostmem_gen;
+	/* flushes fence vCPUs with membarrier(); vCPUs enter without a fence */
+	bool asym_fence;
 	struct vmmu_hostmm *hostmm;
 	uint64_t max_gfn;		/* highest gfn the 4-level TDP table maps */
 };
@@ -165,10 +175,15 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm);
 bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
 /* Write-protect [start, end) of @as_id; caller holds mmu_lock for write. */
 bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
+/* Write-protect @base + i for each bit i of @mask; mmu_lock for write. */
+bool __kvm_tdp_mmu_wrprot_masked(struct vmmu_vm *vm, uint32_t as_id, gfn_t base, uint64_t mask);
 /* Test (and with @clear, clear) accessed bits; true if any was young.  mmu_lock (write). */
 bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, bool clear);
 bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
 			 uint64_t new_spte);
+
+/* vm.c: a full barrier on every running thread of the process */
+void vmmu_membarrier(void);
 
 /* memslots.c: the memslot swap waits for this many active invalidations */
 void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id);
