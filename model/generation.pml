@@ -246,7 +246,12 @@ slow:
 			fi
 		};
 
-		/* kvm_tdp_page_fault(): rcu_read_lock, one dereference */
+		/*
+		 * kvm_tdp_page_fault(): rcu_read_lock, one dereference.  One
+		 * step: a publish between the two would only make the grace
+		 * period wait for a reader of the new set, which the updater's
+		 * later snapshot of the readers covers anyway.
+		 */
 		atomic { rcu_in[id] = 1; p = ACTIVE(as) };
 #ifdef GEN_BEFORE_PUBLISH
 		b = backed[p];

@@ -49,12 +49,15 @@
  *                                 .change_pte neither bumps the seq nor
  *                                 refuses (pre-2012 mm with post-2021 KVM)
  *   CHANGE_PTE_INSTALLS_NONPRESENT
- *                                 .change_pte as src/notifier.c implements
- *                                 it today: kvm_set_spte_gfn() zaps and then
- *                                 kvm_tdp_mmu_install_leaf()s the new page
- *                                 even where the leaf is not present (KVM
- *                                 only re-points a present SPTE, which
- *                                 start() has already zapped, so it is a nop)
+ *                                 .change_pte as src/notifier.c had it
+ *                                 before commit 7f0014d: kvm_set_spte_gfn()
+ *                                 zapped and then installed the new page
+ *                                 even where the leaf was not present (KVM,
+ *                                 and vmmu now, re-point only a present
+ *                                 SPTE, which start() has zapped: a nop).
+ *                                 Breaks (c) with two overlapping
+ *                                 invalidations, e.g. MADV_DONTNEED racing a
+ *                                 COW fault.
  */
 
 #ifndef NHOST
@@ -189,28 +192,34 @@ proctype host()
 			:: cow ->
 				/* set_pte_at_notify(): .change_pte, then set_pte_at */
 #if defined(CHANGE_PTE_UNBRACKETED)
-				/* neither refused nor bumping mmu_invalidate_seq */
+				/* accepted, no seq bump: re-point a present SPTE */
 				if
-				:: slot != NONE -> spte = new
+				:: slot != NONE && spte != 0 -> spte = new
+				:: else
+				fi;
+#elif defined(CHANGE_PTE_INSTALLS_NONPRESENT)
+				/*
+				 * src/notifier.c before 7f0014d: refused unless
+				 * in_progress; kvm_set_spte_gfn() zapped and then
+				 * kvm_tdp_mmu_install_leaf()d the new page even
+				 * where start() had zapped the leaf.
+				 */
+				if
+				:: in_progress > 0 && slot != NONE -> spte = new
 				:: else
 				fi;
 #else
-				/* refused outside an active invalidation */
+				/*
+				 * Refused (WARN) unless bracketed, told by
+				 * mn_active_invalidate_count; a nop when no start()
+				 * found a memslot (in_progress == 0); else
+				 * kvm_set_spte_gfn() -> kvm_tdp_mmu_repoint(): only a
+				 * present leaf is re-pointed (read-only), and start()
+				 * has zapped it, so this is a nop as in KVM.
+				 */
 				if
-				:: in_progress > 0 && slot != NONE ->
-#ifdef CHANGE_PTE_INSTALLS_NONPRESENT
-					/* vmmu's kvm_set_spte_gfn(): zap, then
-					 * kvm_tdp_mmu_install_leaf() even over a
-					 * leaf that start() has zapped */
+				:: mn_active > 0 && in_progress > 0 && slot != NONE && spte != 0 ->
 					spte = new
-#else
-					/* KVM: only a present SPTE is re-pointed;
-					 * start() has zapped it, so this is a nop */
-					if
-					:: spte != 0 -> spte = new
-					:: else
-					fi
-#endif
 				:: else
 				fi;
 #endif

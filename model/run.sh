@@ -88,7 +88,7 @@ condense() {
 		grep -vE '\((:init:|monitor)' |
 		grep -E '\[' |
 		grep -vE '\[(else|\.\(goto\)|break|goto :b[0-9]+|\(1\)|\(\(i<[0-9]+\)\)|i = \(i\+1\))\]' |
-		grep -vE '\[([a-z]+|[a-z_]+\[id\]) = 0\]' |
+		grep -vE '\[((p|g|s|b|a|cur|nxt|snap|pg)|[a-z_]+\[id\]) = 0\]' |
 		sed -E 's/^ *([0-9]+):[[:space:]]+proc +([0-9]+) \(([a-z]+):[0-9]+\) [a-z]+\.pml:([0-9]+) \(state [0-9]+\)[[:space:]]*/\1 \3#\2 l.\4 /'
 }
 

@@ -147,7 +147,7 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 					    memory_order_relaxed);
 
 	WARN_ON_ONCE(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/*
 	 * Variant gen-before-publish (2013, seed 002): no in-progress flag;
 	 * the new set carries its final generation before it is published.
@@ -166,7 +166,7 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 	 * Pairs with the broadcast in vmmu_mmu_notifier_invalidate_range_end.
 	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/* Variant swap-ignores-active-invalidations: publish without waiting. */
 	if (!checker_variant(SWAP_IGNORES_ACTIVE_INVALIDATIONS))
 #endif
@@ -182,7 +182,7 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 
 	gen = (gen & ~VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS) + vm->nr_as;
 	kvm_arch_memslots_updated(vm, gen);
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/* Variant gen-before-publish: the generation was final all along. */
 	if (checker_variant(GEN_BEFORE_PUBLISH)) {
 		sched_point(SP_MEMSLOT_GEN_FINAL);

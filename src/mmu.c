@@ -341,12 +341,12 @@ void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen)
 {
 	WARN_ON_ONCE(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
 	gen &= vm->mmio_gen_mask;
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/* Variant wrap-check-keeps-as-bits: address space 1 never sees 0. */
 	if (!checker_variant(WRAP_CHECK_KEEPS_AS_BITS))
 #endif
 	gen &= ~((uint64_t)vm->nr_as - 1);
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/* Variant no-wrap-zap (seed 001): the slice wraps, stale tags match. */
 	if (checker_variant(NO_WRAP_ZAP))
 		gen = 1;
@@ -457,7 +457,7 @@ static struct vmmu_memslot *kvm_vcpu_gfn_to_memslot(struct vmmu_vcpu *vcpu,
 /* mmu_invalidate_retry_gfn_unsafe: lockless, may be wrong either way. */
 static bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
 {
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/* Variant fault-no-seq-recheck: no check before or after the lookup. */
 	if (checker_variant(FAULT_NO_SEQ_RECHECK))
 		return false;
@@ -494,7 +494,7 @@ static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
 {
 	if (root->mmu_valid_gen != vm->mmu.mmu_valid_gen)
 		return true;	/* obsolete root */
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/* Variant fault-no-seq-recheck: install whatever the lookup found. */
 	if (checker_variant(FAULT_NO_SEQ_RECHECK))
 		return false;
@@ -618,7 +618,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		goto out;
 	}
 
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/*
 	 * Variants gen-before-publish (seed 002) and mmio-cache-ignores-in-
 	 * progress (seed 000): the generation is read again, from whatever
@@ -637,7 +637,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 #endif
 	if (!fault.slot) {
 		/* kvm_handle_noslot_fault() */
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 		if (!checker_variant(MMIO_CACHE_IGNORES_IN_PROGRESS))
 #endif
 		vcpu_cache_mmio_info(vcpu, gfn, ACC_ALL, gen);

@@ -51,7 +51,7 @@ static inline uint64_t tdp_mmu_walk_lockless(struct vmmu_vm *vm, uint32_t as_id,
 static inline void vcpu_cache_mmio_info(struct vmmu_vcpu *vcpu, gfn_t gfn, unsigned int access,
 					uint64_t gen)
 {
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/* Variant mmio-cache-ignores-in-progress (seed 000): no flag test. */
 	if (!checker_variant(MMIO_CACHE_IGNORES_IN_PROGRESS))
 #endif

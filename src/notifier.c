@@ -254,7 +254,7 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 	 * seq bump is needed.  Outside a bracket nothing protects a racing
 	 * fault that resolved the old page: refuse.
 	 */
-#ifdef VMMU_CHECKER
+#ifdef VMMU_VARIANTS
 	/*
 	 * Variant change-pte-unbracketed (seed 003): the pre-2012 callback
 	 * without its seq bump: accepted outside start()/end(), and nothing

@@ -34,13 +34,28 @@ enum sched_point_id {
 };
 
 #ifdef VMMU_CHECKER
+/* The checker library also carries the variants. */
+#ifndef VMMU_VARIANTS
+#define VMMU_VARIANTS 1
+#endif
 void vmmu_sched_point(enum sched_point_id id);
 #define sched_point(id)	vmmu_sched_point(id)
 
+struct vmmu_vm;
+/* A fault is about to install an SPTE for @gfn (mmu_lock held for read);
+ * @mmu_seq is its mmu_invalidate_seq snapshot. */
+void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_seq);
+#else
+#define sched_point(id)	do { } while (0)
+#endif
+
+#ifdef VMMU_VARIANTS
 /*
- * Checker builds only: the historical or plausible wrong designs that the
- * race checker must catch (docs/CHECKER.md).  Each is rebuilt in place, in
- * an #ifdef VMMU_CHECKER block naming it; VARIANT_NONE is the real design.
+ * Variant builds only (the checker library, and the library behind the
+ * vmmu-variant tool): the historical or plausible wrong designs that the
+ * race checker and the KVM differential test must catch (docs/CHECKER.md).
+ * Each is rebuilt in place, in an #ifdef VMMU_VARIANTS block naming it;
+ * VARIANT_NONE is the real design.  The release library has none of this.
  */
 enum vmmu_checker_variant {
 	VARIANT_NONE,
@@ -55,13 +70,6 @@ enum vmmu_checker_variant {
 };
 extern enum vmmu_checker_variant vmmu_checker_variant;
 #define checker_variant(v)	(vmmu_checker_variant == VARIANT_##v)
-
-struct vmmu_vm;
-/* A fault is about to install an SPTE for @gfn (mmu_lock held for read);
- * @mmu_seq is its mmu_invalidate_seq snapshot. */
-void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_seq);
-#else
-#define sched_point(id)	do { } while (0)
 #endif
 
 #endif /* VMMU_SCHED_POINT_H */

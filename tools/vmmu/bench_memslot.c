@@ -237,6 +237,27 @@ static int case_map(struct ms_env *e, double budget, struct ms_result *res)
 	}
 }
 
+/*
+ * The floor under map for any MMU: the host itself writes the pages (the
+ * kernel allocates and zeroes them) and drops the other half, no guest.
+ */
+static double map_floor(struct ms_env *e, double budget)
+{
+	uint64_t half = MAP_AREA / 2, it;
+	double t0 = bench_now(), t;
+
+	for (it = 0;; it++) {
+		uint8_t *w = gpa_to_hva(e, TEST_GPA + (it & 1) * half);
+
+		for (uint64_t off = 0; off < half; off += BENCH_PAGE)
+			__atomic_store_n((uint64_t *)(w + off), it, __ATOMIC_RELAXED);
+		madvise(gpa_to_hva(e, TEST_GPA + ((it & 1) ^ 1) * half), half, MADV_DONTNEED);
+		t = bench_now() - t0;
+		if (t >= budget && it >= 2)
+			return t / (it + 1);
+	}
+}
+
 static int case_unmap(struct ms_env *e, double budget, uint64_t chunk, struct ms_result *res)
 {
 	uint64_t half = UNMAP_AREA / 2;
@@ -544,6 +565,28 @@ static void run_interleaved(struct ms_side *s, enum ms_case c, uint32_t n,
 		       res->vmmu.fig.median, res->kvm.state == SIDE_OK ? "ok" : "-");
 }
 
+/* The floor under rw for any MMU: the host's own write and check passes. */
+static double rw_floor(struct ms_env *e, double budget)
+{
+	uint64_t pages = RW_AREA / BENCH_PAGE, it, bad = 0;
+	uint8_t *base = gpa_to_hva(e, TEST_GPA);
+	double t0 = bench_now(), t;
+
+	for (it = 1;; it++) {
+		uint32_t v = (uint32_t)it;
+
+		for (uint64_t p = 0; p < pages; p++)
+			__atomic_store_n((uint32_t *)(base + p * BENCH_PAGE + RW_OFFSET), v,
+					 __ATOMIC_RELAXED);
+		for (uint64_t p = 0; p < pages; p++)
+			bad += __atomic_load_n((uint32_t *)(base + p * BENCH_PAGE + RW_OFFSET),
+					       __ATOMIC_RELAXED) != v;
+		t = bench_now() - t0;
+		if (t >= budget)
+			return bad ? -1 : t / it;
+	}
+}
+
 /* Median per-iteration time of the bare madvise loop (no notifier). */
 static void unmap_baseline(struct ms_side *s, uint32_t n, const struct bench_opts *o)
 {
@@ -566,6 +609,17 @@ static void unmap_baseline(struct ms_side *s, uint32_t n, const struct bench_opt
 		bench_info("memslot", key, f.median, "ms");
 	}
 	s->env.bare_unmap = false;
+	{
+		struct bench_samples sv = { .n = 0 };
+		struct bench_fig f;
+		char key[64];
+
+		for (unsigned int rep = 0; rep < o->reps; rep++)
+			bench_sample(&sv, rw_floor(&s->env, o->budget) * 1e3);
+		bench_fig_reduce(&f, sv.v, sv.n);
+		snprintf(key, sizeof(key), "rw@%u host-only floor (no guest)", n);
+		bench_info("memslot", key, f.median, "ms");
+	}
 }
 
 static void memslot_goals(const uint32_t *counts, size_t nc, bool quick)
@@ -605,8 +659,9 @@ static void memslot_goals(const uint32_t *counts, size_t nc, bool quick)
 				snprintf(how, sizeof(how), "missed by a factor of %.2f", 5 / speedup);
 			bench_goal("memslot", goal, speedup >= 5, speedup, 5,
 				   "%s at %u slots: vmmu %.4g %s, KVM %.4g %s: vmmu %.2fx faster "
-				   "(target 5x: %s)", names[i], t, rt->vmmu.fig.median, rt->unit,
-				   rt->kvm.fig.median, rt->unit, speedup, how);
+				   "(target 5x: %s; on the minima %.2fx)", names[i], t,
+				   rt->vmmu.fig.median, rt->unit, rt->kvm.fig.median, rt->unit, speedup,
+				   how, rt->kvm.fig.min / rt->vmmu.fig.min);
 		} else {
 			bench_goal("memslot", goal, false, NAN, 5, "%s at %u slots: no KVM figure (%s)",
 				   names[i], t, rt->note[0] ? rt->note : bench_worker_why());
@@ -618,9 +673,10 @@ static void memslot_goals(const uint32_t *counts, size_t nc, bool quick)
 			double growth = rt->vmmu.fig.median / rb->vmmu.fig.median;
 
 			bench_goal("memslot", goal, growth <= 2, growth, 2,
-				   "vmmu %s: %.4g %s at %u slots vs %.4g at %u: x%.2f (limit x2)%s",
-				   names[i], rt->vmmu.fig.median, rt->unit, t, rb->vmmu.fig.median, b,
-				   growth, quick && b != 100 ? " [quick: base is not 100 slots]" : "");
+				   "vmmu %s: %.4g %s at %u slots vs %.4g at %u: x%.2f (limit x2; on "
+				   "the minima x%.2f)%s", names[i], rt->vmmu.fig.median, rt->unit, t,
+				   rb->vmmu.fig.median, b, growth, rt->vmmu.fig.min / rb->vmmu.fig.min,
+				   quick && b != 100 ? " [quick: base is not 100 slots]" : "");
 		}
 	}
 }
@@ -681,6 +737,17 @@ int bench_memslot(const struct bench_opts *o)
 		if (r)
 			break;
 		run_interleaved(&s, MS_MAP, nmap, o);
+		if (i == nc - 1) {
+			struct bench_samples sf = { .n = 0 };
+			struct bench_fig f;
+			char key[64];
+
+			for (unsigned int rep = 0; rep < o->reps; rep++)
+				bench_sample(&sf, map_floor(&s.env, o->budget) * 1e3);
+			bench_fig_reduce(&f, sf.v, sf.n);
+			snprintf(key, sizeof(key), "map@%u host-only floor (no MMU)", nmap);
+			bench_info("memslot", key, f.median, "ms");
+		}
 		kvm_close_env();
 		env_close(&s.env);
 	}

@@ -78,9 +78,9 @@ static void memslot_data(FILE *f)
 
 static void memslot_body(FILE *f)
 {
-	fprintf(f, "set multiplot layout 2,4 title 'vmmu vs KVM: memslot\\_perf\\_test cases, "
+	fprintf(f, "set multiplot layout 2,4 title 'vmmu vs KVM: memslot_perf_test cases, "
 		   "time per iteration vs slot count (log-log)'\n"
-		   "set logscale xy\nset grid\nset key top left\nset xlabel 'slots'\n");
+		   "set logscale xy\nset grid\nset key below\nset xlabel 'slots'\n");
 	for (size_t i = 0; i < sizeof(ms_series) / sizeof(ms_series[0]); i++)
 		fprintf(f, "set title '%s'\nset ylabel '%s'\n"
 			"plot $ms%zu using 1:2 with linespoints lw 2 title 'vmmu', "
@@ -92,16 +92,21 @@ static void memslot_body(FILE *f)
 static void invalidate_data(FILE *f)
 {
 	datablock(f, "gen", "invalidate", "generation");
+	datablock(f, "genw", "invalidate", "generation-warm");
 	datablock(f, "walk", "invalidate", "zap-walk");
+	datablock(f, "walkw", "invalidate", "zap-walk-warm");
 }
 
 static void invalidate_body(FILE *f)
 {
 	fprintf(f, "set title 'memory-map change (one memslot CREATE) vs cached MMIO SPTEs'\n"
-		   "set logscale xy\nset grid\nset key top left\n"
+		   "set logscale xy\nset grid\nset key below\n"
 		   "set xlabel 'MMIO SPTEs cached'\nset ylabel 'us per change'\n"
 		   "plot $gen using 1:2 with linespoints lw 2 title 'generation (default)', "
-		   "$walk using 1:2 with linespoints lw 2 title 'zap-by-walk (VMMU\\_VM\\_MMIO\\_ZAP\\_WALK)'\n");
+		   "$genw using 1:2 with linespoints lw 1 dt 2 title 'generation, 2nd update (warm)', "
+		   "$walk using 1:2 with linespoints lw 2 title 'zap-by-walk (VMMU_VM_MMIO_ZAP_WALK)', "
+		   "$walkw using 1:2 with linespoints lw 1 dt 2 title 'zap-by-walk, 2nd update "
+		   "(tables only)'\n");
 }
 
 static void access_data(FILE *f)
@@ -113,7 +118,7 @@ static void access_data(FILE *f)
 static void access_body(FILE *f)
 {
 	fprintf(f, "set title 'TLB-hit RAM reads vs vCPU threads (%ld cores)'\n"
-		   "set logscale x 2\nset grid\nset key top left\nset yrange [0:*]\n"
+		   "set logscale x 2\nset grid\nset key below\nset yrange [0:*]\n"
 		   "set xlabel 'vCPU threads'\nset ylabel 'M accesses/s'\n"
 		   "plot $tot using 1:2 with linespoints lw 2 title 'total', "
 		   "$per using 1:2 with linespoints lw 2 title 'per vCPU'\n",
@@ -130,8 +135,8 @@ static void notifier_data(FILE *f)
 
 static void notifier_body(FILE *f)
 {
-	fprintf(f, "set multiplot layout 1,2 title 'invalidate\\_range\\_start + end'\n"
-		   "set logscale xy\nset grid\nset key top left\n"
+	fprintf(f, "set multiplot layout 1,2 title 'invalidate_range_start + end'\n"
+		   "set logscale xy\nset grid\nset key below\n"
 		   "set title 'vs range size (100 slots)'\nset xlabel 'bytes'\n"
 		   "set ylabel 'us per pair'\n"
 		   "plot $empty using 1:2 with linespoints lw 2 title 'no SPTEs', "
@@ -163,7 +168,7 @@ static void mmio_data(FILE *f)
 static void mmio_body(FILE *f)
 {
 	fprintf(f, "set title 'MMIO access: vmmu rungs vs KVM exit round trip'\n"
-		   "set logscale y\nset grid ytics\nset key top left\nset ylabel 'ns per access'\n"
+		   "set logscale y\nset grid ytics\nset key below\nset ylabel 'ns per access'\n"
 		   "set style data histograms\nset style histogram clustered gap 1\n"
 		   "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset xtics rotate by -20\n"
 		   "plot $mmio using 2:xtic(1) title 'vmmu', '' using 3 title 'KVM'\n");

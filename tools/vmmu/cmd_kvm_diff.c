@@ -212,6 +212,7 @@ static struct {
 	unsigned int streams;
 	bool verbose;
 	bool shrink;
+	unsigned int mmio_gen_bits;	/* vmmu side only; 0: vmmu's default */
 	bool exclude[NR_KINDS];
 } opt;
 
@@ -869,6 +870,7 @@ static struct world *world_create(uint64_t seed)
 		.nr_address_spaces = env.nr_as,
 		.max_user_slots = env.max_user_slots,
 		.max_gpa_bits = env.gpa_bits,
+		.mmio_gen_bits = opt.mmio_gen_bits,
 		/* KVM's default quirk on odd streams, vmmu's default on even ones:
 		 * neither may change what is visible. */
 		.flags = (seed & 1) ? VMMU_VM_QUIRK_SLOT_ZAP_ALL : 0,
@@ -1650,6 +1652,8 @@ void cmd_kvm_diff_usage(void)
 	       "  -k, --streams K    streams (default 20)\n"
 	       "  -v, --verbose      print every operation and KVM's outcome\n"
 	       "      --no-shrink    report a mismatch without shrinking it\n"
+	       "      --mmio-gen-bits N  vmmu's MMIO SPTE generation bits, 1..19 (default 19;\n"
+	       "                     fewer make the generation wrap, and its zap, frequent)\n"
 	       "  -x, --exclude KIND never generate operations of KIND (repeatable; e.g.\n"
 	       "                     get-log-null; 'vmmu kvm-diff -x list' lists the kinds)\n"
 	       "Exit status: 0 no mismatch, 1 mismatch, 2 usage, 77 skipped (no usable /dev/kvm).\n");
@@ -1673,6 +1677,7 @@ int cmd_kvm_diff(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-shrink", no_argument, NULL, 'S' },
 		{ "exclude", required_argument, NULL, 'x' },
+		{ "mmio-gen-bits", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct utsname uts;
@@ -1707,6 +1712,11 @@ int cmd_kvm_diff(int argc, char **argv)
 			break;
 		case 'S':
 			opt.shrink = false;
+			break;
+		case 'g':
+			if (!parse_u64(optarg, &v) || !v || v > VMMU_MAX_MMIO_GEN_BITS)
+				goto usage;
+			opt.mmio_gen_bits = (unsigned int)v;
 			break;
 		case 'x': {
 			int k;

@@ -166,16 +166,8 @@ void monitor_reset(struct vmmu_vm *vm, struct oracle *o, struct vmmu_vcpu **vcpu
 void monitor_observe(int sp);
 void monitor_final(void);
 
-/* variants.c */
-struct variant_desc {
-	const char *name;
-	enum vmmu_checker_variant id;
-	const char *home;		/* the scenario that catches it */
-	const char *summary;
-};
-extern const struct variant_desc variants[];
-extern const int nr_variants;
-const struct variant_desc *variant_find(const char *name);
+/* ../variants.c */
+#include "variants.h"
 
 /* scenarios.c */
 struct scenario {

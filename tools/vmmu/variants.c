@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The historic-bug variants.  Each rebuilds a wrong design inside the
- * checker library (#ifdef VMMU_CHECKER blocks in src/ that test
- * vmmu_checker_variant); docs/CHECKER.md has the interleavings.
+ * The historic-bug variants.  Each rebuilds a wrong design inside a variant
+ * build of the library (#ifdef VMMU_VARIANTS blocks in src/ that test
+ * vmmu_checker_variant): the checker's, and vmmu-variant's, which runs the
+ * real-thread commands (kvm-diff, run) on a deliberately wrong vmmu.
+ * docs/CHECKER.md has the interleavings.
  */
 #include <string.h>
 
-#include "check.h"
+#include "variants.h"
 
 enum vmmu_checker_variant vmmu_checker_variant = VARIANT_NONE;
 

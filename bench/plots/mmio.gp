@@ -1,0 +1,35 @@
+# vmmu bench --plot: mmio (data inline)
+$mmio << EOD
+mmio-cache-hit 10.7701 8070.36
+mmio-spte-hit 10.6831 8039.22
+mmio-first-touch 61.6303 8071.08
+mmio-refill 34.7001 8098.33
+EOD
+set terminal pngcairo size 900,600 noenhanced font ',10'
+set output 'bench/plots/mmio.png'
+set title 'MMIO access: vmmu rungs vs KVM exit round trip'
+set logscale y
+set grid ytics
+set key below
+set ylabel 'ns per access'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set xtics rotate by -20
+plot $mmio using 2:xtic(1) title 'vmmu', '' using 3 title 'KVM'
+reset
+set terminal svg size 900,600 noenhanced font ',10'
+set output 'bench/plots/mmio.svg'
+set title 'MMIO access: vmmu rungs vs KVM exit round trip'
+set logscale y
+set grid ytics
+set key below
+set ylabel 'ns per access'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set xtics rotate by -20
+plot $mmio using 2:xtic(1) title 'vmmu', '' using 3 title 'KVM'
+unset output
