@@ -477,11 +477,12 @@ static int __kvm_set_memory_region(struct vmmu_vm *vm,
 	if (!new)
 		return -ENOMEM;
 	/*
-	 * Host memory a new or moved slot points at may have changed without
-	 * a notifier (it was in no slot): forget what the direct backend
-	 * remembers about it before the slot is published.
+	 * Host memory a new slot points at may have changed without a
+	 * notifier (it was in no slot): forget what the direct backend
+	 * remembers about it before the slot is published.  (A moved slot
+	 * keeps its hva, whose changes had to be notified all along.)
 	 */
-	if (change == KVM_MR_CREATE || change == KVM_MR_MOVE)
+	if (change == KVM_MR_CREATE)
 		hostmem_invalidate(vm);
 	new->as_id = as_id;
 	new->id = id;

@@ -380,12 +380,13 @@ void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot
 	sched_point(SP_ZAP);
 	VM_STAT_INC(vm, slot_zaps);
 	/*
-	 * Flush even if nothing present was zapped: a vCPU may still be using
-	 * a TLB entry or be mid-walk, and the caller may unmap the memory as
-	 * soon as the DELETE returns.
+	 * Only if something present was zapped: a TLB entry or an in-flight
+	 * walk can only use a translation that was present, and whoever
+	 * removed an earlier one flushed before its removal returned.  The
+	 * caller may unmap the memory as soon as the DELETE returns.
 	 */
-	(void)flush;
-	kvm_flush_remote_tlbs(vm);
+	if (flush)
+		kvm_flush_remote_tlbs(vm);
 }
 
 /*

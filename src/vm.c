@@ -23,7 +23,7 @@ static void rcu_thread_exit(void *arg)
 {
 	(void)arg;
 	if (vmmu_rcu_registered) {
-		urcu_memb_unregister_thread();
+		urcu_mb_unregister_thread();
 		vmmu_rcu_registered = false;
 	}
 }
@@ -39,7 +39,7 @@ static void rcu_key_init(void)
 void vmmu_rcu_register_thread(void)
 {
 	pthread_once(&rcu_key_once, rcu_key_init);
-	urcu_memb_register_thread();
+	urcu_mb_register_thread();
 	vmmu_rcu_registered = true;
 	pthread_setspecific(rcu_key, &vmmu_rcu_registered);
 }

@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 91.9065 NaN
-2 93.632 NaN
-4 94.307 NaN
-8 94.2067 NaN
+1 339.021 NaN
+2 626.152 NaN
+4 640.339 NaN
+8 646.671 NaN
 EOD
 $per << EOD
-1 91.8158 NaN
-2 46.5372 NaN
-4 23.9703 NaN
-8 11.8135 NaN
+1 339.033 NaN
+2 315.259 NaN
+4 172.445 NaN
+8 82.4246 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -1,9 +1,9 @@
 # vmmu bench --plot: mmio (data inline)
 $mmio << EOD
-mmio-cache-hit 10.7701 8070.36
-mmio-spte-hit 10.6831 8039.22
-mmio-first-touch 61.6303 8071.08
-mmio-refill 34.7001 8098.33
+mmio-cache-hit 2.90963 8041.14
+mmio-spte-hit 5.07361 8025.31
+mmio-first-touch 34.39 7969.24
+mmio-refill 28.675 7958.72
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/mmio.png'
