@@ -42,6 +42,13 @@ struct kvm_hva_range {
 	gfn_handler_t handler;
 	const void *arg;
 	bool flush_on_ret;
+	/*
+	 * The caller keeps mn_active_invalidate_count raised for the whole
+	 * walk (start(), end(), change_pte()), so no memslot set can be
+	 * published meanwhile: the active set, and every slot in it, stays
+	 * as it is, and the walk needs no RCU read section.
+	 */
+	bool in_bracket;
 };
 
 struct kvm_mmu_notifier_return {
@@ -65,9 +72,20 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 {
 	struct kvm_mmu_notifier_return r = { 0 };
 
+	/*
+	 * Variant builds keep the read section even in a bracket: there the
+	 * swap-ignores-active-invalidations variant may publish under us.
+	 */
+#ifndef VMMU_VARIANTS
+	const bool rcu = !range->in_bracket;
+#else
+	const bool rcu = true;
+#endif
+
 	if (range->end <= range->start)
 		return r;
-	vmmu_rcu_read_lock();
+	if (rcu)
+		vmmu_rcu_read_lock();
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		struct vmmu_memslots *slots = __kvm_memslots(vm, as);
 		int idx = slots->node_idx;
@@ -102,7 +120,8 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 		kvm_flush_remote_tlbs(vm);
 	if (r.found_memslot)
 		vmmu_write_unlock(&vm->mmu.mmu_lock);
-	vmmu_rcu_read_unlock();
+	if (rcu)
+		vmmu_rcu_read_unlock();
 	return r;
 }
 
@@ -171,6 +190,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 		.on_lock = kvm_mmu_invalidate_begin,
 		.handler = kvm_mmu_unmap_gfn_range,
 		.flush_on_ret = true,
+		.in_bracket = true,
 	};
 
 	if (!vm)
@@ -193,6 +213,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
 		.start = start,
 		.end = end,
 		.on_lock = kvm_mmu_invalidate_end,
+		.in_bracket = true,
 	};
 	bool wake;
 
