@@ -1,18 +1,18 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 339.021 NaN
-2 626.152 NaN
-4 640.339 NaN
-8 646.671 NaN
+1 330.897 NaN
+2 673.115 NaN
+4 676.47 NaN
+8 671.465 NaN
 EOD
 $per << EOD
-1 339.033 NaN
-2 315.259 NaN
-4 172.445 NaN
-8 82.4246 NaN
+1 330.987 NaN
+2 334.642 NaN
+4 179.627 NaN
+8 86.4253 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
-set output 'bench/plots/access-threads.png'
+set output '/tmp/final/plots/access-threads.png'
 set title 'TLB-hit RAM reads vs vCPU threads (2 cores)'
 set logscale x 2
 set grid
@@ -23,7 +23,7 @@ set ylabel 'M accesses/s'
 plot $tot using 1:2 with linespoints lw 2 title 'total', $per using 1:2 with linespoints lw 2 title 'per vCPU'
 reset
 set terminal svg size 900,600 noenhanced font ',10'
-set output 'bench/plots/access-threads.svg'
+set output '/tmp/final/plots/access-threads.svg'
 set title 'TLB-hit RAM reads vs vCPU threads (2 cores)'
 set logscale x 2
 set grid

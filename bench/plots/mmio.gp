@@ -1,12 +1,12 @@
 # vmmu bench --plot: mmio (data inline)
 $mmio << EOD
-mmio-cache-hit 2.90963 8041.14
-mmio-spte-hit 5.07361 8025.31
-mmio-first-touch 34.39 7969.24
-mmio-refill 28.675 7958.72
+mmio-cache-hit 2.90447 8072.18
+mmio-spte-hit 5.18304 8113.32
+mmio-first-touch 118.573 8054.89
+mmio-refill 76.6343 8036.84
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
-set output 'bench/plots/mmio.png'
+set output '/tmp/final/plots/mmio.png'
 set title 'MMIO access: vmmu rungs vs KVM exit round trip'
 set logscale y
 set grid ytics
@@ -20,7 +20,7 @@ set xtics rotate by -20
 plot $mmio using 2:xtic(1) title 'vmmu', '' using 3 title 'KVM'
 reset
 set terminal svg size 900,600 noenhanced font ',10'
-set output 'bench/plots/mmio.svg'
+set output '/tmp/final/plots/mmio.svg'
 set title 'MMIO access: vmmu rungs vs KVM exit round trip'
 set logscale y
 set grid ytics
