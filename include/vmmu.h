@@ -62,7 +62,19 @@ struct vmmu_vcpu;
  * of an update then grows with the number of cached MMIO SPTEs.
  */
 #define VMMU_VM_MMIO_ZAP_WALK		(1u << 1)
-#define VMMU_VM_VALID_FLAGS		(VMMU_VM_QUIRK_SLOT_ZAP_ALL | VMMU_VM_MMIO_ZAP_WALK)
+/*
+ * VMMU_VM_SYMMETRIC_FENCE: vCPUs fence themselves when an access begins (a
+ * locked instruction, a few ns per access) and remote TLB flushes send no
+ * IPI.  By default, where the kernel offers membarrier(), an access begins
+ * with no fence and each flush issues one membarrier() (an IPI to every CPU
+ * running a thread of the process) instead: best when accesses outnumber
+ * flushes by thousands to one, as in most guests; this flag is better for
+ * workloads that change the map or the host memory constantly.  The
+ * environment variable VMMU_NO_MEMBARRIER=1 sets it for every VM.
+ */
+#define VMMU_VM_SYMMETRIC_FENCE		(1u << 2)
+#define VMMU_VM_VALID_FLAGS		(VMMU_VM_QUIRK_SLOT_ZAP_ALL | VMMU_VM_MMIO_ZAP_WALK | \
+					 VMMU_VM_SYMMETRIC_FENCE)
 
 /* Limits, as on x86 KVM. */
 #define VMMU_MEM_SLOTS_NUM		32767u	/* KVM_MEM_SLOTS_NUM (SHRT_MAX) */

@@ -134,7 +134,7 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 #if !VMMU_TSAN && !defined(VMMU_CHECKER)
 	/* TSan and the checker cannot see a membarrier: they keep seq_cst. */
 	pthread_once(&asym_fence_once, asym_fence_init);
-	vm->asym_fence = asym_fence_ok;
+	vm->asym_fence = asym_fence_ok && !(vm->cfg.flags & VMMU_VM_SYMMETRIC_FENCE);
 #endif
 
 	vmmu_mutex_init(&vm->slots_lock);

@@ -12,7 +12,7 @@ $per << EOD
 8 86.4253 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
-set output '/tmp/final/plots/access-threads.png'
+set output 'bench/plots/access-threads.png'
 set title 'TLB-hit RAM reads vs vCPU threads (2 cores)'
 set logscale x 2
 set grid
@@ -23,7 +23,7 @@ set ylabel 'M accesses/s'
 plot $tot using 1:2 with linespoints lw 2 title 'total', $per using 1:2 with linespoints lw 2 title 'per vCPU'
 reset
 set terminal svg size 900,600 noenhanced font ',10'
-set output '/tmp/final/plots/access-threads.svg'
+set output 'bench/plots/access-threads.svg'
 set title 'TLB-hit RAM reads vs vCPU threads (2 cores)'
 set logscale x 2
 set grid

@@ -36,7 +36,7 @@ $walkw << EOD
 1000000 387.126 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
-set output '/tmp/final/plots/invalidate.png'
+set output 'bench/plots/invalidate.png'
 set title 'memory-map change (one memslot CREATE) vs cached MMIO SPTEs'
 set logscale xy
 set grid
@@ -46,7 +46,7 @@ set ylabel 'us per change'
 plot $gen using 1:2 with linespoints lw 2 title 'generation (default)', $genw using 1:2 with linespoints lw 1 dt 2 title 'generation, 2nd update (warm)', $walk using 1:2 with linespoints lw 2 title 'zap-by-walk (VMMU_VM_MMIO_ZAP_WALK)', $walkw using 1:2 with linespoints lw 1 dt 2 title 'zap-by-walk, 2nd update (tables only)'
 reset
 set terminal svg size 900,600 noenhanced font ',10'
-set output '/tmp/final/plots/invalidate.svg'
+set output 'bench/plots/invalidate.svg'
 set title 'memory-map change (one memslot CREATE) vs cached MMIO SPTEs'
 set logscale xy
 set grid

@@ -49,7 +49,7 @@ $ms6 << EOD
 32763 17.9347 10.4197
 EOD
 set terminal pngcairo size 1600,800 noenhanced font ',10'
-set output '/tmp/final/plots/memslot.png'
+set output 'bench/plots/memslot.png'
 set multiplot layout 2,4 title 'vmmu vs KVM: memslot_perf_test cases, time per iteration vs slot count (log-log)'
 set logscale xy
 set grid
@@ -79,7 +79,7 @@ plot $ms6 using 1:2 with linespoints lw 2 title 'vmmu', $ms6 using 1:3 with line
 unset multiplot
 reset
 set terminal svg size 1600,800 noenhanced font ',10'
-set output '/tmp/final/plots/memslot.svg'
+set output 'bench/plots/memslot.svg'
 set multiplot layout 2,4 title 'vmmu vs KVM: memslot_perf_test cases, time per iteration vs slot count (log-log)'
 set logscale xy
 set grid

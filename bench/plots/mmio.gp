@@ -6,7 +6,7 @@ mmio-first-touch 118.573 8054.89
 mmio-refill 76.6343 8036.84
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
-set output '/tmp/final/plots/mmio.png'
+set output 'bench/plots/mmio.png'
 set title 'MMIO access: vmmu rungs vs KVM exit round trip'
 set logscale y
 set grid ytics
@@ -20,7 +20,7 @@ set xtics rotate by -20
 plot $mmio using 2:xtic(1) title 'vmmu', '' using 3 title 'KVM'
 reset
 set terminal svg size 900,600 noenhanced font ',10'
-set output '/tmp/final/plots/mmio.svg'
+set output 'bench/plots/mmio.svg'
 set title 'MMIO access: vmmu rungs vs KVM exit round trip'
 set logscale y
 set grid ytics

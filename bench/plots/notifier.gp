@@ -26,7 +26,7 @@ $miss << EOD
 32763 0.0352649 NaN
 EOD
 set terminal pngcairo size 1400,600 noenhanced font ',10'
-set output '/tmp/final/plots/notifier.png'
+set output 'bench/plots/notifier.png'
 set multiplot layout 1,2 title 'invalidate_range_start + end'
 set logscale xy
 set grid
@@ -41,7 +41,7 @@ plot $slots using 1:2 with linespoints lw 2 title 'hits a slot', $miss using 1:2
 unset multiplot
 reset
 set terminal svg size 1400,600 noenhanced font ',10'
-set output '/tmp/final/plots/notifier.svg'
+set output 'bench/plots/notifier.svg'
 set multiplot layout 1,2 title 'invalidate_range_start + end'
 set logscale xy
 set grid

@@ -62,6 +62,7 @@ struct run_opts {
 	bool quiet;
 	bool direct;		/* plain host memory instead of a simulated host MM */
 	bool oracle;		/* check sampled accesses against the map history */
+	bool asym_fence;	/* --fence asym: flushes IPI instead of vCPUs fencing */
 	const char *json;	/* write a JSON report here */
 };
 
@@ -135,6 +136,8 @@ void cmd_run_usage(void)
 	       "      --mmio-gen-bits N   MMIO SPTE generation bits, 1..19 (default 19)\n"
 	       "      --direct         back the slots with this process's memory instead of a\n"
 	       "                       simulated host MM (no migrate/KSM/swap-out churn)\n"
+	       "      --fence sym|asym vCPUs fence each access (sym, default: this workload\n"
+	       "                       flushes constantly) or flushes IPI them (asym)\n"
 	       "      --no-oracle      do not check access outcomes against the map history\n"
 	       "      --json FILE      write every figure as JSON to FILE\n"
 	       "  -q, --quiet          no progress lines\n"
@@ -347,6 +350,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "no-oracle", no_argument, 0, 6 },
 		{ "oracle", no_argument, 0, 7 },
 		{ "json", required_argument, 0, 8 },
+		{ "fence", required_argument, 0, 9 },
 		{ 0, 0, 0, 0 }
 	};
 	struct timespec ts;
@@ -371,6 +375,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 6: o->oracle = false; break;
 		case 7: o->oracle = true; break;
 		case 8: o->json = optarg; break;
+		case 9:
+			if (!strcmp(optarg, "asym"))
+				o->asym_fence = true;
+			else if (strcmp(optarg, "sym"))
+				return -1;
+			break;
 		default: return -1;
 		}
 	}
@@ -523,6 +533,8 @@ int cmd_run(int argc, char **argv)
 	s = ctx.o.seed;
 	cfg.nr_address_spaces = ctx.o.nr_as;
 	cfg.mmio_gen_bits = ctx.o.mmio_gen_bits;
+	if (!ctx.o.asym_fence)
+		cfg.flags |= VMMU_VM_SYMMETRIC_FENCE;
 	if (vmmu_vm_create(&cfg, &ctx.vm)) {
 		fprintf(stderr, "vmmu run: cannot create the VM\n");
 		return CMD_FAIL;
@@ -570,8 +582,9 @@ int cmd_run(int argc, char **argv)
 	}
 
 	printf("vmmu run: seed=%" PRIu64 " seconds=%.1f vcpus=%u address-spaces=%u "
-	       "slots=%u pages/slot=%u mmio-gen-bits=%u\n", ctx.o.seed, ctx.o.seconds,
-	       ctx.o.vcpus, ctx.o.nr_as, ctx.o.slots, ctx.o.pages, ctx.o.mmio_gen_bits);
+	       "slots=%u pages/slot=%u mmio-gen-bits=%u fence=%s\n", ctx.o.seed, ctx.o.seconds,
+	       ctx.o.vcpus, ctx.o.nr_as, ctx.o.slots, ctx.o.pages, ctx.o.mmio_gen_bits,
+	       ctx.o.asym_fence ? "asym" : "sym");
 	if (ctx.o.direct)
 		printf("host memory: direct (this process's memory), dirty-log thread\n");
 	else
