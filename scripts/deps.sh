@@ -15,7 +15,6 @@ if [ "${1:-}" = "--check" ]; then
 	command -v spin >/dev/null 2>&1 || need="$need spin"
 	command -v gnuplot >/dev/null 2>&1 || need="$need gnuplot-nox"
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
-	[ -f /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -f /usr/include/sys/sdt.h ] || need="$need systemtap-sdt-dev"
 fi
 
 [ -z "$need" ] && exit 0
