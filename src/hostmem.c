@@ -109,6 +109,7 @@ void hostmem_invalidate(struct vmmu_vm *vm)
 
 const struct hostmem_ops hostmem_direct_ops = {
 	.name = "direct",
+	.rw_under_mmu_lock = true,
 	.faultin = direct_faultin,
 	.rw = direct_rw,
 };

@@ -24,9 +24,17 @@ struct vmmu_vm;
  *	page present.  Sets *@pfn and *@host_writable.  Return 0 or -EFAULT.
  * @rw: copy between @buf and [@hva, @hva + @len) (within one page) for
  *	kvm_vcpu_read_guest/write_guest.  Return 0 or -EFAULT.
+ * @rw_under_mmu_lock: @rw cannot survive the memory going away under it
+ *	(direct: a plain copy, where the kernel's copy_from_user would fault
+ *	cleanly), so the caller holds mmu_lock for read around it; an
+ *	invalidate_range_start() of that memory then waits for the copy.  A
+ *	backend with its own lock around host page-table changes (the
+ *	simulated host MM, which calls the notifiers holding it) says false:
+ *	mmu_lock nests inside its lock, never the other way.
  */
 struct hostmem_ops {
 	const char *name;
+	bool rw_under_mmu_lock;
 	int (*faultin)(struct vmmu_vm *vm, hva_t hva, bool write, pfn_t *pfn,
 		       bool *host_writable);
 	int (*rw)(struct vmmu_vm *vm, hva_t hva, void *buf, size_t len, bool write);

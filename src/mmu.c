@@ -208,7 +208,7 @@ static void walk_range(struct range_walk *w, struct tdp_pt *pt, int level, gfn_t
 			}
 		} else if (spte & PT_ACCESSED_MASK) {
 			/*
-			 * Aging.  vCPUs set A locklessly (cmpxchg in the walk),
+			 * Aging.  Faults set A with cmpxchg under mmu_lock (read),
 			 * so clearing it must be atomic too.
 			 */
 			if (w->op == LEAF_AGE_CLEAR)
@@ -307,7 +307,9 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 	}
 
 	vmmu_write_lock(&vm->mmu.mmu_lock);
-	vm->mmu.mmu_valid_gen ^= 1;
+	/* The kept roots of the fallback stay valid: no generation toggle. */
+	if (!fallback)
+		vm->mmu.mmu_valid_gen ^= 1;
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		if (fallback) {
 			/* Out of memory for new roots: zap in place, same result. */
@@ -318,10 +320,15 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 		old[as] = atomic_load_explicit(&vm->mmu.root[as], memory_order_relaxed);
 		atomic_store_explicit(&vm->mmu.root[as], fresh[as], memory_order_release);
 	}
-	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	sched_point(SP_ZAP);
-
+	/*
+	 * Flush before dropping mmu_lock: once it is dropped, a notifier walk
+	 * finds no SPTE left to zap and so does not flush itself; it must not
+	 * return while a vCPU still holds a translation we removed.
+	 */
 	kvm_flush_remote_tlbs(vm);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
+
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		free_root(vm, old[as]);
 		if (fallback)
@@ -376,17 +383,18 @@ void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot
 	vmmu_write_lock(&vm->mmu.mmu_lock);
 	flush = __kvm_tdp_mmu_zap_leafs(vm, slot->as_id, slot->base_gfn,
 					slot->base_gfn + slot->npages);
-	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	sched_point(SP_ZAP);
-	VM_STAT_INC(vm, slot_zaps);
 	/*
 	 * Only if something present was zapped: a TLB entry or an in-flight
-	 * walk can only use a translation that was present, and whoever
-	 * removed an earlier one flushed before its removal returned.  The
-	 * caller may unmap the memory as soon as the DELETE returns.
+	 * walk can only use a translation that was present, and every zap
+	 * flushes before it drops mmu_lock (so whoever zapped an earlier one
+	 * had flushed before we could see it gone).  The caller may unmap the
+	 * memory as soon as the DELETE returns.
 	 */
 	if (flush)
 		kvm_flush_remote_tlbs(vm);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
+	VM_STAT_INC(vm, slot_zaps);
 }
 
 /*
@@ -408,9 +416,10 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 		return;
 	vmmu_write_lock(&vm->mmu.mmu_lock);
 	flush = __kvm_tdp_mmu_wrprot(vm, new->as_id, new->base_gfn, new->base_gfn + new->npages);
-	vmmu_write_unlock(&vm->mmu.mmu_lock);
+	/* Under the lock, as every zap: see kvm_arch_flush_shadow_memslot(). */
 	if (flush)
 		kvm_flush_remote_tlbs(vm);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -677,6 +686,11 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		 * has been marked dirty (so GET_DIRTY_LOG's write-protect
 		 * cannot miss it).
 		 */
+		if (fault.write && !fault.host_writable) {
+			/* The host page is read-only: as KVM, the access faults. */
+			r = -EFAULT;
+			goto out;
+		}
 		if (fault.slot->flags & VMMU_MEM_READONLY)
 			fault.map_writable = false;
 		else if (fault.slot->dirty_bitmap)

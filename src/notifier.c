@@ -234,18 +234,38 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
 struct change_pte_arg {
 	pfn_t pfn;
 	bool writable;
+	bool refused;		/* out: a gfn of the page was not being invalidated */
 };
+
+/* Is [start, end) of the gfns inside the range being invalidated?  mmu_lock. */
+static bool kvm_mmu_invalidate_covers(struct vmmu_vm *vm, gfn_t start, gfn_t end)
+{
+	return atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed) &&
+	       start >= atomic_load_explicit(&vm->mmu_invalidate_range_start,
+					     memory_order_relaxed) &&
+	       end <= atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed);
+}
 
 /*
  * kvm_set_spte_gfn(): re-point a present SPTE to the new host page; a
  * writable new page is not mapped writable behind the host's back, the SPTE
- * is just zapped and the next fault maps it.  Context: mmu_lock (write).
+ * is just zapped and the next fault maps it.  Only for gfns an invalidation
+ * covers: there, a racing fault that resolved the old page must retry
+ * (in_progress covers its gfn); anywhere else it could install the old page
+ * after we re-pointed, so the call is refused.  Context: mmu_lock (write).
  */
 static bool kvm_set_spte_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
 {
-	const struct change_pte_arg *a = range->arg;
+	struct change_pte_arg *a = (struct change_pte_arg *)range->arg;
 	uint64_t new_spte = 0;
 
+#ifdef VMMU_VARIANTS
+	if (!checker_variant(CHANGE_PTE_UNBRACKETED))
+#endif
+	if (!kvm_mmu_invalidate_covers(vm, range->start, range->end)) {
+		a->refused = true;
+		return false;
+	}
 	if (!a->writable && !(range->slot->flags & KVM_MEMSLOT_INVALID))
 		new_spte = make_leaf_spte(a->pfn, false, false, true);
 	return kvm_tdp_mmu_repoint(vm, range->as_id, range->start, range->end, new_spte);
@@ -254,7 +274,7 @@ static bool kvm_set_spte_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *ran
 VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 					  uint64_t new_page, int writable)
 {
-	const struct change_pte_arg arg = {
+	struct change_pte_arg arg = {
 		.pfn = new_page >> PAGE_SHIFT,
 		.writable = writable,
 	};
@@ -297,14 +317,16 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	bracketed = vm->mn_active_invalidate_count > 0;
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
-	if (WARN_ON_ONCE(!bracketed)) {
+	if (bracketed)
+		kvm_handle_hva_range(vm, &range);
+	/*
+	 * Unbracketed, or bracketed by another range than this page's (the
+	 * walk found a memslot page no invalidation covers): refuse.
+	 */
+	if (WARN_ON_ONCE(!bracketed || arg.refused)) {
 		atomic_fetch_add_explicit(&vm->stat.change_pte_unbracketed, 1, memory_order_relaxed);
 		return -EINVAL;
 	}
-	/* No start() found a memslot, so this page is in none: nothing to do. */
-	if (!atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_acquire))
-		return 0;
-	kvm_handle_hva_range(vm, &range);
 	return 0;
 }
 

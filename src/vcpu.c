@@ -446,8 +446,15 @@ static int vcpu_rw_guest(struct vmmu_vcpu *vcpu, gpa_t gpa, void *buf, size_t le
 		    (write && (slot->flags & VMMU_MEM_READONLY))) {
 			r = -EFAULT;
 		} else {
+			bool locked = vm->hostmem->rw_under_mmu_lock;
+
+			/* See hostmem_ops.rw_under_mmu_lock. */
+			if (locked)
+				vmmu_read_lock(&vm->mmu.mmu_lock);
 			r = vm->hostmem->rw(vm, __gfn_to_hva_memslot(slot, gfn) + (gpa & ~PAGE_MASK),
 					    p, n, write);
+			if (locked)
+				vmmu_read_unlock(&vm->mmu.mmu_lock);
 			if (!r && write)
 				mark_page_dirty_in_slot(slot, gfn);
 		}
