@@ -267,6 +267,16 @@ static void fmt_fig(char *buf, size_t len, const struct bench_side *s, bool min)
 		snprintf(buf, len, "%.4g", min ? s->fig.min : s->fig.median);
 }
 
+/* The four figures of a result row: vmmu median and min, KVM median and min. */
+static void fmt_figs(const struct bench_result *r, char a[32], char b[32], char c[32],
+		     char d[32])
+{
+	fmt_fig(a, 32, &r->vmmu, false);
+	fmt_fig(b, 32, &r->vmmu, true);
+	fmt_fig(c, 32, &r->kvm, false);
+	fmt_fig(d, 32, &r->kvm, true);
+}
+
 void bench_print_suite(const char *suite, const char *title)
 {
 	bool any = false;
@@ -284,10 +294,7 @@ void bench_print_suite(const char *suite, const char *title)
 
 			if (strcmp(r->suite, suite))
 				continue;
-			fmt_fig(a, sizeof(a), &r->vmmu, false);
-			fmt_fig(b, sizeof(b), &r->vmmu, true);
-			fmt_fig(c, sizeof(c), &r->kvm, false);
-			fmt_fig(d, sizeof(d), &r->kvm, true);
+			fmt_figs(r, a, b, c, d);
 			if (isnan(ratio))
 				snprintf(e, sizeof(e), "-");
 			else
@@ -306,10 +313,7 @@ void bench_print_suite(const char *suite, const char *title)
 
 		if (strcmp(r->suite, suite))
 			continue;
-		fmt_fig(a, sizeof(a), &r->vmmu, false);
-		fmt_fig(b, sizeof(b), &r->vmmu, true);
-		fmt_fig(c, sizeof(c), &r->kvm, false);
-		fmt_fig(d, sizeof(d), &r->kvm, true);
+		fmt_figs(r, a, b, c, d);
 		printf("SUMMARY suite=%s case=%s vmmu=%s kvm=%s ratio=", suite, r->name, a, c);
 		if (isnan(ratio))
 			printf("-");
