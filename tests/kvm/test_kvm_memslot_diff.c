@@ -40,7 +40,7 @@
 #include <linux/kvm.h>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
+#include "kvm_guest.h"
 #endif
 
 #include "vmmu.h"
@@ -155,17 +155,6 @@ static int kvm_set_region(int vm, const struct op *o)
 
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return -errno;
-	return 0;
-}
-
-static uint32_t host_phys_bits(void)
-{
-#if defined(__x86_64__)
-	unsigned int eax, ebx, ecx, edx;
-
-	if (__get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx))
-		return eax & 0xff;
-#endif
 	return 0;
 }
 
@@ -808,7 +797,7 @@ int main(int argc, char **argv)
 	have_ro = ret > 0;
 	close(vm);
 
-	phys_bits = host_phys_bits();
+	phys_bits = kvm_host_phys_bits();
 	TEST_ASSERT(phys_bits >= 32, "CPUID 0x80000008 gives %u physical address bits", phys_bits);
 	vmmu_gpa_bits = phys_bits > 48 ? 48 : phys_bits;
 	kvm_gpa_bits = probe_kvm_gpa_bits();

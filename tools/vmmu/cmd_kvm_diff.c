@@ -60,7 +60,6 @@
 #include <linux/kvm.h>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #endif
 
 #include "vmmu.h"
@@ -288,17 +287,6 @@ static const char *errname(int ret)
 		snprintf(buf, sizeof(buf), "%d", ret);
 		return buf;
 	}
-}
-
-static uint64_t host_phys_bits(void)
-{
-#if defined(__x86_64__)
-	unsigned int eax, ebx, ecx, edx;
-
-	if (__get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx))
-		return eax & 0xff;
-#endif
-	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1601,7 +1589,7 @@ static int probe_env(void)
 	env.nr_as = r > 1 ? (uint32_t)r : 1;
 	env.have_ro = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
 	env.have_manual = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0;
-	env.phys_bits = (uint32_t)host_phys_bits();
+	env.phys_bits = kvm_host_phys_bits();
 	mem = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	env.gpa_bits = mem == MAP_FAILED ? 0 : probe_gpa_bits(vm, mem);
 	if (mem != MAP_FAILED)

@@ -40,6 +40,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #define KVM_GUEST_SLOT_SIZE	0x2000u	/* code + GDT page, mailbox page */
 #define KVM_GUEST_PORT		0x10u	/* the guest's "done" port */
@@ -173,5 +176,22 @@ int kvm_guest_access(struct kvm_guest *g, const struct kvm_guest_cmd *cmd,
  * same way and compare loaded values.
  */
 uint64_t kvm_guest_mmio_value(uint64_t gpa);
+
+/*
+ * kvm_host_phys_bits() - the CPU's physical address width (CPUID
+ * 0x80000008 EAX[7:0]), from which KVM derives its highest guest frame when
+ * it uses TDP; 0 if unknown.  Shared by kvm-diff and the memslot differential
+ * test, so both configure vmmu the same way.
+ */
+static inline uint32_t kvm_host_phys_bits(void)
+{
+#if defined(__x86_64__)
+	unsigned int eax, ebx, ecx, edx;
+
+	if (__get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx))
+		return eax & 0xff;
+#endif
+	return 0;
+}
 
 #endif /* VMMU_KVM_GUEST_H */
