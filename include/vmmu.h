@@ -844,7 +844,12 @@ struct vmmu_stats {
 	uint64_t remote_tlb_flush_requests;
 	uint64_t remote_tlb_flush;	/* flushes that had to wait for a vCPU */
 	uint64_t page_tables;		/* page-table pages currently allocated */
-	uint64_t change_pte_unbracketed;	/* change_pte outside start/end */
+	uint64_t change_pte_unbracketed;	/* change_pte refused: no open start() covers the page */
+	uint64_t invalidate_end_unmatched;	/* end() with no open start() of that range: ignored */
+	uint64_t invalidate_waits;	/* faults that blocked until an invalidation ended */
+	uint64_t fault_flushes;		/* faults that removed access from a present SPTE and
+					 * flushed (by design 0; each one also warns) */
+	uint64_t fence_fallbacks;	/* membarrier() failed: the VM switched to symmetric fences */
 };
 
 /**

@@ -123,12 +123,21 @@ static int __clear_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, uint64_t fir
 	if (!bitmap && num_pages)
 		return -EFAULT;
 
+	/*
+	 * The caller's buffer holds ceil(num_pages / 8) bytes (KVM copies in
+	 * whole 64-bit words; a buffer sized so works with both).  Read no
+	 * more, and ignore bits past num_pages: num_pages is a multiple of 64
+	 * unless the range ends at the slot end, where no page has a bit.
+	 */
 	words = (num_pages + 63) / 64;
 	vmmu_write_lock(&vm->mmu.mmu_lock);
 	for (uint64_t i = 0; i < words; i++) {
-		uint64_t mask, w = first_page / 64 + i;
+		uint64_t mask = 0, w = first_page / 64 + i;
+		size_t bytes = (size_t)(num_pages - i * 64 + 7) / 8;
 
-		memcpy(&mask, (const uint8_t *)bitmap + i * 8, 8);
+		memcpy(&mask, (const uint8_t *)bitmap + i * 8, bytes < 8 ? bytes : 8);
+		if (num_pages - i * 64 < 64)
+			mask &= (1ull << (num_pages - i * 64)) - 1;
 		if (!mask)
 			continue;
 		/* Clear what was asked; re-protect only what was really set. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hostmem.h"
+#include "sched_point.h"
 #include "vm.h"
 
 void guest_memcpy_from(void *dst, const uint8_t *src, size_t len)
@@ -45,15 +46,31 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
  * with ENOMEM on an unmapped range), but costs a system call, most of a RAM
  * fault's time.  So a whole 2 MiB host region found mapped is remembered in
  * a small per-VM direct-mapped cache, each entry tagged with the VM's
- * hostmem_gen; every invalidate_range_start() and every memslot CREATE or
- * MOVE bumps that generation, dropping the whole cache.  A region only
- * partly mapped is checked page by page and never cached.
+ * hostmem_gen.  A region only partly mapped is checked page by page and
+ * never cached.
  *
  * An entry packs the region number (hva >> 21, below 2^26 in the 47-bit
  * user half) and 38 bits of the generation into one word, so a racing
- * writer can never pair one fault's region with another's generation.  The
- * generation is read before mincore(): an invalidation during the call
- * leaves an entry that no longer matches.
+ * writer can never pair one fault's region with another's generation.
+ *
+ * The rule that keeps an entry true: the host unmaps or replaces memory
+ * only inside a start()/end() bracket, so an entry may be filled only
+ * while no bracket is open, and must not survive one.
+ *
+ *	start()                              fill
+ *	-------                              ----
+ *	brackets++            (seq_cst)      g = gen                (seq_cst)
+ *	gen++                 (seq_cst)      if brackets: no fill   (seq_cst)
+ *	  ... host munmaps ...               mincore(region) ok
+ *	end(): gen++, brackets--             entry = tag(g)
+ *
+ * If the fill read g before start()'s gen++, every entry it writes is
+ * tagged with a generation that is already stale.  If after, it also sees
+ * brackets raised (brackets++ precedes gen++) and fills nothing.  end()
+ * bumps gen again, so nothing filled before end() is trusted after it -
+ * in particular nothing that a lookup inside the bracket, before the
+ * host's munmap, found mapped (vmmu's defect 3).  A caller that changes
+ * memory outside a bracket breaks the notifier contract.
  */
 #define REGION_SHIFT	21
 #define REGION_BITS	26
@@ -65,15 +82,21 @@ static uint64_t region_tag(hva_t hva, uint64_t gen)
 
 static bool direct_page_mapped(struct vmmu_vm *vm, hva_t hva)
 {
-	uint64_t gen = atomic_load_explicit(&vm->hostmem_gen, memory_order_acquire);
+	uint64_t gen = atomic_load_explicit(&vm->hostmem_gen, memory_order_seq_cst);
 	_Atomic uint64_t *e = &vm->direct_mapped[(hva >> REGION_SHIFT) % DIRECT_MAPPED_CACHE];
 	unsigned char vec[1u << (REGION_SHIFT - PAGE_SHIFT)];
 	uint64_t tag = region_tag(hva, gen);
+	bool fill = !atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst);
 
+#ifdef VMMU_VARIANTS
+	/* Variant direct-cache-fills-in-bracket (defect 3). */
+	if (checker_variant(DIRECT_CACHE_FILLS_IN_BRACKET))
+		fill = true;
+#endif
 	if (atomic_load_explicit(e, memory_order_relaxed) == tag)
 		return true;
-	if (!mincore((void *)(uintptr_t)(hva & ~((1ull << REGION_SHIFT) - 1)),
-		     1ull << REGION_SHIFT, vec)) {
+	if (fill && !mincore((void *)(uintptr_t)(hva & ~((1ull << REGION_SHIFT) - 1)),
+			     1ull << REGION_SHIFT, vec)) {
 		atomic_store_explicit(e, tag, memory_order_relaxed);
 		return true;
 	}
@@ -102,9 +125,28 @@ static int direct_rw(struct vmmu_vm *vm, hva_t hva, void *buf, size_t len, bool 
 	return 0;
 }
 
+/* start(): see the table above direct_page_mapped(). */
+void hostmem_invalidate_begin(struct vmmu_vm *vm)
+{
+	atomic_fetch_add_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
+}
+
+void hostmem_invalidate_end(struct vmmu_vm *vm)
+{
+#ifdef VMMU_VARIANTS
+	/* Variant direct-cache-fills-in-bracket (defect 3): end() drops nothing. */
+	if (!checker_variant(DIRECT_CACHE_FILLS_IN_BRACKET))
+#endif
+	atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
+	atomic_fetch_sub_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
+}
+
+/* Memory behind some hva changed with no bracket (a memslot CREATE or MOVE
+ * may name memory mapped since): drop the whole cache. */
 void hostmem_invalidate(struct vmmu_vm *vm)
 {
-	atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_release);
+	atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
 }
 
 const struct hostmem_ops hostmem_direct_ops = {

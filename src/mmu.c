@@ -127,8 +127,8 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 	vmmu_mutex_lock(&vm->vcpus_lock);
 	for (uint32_t i = 0; i < vm->nr_online; i++)
 		atomic_fetch_add_explicit(&vm->online[i]->tlb_gen, 1, memory_order_seq_cst);
-	if (vm->asym_fence && vm->nr_online)
-		vmmu_membarrier();
+	if (atomic_load_explicit(&vm->asym_fence, memory_order_relaxed) && vm->nr_online)
+		vmmu_membarrier(vm);
 	for (uint32_t i = 0; i < vm->nr_online; i++) {
 		struct vmmu_vcpu *vcpu = vm->online[i];
 		uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_seq_cst);
@@ -464,41 +464,6 @@ static struct vmmu_memslot *kvm_vcpu_gfn_to_memslot(struct vmmu_vcpu *vcpu,
 	return slot;
 }
 
-/* mmu_invalidate_retry_gfn_unsafe: lockless, may be wrong either way. */
-static bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
-{
-#ifdef VMMU_VARIANTS
-	/* Variant fault-no-seq-recheck: no check before or after the lookup. */
-	if (checker_variant(FAULT_NO_SEQ_RECHECK))
-		return false;
-#endif
-	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed)) &&
-	    gfn >= atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed) &&
-	    gfn < atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed))
-		return true;
-	return atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed) != mmu_seq;
-}
-
-/*
- * mmu_invalidate_retry_gfn: the authoritative check, under mmu_lock (read):
- * the invalidate state only changes under mmu_lock (write).
- */
-static bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
-{
-	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed))) {
-		gfn_t start = atomic_load_explicit(&vm->mmu_invalidate_range_start,
-						   memory_order_relaxed);
-		gfn_t end = atomic_load_explicit(&vm->mmu_invalidate_range_end,
-						 memory_order_relaxed);
-
-		if (WARN_ON_ONCE(start == UINT64_MAX || end == UINT64_MAX))
-			return true;
-		if (gfn >= start && gfn < end)
-			return true;
-	}
-	return atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed) != mmu_seq;
-}
-
 static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
 				const struct kvm_page_fault *fault)
 {
@@ -547,22 +512,53 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 
 	sptep = &pt->spte[SPTE_INDEX(fault->gfn, 1)];
 	old = atomic_load_explicit(sptep, memory_order_acquire);
-	if (fault->noslot)
+	if (fault->noslot) {
+		/*
+		 * A present SPTE here was installed by a fault that found a slot
+		 * in a newer memslot set than the one this fault looked up (a
+		 * CREATE was in flight; a slot that is gone had its SPTEs
+		 * zapped before its removal was published).  Replacing it with
+		 * an MMIO SPTE would take a translation away behind the vCPUs'
+		 * TLBs, and a later zap would find nothing present to flush
+		 * for: retry with the current set instead.
+		 */
+#ifdef VMMU_VARIANTS
+		/* Variant noslot-overwrites-present (vmmu's own defect 2). */
+		if (!checker_variant(NOSLOT_OVERWRITES_PRESENT))
+#endif
+		if (is_shadow_present_pte(old))
+			return RET_PF_RETRY;
 		new = make_mmio_spte(fault->gfn, ACC_ALL, fault->mmio_gen);
-	else
+	} else {
 		new = make_leaf_spte(fault->pfn, fault->map_writable, fault->host_writable,
 				     !(fault->slot->flags & VMMU_MEM_READONLY));
+		/* Notifiers zap before the host page changes; a different pfn
+		 * here would mean a missed invalidation. */
+		if (is_shadow_present_pte(old) && WARN_ON_ONCE(spte_to_pfn(old) != fault->pfn))
+			return -EIO;
+		/*
+		 * A fault only adds access.  A read fault that finds the SPTE
+		 * writable (it lost its accessed bit to aging) keeps W: W was
+		 * granted after the page was marked dirty, and only a
+		 * write-protect under mmu_lock (write), which flushes, may take
+		 * it away.  Dropping it here would leave vCPUs writing through
+		 * writable TLB entries that the next GET_DIRTY_LOG, finding no
+		 * writable SPTE, neither logs nor flushes (vmmu's defect 1).
+		 */
+#ifdef VMMU_VARIANTS
+		/* Variant read-fault-downgrades-w (vmmu's own defect 1). */
+		if (!checker_variant(READ_FAULT_DOWNGRADES_W))
+#endif
+		if (is_shadow_present_pte(old))
+			new |= old & (PT_WRITABLE_MASK | PT_DIRTY_MASK);
+	}
 
 	if (old == new)
 		return RET_PF_SPURIOUS;
-	/* Notifiers zap before the host page changes; a different pfn here
-	 * would mean a missed invalidation. */
-	if (is_shadow_present_pte(old) && !fault->noslot && WARN_ON_ONCE(spte_to_pfn(old) != fault->pfn))
-		return -EIO;
 	/* Already mapped as needed (by another vCPU); the accessed bit must be
 	 * set too, or this fault is what sets it (aging cleared it). */
 	if (is_shadow_present_pte(old) && !fault->noslot && (old & PT_ACCESSED_MASK) &&
-	    spte_to_pfn(old) == fault->pfn && (is_writable_pte(old) || !fault->map_writable))
+	    (is_writable_pte(old) || !fault->map_writable))
 		return RET_PF_SPURIOUS;
 
 	/*
@@ -580,6 +576,19 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
 						     memory_order_relaxed))
 		return RET_PF_RETRY;
+	/*
+	 * The leaf-SPTE flush rule (docs/LOCKING.md): a change that removes
+	 * access from a present SPTE must be flushed before anyone relies on
+	 * it; every zap that skips its flush because it found nothing present
+	 * relies on it.  The fault path is built never to make such a change
+	 * (above); if it ever does, flush here, under mmu_lock (read), which
+	 * no vCPU inside an access bracket waits for.
+	 */
+	if (unlikely(leaf_spte_change_needs_tlb_flush(old, new))) {
+		WARN_ON_ONCE(1);
+		VM_STAT_INC(vm, fault_flushes);
+		kvm_flush_remote_tlbs(vm);
+	}
 	if (fault->noslot) {
 		VCPU_STAT_INC(vcpu, mmio_sptes_created);
 		return RET_PF_EMULATE;
@@ -667,19 +676,34 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		fault.hva = __gfn_to_hva_memslot(fault.slot, gfn);
 		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, gfn)) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
+			vcpu->retry_invalidate = true;
+			vcpu->retry_seq = fault.mmu_seq;
 			r = RET_PF_RETRY;
 			goto out;
 		}
 		r = vm->hostmem->faultin(vm, fault.hva, fault.write, &fault.pfn,
 					 &fault.host_writable);
-		if (r)
-			goto out;
 		sched_point(SP_FAULT_PFN_RESOLVED);
+		/*
+		 * Also after a failed lookup: a page found missing while an
+		 * invalidation covers it, or after one ended, may be one the
+		 * host is replacing inside a bracket.  The caller announced a
+		 * transient change, so wait for end() and look again; -EFAULT
+		 * only for memory that is gone with no invalidation racing.
+		 * The fence orders the lookup (a system call for the direct
+		 * backend) before the re-check.
+		 */
+		if (r)
+			atomic_thread_fence(memory_order_seq_cst);
 		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, gfn)) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
+			vcpu->retry_invalidate = true;
+			vcpu->retry_seq = fault.mmu_seq;
 			r = RET_PF_RETRY;
 			goto out;
 		}
+		if (r)
+			goto out;
 		/*
 		 * Map writable on any fault when the slot allows it, except
 		 * while dirty logging: then only a write maps W, after the page
@@ -702,8 +726,11 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	vmmu_read_lock(&vm->mmu.mmu_lock);
 	root = atomic_load_explicit(&vm->mmu.root[vcpu->as_id], memory_order_relaxed);
 	if (is_page_fault_stale(vm, root, &fault)) {
-		if (!fault.noslot)
+		if (!fault.noslot) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
+			vcpu->retry_invalidate = true;
+			vcpu->retry_seq = fault.mmu_seq;
+		}
 		r = RET_PF_RETRY;
 	} else {
 		r = kvm_tdp_mmu_map(vcpu, root, &fault);

@@ -19,6 +19,7 @@
  * in_progress drops, so there is no instant at which both look clean.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "rcu.h"
 #include "sched_point.h"
@@ -125,6 +126,77 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 	return r;
 }
 
+/*
+ * mmu_invalidate_retry_gfn() - must a fault (or a guest-memory copy) on @gfn
+ * that read mmu_invalidate_seq as @mmu_seq start over?  Exact under
+ * mmu_lock (read), as the invalidate state changes only under mmu_lock
+ * (write); elsewhere a hint.
+ */
+bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
+{
+	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed))) {
+		gfn_t start = atomic_load_explicit(&vm->mmu_invalidate_range_start,
+						   memory_order_relaxed);
+		gfn_t end = atomic_load_explicit(&vm->mmu_invalidate_range_end,
+						 memory_order_relaxed);
+
+		if (WARN_ON_ONCE(start == UINT64_MAX || end == UINT64_MAX))
+			return true;
+		if (gfn >= start && gfn < end)
+			return true;
+	}
+	return atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed) != mmu_seq;
+}
+
+/* mmu_invalidate_retry_gfn_unsafe: lockless, may be wrong either way. */
+bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
+{
+#ifdef VMMU_VARIANTS
+	/* Variant fault-no-seq-recheck: no check before or after the lookup. */
+	if (checker_variant(FAULT_NO_SEQ_RECHECK))
+		return false;
+#endif
+	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed)) &&
+	    gfn >= atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed) &&
+	    gfn < atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed))
+		return true;
+	return atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed) != mmu_seq;
+}
+
+/*
+ * kvm_mmu_invalidate_wait() - a vCPU whose fault keeps losing to an
+ * invalidation sleeps until some end() instead of spinning: the host may
+ * take long (a page being read in, a post-copy fetch) or, if the embedding
+ * program lost an end(), forever; either way no CPU is burnt.
+ *
+ *	vCPU                                 end()
+ *	----                                 -----
+ *	lock mn_invalidate_lock              seq++ (mmu_lock)
+ *	waiters++                            lock mn_invalidate_lock
+ *	while seq == snap && in_progress:    if waiters: broadcast
+ *	    cond_wait                        unlock
+ *
+ * end() bumps the seq before it takes mn_invalidate_lock, and the vCPU
+ * tests it holding that lock, so either the vCPU sees the new seq or it is
+ * counted and asleep when the broadcast comes: no lost wake-up.
+ */
+void kvm_mmu_invalidate_wait(struct vmmu_vm *vm, uint64_t mmu_seq)
+{
+	bool waited = false;
+
+	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	vm->mn_end_waiters++;
+	while (atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_acquire) == mmu_seq &&
+	       atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_acquire)) {
+		waited = true;
+		vmmu_cond_wait(&vm->mn_invalidate_end_cond, &vm->mn_invalidate_lock);
+	}
+	vm->mn_end_waiters--;
+	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
+	if (waited)
+		VM_STAT_INC(vm, invalidate_waits);
+}
+
 /* Context: mmu_lock (write). */
 static void kvm_mmu_invalidate_begin(struct vmmu_vm *vm)
 {
@@ -181,6 +253,54 @@ static void kvm_mmu_invalidate_end(struct vmmu_vm *vm)
 					  memory_order_relaxed) == UINT64_MAX);
 }
 
+/*
+ * The open-bracket list (mn_invalidate_lock).  Brackets are few (one per
+ * host thread changing memory at a time), so a flat array does.
+ */
+static void mn_bracket_add(struct vmmu_vm *vm, hva_t start, hva_t end)
+{
+	if (vm->nr_mn_brackets == vm->mn_brackets_cap) {
+		uint32_t cap = vm->mn_brackets_cap ? 2 * vm->mn_brackets_cap : 8;
+		struct mn_bracket *b = realloc(vm->mn_brackets, cap * sizeof(*b));
+
+		if (!b) {
+			/* start() cannot fail: remember it only by count. */
+			vm->mn_untracked++;
+			return;
+		}
+		vm->mn_brackets = b;
+		vm->mn_brackets_cap = cap;
+	}
+	vm->mn_brackets[vm->nr_mn_brackets++] = (struct mn_bracket){ start, end };
+}
+
+/* Remove the bracket [start, end); false if no open start() has that range. */
+static bool mn_bracket_del(struct vmmu_vm *vm, hva_t start, hva_t end)
+{
+	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
+		if (vm->mn_brackets[i].start == start && vm->mn_brackets[i].end == end) {
+			vm->mn_brackets[i] = vm->mn_brackets[--vm->nr_mn_brackets];
+			return true;
+		}
+	}
+	if (vm->mn_untracked) {
+		vm->mn_untracked--;
+		return true;
+	}
+	return false;
+}
+
+/* Does an open bracket contain [start, end)?  (Untracked ones may.) */
+static bool mn_bracket_covers(struct vmmu_vm *vm, hva_t start, hva_t end)
+{
+	if (vm->mn_untracked)
+		return true;
+	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++)
+		if (vm->mn_brackets[i].start <= start && end <= vm->mn_brackets[i].end)
+			return true;
+	return false;
+}
+
 VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint64_t start,
 							uint64_t end)
 {
@@ -198,8 +318,9 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 	/* Pairs with the wait in kvm_swap_active_memslots(). */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	vm->mn_active_invalidate_count++;
+	mn_bracket_add(vm, start, end);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
-	hostmem_invalidate(vm);
+	hostmem_invalidate_begin(vm);
 	sched_point(SP_NOTIFIER_COUNTED);
 
 	kvm_handle_hva_range(vm, &range);
@@ -215,19 +336,36 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
 		.on_lock = kvm_mmu_invalidate_end,
 		.in_bracket = true,
 	};
-	bool wake;
+	bool matched;
 
 	if (!vm)
 		return;
+	/*
+	 * An end() that no open start() has is the embedding program's bug.
+	 * Applying it would drop in_progress under a bracket that is still
+	 * open (faults there could then map the page being changed) or let
+	 * memslot updates run inside it; so it changes nothing, and says so.
+	 */
+	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	matched = mn_bracket_del(vm, start, end);
+	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
+	if (WARN_ON_ONCE(!matched)) {
+		VM_STAT_INC(vm, invalidate_end_unmatched);
+		return;
+	}
 	sched_point(SP_NOTIFIER_END);
 	kvm_handle_hva_range(vm, &range);
+	/* After the range's end: see hostmem_invalidate_end(). */
+	hostmem_invalidate_end(vm);
 
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	if (!WARN_ON_ONCE(vm->mn_active_invalidate_count <= 0))
 		vm->mn_active_invalidate_count--;
-	wake = !vm->mn_active_invalidate_count;
-	if (wake)
+	if (!vm->mn_active_invalidate_count)
 		vmmu_cond_broadcast(&vm->mn_memslots_update_cond);
+	/* Pairs with the test in kvm_mmu_invalidate_wait(). */
+	if (vm->mn_end_waiters)
+		vmmu_cond_broadcast(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 }
 
@@ -237,7 +375,7 @@ struct change_pte_arg {
 	bool refused;		/* out: a gfn of the page was not being invalidated */
 };
 
-/* Is [start, end) of the gfns inside the range being invalidated?  mmu_lock. */
+/* Is [start, end) of @as_id's gfns inside the range being invalidated?  mmu_lock. */
 static bool kvm_mmu_invalidate_covers(struct vmmu_vm *vm, gfn_t start, gfn_t end)
 {
 	return atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed) &&
@@ -249,10 +387,9 @@ static bool kvm_mmu_invalidate_covers(struct vmmu_vm *vm, gfn_t start, gfn_t end
 /*
  * kvm_set_spte_gfn(): re-point a present SPTE to the new host page; a
  * writable new page is not mapped writable behind the host's back, the SPTE
- * is just zapped and the next fault maps it.  Only for gfns an invalidation
- * covers: there, a racing fault that resolved the old page must retry
- * (in_progress covers its gfn); anywhere else it could install the old page
- * after we re-pointed, so the call is refused.  Context: mmu_lock (write).
+ * is just zapped and the next fault maps it.  The caller has checked that an
+ * open bracket contains the page, so in_progress covers these gfns and a
+ * racing fault that resolved the old page retries.  Context: mmu_lock (write).
  */
 static bool kvm_set_spte_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
 {
@@ -284,17 +421,12 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 		.handler = kvm_set_spte_gfn,
 		.arg = &arg,
 		.flush_on_ret = true,
+		.in_bracket = true,
 	};
-	bool bracketed;
+	bool covered;
 
 	if (!vm)
 		return -EINVAL;
-	/*
-	 * Seed 003: change_pte is only ever called inside start()/end(), so
-	 * the raised in_progress already makes racing faults retry and no
-	 * seq bump is needed.  Outside a bracket nothing protects a racing
-	 * fault that resolved the old page: refuse.
-	 */
 #ifdef VMMU_VARIANTS
 	/*
 	 * Variant change-pte-unbracketed (seed 003): the pre-2012 callback
@@ -307,24 +439,28 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 	}
 #endif
 	/*
-	 * "Inside a bracket" is told by mn_active_invalidate_count, which
-	 * every start() raises (KVM's WARN, once it had that count, tested
-	 * it).  in_progress is no such test: seed 003's assertion on it fires
-	 * falsely, as only a start() whose range hit a memslot raises it, so a
-	 * bracketed change_pte of a page outside every memslot (the simulated
-	 * host MM's KSM merges them too) would be refused as unbracketed.
+	 * Seed 003: change_pte is valid only inside a start()/end() bracket
+	 * of its page; there, the raised in_progress already makes racing
+	 * faults retry and no seq bump is needed.  The test is by host
+	 * address against the open brackets themselves: the gfn hull that
+	 * in_progress guards spans every open bracket of every address space,
+	 * so a page inside it need not be changing at all (vmmu's defect 5).
+	 * mn_invalidate_lock is held across the walk, so the bracket cannot
+	 * end under it (end() takes the lock first).
 	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
-	bracketed = vm->mn_active_invalidate_count > 0;
-	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
-	if (bracketed)
+#ifdef VMMU_VARIANTS
+	/* Variant change-pte-hull-coverage (defect 5): any open bracket will do. */
+	if (checker_variant(CHANGE_PTE_HULL_COVERAGE))
+		covered = vm->mn_active_invalidate_count > 0;
+	else
+#endif
+	covered = mn_bracket_covers(vm, range.start, range.end);
+	if (covered)
 		kvm_handle_hva_range(vm, &range);
-	/*
-	 * Unbracketed, or bracketed by another range than this page's (the
-	 * walk found a memslot page no invalidation covers): refuse.
-	 */
-	if (WARN_ON_ONCE(!bracketed || arg.refused)) {
-		atomic_fetch_add_explicit(&vm->stat.change_pte_unbracketed, 1, memory_order_relaxed);
+	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
+	if (WARN_ON_ONCE(!covered || arg.refused)) {
+		VM_STAT_INC(vm, change_pte_unbracketed);
 		return -EINVAL;
 	}
 	return 0;

@@ -66,6 +66,12 @@ enum vmmu_checker_variant {
 	VARIANT_SWAP_IGNORES_ACTIVE_INVALIDATIONS,
 	VARIANT_CHANGE_PTE_UNBRACKETED,		/* seed 003 */
 	VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS,	/* seed 000 */
+	/* vmmu's own bug history (docs/DESIGN.md, "Defects found in use") */
+	VARIANT_READ_FAULT_DOWNGRADES_W,	/* defect 1: lost dirty page */
+	VARIANT_NOSLOT_OVERWRITES_PRESENT,	/* defect 2: translation outlives DELETE */
+	VARIANT_DIRECT_CACHE_FILLS_IN_BRACKET,	/* defect 3: stale "region mapped" cache */
+	VARIANT_RW_IGNORES_INVALIDATION,	/* defect 4: read/write_guest vs a bracket */
+	VARIANT_CHANGE_PTE_HULL_COVERAGE,	/* defect 5: change_pte checked against the hull */
 	VARIANT_NR
 };
 extern enum vmmu_checker_variant vmmu_checker_variant;

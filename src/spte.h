@@ -165,6 +165,22 @@ static inline uint64_t make_leaf_spte(pfn_t pfn, bool writable, bool host_writab
 	return spte;
 }
 
+/*
+ * leaf_spte_change_needs_tlb_flush() - would replacing leaf @old_spte with
+ * @new_spte take access away from a vCPU that cached @old_spte?  True when
+ * @old_spte was present and the new one is not present (zapped, or MMIO),
+ * maps another frame, or is no longer writable.  Clearing the accessed or
+ * dirty bit needs no flush (a stale TLB entry grants nothing more).
+ */
+static inline bool leaf_spte_change_needs_tlb_flush(uint64_t old_spte, uint64_t new_spte)
+{
+	if (!is_shadow_present_pte(old_spte))
+		return false;
+	if (!is_shadow_present_pte(new_spte) || spte_to_pfn(old_spte) != spte_to_pfn(new_spte))
+		return true;
+	return is_writable_pte(old_spte) && !is_writable_pte(new_spte);
+}
+
 static inline uint64_t make_nonleaf_spte(void *child)
 {
 	return SPTE_MMU_PRESENT_MASK | PT_READABLE_MASK | PT_WRITABLE_MASK | PT_EXEC_MASK |

@@ -26,13 +26,21 @@
  *
  * Entering must be ordered before the loads that follow (tlb_gen, SPTEs,
  * guest memory) against the flusher's tlb_gen++ and its read of access_seq
- * (Dekker).  With an asymmetric fence (vm->asym_fence, the default where
+ * (Dekker).  With an asymmetric fence (vcpu->asym_fence, the default where
  * the kernel offers membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)) the vCPU
  * pays only a compiler barrier: the flusher's membarrier() makes every
  * running thread execute a full barrier, so either our odd value is visible
  * to its read of access_seq, or everything we load after it sees the new
  * tlb_gen and the cleared SPTEs (the scheme of liburcu's memb flavour).
- * Without it, entering is a seq_cst RMW pairing with the seq_cst tlb_gen++.
+ * Without it, entering is a plain increment followed by a full fence, which
+ * pairs with the seq_cst tlb_gen++.
+ *
+ * asym_fence is read after the increment, not before: a flusher whose
+ * membarrier() fails clears it and issues one fallback barrier
+ * (vmmu_membarrier()).  A vCPU that reads it still set read it before that
+ * barrier, so its increment, earlier in program order, is visible to the
+ * flusher; one that reads it clear fences itself.  No access, however it
+ * straddles the switch, escapes both.
  *
  * Leaving is a release: our reads of tables and guest memory happen before
  * a flusher's acquire of the new value lets it free or unmap them.  Only
@@ -50,12 +58,13 @@
 static inline void vcpu_access_begin(struct vmmu_vcpu *vcpu)
 {
 #ifdef VCPU_SEQ_ADD
-	if (likely(vcpu->asym_fence)) {
-		VCPU_SEQ_ADD(vcpu);
+	VCPU_SEQ_ADD(vcpu);
+	if (likely(atomic_load_explicit(&vcpu->asym_fence, memory_order_relaxed)))
 		return;
-	}
-#endif
+	atomic_thread_fence(memory_order_seq_cst);
+#else
 	atomic_fetch_add_explicit(&vcpu->access_seq, 1, memory_order_seq_cst);
+#endif
 }
 
 static inline void vcpu_access_end(struct vmmu_vcpu *vcpu)
@@ -90,7 +99,8 @@ VMMU_API int vmmu_vcpu_create(struct vmmu_vm *vm, uint32_t id, struct vmmu_vcpu 
 	memset(vcpu, 0, sizeof(*vcpu));
 	vcpu->vm = vm;
 	vcpu->id = id;
-	vcpu->asym_fence = vm->asym_fence;
+	atomic_init(&vcpu->asym_fence,
+		    atomic_load_explicit(&vm->asym_fence, memory_order_relaxed));
 	vcpu_tlb_flush_local(vcpu);
 
 	vmmu_mutex_lock(&vm->vcpus_lock);
@@ -356,8 +366,16 @@ static int vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint
 			break;
 		case RET_PF_RETRY:
 			VCPU_STAT_INC(vcpu, pf_retry);
-			/* A memslot update or invalidation is in flight: let it run. */
-			vmmu_wait_relax(++retries);
+			/*
+			 * A memslot update or invalidation is in flight: let it
+			 * run.  One that outlasts a short spin (the host is
+			 * slow, or never ends its bracket) is slept out.
+			 */
+			if (vcpu->retry_invalidate && ++retries > 64)
+				kvm_mmu_invalidate_wait(vcpu->vm, vcpu->retry_seq);
+			else
+				vmmu_wait_relax(++retries);
+			vcpu->retry_invalidate = false;
 			break;
 		default:
 			if (r >= 0) {
@@ -416,51 +434,104 @@ VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data, 
 }
 
 /*
- * kvm_vcpu_read_guest/write_guest: resolve each page through the vCPU's
- * memslots under RCU (so a DELETE cannot complete, and the caller unmap the
- * memory, while we copy) and copy through the host backend.
+ * One page of kvm_vcpu_read_guest/write_guest.  The memslot lookup runs
+ * under RCU (a DELETE cannot complete, and its caller unmap the memory,
+ * while we copy).  A backend that copies with plain loads and stores
+ * (hostmem_ops.rw_under_mmu_lock) also needs the host page to stay put, so
+ * the copy runs under mmu_lock (read) and only while no invalidation covers
+ * the gfn:
+ *
+ *	copier                               host
+ *	------                               ----
+ *	read_lock(mmu_lock)                  start(): write_lock(mmu_lock)
+ *	retry if in_progress covers gfn        in_progress++, range += gfn
+ *	copy                                 write_unlock; return
+ *	read_unlock(mmu_lock)                munmap / mmap(MAP_FIXED) ...
+ *
+ * A start() that takes the lock first makes us wait for its end(); one that
+ * comes later waits for the copy, and the host changes nothing before its
+ * start() returns (vmmu's defect 4).  Returns 0, -EFAULT, or -EAGAIN with
+ * *@seq set: wait for an end() after *@seq, then try again.
  */
+static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, size_t n,
+			      bool write, uint64_t *seq)
+{
+	struct vmmu_vm *vm = vcpu->vm;
+	bool locked = vm->hostmem->rw_under_mmu_lock;
+	struct vmmu_memslots *slots;
+	struct vmmu_memslot *slot;
+	gfn_t gfn = gpa >> PAGE_SHIFT;
+	int r;
+
+	vmmu_rcu_read_lock();
+	*seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_acquire);
+	slots = __kvm_memslots(vm, vcpu->as_id);
+	slot = __gfn_to_memslot(slots, gfn);
+	if (!slot || (slot->flags & KVM_MEMSLOT_INVALID) ||
+	    (write && (slot->flags & VMMU_MEM_READONLY))) {
+		r = -EFAULT;
+		goto out;
+	}
+	if (locked) {
+		vmmu_read_lock(&vm->mmu.mmu_lock);
+#ifdef VMMU_VARIANTS
+		/* Variant rw-ignores-invalidation (defect 4): copy regardless. */
+		if (!checker_variant(RW_IGNORES_INVALIDATION))
+#endif
+		if (mmu_invalidate_retry_gfn(vm, *seq, gfn)) {
+			vmmu_read_unlock(&vm->mmu.mmu_lock);
+			r = -EAGAIN;
+			goto out;
+		}
+	}
+	r = vm->hostmem->rw(vm, __gfn_to_hva_memslot(slot, gfn) + (gpa & ~PAGE_MASK), p, n, write);
+	if (locked)
+		vmmu_read_unlock(&vm->mmu.mmu_lock);
+	/*
+	 * A backend without that exclusion (the simulated host MM serializes
+	 * on its own lock) may find the page gone mid-replacement: as for a
+	 * fault, -EFAULT only if no invalidation raced the lookup.
+	 */
+	if (r == -EFAULT && !locked) {
+		atomic_thread_fence(memory_order_seq_cst);
+		if (mmu_invalidate_retry_gfn_unsafe(vm, *seq, gfn))
+			r = -EAGAIN;
+	}
+	if (!r && write)
+		mark_page_dirty_in_slot(slot, gfn);
+out:
+	vmmu_rcu_read_unlock();
+	return r;
+}
+
 static int vcpu_rw_guest(struct vmmu_vcpu *vcpu, gpa_t gpa, void *buf, size_t len, bool write)
 {
-	struct vmmu_vm *vm;
 	uint8_t *p = buf;
-	int r = 0;
+	unsigned int retries = 0;
 
 	if (!vcpu || (!buf && len))
 		return -EINVAL;
-	vm = vcpu->vm;
 	while (len) {
 		size_t n = PAGE_SIZE - (gpa & ~PAGE_MASK);
-		struct vmmu_memslots *slots;
-		struct vmmu_memslot *slot;
-		gfn_t gfn = gpa >> PAGE_SHIFT;
+		uint64_t seq;
+		int r;
 
 		if (n > len)
 			n = len;
 		if (gpa + n < gpa)
 			return -EFAULT;
-		vmmu_rcu_read_lock();
-		slots = __kvm_memslots(vm, vcpu->as_id);
-		slot = __gfn_to_memslot(slots, gfn);
-		if (!slot || (slot->flags & KVM_MEMSLOT_INVALID) ||
-		    (write && (slot->flags & VMMU_MEM_READONLY))) {
-			r = -EFAULT;
-		} else {
-			bool locked = vm->hostmem->rw_under_mmu_lock;
-
-			/* See hostmem_ops.rw_under_mmu_lock. */
-			if (locked)
-				vmmu_read_lock(&vm->mmu.mmu_lock);
-			r = vm->hostmem->rw(vm, __gfn_to_hva_memslot(slot, gfn) + (gpa & ~PAGE_MASK),
-					    p, n, write);
-			if (locked)
-				vmmu_read_unlock(&vm->mmu.mmu_lock);
-			if (!r && write)
-				mark_page_dirty_in_slot(slot, gfn);
+		r = vcpu_rw_guest_page(vcpu, gpa, p, n, write, &seq);
+		if (r == -EAGAIN) {
+			/* Outside every lock and read section, as a fault. */
+			if (++retries > 64)
+				kvm_mmu_invalidate_wait(vcpu->vm, seq);
+			else
+				vmmu_wait_relax(retries);
+			continue;
 		}
-		vmmu_rcu_read_unlock();
 		if (r)
 			return r;
+		retries = 0;
 		gpa += n;
 		p += n;
 		len -= n;

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <linux/membarrier.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -64,7 +65,7 @@ static long sys_membarrier(int cmd)
 }
 
 #if !VMMU_TSAN && !defined(VMMU_CHECKER)
-static bool asym_fence_ok;
+static atomic_bool asym_fence_ok;
 static pthread_once_t asym_fence_once = PTHREAD_ONCE_INIT;
 
 static void asym_fence_init(void)
@@ -81,11 +82,63 @@ static void asym_fence_init(void)
 }
 #endif
 
-void vmmu_membarrier(void)
+/*
+ * The fallback barrier: make every CPU that runs a thread of this process
+ * execute a full barrier, without membarrier().  Write-protecting a page
+ * that this thread has just written forces the kernel to shoot its TLB
+ * entry down on every CPU that may cache it, by an interrupt, which
+ * serializes the interrupted CPU; CPUs not running our threads pass a
+ * context switch (a full barrier) before they run one.  Runtimes use the
+ * same trick where membarrier() is missing.  A kernel that invalidates
+ * TLBs by broadcast instructions instead of interrupts would make it a
+ * no-op; it is used once per VM, at the switch to symmetric fences.
+ */
+static void tlb_shootdown_barrier(void)
 {
-	/* Registered in asym_fence_init, so this cannot fail with EPERM. */
-	if (WARN_ON_ONCE(sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)))
-		atomic_thread_fence(memory_order_seq_cst);
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static volatile char *page;
+
+	pthread_mutex_lock(&lock);
+	if (!page) {
+		void *p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		page = p == MAP_FAILED ? NULL : p;
+	}
+	if (page) {
+		page[0]++;
+		mprotect((void *)page, PAGE_SIZE, PROT_READ);
+		mprotect((void *)page, PAGE_SIZE, PROT_READ | PROT_WRITE);
+	}
+	atomic_thread_fence(memory_order_seq_cst);
+	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * vmmu_membarrier() - the flusher's half of the asymmetric fence.
+ *
+ * membarrier() was registered in asym_fence_init(), so it fails only if
+ * something took it away since: a seccomp filter installed later, say.  A
+ * local fence would not order the vCPUs' plain stores, so the VM switches
+ * to symmetric fences for good: every vCPU's asym_fence is cleared, then
+ * one fallback barrier makes each vCPU either visible inside its access or
+ * see the cleared flag (vcpu_access_begin() reads it after its increment)
+ * and fence itself.  From then on no flush of this VM needs a barrier, and
+ * new VMs start symmetric.  Context: vcpus_lock (the flush holds it).
+ */
+void vmmu_membarrier(struct vmmu_vm *vm)
+{
+	if (likely(!sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)))
+		return;
+	WARN_ON_ONCE("membarrier() failed after registration: symmetric fences from now on");
+#if !VMMU_TSAN && !defined(VMMU_CHECKER)
+	atomic_store_explicit(&asym_fence_ok, false, memory_order_relaxed);
+#endif
+	atomic_store_explicit(&vm->asym_fence, false, memory_order_seq_cst);
+	for (uint32_t i = 0; i < vm->nr_online; i++)
+		atomic_store_explicit(&vm->online[i]->asym_fence, false, memory_order_seq_cst);
+	tlb_shootdown_barrier();
+	VM_STAT_INC(vm, fence_fallbacks);
 }
 
 static int vm_config_validate(const struct vmmu_vm_config *in, struct vmmu_vm_config *out)
@@ -134,12 +187,14 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 #if !VMMU_TSAN && !defined(VMMU_CHECKER)
 	/* TSan and the checker cannot see a membarrier: they keep seq_cst. */
 	pthread_once(&asym_fence_once, asym_fence_init);
-	vm->asym_fence = asym_fence_ok && !(vm->cfg.flags & VMMU_VM_SYMMETRIC_FENCE);
+	atomic_init(&vm->asym_fence, atomic_load_explicit(&asym_fence_ok, memory_order_relaxed) &&
+		    !(vm->cfg.flags & VMMU_VM_SYMMETRIC_FENCE));
 #endif
 
 	vmmu_mutex_init(&vm->slots_lock);
 	vmmu_mutex_init(&vm->mn_invalidate_lock);
 	vmmu_cond_init(&vm->mn_memslots_update_cond);
+	vmmu_cond_init(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_init(&vm->vcpus_lock);
 	atomic_init(&vm->mmu_invalidate_range_start, UINT64_MAX);
 	atomic_init(&vm->mmu_invalidate_range_end, UINT64_MAX);
@@ -158,6 +213,7 @@ out_mmu:
 	memslots_destroy(vm);
 out_locks:
 	vmmu_mutex_destroy(&vm->vcpus_lock);
+	vmmu_cond_destroy(&vm->mn_invalidate_end_cond);
 	vmmu_cond_destroy(&vm->mn_memslots_update_cond);
 	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
 	vmmu_mutex_destroy(&vm->slots_lock);
@@ -177,9 +233,11 @@ VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm)
 	kvm_mmu_uninit_vm(vm);
 	memslots_destroy(vm);
 	vmmu_mutex_destroy(&vm->vcpus_lock);
+	vmmu_cond_destroy(&vm->mn_invalidate_end_cond);
 	vmmu_cond_destroy(&vm->mn_memslots_update_cond);
 	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
 	vmmu_mutex_destroy(&vm->slots_lock);
+	free(vm->mn_brackets);
 	free(vm);
 }
 
@@ -230,6 +288,10 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
 	st->remote_tlb_flush = LOAD(vm->stat.remote_tlb_flush);
 	st->page_tables = LOAD(vm->mmu.nr_page_tables);
 	st->change_pte_unbracketed = LOAD(vm->stat.change_pte_unbracketed);
+	st->invalidate_end_unmatched = LOAD(vm->stat.invalidate_end_unmatched);
+	st->invalidate_waits = LOAD(vm->stat.invalidate_waits);
+	st->fault_flushes = LOAD(vm->stat.fault_flushes);
+	st->fence_fallbacks = LOAD(vm->stat.fence_fallbacks);
 	return 0;
 }
 

@@ -81,7 +81,11 @@ struct vmmu_vcpu {
 	uint32_t as_id;
 	uint32_t id;
 	bool in_fault_loop;		/* vcpu_access_fault is on the stack */
-	bool asym_fence;		/* copy of vm->asym_fence, on the hot cache line */
+	/* copy of vm->asym_fence on the hot cache line; flushers clear it */
+	_Atomic bool asym_fence;
+	/* why the last RET_PF_RETRY: an invalidation, seen at this seq */
+	bool retry_invalidate;
+	uint64_t retry_seq;
 	uint32_t online_idx;		/* index in vm->online[] (vcpus_lock) */
 	/* per-vCPU MMIO info cache (kvm-facts 4.5): mmio_gen UINT64_MAX = empty */
 	gfn_t mmio_gfn;
@@ -97,7 +101,13 @@ struct vmmu_vcpu {
 struct vm_stats {
 	_Atomic uint64_t memslot_updates, memslot_swaps, zap_all_fast, mmio_wrap_zaps,
 		slot_zaps, sptes_zapped, remote_tlb_flush_requests, remote_tlb_flush,
-		change_pte_unbracketed;
+		change_pte_unbracketed, invalidate_end_unmatched, invalidate_waits,
+		fault_flushes, fence_fallbacks;
+};
+
+/* An open invalidate_range_start() bracket: host addresses [start, end). */
+struct mn_bracket {
+	hva_t start, end;
 };
 
 struct vmmu_vm {
@@ -122,6 +132,17 @@ struct vmmu_vm {
 	vmmu_mutex_t mn_invalidate_lock;
 	vmmu_cond_t mn_memslots_update_cond;
 	long mn_active_invalidate_count;
+	/*
+	 * The open brackets, by host range (mn_invalidate_lock): end() must
+	 * match one exactly, and change_pte() must fall inside one.  A start()
+	 * whose entry could not be allocated is counted in mn_untracked; while
+	 * it is non-zero an unmatched end() is taken to be its partner.
+	 */
+	struct mn_bracket *mn_brackets;
+	uint32_t nr_mn_brackets, mn_brackets_cap, mn_untracked;
+	/* vCPUs blocked until an end() (mn_invalidate_lock); end() wakes them */
+	uint32_t mn_end_waiters;
+	vmmu_cond_t mn_invalidate_end_cond;
 	/* written under mmu_lock (write); read locklessly by faults */
 	_Atomic uint64_t mmu_invalidate_seq;
 	_Atomic long mmu_invalidate_in_progress;
@@ -148,8 +169,13 @@ struct vmmu_vm {
 #define DIRECT_MAPPED_CACHE	256
 	_Atomic uint64_t direct_mapped[DIRECT_MAPPED_CACHE];
 	_Atomic uint64_t hostmem_gen;
-	/* flushes fence vCPUs with membarrier(); vCPUs enter without a fence */
-	bool asym_fence;
+	/* open start() brackets, for the direct backend's cache (hostmem.c) */
+	_Atomic long hostmem_brackets;
+	/*
+	 * Flushes fence vCPUs with membarrier(); vCPUs enter without a fence.
+	 * Cleared (for good) when membarrier() fails: see vmmu_membarrier().
+	 */
+	_Atomic bool asym_fence;
 	struct vmmu_hostmm *hostmm;
 	uint64_t max_gfn;		/* highest gfn the 4-level TDP table maps */
 };
@@ -182,8 +208,19 @@ bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_
 bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
 			 uint64_t new_spte);
 
-/* vm.c: a full barrier on every running thread of the process */
-void vmmu_membarrier(void);
+/* vm.c: a full barrier on every running thread of the process; on failure,
+ * switches @vm to symmetric fences (caller holds vcpus_lock) */
+void vmmu_membarrier(struct vmmu_vm *vm);
+
+/* notifier.c */
+/* Does an invalidation in progress cover @gfn, or has one ended since
+ * @mmu_seq was read?  Lockless; exact under mmu_lock. */
+bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn);
+/* The same test without mmu_lock: may be wrong either way, never warns. */
+bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn);
+/* Block until mmu_invalidate_seq moves past @mmu_seq or no invalidation is
+ * in progress.  Context: no lock, no RCU read section, no access bracket. */
+void kvm_mmu_invalidate_wait(struct vmmu_vm *vm, uint64_t mmu_seq);
 
 /* memslots.c: the memslot swap waits for this many active invalidations */
 void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id);

@@ -29,6 +29,21 @@ const struct variant_desc variants[] = {
 	{ "mmio-cache-ignores-in-progress", VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS, "create-mmio",
 	  "MMIO info cache filled while an update is in progress, from a generation read "
 	  "after the lookup (2014 fix; seed 000)" },
+	{ "read-fault-downgrades-w", VARIANT_READ_FAULT_DOWNGRADES_W, "age-dirty",
+	  "a read fault re-installs a writable SPTE read-only without a flush, so the "
+	  "next dirty-log harvest skips its flush and a write is lost (vmmu defect 1)" },
+	{ "noslot-overwrites-present", VARIANT_NOSLOT_OVERWRITES_PRESENT, "noslot-create",
+	  "a no-slot fault from the old memslot set overwrites a present SPTE with an "
+	  "MMIO SPTE without a flush; the translation outlives DELETE (vmmu defect 2)" },
+	{ "direct-cache-fills-in-bracket", VARIANT_DIRECT_CACHE_FILLS_IN_BRACKET,
+	  "bracket-neighbour", "the direct backend caches a 2 MiB region as mapped "
+	  "inside a bracket and end() keeps it (vmmu defect 3)" },
+	{ "rw-ignores-invalidation", VARIANT_RW_IGNORES_INVALIDATION, "rw-replace",
+	  "read_guest/write_guest copy while a bracket covering the page is open "
+	  "(vmmu defect 4)" },
+	{ "change-pte-hull-coverage", VARIANT_CHANGE_PTE_HULL_COVERAGE, "change-pte-cross",
+	  "change_pte accepted when the gfn hull of all open brackets, of any address "
+	  "space, covers the page (vmmu defect 5)" },
 };
 
 const int nr_variants = sizeof(variants) / sizeof(variants[0]);
