@@ -300,9 +300,17 @@ struct vmmu_exit {
  * installs an MMIO SPTE tagged with the memslot generation, so later ones
  * exit without a slot lookup until the memory map changes.
  *
+ * While an MMU-notifier invalidation covers the page (between start() and
+ * end()), the access waits - spinning briefly, then sleeping until an
+ * end() - and then reads the new host memory: a bracketed replacement is
+ * seen only as delay.
+ *
  * Return: 0 when guest RAM served the access, VMMU_EXIT_MMIO when it exits,
  * -EINVAL for a bad length, flag or page-crossing access, -EFAULT when the
- * host memory behind a slot cannot be accessed.
+ * host memory behind a slot is not mapped (and no invalidation raced the
+ * lookup) or a write meets a read-only host page, -ENOMEM when a page table
+ * cannot be allocated, -EIO when an internal invariant is broken (a warning
+ * names it; the library stays usable).
  */
 VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data,
 		     uint32_t len, uint32_t flags, struct vmmu_exit *exit);
@@ -314,6 +322,9 @@ VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data,
  * @gpa: start.
  * @buf: destination.
  * @len: bytes; may cross pages and slots.
+ *
+ * A page that an MMU-notifier invalidation covers is copied only after its
+ * end(), as for vmmu_vcpu_access().
  *
  * Return: 0, -EFAULT if any part of the range is not RAM (no slot, an
  * INVALID slot being deleted or moved, or unmapped host memory), -EINVAL
@@ -351,7 +362,8 @@ VMMU_API int vmmu_vcpu_write_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, const v
  * retries instead of installing a translation; after start() returns, no
  * vCPU uses a translation of the range; after end() returns, accesses see
  * the new host memory.  Memslot updates wait while any start() is
- * unmatched.  Every start() must be paired with an end() of the same range.
+ * unmatched.  Every start() must be paired with an end() of the same range;
+ * the host may change memory only between them.
  *
  * Context: thread-safe; may be called from any thread, concurrently.
  */
@@ -376,8 +388,11 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
  * @start: as passed to start().
  * @end: as passed to start().
  *
- * Bumps mmu_invalidate_seq (so faults that raced the invalidation retry)
- * and drops mmu_invalidate_in_progress.
+ * Bumps mmu_invalidate_seq (so faults that raced the invalidation retry),
+ * drops mmu_invalidate_in_progress and wakes vCPUs waiting for it.  An end()
+ * whose range matches no open start() exactly (never started, or ended
+ * already) changes nothing: it warns once and counts
+ * invalidate_end_unmatched in vmmu_stats.
  */
 VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_t start,
 						      uint64_t end);
@@ -393,10 +408,12 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
  * As in Linux since 2012 (seed 003), change_pte is only valid inside an
  * invalidate_range_start/end bracket covering @address; there, SPTEs still
  * mapping the page are re-pointed to @new_page (normally there are none, as
- * start() zapped them).  Called while no start() on @vm is unmatched it is
- * refused: it warns once, counts change_pte_unbracketed, changes nothing and
- * returns -EINVAL.  Inside a bracket, an address outside every memslot is
- * accepted and changes nothing.
+ * start() zapped them).  The page must lie inside the host range of an open
+ * start() on @vm; otherwise the call is refused: it warns once, counts
+ * change_pte_unbracketed, changes nothing and returns -EINVAL.  (A bracket
+ * on another range, or in another address space, does not make it valid.)
+ * Inside a bracket, an address outside every memslot is accepted and
+ * changes nothing.
  *
  * Return: 0 or -EINVAL.
  */
@@ -476,7 +493,10 @@ VMMU_API int vmmu_get_dirty_log(struct vmmu_vm *vm, uint32_t slot, void *bitmap)
  * @slot: as for vmmu_get_dirty_log().
  * @first_page: first page of the slot to clear; a multiple of 64.
  * @num_pages: pages; a multiple of 64 unless the range ends at the slot end.
- * @bitmap: which of those pages to clear (bit 0 = @first_page).
+ * @bitmap: which of those pages to clear (bit 0 = @first_page); vmmu reads
+ *	exactly ceil(@num_pages / 8) bytes and ignores bits past @num_pages.
+ *	KVM reads the buffer in whole 64-bit words, so a buffer rounded up to
+ *	a multiple of 8 bytes works with both.
  *
  * Clears the requested bits that are set and write-protects those pages.
  * Works with or without manual protect, as in KVM.

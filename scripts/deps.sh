@@ -15,6 +15,10 @@ if [ "${1:-}" = "--check" ]; then
 	command -v spin >/dev/null 2>&1 || need="$need spin"
 	command -v gnuplot >/dev/null 2>&1 || need="$need gnuplot-nox"
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+	# the structured fuzzer (tests/fuzz): clang with libFuzzer's runtime
+	command -v clang >/dev/null 2>&1 || need="$need clang"
+	[ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] ||
+		need="$need libclang-rt-14-dev"
 fi
 
 [ -z "$need" ] && exit 0
