@@ -437,7 +437,8 @@ struct kvm_page_fault {
 	bool map_writable;
 	bool host_writable;
 	bool noslot;
-	uint64_t mmio_gen;	/* generation slice for an MMIO SPTE */
+	uint64_t gen;		/* generation of the set the lookup used */
+	uint64_t mmio_gen;	/* its slice, for an MMIO SPTE */
 };
 
 /*
@@ -526,8 +527,15 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		/* Variant noslot-overwrites-present (vmmu's own defect 2). */
 		if (!checker_variant(NOSLOT_OVERWRITES_PRESENT))
 #endif
-		if (is_shadow_present_pte(old))
+		if (is_shadow_present_pte(old)) {
+			uint64_t cur = atomic_load_explicit(
+				&__kvm_memslots(vm, vcpu->as_id)->generation, memory_order_acquire);
+
+			/* No set published since the lookup: the SPTE is stale. */
+			if (WARN_ON_ONCE(cur == fault->gen))
+				return -EIO;
 			return RET_PF_RETRY;
+		}
 		new = make_mmio_spte(fault->gfn, ACC_ALL, fault->mmio_gen);
 	} else {
 		new = make_leaf_spte(fault->pfn, fault->map_writable, fault->host_writable,
@@ -666,6 +674,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 			goto out;
 		}
 		fault.noslot = true;
+		fault.gen = gen;
 		fault.mmio_gen = gen & vm->mmio_gen_mask;
 	} else {
 		if (fault.write && (fault.slot->flags & VMMU_MEM_READONLY)) {

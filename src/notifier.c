@@ -173,21 +173,22 @@ bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t
  *	----                                 -----
  *	lock mn_invalidate_lock              seq++ (mmu_lock)
  *	waiters++                            lock mn_invalidate_lock
- *	while seq == snap && in_progress:    if waiters: broadcast
+ *	while seq == snap && in_progress     if waiters: broadcast
+ *	      covers gfn:
  *	    cond_wait                        unlock
  *
  * end() bumps the seq before it takes mn_invalidate_lock, and the vCPU
  * tests it holding that lock, so either the vCPU sees the new seq or it is
  * counted and asleep when the broadcast comes: no lost wake-up.
  */
-void kvm_mmu_invalidate_wait(struct vmmu_vm *vm, uint64_t mmu_seq)
+void kvm_mmu_invalidate_wait(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
 {
 	bool waited = false;
 
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	vm->mn_end_waiters++;
 	while (atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_acquire) == mmu_seq &&
-	       atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_acquire)) {
+	       mmu_invalidate_retry_gfn_unsafe(vm, mmu_seq, gfn)) {
 		waited = true;
 		vmmu_cond_wait(&vm->mn_invalidate_end_cond, &vm->mn_invalidate_lock);
 	}
@@ -415,7 +416,7 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 		.pfn = new_page >> PAGE_SHIFT,
 		.writable = writable,
 	};
-	const struct kvm_hva_range range = {
+	struct kvm_hva_range range = {
 		.start = address & PAGE_MASK,
 		.end = (address & PAGE_MASK) + PAGE_SIZE,
 		.handler = kvm_set_spte_gfn,
@@ -434,6 +435,7 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 	 * tells a racing fault that the page changed.
 	 */
 	if (checker_variant(CHANGE_PTE_UNBRACKETED)) {
+		range.in_bracket = false;
 		kvm_handle_hva_range(vm, &range);
 		return 0;
 	}

@@ -372,7 +372,8 @@ static int vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint
 			 * slow, or never ends its bracket) is slept out.
 			 */
 			if (vcpu->retry_invalidate && ++retries > 64)
-				kvm_mmu_invalidate_wait(vcpu->vm, vcpu->retry_seq);
+				kvm_mmu_invalidate_wait(vcpu->vm, vcpu->retry_seq,
+							gpa >> PAGE_SHIFT);
 			else
 				vmmu_wait_relax(++retries);
 			vcpu->retry_invalidate = false;
@@ -478,6 +479,12 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 		/* Variant rw-ignores-invalidation (defect 4): copy regardless. */
 		if (!checker_variant(RW_IGNORES_INVALIDATION))
 #endif
+		/*
+		 * Only coverage matters here (the copy itself checks that the
+		 * page is mapped), so the seq is re-read under the lock: an
+		 * end() elsewhere since the snapshot is no reason to retry.
+		 */
+		*seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed);
 		if (mmu_invalidate_retry_gfn(vm, *seq, gfn)) {
 			vmmu_read_unlock(&vm->mmu.mmu_lock);
 			r = -EAGAIN;
@@ -524,7 +531,7 @@ static int vcpu_rw_guest(struct vmmu_vcpu *vcpu, gpa_t gpa, void *buf, size_t le
 		if (r == -EAGAIN) {
 			/* Outside every lock and read section, as a fault. */
 			if (++retries > 64)
-				kvm_mmu_invalidate_wait(vcpu->vm, seq);
+				kvm_mmu_invalidate_wait(vcpu->vm, seq, gpa >> PAGE_SHIFT);
 			else
 				vmmu_wait_relax(retries);
 			continue;
