@@ -90,4 +90,20 @@ void vmmu_warn(const char *file, int line, const char *cond);
 #define VMMU_TSAN 0
 #endif
 
+/*
+ * smp_mb() - a full barrier.  ThreadSanitizer does not model a stand-alone
+ * fence (gcc refuses it), so TSan builds use a seq_cst RMW on a private
+ * word, the same instruction on x86.
+ */
+#if VMMU_TSAN
+static inline void smp_mb(void)
+{
+	static _Atomic int smp_mb_word;
+
+	atomic_fetch_add_explicit(&smp_mb_word, 0, memory_order_seq_cst);
+}
+#else
+#define smp_mb()	atomic_thread_fence(memory_order_seq_cst)
+#endif
+
 #endif /* VMMU_COMPILER_H */

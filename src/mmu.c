@@ -703,7 +703,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		 * backend) before the re-check.
 		 */
 		if (r)
-			atomic_thread_fence(memory_order_seq_cst);
+			smp_mb();
 		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, gfn)) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
 			vcpu->retry_invalidate = true;

@@ -61,7 +61,7 @@ static inline void vcpu_access_begin(struct vmmu_vcpu *vcpu)
 	VCPU_SEQ_ADD(vcpu);
 	if (likely(atomic_load_explicit(&vcpu->asym_fence, memory_order_relaxed)))
 		return;
-	atomic_thread_fence(memory_order_seq_cst);
+	smp_mb();
 #else
 	atomic_fetch_add_explicit(&vcpu->access_seq, 1, memory_order_seq_cst);
 #endif
@@ -500,7 +500,7 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 	 * fault, -EFAULT only if no invalidation raced the lookup.
 	 */
 	if (r == -EFAULT && !locked) {
-		atomic_thread_fence(memory_order_seq_cst);
+		smp_mb();
 		if (mmu_invalidate_retry_gfn_unsafe(vm, *seq, gfn))
 			r = -EAGAIN;
 	}

@@ -110,7 +110,7 @@ static void tlb_shootdown_barrier(void)
 		mprotect((void *)page, PAGE_SIZE, PROT_READ);
 		mprotect((void *)page, PAGE_SIZE, PROT_READ | PROT_WRITE);
 	}
-	atomic_thread_fence(memory_order_seq_cst);
+	smp_mb();
 	pthread_mutex_unlock(&lock);
 }
 
