@@ -20,6 +20,7 @@
 
 #include "memslots.h"
 #include "mmu.h"
+#include "notifier.h"
 #include "rcu.h"
 #include "sched_point.h"
 #include "spte.h"

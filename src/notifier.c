@@ -24,6 +24,7 @@
 #include "rcu.h"
 #include "sched_point.h"
 #include "spte.h"
+#include "notifier.h"
 #include "vm.h"
 
 struct kvm_gfn_range {
@@ -124,43 +125,6 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 	if (rcu)
 		vmmu_rcu_read_unlock();
 	return r;
-}
-
-/*
- * mmu_invalidate_retry_gfn() - must a fault (or a guest-memory copy) on @gfn
- * that read mmu_invalidate_seq as @mmu_seq start over?  Exact under
- * mmu_lock (read), as the invalidate state changes only under mmu_lock
- * (write); elsewhere a hint.
- */
-bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
-{
-	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed))) {
-		gfn_t start = atomic_load_explicit(&vm->mmu_invalidate_range_start,
-						   memory_order_relaxed);
-		gfn_t end = atomic_load_explicit(&vm->mmu_invalidate_range_end,
-						 memory_order_relaxed);
-
-		if (WARN_ON_ONCE(start == UINT64_MAX || end == UINT64_MAX))
-			return true;
-		if (gfn >= start && gfn < end)
-			return true;
-	}
-	return atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed) != mmu_seq;
-}
-
-/* mmu_invalidate_retry_gfn_unsafe: lockless, may be wrong either way. */
-bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
-{
-#ifdef VMMU_VARIANTS
-	/* Variant fault-no-seq-recheck: no check before or after the lookup. */
-	if (checker_variant(FAULT_NO_SEQ_RECHECK))
-		return false;
-#endif
-	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed)) &&
-	    gfn >= atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed) &&
-	    gfn < atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed))
-		return true;
-	return atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed) != mmu_seq;
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "mmu.h"
+#include "notifier.h"
 #include "rcu.h"
 #include "sched_point.h"
 #include "spte.h"
@@ -58,10 +59,16 @@
 static inline void vcpu_access_begin(struct vmmu_vcpu *vcpu)
 {
 #ifdef VCPU_SEQ_ADD
-	VCPU_SEQ_ADD(vcpu);
-	if (likely(atomic_load_explicit(&vcpu->asym_fence, memory_order_relaxed)))
-		return;
-	smp_mb();
+	/* The increment, then the flag test: one asm block, so the compiler
+	 * keeps the order and the hit path stays three instructions. */
+	__asm__ volatile("addq $1, %0\n\t"
+			 "cmpb $0, %1\n\t"
+			 "jne 1f\n\t"
+			 "mfence\n"
+			 "1:"
+			 : "+m"(*(uint64_t *)&vcpu->access_seq)
+			 : "m"(*(const uint8_t *)&vcpu->asym_fence)
+			 : "memory", "cc");
 #else
 	atomic_fetch_add_explicit(&vcpu->access_seq, 1, memory_order_seq_cst);
 #endif

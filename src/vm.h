@@ -212,16 +212,6 @@ bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t 
  * switches @vm to symmetric fences (caller holds vcpus_lock) */
 void vmmu_membarrier(struct vmmu_vm *vm);
 
-/* notifier.c */
-/* Does an invalidation in progress cover @gfn, or has one ended since
- * @mmu_seq was read?  Lockless; exact under mmu_lock. */
-bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn);
-/* The same test without mmu_lock: may be wrong either way, never warns. */
-bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn);
-/* Block until mmu_invalidate_seq moves past @mmu_seq or no invalidation in
- * progress covers @gfn.  Context: no lock, no RCU read section, outside the
- * access bracket. */
-void kvm_mmu_invalidate_wait(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn);
 
 /* memslots.c: the memslot swap waits for this many active invalidations */
 void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id);
