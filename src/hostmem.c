@@ -15,6 +15,9 @@ void guest_memcpy_from(void *dst, const uint8_t *src, size_t len)
 	uint8_t *d = dst;
 	size_t i = 0;
 
+#ifdef VMMU_CHECKER
+	src = vmmu_checker_guest_mem(src, len, false);
+#endif
 	if (!((uintptr_t)src & 7))
 		for (; i + 8 <= len; i += 8) {
 			uint64_t v = __atomic_load_n((const uint64_t *)(src + i), __ATOMIC_RELAXED);
@@ -30,6 +33,9 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
 	const uint8_t *s = src;
 	size_t i = 0;
 
+#ifdef VMMU_CHECKER
+	dst = vmmu_checker_guest_mem(dst, len, true);
+#endif
 	if (!((uintptr_t)dst & 7))
 		for (; i + 8 <= len; i += 8) {
 			uint64_t v;

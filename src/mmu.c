@@ -593,6 +593,11 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 	 * (above); if it ever does, flush here, under mmu_lock (read), which
 	 * no vCPU inside an access bracket waits for.
 	 */
+#ifdef VMMU_VARIANTS
+	/* Variants read-fault-downgrades-w and noslot-overwrites-present
+	 * (defects 1 and 2): the designs that had them had no safety net. */
+	if (!checker_variant(READ_FAULT_DOWNGRADES_W) && !checker_variant(NOSLOT_OVERWRITES_PRESENT))
+#endif
 	if (unlikely(leaf_spte_change_needs_tlb_flush(old, new))) {
 		WARN_ON_ONCE(1);
 		VM_STAT_INC(vm, fault_flushes);

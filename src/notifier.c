@@ -73,15 +73,15 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 							   const struct kvm_hva_range *range)
 {
 	struct kvm_mmu_notifier_return r = { 0 };
+	bool rcu = !range->in_bracket;
 
+#ifdef VMMU_VARIANTS
 	/*
-	 * Variant builds keep the read section even in a bracket: there the
-	 * swap-ignores-active-invalidations variant may publish under us.
+	 * Variant swap-ignores-active-invalidations publishes under a
+	 * bracketed walk, so the walk keeps its read section there.
 	 */
-#ifndef VMMU_VARIANTS
-	const bool rcu = !range->in_bracket;
-#else
-	const bool rcu = true;
+	if (checker_variant(SWAP_IGNORES_ACTIVE_INVALIDATIONS))
+		rcu = true;
 #endif
 
 	if (range->end <= range->start)
@@ -370,6 +370,9 @@ static bool kvm_set_spte_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *ran
 	}
 	if (!a->writable && !(range->slot->flags & KVM_MEMSLOT_INVALID))
 		new_spte = make_leaf_spte(a->pfn, false, false, true);
+#ifdef VMMU_CHECKER
+	vmmu_checker_change_pte(vm, range->as_id, range->slot, range->start, range->end);
+#endif
 	return kvm_tdp_mmu_repoint(vm, range->as_id, range->start, range->end, new_spte);
 }
 

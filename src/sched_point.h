@@ -10,6 +10,8 @@
 #ifndef VMMU_SCHED_POINT_H
 #define VMMU_SCHED_POINT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum sched_point_id {
@@ -30,6 +32,7 @@ enum sched_point_id {
 	SP_ZAP,			/* a zap cleared SPTEs */
 	SP_TLB_HIT,		/* software-TLB tag matched, guest load/store next */
 	SP_NOTIFIER_COUNTED,	/* start() raised mn_active_invalidate_count */
+	SP_MEMBARRIER,		/* a flush's membarrier() (checker: drains store buffers) */
 	SP_NR
 };
 
@@ -45,6 +48,26 @@ struct vmmu_vm;
 /* A fault is about to install an SPTE for @gfn (mmu_lock held for read);
  * @mmu_seq is its mmu_invalidate_seq snapshot. */
 void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_seq);
+/* The library is about to touch guest memory [@p, @p + @len): returns the
+ * pointer to use (the checker's host-safety monitor redirects a touch of
+ * memory that is not mapped to a scratch page instead of crashing). */
+void *vmmu_checker_guest_mem(const void *p, size_t len, bool write);
+struct vmmu_memslot;
+/* change_pte is about to re-point gfns [@start, @end) of @slot in @as_id
+ * (mmu_lock held for write): the bracket-coverage monitor. */
+void vmmu_checker_change_pte(struct vmmu_vm *vm, uint32_t as_id,
+			     const struct vmmu_memslot *slot, uint64_t start, uint64_t end);
+/*
+ * The asymmetric fence, modelled (docs/CHECKER.md, "Fences"): a vCPU's
+ * plain increment entering its access bracket sits in its store buffer,
+ * invisible to other threads, until the vCPU fences, leaves the bracket,
+ * or a flusher's membarrier() drains every buffer.
+ */
+struct vmmu_vcpu;
+void vmmu_checker_access_begin(struct vmmu_vcpu *vcpu);
+void vmmu_checker_access_end(struct vmmu_vcpu *vcpu);
+void vmmu_checker_fence(struct vmmu_vcpu *vcpu);
+void vmmu_checker_membarrier(void);
 #else
 #define sched_point(id)	do { } while (0)
 #endif
@@ -72,6 +95,7 @@ enum vmmu_checker_variant {
 	VARIANT_DIRECT_CACHE_FILLS_IN_BRACKET,	/* defect 3: stale "region mapped" cache */
 	VARIANT_RW_IGNORES_INVALIDATION,	/* defect 4: read/write_guest vs a bracket */
 	VARIANT_CHANGE_PTE_HULL_COVERAGE,	/* defect 5: change_pte checked against the hull */
+	VARIANT_FLUSH_WITHOUT_MEMBARRIER,	/* a flush that skips the asymmetric fence */
 	VARIANT_NR
 };
 extern enum vmmu_checker_variant vmmu_checker_variant;

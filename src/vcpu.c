@@ -69,6 +69,15 @@ static inline void vcpu_access_begin(struct vmmu_vcpu *vcpu)
 			 : "+m"(*(uint64_t *)&vcpu->access_seq)
 			 : "m"(*(const uint8_t *)&vcpu->asym_fence)
 			 : "memory", "cc");
+#elif defined(VMMU_CHECKER)
+	/*
+	 * The same protocol under the checker's model: the plain add is a
+	 * store that stays in this vCPU's store buffer, unseen by flushers,
+	 * until a flusher's membarrier() drains it or we fence or leave.
+	 */
+	vmmu_checker_access_begin(vcpu);
+	if (!atomic_load_explicit(&vcpu->asym_fence, memory_order_relaxed))
+		vmmu_checker_fence(vcpu);
 #else
 	atomic_fetch_add_explicit(&vcpu->access_seq, 1, memory_order_seq_cst);
 #endif
@@ -78,6 +87,8 @@ static inline void vcpu_access_end(struct vmmu_vcpu *vcpu)
 {
 #ifdef VCPU_SEQ_ADD
 	VCPU_SEQ_ADD(vcpu);
+#elif defined(VMMU_CHECKER)
+	vmmu_checker_access_end(vcpu);
 #else
 	uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_relaxed);
 
@@ -173,6 +184,9 @@ static inline void guest_load(void *data, const uint8_t *p, uint32_t len)
 {
 	uint64_t v;
 
+#ifdef VMMU_CHECKER
+	p = vmmu_checker_guest_mem(p, len, false);
+#endif
 	if (likely(len == 8 && !((uintptr_t)p & 7))) {
 		v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
 	} else if (len == 4 && !((uintptr_t)p & 3)) {
@@ -208,6 +222,9 @@ static inline void guest_store(uint8_t *p, const void *data, uint32_t len)
 {
 	uint64_t v = access_data(data, len);
 
+#ifdef VMMU_CHECKER
+	p = vmmu_checker_guest_mem(p, len, true);
+#endif
 	if (likely(len == 8 && !((uintptr_t)p & 7)))
 		__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
 	else if (len == 4 && !((uintptr_t)p & 3))
@@ -482,16 +499,16 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 	}
 	if (locked) {
 		vmmu_read_lock(&vm->mmu.mmu_lock);
-#ifdef VMMU_VARIANTS
-		/* Variant rw-ignores-invalidation (defect 4): copy regardless. */
-		if (!checker_variant(RW_IGNORES_INVALIDATION))
-#endif
 		/*
 		 * Only coverage matters here (the copy itself checks that the
 		 * page is mapped), so the seq is re-read under the lock: an
 		 * end() elsewhere since the snapshot is no reason to retry.
 		 */
 		*seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed);
+#ifdef VMMU_VARIANTS
+		/* Variant rw-ignores-invalidation (defect 4): copy regardless. */
+		if (!checker_variant(RW_IGNORES_INVALIDATION))
+#endif
 		if (mmu_invalidate_retry_gfn(vm, *seq, gfn)) {
 			vmmu_read_unlock(&vm->mmu.mmu_lock);
 			r = -EAGAIN;

@@ -12,6 +12,7 @@
 
 #include "hostmm.h"
 #include "rcu.h"
+#include "sched_point.h"
 #include "vm.h"
 
 #ifndef VMMU_CHECKER
@@ -128,6 +129,16 @@ static void tlb_shootdown_barrier(void)
  */
 void vmmu_membarrier(struct vmmu_vm *vm)
 {
+#ifdef VMMU_VARIANTS
+	/* Variant flush-without-membarrier: the flusher's half is missing. */
+	if (checker_variant(FLUSH_WITHOUT_MEMBARRIER))
+		return;
+#endif
+#ifdef VMMU_CHECKER
+	/* A scheduler step that drains every vCPU's modelled store buffer. */
+	vmmu_checker_membarrier();
+	return;
+#endif
 	if (likely(!sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)))
 		return;
 	WARN_ON_ONCE("membarrier() failed after registration: symmetric fences from now on");
@@ -185,10 +196,13 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 	for (unsigned int i = 0; i < DIRECT_MAPPED_CACHE; i++)
 		atomic_init(&vm->direct_mapped[i], UINT64_MAX);
 #if !VMMU_TSAN && !defined(VMMU_CHECKER)
-	/* TSan and the checker cannot see a membarrier: they keep seq_cst. */
+	/* TSan cannot see a membarrier: it keeps seq_cst. */
 	pthread_once(&asym_fence_once, asym_fence_init);
 	atomic_init(&vm->asym_fence, atomic_load_explicit(&asym_fence_ok, memory_order_relaxed) &&
 		    !(vm->cfg.flags & VMMU_VM_SYMMETRIC_FENCE));
+#elif defined(VMMU_CHECKER)
+	/* The checker models membarrier() (vmmu_checker_membarrier). */
+	atomic_init(&vm->asym_fence, !(vm->cfg.flags & VMMU_VM_SYMMETRIC_FENCE));
 #endif
 
 	vmmu_mutex_init(&vm->slots_lock);

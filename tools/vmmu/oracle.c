@@ -309,6 +309,25 @@ static bool host_version_ok(struct oracle *o, uint64_t hva, uint32_t version, ui
 	return false;
 }
 
+/* Was the page at @hva mapped (@mapped) or unmapped at some instant of [lo, hi]? */
+static bool host_mapped_ok(struct oracle *o, uint64_t hva, bool mapped, uint64_t lo, uint64_t hi)
+{
+	struct page_hist *p = page_find(o, hva >> ORACLE_PAGE_SHIFT, false);
+
+	if (!p)
+		return mapped;
+	for (size_t k = 0; k < p->n; k++) {
+		uint64_t from = p->v[k].t_lo;
+		uint64_t to = k + 1 < p->n ? p->v[k + 1].t_hi : UINT64_MAX;
+
+		if ((p->v[k].version != ORACLE_VERSION_UNMAPPED) != mapped)
+			continue;
+		if (from <= hi && lo <= to)
+			return true;
+	}
+	return false;
+}
+
 const char *oracle_outcome_name(enum oracle_outcome oc)
 {
 	switch (oc) {
@@ -322,6 +341,8 @@ const char *oracle_outcome_name(enum oracle_outcome oc)
 		return "poisoned frame";
 	case ORACLE_ERROR:
 		return "error";
+	case ORACLE_FAULT:
+		return "-EFAULT";
 	}
 	return "?";
 }
@@ -377,26 +398,33 @@ static bool __oracle_check(struct oracle *o, const struct oracle_access *a, char
 		uint64_t from = st->t_lo > a->t_begin ? st->t_lo : a->t_begin;
 		uint64_t to = end < a->t_end ? end : a->t_end;
 		const struct oracle_slot *s;
+		uint64_t page_hva;
 		bool ro;
 
 		if (from > to)
 			continue;
 		s = state_find(o, st, gfn);
 		ro = s && (s->flags & VMMU_MEM_READONLY);
+		page_hva = s ? s->hva + ((gfn - s->base_gfn) << ORACLE_PAGE_SHIFT) : 0;
 		switch (a->outcome) {
 		case ORACLE_MMIO:
-			if (!s || (a->write && ro))
+			if (!a->copy && (!s || (a->write && ro)))
 				return true;
 			break;
 		case ORACLE_RAM_WRITE:
-			if (s && !ro)
+			if (s && !ro && host_mapped_ok(o, page_hva, true, from, to))
 				return true;
 			break;
 		case ORACLE_RAM_READ:
 			if (s && !a->write &&
-			    ((s->hva >> ORACLE_PAGE_SHIFT) + (gfn - s->base_gfn)) ==
-			    a->hva >> ORACLE_PAGE_SHIFT &&
+			    page_hva >> ORACLE_PAGE_SHIFT == a->hva >> ORACLE_PAGE_SHIFT &&
 			    host_version_ok(o, a->hva, a->version, from, to))
+				return true;
+			break;
+		case ORACLE_FAULT:
+			if (a->copy && (!s || (a->write && ro)))
+				return true;
+			if (s && host_mapped_ok(o, page_hva, false, from, to))
 				return true;
 			break;
 		default:

@@ -56,7 +56,13 @@ enum oracle_outcome {
 	ORACLE_MMIO,		/* exited with VMMU_EXIT_MMIO */
 	ORACLE_POISON,		/* read a freed/replaced host frame's poison */
 	ORACLE_ERROR,		/* any other return value */
+	ORACLE_FAULT,		/* -EFAULT: the slot's host page is not mapped
+				 * (for a guest copy also: no slot, or a write
+				 * to a READONLY slot) */
 };
+
+/* The host page version of a page that is not mapped (oracle_host_page). */
+#define ORACLE_VERSION_UNMAPPED	UINT32_MAX
 
 /**
  * struct oracle_access - one completed vmmu_vcpu_access
@@ -79,6 +85,7 @@ struct oracle_access {
 	uint8_t outcome;	/* enum oracle_outcome */
 	uint8_t write;
 	uint16_t thread;	/* caller's thread number, for reports */
+	uint8_t copy;		/* vmmu_vcpu_read_guest/write_guest, not an access */
 };
 
 struct oracle;
@@ -104,6 +111,9 @@ int oracle_map_set(struct oracle *o, uint32_t as_id, uint64_t t_lo, uint64_t t_h
 /*
  * oracle_host_page() - the host page at @hva (any byte of it) took @version
  * at some instant in [@t_lo, @t_hi]; version 0 is in effect from stamp 0.
+ * ORACLE_VERSION_UNMAPPED: the page went away (munmap); a RAM outcome needs
+ * the page mapped, and ORACLE_FAULT needs it unmapped, at an instant in
+ * common with a map state that gives the gpa a slot.
  * Return 0 or -ENOMEM.
  */
 int oracle_host_page(struct oracle *o, uint64_t hva, uint32_t version, uint64_t t_lo,

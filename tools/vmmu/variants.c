@@ -44,6 +44,9 @@ const struct variant_desc variants[] = {
 	{ "change-pte-hull-coverage", VARIANT_CHANGE_PTE_HULL_COVERAGE, "change-pte-cross",
 	  "change_pte accepted when the gfn hull of all open brackets, of any address "
 	  "space, covers the page (vmmu defect 5)" },
+	{ "flush-without-membarrier", VARIANT_FLUSH_WITHOUT_MEMBARRIER, "invalidate",
+	  "a remote TLB flush skips its membarrier(): a vCPU's plain entering store is "
+	  "still in its store buffer, so the flush does not wait for it" },
 };
 
 const int nr_variants = sizeof(variants) / sizeof(variants[0]);

@@ -55,6 +55,8 @@ struct cthread {
 	int role;			/* index into the scenario's scripts */
 	pthread_t tid;
 	bool quit;
+	bool expect_warn;		/* a library WARN is the expected outcome now */
+	uint32_t warns;			/* expected WARNs seen */
 };
 
 enum strategy { STRAT_PCT, STRAT_RANDOM, STRAT_DFS, STRAT_REPLAY };
@@ -101,7 +103,6 @@ struct sched {
 	bool active;
 	bool aborted;
 	bool final_phase;		/* quiescent re-reads: default choices only */
-	bool oracle_only;		/* skip the protocol invariants (--oracle-only) */
 	_Atomic int main_go;
 
 	/* PCT */
@@ -133,6 +134,25 @@ struct sched {
 extern struct sched chk;
 extern _Thread_local struct cthread *chk_current;
 
+/*
+ * The monitors (docs/CHECKER.md, "The monitor"), each of which can be turned
+ * off (--disable-monitor) to see what the others and the oracle catch alone.
+ */
+enum monitor_id {
+	MON_PROTOCOL,	/* kvm-facts 9: generations, publish vs invalidations, installs, WARNs */
+	MON_TLB,	/* translation coherence: TLB and MMIO cache vs SPTEs vs memslots vs host */
+	MON_DIRTY,	/* dirty coverage: writable in a logged slot => dirty bit set */
+	MON_HOST,	/* host safety: every guest-memory touch hits mapped, unbracketed memory */
+	MON_BRACKET,	/* bracket coverage: change_pte re-points only bracketed pages */
+	MON_NR
+};
+extern unsigned int chk_monitors;	/* bit i: monitor i is on */
+static inline bool chk_monitor_on(enum monitor_id m)
+{
+	return chk_monitors & (1u << m);
+}
+const char *monitor_name(enum monitor_id m);
+
 /* sched.c */
 void chk_pool_init(void);
 void chk_schedule(enum sched_reason reason, int sp);
@@ -148,23 +168,42 @@ const char *sp_name(int sp);
 /* sync.c: the checker's locks and RCU (sync.h, rcu.h) */
 bool chk_can_run(const struct cthread *t);
 
-/* hostmm.c: the simulated host MM behind the VM (struct hostmem_ops) */
-#define HOST_BASE		0x100000000ull	/* hva of host page 0 */
+/* hostmm.c: the host behind the VM (simulated pool or real memory) and its model */
+#define HOST_BASE		0x100000000ull	/* sim: hva of host page 0 */
 #define HOST_PAGES		8
 #define HOST_POISON		0xdeadbeefdeadbeefull
-void chk_host_reset(struct vmmu_vm *vm, struct oracle *o);
+enum chk_host_kind { CHK_HOST_SIM, CHK_HOST_DIRECT, CHK_HOST_LIB };
+void chk_host_reset(struct vmmu_vm *vm, struct oracle *o, enum chk_host_kind kind);
+uint64_t chk_host_hva(unsigned int page);
 void chk_host_replace(unsigned int page);
 void chk_host_release(void);
+void chk_host_unmap(unsigned int page);
+void chk_host_swap_out(unsigned int page);
+void chk_host_abandon(void);
 uint64_t chk_host_frame_addr(unsigned int page);
 void chk_host_final_check(void);
 void chk_host_free_all(void);
+int chk_host_page_of(uint64_t hva);
 /* Decode a word read from guest RAM at page offset 0. */
 enum oracle_outcome chk_host_decode(uint64_t word, uint64_t *hva, uint32_t *version);
+enum chk_bracket_event {
+	BRACKET_START_CALLED, BRACKET_START_RETURNED, BRACKET_END_CALLED, BRACKET_END_RETURNED,
+};
+void chk_host_bracket(uint64_t start, uint64_t end, enum chk_bracket_event ev);
+void chk_host_change_pte_called(uint64_t hva);
+bool chk_host_announced(uint64_t hva);
+bool chk_host_expected_pfn(uint64_t hva, uint64_t *pfn);
 
-/* monitor.c: protocol invariants at every step, map history for the oracle */
-void monitor_reset(struct vmmu_vm *vm, struct oracle *o, struct vmmu_vcpu **vcpus, int nvcpus);
+/* monitor.c: invariants at every step, map history for the oracle */
+#define MON_MAX_GFNS		16
+void monitor_reset(struct vmmu_vm *vm, struct oracle *o, struct vmmu_vcpu **vcpus, int nvcpus,
+		   const uint64_t *gfns, int ngfns);
 void monitor_observe(int sp);
 void monitor_final(void);
+extern int monitor_updates_in_flight;	/* memslot updates running (scenarios.c) */
+
+/* sync.c: the modelled store buffers of the asymmetric fence */
+void chk_fence_reset(void);
 
 /* ../variants.c */
 #include "variants.h"

@@ -85,7 +85,9 @@ static void usage(FILE *f)
 "  --replay STR        run one schedule with these deviations from the default\n"
 "                      choice (as printed with a violation); needs --scenario\n"
 "  --no-minimize       report the failing schedule as found\n"
-"  --oracle-only       check access outcomes only, not the protocol invariants\n"
+"  --oracle-only       check access outcomes only (the oracles), no monitor\n"
+"  --disable-monitor M[,M]  turn monitors off: protocol, tlb, dirty, host,\n"
+"                      bracket (docs/CHECKER.md, \"The monitor\")\n"
 "  --list-scenarios    list the scenarios\n"
 "  --list-variants     list the variants\n"
 "  -q, --quiet         print only violations and the summary line\n"
@@ -238,7 +240,7 @@ static int explore(const struct scenario *sc, uint64_t *total)
 		}
 	}
 	if (!o.quiet)
-		printf("%-16s %8" PRIu64 " schedules (%s), %.2f s, k = %" PRIu64
+		printf("%-18s %8" PRIu64 " schedules (%s), %.2f s, k = %" PRIu64
 		       " steps, no violation\n", sc->name, i, strategy_name(o.strategy),
 		       now() - t0, chk.pct_k);
 	return 0;
@@ -267,13 +269,14 @@ int main(int argc, char **argv)
 		{ "replay", required_argument, NULL, 'R' },
 		{ "no-minimize", no_argument, NULL, 'M' },
 		{ "oracle-only", no_argument, NULL, 'O' },
+		{ "disable-monitor", required_argument, NULL, 'D' },
 		{ "list-scenarios", no_argument, NULL, 'L' },
 		{ "list-variants", no_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const struct scenario *order[16];
+	const struct scenario *order[32];
 	bool schedules_set = false, time_set = false;
 	uint64_t v, total = 0;
 	int c, norder = 0, rc = 0;
@@ -338,11 +341,30 @@ int main(int argc, char **argv)
 			o.minimize = false;
 			break;
 		case 'O':
-			chk.oracle_only = true;
+			chk_monitors = 0;
 			break;
+		case 'D': {
+			char *save = NULL, *list = strdup(optarg);
+
+			for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				int m;
+
+				for (m = 0; m < MON_NR && strcmp(t, monitor_name(m)); m++)
+					;
+				if (m == MON_NR) {
+					fprintf(stderr, "vmmu check: unknown monitor '%s' (protocol, "
+						"tlb, dirty, host, bracket)\n", t);
+					free(list);
+					return 2;
+				}
+				chk_monitors &= ~(1u << m);
+			}
+			free(list);
+			break;
+		}
 		case 'L':
 			for (int i = 0; i < nr_scenarios; i++)
-				printf("%-16s %s\n", scenarios[i].name, scenarios[i].summary);
+				printf("%-18s %s\n", scenarios[i].name, scenarios[i].summary);
 			return 0;
 		case 'l':
 			for (int i = 0; i < nr_variants; i++)

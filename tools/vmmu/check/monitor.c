@@ -1,32 +1,61 @@
 // SPDX-License-Identifier: MIT
 /*
- * The monitor: at every scheduler entry it looks at the protocol's shared
- * state and checks the invariants of kvm-facts §9 that hold at every
- * instant; it also records each newly published memslot set into the
- * oracle's map history, at the exact point of the global order where it
- * became visible (only the publishing thread ran since the last entry).
+ * The monitor: at every scheduler entry it looks at the library's shared
+ * state and checks the invariants that hold at every instant; it also
+ * records each newly published memslot set into the oracle's map history,
+ * at the exact point of the global order where it became visible (only the
+ * publishing thread ran since the last entry).
  *
- *	§9.4  a generation with bit 63 is visible only between "inactive set
- *	      tagged gen|IP" and "final generation stored"; the final
- *	      generation of an address space only ever moves up by nr_as;
- *	      no vCPU's MMIO info cache ever holds a generation with bit 63.
- *	§9.6  a memslot set is never published while an invalidation is
- *	      between start() and end() (mn_active_invalidate_count != 0).
- *	§5.2  mmu_invalidate_in_progress never goes negative, and is 0 (and
- *	      so is the active count) when everything is quiescent.
+ * protocol (kvm-facts 9):
+ *	9.4  a generation with bit 63 is visible only between "inactive set
+ *	     tagged gen|IP" and "final generation stored"; the final
+ *	     generation of an address space only ever moves up by nr_as; no
+ *	     vCPU's MMIO info cache ever holds a generation with bit 63.
+ *	9.6  a memslot set is never published while an invalidation is
+ *	     between start() and end() (mn_active_invalidate_count != 0).
+ *	5.2  mmu_invalidate_in_progress never goes negative, and is 0 (and so
+ *	     is the active count) when everything is quiescent.
+ *	(9.7, at the install itself: vmmu_checker_fault_install, sync.c)
  *
- * §9.7 (a fault installs only with an unchanged seq and no covering
- * invalidation) is checked at the install itself, vmmu_checker_fault_install.
+ * translation coherence (tlb), whenever no thread holds mmu_lock for
+ * write (every change that takes access away is made, and flushed, under
+ * it; so the instant it is released, and at every step in between, the
+ * vCPUs' caches must agree with the tables), for each gfn a scenario uses:
+ *	- a valid software-TLB entry (gen == vcpu->tlb_gen) maps the frame of
+ *	  a present SPTE, and is writable only if the SPTE is;
+ *	- a present SPTE lies in a slot of the active set (INVALID counts),
+ *	  is writable only if the slot is, and, unless the host is between
+ *	  start() and end() of that page, maps the host page's current frame;
+ *	- an MMIO SPTE whose slice matches the current generation, and an
+ *	  MMIO info cache entry tagged with it, name a gfn with no slot.
+ *
+ * dirty coverage (dirty), whenever no thread holds mmu_lock for write and
+ * no memslot update is in flight: in a slot with a dirty bitmap, a gfn
+ * that an SPTE or a valid TLB entry maps writable has its dirty bit set
+ * (GET/CLEAR_DIRTY_LOG clear it only together with the write-protect and
+ * the flush, under mmu_lock).
+ *
+ * Host safety is checked at every guest-memory touch (hostmm.c) and
+ * bracket coverage at every change_pte re-point (vmmu_checker_change_pte
+ * below).
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "check.h"
 #include "memslots.h"
+#include "mmu.h"
+#include "spte.h"
 #include "vm.h"
 
 #define MAX_SLOTS	16
 
-enum report_once { ONCE_IP, ONCE_GEN, ONCE_CACHE, ONCE_NEG, ONCE_NR };
+enum report_once {
+	ONCE_IP, ONCE_GEN, ONCE_CACHE, ONCE_NEG,
+	ONCE_TLB, ONCE_SPTE_SLOT, ONCE_SPTE_HOST, ONCE_MMIO_SPTE, ONCE_MMIO_CACHE, ONCE_DIRTY,
+	ONCE_BRACKET,
+	ONCE_NR
+};
 
 static struct vmmu_vm *mvm;
 static struct oracle *morc;
@@ -36,6 +65,20 @@ static struct vmmu_memslots *last_set[VMMU_MAX_ADDRESS_SPACES];
 static uint64_t last_gen[VMMU_MAX_ADDRESS_SPACES];
 static bool swap_open;
 static bool reported[ONCE_NR];
+static uint64_t mgfns[MON_MAX_GFNS];
+static int nmgfns;
+int monitor_updates_in_flight;
+unsigned int chk_monitors = (1u << MON_NR) - 1;
+
+const char *monitor_name(enum monitor_id m)
+{
+	static const char *const n[MON_NR] = {
+		[MON_PROTOCOL] = "protocol", [MON_TLB] = "tlb", [MON_DIRTY] = "dirty",
+		[MON_HOST] = "host", [MON_BRACKET] = "bracket",
+	};
+
+	return m < MON_NR ? n[m] : "?";
+}
 
 static void record_map(uint32_t as, struct vmmu_memslots *slots)
 {
@@ -59,13 +102,17 @@ static void record_map(uint32_t as, struct vmmu_memslots *slots)
 	oracle_map_set(morc, as, t, t, out, n);
 }
 
-void monitor_reset(struct vmmu_vm *vm, struct oracle *o, struct vmmu_vcpu **vcpus, int nvcpus)
+void monitor_reset(struct vmmu_vm *vm, struct oracle *o, struct vmmu_vcpu **vcpus, int nvcpus,
+		   const uint64_t *gfns, int ngfns)
 {
 	mvm = vm;
 	morc = o;
 	mvcpus = vcpus;
 	mnvcpus = nvcpus;
 	swap_open = false;
+	monitor_updates_in_flight = 0;
+	nmgfns = ngfns < MON_MAX_GFNS ? ngfns : MON_MAX_GFNS;
+	memcpy(mgfns, gfns, nmgfns * sizeof(*gfns));
 	for (int i = 0; i < ONCE_NR; i++)
 		reported[i] = false;
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
@@ -83,6 +130,140 @@ static bool once(enum report_once w)
 	return true;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Translation coherence and dirty coverage                                */
+/* ---------------------------------------------------------------------- */
+
+static const struct vcpu_tlb_entry *valid_tlb_entry(struct vmmu_vcpu *v, uint64_t gfn)
+{
+	const struct vcpu_tlb_entry *e = &v->tlb[gfn % VCPU_TLB_SIZE];
+
+	if (e->gfn != gfn || e->gen != atomic_load_explicit(&v->tlb_gen, memory_order_relaxed))
+		return NULL;
+	return e;
+}
+
+static void check_translations(struct vmmu_vm *vm)
+{
+	for (uint32_t as = 0; as < vm->nr_as; as++) {
+		struct vmmu_memslots *slots = __kvm_memslots(vm, as);
+		uint64_t gen = atomic_load_explicit(&slots->generation, memory_order_relaxed);
+		bool gen_valid = !(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
+
+		for (int k = 0; k < nmgfns; k++) {
+			uint64_t gfn = mgfns[k], spte = tdp_mmu_walk_lockless(vm, as, gfn), pfn;
+			const struct vmmu_memslot *slot = search_memslots(slots, gfn);
+			bool present = is_shadow_present_pte(spte);
+
+			if (is_mmio_spte(spte) && gen_valid && slot &&
+			    get_mmio_spte_generation(spte) == (gen & vm->mmio_gen_mask) &&
+			    once(ONCE_MMIO_SPTE))
+				chk_violation("translation coherence: address space %u gfn 0x%" PRIx64
+					      " has an MMIO SPTE tagged with the current generation "
+					      "%" PRIu64 ", but a slot exists there (stale MMIO exits)",
+					      as, gfn, gen);
+			if (present && !slot && once(ONCE_SPTE_SLOT))
+				chk_violation("translation coherence: address space %u gfn 0x%" PRIx64
+					      " has a present SPTE but no memslot", as, gfn);
+			if (present && slot && is_writable_pte(spte) &&
+			    (slot->flags & VMMU_MEM_READONLY) && once(ONCE_SPTE_SLOT))
+				chk_violation("translation coherence: address space %u gfn 0x%" PRIx64
+					      " has a writable SPTE in a READONLY slot", as, gfn);
+			if (present && slot &&
+			    chk_host_expected_pfn(__gfn_to_hva_memslot(slot, gfn), &pfn) &&
+			    spte_to_pfn(spte) != pfn && once(ONCE_SPTE_HOST))
+				chk_violation("translation coherence: address space %u gfn 0x%" PRIx64
+					      " has an SPTE mapping frame 0x%" PRIx64 ", but host page "
+					      "hva 0x%" PRIx64 " is %s, and no bracket of it is open", as,
+					      gfn, (uint64_t)spte_to_pfn(spte),
+					      (uint64_t)__gfn_to_hva_memslot(slot, gfn),
+					      pfn ? "another frame" : "not mapped");
+			for (int i = 0; i < mnvcpus; i++) {
+				struct vmmu_vcpu *v = mvcpus[i];
+				const struct vcpu_tlb_entry *e;
+
+				if (v->as_id != as || !(e = valid_tlb_entry(v, gfn)))
+					continue;
+				if ((!present || spte_to_pfn(spte) != (uintptr_t)e->host >> PAGE_SHIFT ||
+				     (e->writable && !is_writable_pte(spte))) && once(ONCE_TLB))
+					chk_violation("translation coherence: vCPU %d's TLB entry for gfn "
+						      "0x%" PRIx64 " maps %p%s, but the SPTE is %s: a "
+						      "translation was taken away without a flush", i,
+						      gfn, (void *)e->host, e->writable ? " writable" : "",
+						      !present ? (is_mmio_spte(spte) ? "an MMIO SPTE" :
+								  "not present") :
+						      spte_to_pfn(spte) != (uintptr_t)e->host >> PAGE_SHIFT ?
+						      "another frame" : "read-only");
+			}
+		}
+		for (int i = 0; i < mnvcpus; i++) {
+			struct vmmu_vcpu *v = mvcpus[i];
+
+			if (v->as_id == as && gen_valid && v->mmio_gen == gen &&
+			    search_memslots(slots, v->mmio_gfn) && once(ONCE_MMIO_CACHE))
+				chk_violation("translation coherence: vCPU %d's MMIO info cache says gfn "
+					      "0x%" PRIx64 " has no slot under the current generation "
+					      "%" PRIu64 ", but it has one", i, (uint64_t)v->mmio_gfn, gen);
+		}
+	}
+}
+
+static void check_dirty(struct vmmu_vm *vm)
+{
+	for (uint32_t as = 0; as < vm->nr_as; as++) {
+		struct vmmu_memslots *slots = __kvm_memslots(vm, as);
+
+		for (int k = 0; k < nmgfns; k++) {
+			uint64_t gfn = mgfns[k], spte, rel, bits;
+			const struct vmmu_memslot *slot = search_memslots(slots, gfn);
+			const char *who = NULL;
+			char buf[32];
+
+			if (!slot || !slot->dirty_bitmap)
+				continue;
+			spte = tdp_mmu_walk_lockless(vm, as, gfn);
+			if (is_shadow_present_pte(spte) && is_writable_pte(spte))
+				who = "its SPTE";
+			for (int i = 0; !who && i < mnvcpus; i++) {
+				const struct vcpu_tlb_entry *e;
+
+				if (mvcpus[i]->as_id == as && (e = valid_tlb_entry(mvcpus[i], gfn)) &&
+				    e->writable) {
+					snprintf(buf, sizeof(buf), "vCPU %d's TLB entry", i);
+					who = buf;
+				}
+			}
+			if (!who)
+				continue;
+			rel = gfn - slot->base_gfn;
+			bits = atomic_load_explicit(&slot->dirty_bitmap[rel / 64], memory_order_relaxed);
+			if (!((bits >> (rel % 64)) & 1) && once(ONCE_DIRTY))
+				chk_violation("dirty coverage: address space %u gfn 0x%" PRIx64 " is in a "
+					      "dirty-logged slot and %s maps it writable, but its dirty "
+					      "bit is clear: a write now reaches no GET_DIRTY_LOG", as,
+					      gfn, who);
+		}
+	}
+}
+
+/* Bracket coverage: called by change_pte's handler before it re-points. */
+void vmmu_checker_change_pte(struct vmmu_vm *vm, uint32_t as_id, const struct vmmu_memslot *slot,
+			     uint64_t start, uint64_t end)
+{
+	if (!chk_monitor_on(MON_BRACKET))
+		return;
+	for (uint64_t gfn = start; gfn < end && gfn <= vm->max_gfn; gfn++) {
+		uint64_t hva = __gfn_to_hva_memslot(slot, gfn);
+
+		if (!is_shadow_present_pte(tdp_mmu_walk_lockless(vm, as_id, gfn)))
+			continue;
+		if (!chk_host_announced(hva) && once(ONCE_BRACKET))
+			chk_violation("bracket coverage: change_pte re-points gfn 0x%" PRIx64
+				      " of address space %u (host hva 0x%" PRIx64 "), which no "
+				      "open bracket covers", gfn, as_id, hva);
+	}
+}
+
 void monitor_observe(int sp)
 {
 	struct vmmu_vm *vm = mvm;
@@ -98,7 +279,7 @@ void monitor_observe(int sp)
 		if (set != last_set[as]) {
 			long active = vm->mn_active_invalidate_count;
 
-			if (active && !chk.oracle_only)
+			if (active && chk_monitor_on(MON_PROTOCOL))
 				chk_violation("memslot set of address space %u published while %ld "
 					      "invalidation(s) are between start() and end() "
 					      "(kvm-facts 9.6)", as, active);
@@ -107,7 +288,7 @@ void monitor_observe(int sp)
 			last_set[as] = set;
 		}
 		gen = atomic_load_explicit(&set->generation, memory_order_relaxed);
-		if (chk.oracle_only)
+		if (!chk_monitor_on(MON_PROTOCOL))
 			continue;
 		if (gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS) {
 			if (!swap_open && once(ONCE_IP))
@@ -123,7 +304,13 @@ void monitor_observe(int sp)
 	}
 	if (sp == SP_MEMSLOT_GEN_FINAL)
 		swap_open = false;
-	if (chk.oracle_only)
+	if (!atomic_load_explicit(&vm->mmu.mmu_lock.writer, memory_order_relaxed)) {
+		if (chk_monitor_on(MON_TLB))
+			check_translations(vm);
+		if (chk_monitor_on(MON_DIRTY) && !monitor_updates_in_flight)
+			check_dirty(vm);
+	}
+	if (!chk_monitor_on(MON_PROTOCOL))
 		return;
 	for (int i = 0; i < mnvcpus; i++) {
 		uint64_t g = mvcpus[i]->mmio_gen;
@@ -145,7 +332,7 @@ void monitor_final(void)
 						memory_order_relaxed);
 
 	monitor_observe(-1);
-	if (chk.oracle_only) {
+	if (!chk_monitor_on(MON_PROTOCOL)) {
 		mvm = NULL;
 		return;
 	}

@@ -9,6 +9,7 @@
  * more, and the quiescent map must explain those reads exactly (that is how
  * a stale translation or MMIO SPTE that would live "forever" shows).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,24 @@ enum op_kind {
 	OP_INV_START,	/* invalidate_range_start of host page hpage */
 	OP_INV_END,
 	OP_REPLACE,	/* host page table: hpage -> a copy, next version */
-	OP_CHANGE_PTE,	/* change_pte(hpage -> its current frame, read-only) */
+	OP_CHANGE_PTE,	/* change_pte(hpage -> current frame of tpage - 1 or hpage, read-only) */
 	OP_RELEASE,	/* free (poison) the frames replaced so far */
+	OP_UNMAP,	/* the host unmaps hpage (direct: munmap; sim: frame freed) */
+	OP_READ_GUEST,	/* vmmu_vcpu_read_guest of 8 bytes at gpa */
+	OP_WRITE_GUEST,	/* vmmu_vcpu_write_guest of 8 bytes at gpa */
+	OP_CLEAR_YOUNG,	/* mmu notifier aging of host page hpage */
+	OP_CLEAR_FLUSH_YOUNG,
+	OP_TEST_YOUNG,
+	OP_GET_DIRTY,	/* GET_DIRTY_LOG of slot */
+	OP_CLEAR_DIRTY,	/* CLEAR_DIRTY_LOG of what the last GET of slot reported */
+	OP_SWAP_OUT,	/* lib host: vmmu_hostmm_swap_out of hpage */
 };
 
 struct op {
 	uint8_t kind;
 	uint8_t bracket;	/* start/end around change_pte (see change-pte-unbracketed) */
-	uint32_t slot;		/* OP_REGION: as_id << 16 | id */
+	uint8_t tpage;		/* OP_CHANGE_PTE: 1 + the page whose frame to point at (0: hpage) */
+	uint32_t slot;		/* OP_REGION, OP_*_DIRTY: as_id << 16 | id */
 	uint32_t flags;		/* OP_REGION */
 	uint64_t gpa;
 	uint32_t pages;		/* OP_REGION: 0 deletes */
@@ -40,7 +51,7 @@ struct op {
 
 #define MAX_OPS		6
 #define MAX_SCRIPTS	4
-#define MAX_INIT	3
+#define MAX_INIT	4
 
 struct script {
 	const char *name;
@@ -53,12 +64,17 @@ struct scen {
 	uint32_t mmio_gen_bits;
 	uint32_t vcpu_as[2];
 	int nvcpus;
+	enum chk_host_kind host;	/* CHK_HOST_SIM (default), DIRECT (real memory) or LIB */
+	bool manual;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	bool dirty;		/* every write must reach a GET_DIRTY_LOG (dirty-log oracle) */
 	struct op init[MAX_INIT];
 	struct script scripts[MAX_SCRIPTS];
 };
 
 #define R(g)		{ .kind = OP_READ, .gpa = (g) }
 #define W(g)		{ .kind = OP_WRITE, .gpa = (g) }
+#define RG(g)		{ .kind = OP_READ_GUEST, .gpa = (g) }
+#define WG(g)		{ .kind = OP_WRITE_GUEST, .gpa = (g) }
 #define REGION(s, g, n, hp, f)	{ .kind = OP_REGION, .slot = (s), .gpa = (g), .pages = (n), \
 				  .hpage = (hp), .flags = (f) }
 #define INV_START(hp)	{ .kind = OP_INV_START, .hpage = (hp) }
@@ -67,7 +83,15 @@ struct scen {
 #define BRACKET_END(hp)	{ .kind = OP_INV_END, .hpage = (hp), .bracket = 1 }
 #define REPLACE(hp)	{ .kind = OP_REPLACE, .hpage = (hp) }
 #define CHANGE_PTE(hp)	{ .kind = OP_CHANGE_PTE, .hpage = (hp) }
+#define CHANGE_PTE_TO(hp, tp) { .kind = OP_CHANGE_PTE, .hpage = (hp), .tpage = (tp) + 1 }
 #define RELEASE()	{ .kind = OP_RELEASE }
+#define UNMAP(hp)	{ .kind = OP_UNMAP, .hpage = (hp) }
+#define CLEAR_YOUNG(hp)	{ .kind = OP_CLEAR_YOUNG, .hpage = (hp) }
+#define CLEAR_FLUSH_YOUNG(hp) { .kind = OP_CLEAR_FLUSH_YOUNG, .hpage = (hp) }
+#define TEST_YOUNG(hp)	{ .kind = OP_TEST_YOUNG, .hpage = (hp) }
+#define GET_DIRTY(s)	{ .kind = OP_GET_DIRTY, .slot = (s) }
+#define CLEAR_DIRTY(s)	{ .kind = OP_CLEAR_DIRTY, .slot = (s) }
+#define SWAP_OUT(hp)	{ .kind = OP_SWAP_OUT, .hpage = (hp) }
 
 #define LOG		VMMU_MEM_LOG_DIRTY_PAGES
 #define A		0x10000ull	/* gfn 0x10 */
@@ -160,6 +184,155 @@ static const struct scen move_delete = {
 	},
 };
 
+/*
+ * vmmu's own defects (docs/DESIGN.md, "Defects found in use"), each with the
+ * window its variant reopens.
+ */
+
+/*
+ * D1: vCPU 0 writes (SPTE and TLB entry writable, page dirty); clear_young
+ * takes the accessed bit without a flush; vCPU 1's read faults on the old
+ * SPTE.  Were it to re-install it read-only without a flush, GET_DIRTY_LOG
+ * would find nothing writable to protect and skip its flush, and vCPU 0's
+ * next write, through its stale writable TLB entry, would reach no harvest.
+ */
+static const struct scen age_dirty = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.dirty = true,
+	.init = { REGION(0, A, 1, 0, LOG) },
+	.scripts = {
+		{ "vcpu0", 0, { W(A + 8), W(A + 8) } },
+		{ "vcpu1", 1, { R(A) } },
+		{ "host", -1, { CLEAR_YOUNG(0), GET_DIRTY(0), GET_DIRTY(0) } },
+	},
+};
+
+/* D1 with manual protect: GET reports, CLEAR_DIRTY_LOG clears and protects. */
+static const struct scen age_dirty_manual = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.dirty = true,
+	.manual = true,
+	.init = { REGION(0, A, 1, 0, LOG) },
+	.scripts = {
+		{ "vcpu0", 0, { W(A + 8), W(A + 8) } },
+		{ "vcpu1", 1, { R(A) } },
+		{ "host", -1, { CLEAR_YOUNG(0), GET_DIRTY(0), CLEAR_DIRTY(0), GET_DIRTY(0),
+				CLEAR_DIRTY(0) } },
+	},
+};
+
+/*
+ * D1's interleaving with the other aging calls: test_young clears nothing,
+ * and clear_flush_young's flush drops the writable TLB entry together with
+ * the accessed bit (a write that fills it again faults, which sets the bit
+ * again), so here the window stays shut even for the wrong design: the
+ * scenario checks the correct one under them.
+ */
+static const struct scen age_young = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.dirty = true,
+	.init = { REGION(0, A, 1, 0, LOG) },
+	.scripts = {
+		{ "vcpu0", 0, { W(A + 8), W(A + 8), W(A + 8) } },
+		{ "vcpu1", 1, { R(A), R(A) } },
+		{ "host", -1, { TEST_YOUNG(0), CLEAR_FLUSH_YOUNG(0), GET_DIRTY(0), TEST_YOUNG(0),
+				GET_DIRTY(0) } },
+	},
+};
+
+/*
+ * D2: vCPU 0's fault on A looks A up in the old set (no slot) while the
+ * updater creates a slot there; vCPU 1 faults A under the new set and maps
+ * it (SPTE, TLB).  Were vCPU 0 to install its MMIO SPTE over the present
+ * one without a flush, DELETE would find nothing present to zap, skip its
+ * flush and return, the host would unmap the page, and vCPU 1 would go on
+ * reading it through its TLB.
+ */
+static const struct scen noslot_create = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.scripts = {
+		{ "vcpu0", 0, { R(A) } },
+		{ "vcpu1", 1, { R(A), R(A), R(A) } },
+		{ "updater", -1, { REGION(0, A, 1, 0, 0), REGION(0, A, 0, 0, 0), UNMAP(0) } },
+	},
+};
+
+/*
+ * D3 (the direct backend over real memory): A is host page 0 (P), B page 1
+ * (Q), in one 2 MiB region.  Inside start(P)/end(P) a fault or read_guest on
+ * Q must not fill the "region mapped" cache; the host munmaps P in the
+ * bracket; after end(), an access or read_guest of P must give -EFAULT, not
+ * touch the unmapped page.
+ */
+static const struct scen bracket_neighbour = {
+	.nr_as = 1,
+	.nvcpus = 1,
+	.host = CHK_HOST_DIRECT,
+	.init = { REGION(0, A, 1, 0, 0), REGION(1, B, 1, 1, 0) },
+	.scripts = {
+		{ "vcpu0", 0, { R(B), RG(B), R(A), RG(A) } },
+		{ "host", -1, { INV_START(0), UNMAP(0), INV_END(0) } },
+	},
+};
+
+/*
+ * D4 (the direct backend over real memory): guest copies against a
+ * bracketed replacement (munmap + mmap(MAP_FIXED)) of the page: no copy may
+ * touch it between start() returning and end().
+ */
+static const struct scen rw_replace = {
+	.nr_as = 1,
+	.nvcpus = 1,
+	.host = CHK_HOST_DIRECT,
+	.init = { REGION(0, A, 1, 0, 0) },
+	.scripts = {
+		{ "copier", 0, { RG(A), WG(A + 8), RG(A), R(A) } },
+		{ "host", -1, { INV_START(0), REPLACE(0), INV_END(0) } },
+	},
+};
+
+/*
+ * D5: A is host page 0 in address space 0 and host page 1 in address space
+ * 1; B is host page 2 in address space 0.  With brackets open on page 1
+ * (the same gfn, the other address space) and page 2 (another range: the
+ * gfn hull of the two covers A), change_pte of page 0 must be refused; one
+ * of page 1, inside its bracket, accepted.
+ */
+static const struct scen change_pte_cross = {
+	.nr_as = 2,
+	.nvcpus = 2,
+	.vcpu_as = { 0, 1 },
+	.init = { REGION(0, A, 1, 0, 0), REGION(1u << 16, A, 1, 1, 0), REGION(1, B, 1, 2, 0) },
+	.scripts = {
+		{ "vcpu0", 0, { R(A), R(A), R(A) } },
+		{ "vcpu1", 1, { R(A), R(A) } },
+		{ "host", -1, { INV_START(1), INV_START(2), CHANGE_PTE_TO(0, 3), CHANGE_PTE(1),
+				INV_END(2), INV_END(1) } },
+	},
+};
+
+/*
+ * The library's own simulated host MM (src/hostmm.c) behind the VM: vCPUs
+ * read and write two pages while the MM migrates them, swaps one out and
+ * unmaps the other, each operation bracketed by the MM itself under its
+ * lock, as Linux's mm does.
+ */
+static const struct scen hostmm_lib = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.host = CHK_HOST_LIB,
+	.init = { REGION(0, A, 1, 0, 0), REGION(1, B, 1, 1, 0) },
+	.scripts = {
+		{ "vcpu0", 0, { R(A), W(A + 8), R(B), R(A) } },
+		{ "vcpu1", 1, { R(B), W(B + 8), R(A) } },
+		{ "host", -1, { REPLACE(0), SWAP_OUT(1), REPLACE(1), UNMAP(0) } },
+	},
+};
+
 /* ---------------------------------------------------------------------- */
 /* Running one schedule                                                    */
 /* ---------------------------------------------------------------------- */
@@ -168,6 +341,159 @@ static const struct scen *cur_scen;
 static struct vmmu_vm *cur_vm;
 static struct vmmu_vcpu *cur_vcpus[2];
 static struct oracle *orc;
+
+/*
+ * The dirty-log oracle: every RAM write that returned (an access or a
+ * write_guest) and every harvest, with stamps.  A write W of page p must be
+ * reported by some GET_DIRTY_LOG that could have seen it (it ended after W
+ * began) no later than the first GET that began after W ended (or the
+ * final, quiescent one).  With manual protect, a CLEAR of p that may have
+ * run after W began and before that GET exempts W: the program asked to
+ * forget it.
+ */
+#define MAX_WRECS	32
+#define MAX_HRECS	32
+
+struct wrec {
+	uint32_t as;
+	uint64_t gfn, b, e, step;
+	char who[32];
+};
+
+struct hrec {
+	bool clear;
+	uint32_t slot, as;
+	uint64_t base, npages, b, e, bits;
+};
+
+static struct wrec wrecs[MAX_WRECS];
+static struct hrec hrecs[MAX_HRECS];
+static int nwrecs, nhrecs;
+static uint64_t last_report[4];		/* per slot id: the last GET's bitmap */
+
+static void dirty_record_write(uint32_t as, uint64_t gpa, uint64_t b, uint64_t e, const char *who)
+{
+	if (!cur_scen->dirty || nwrecs == MAX_WRECS)
+		return;
+	wrecs[nwrecs] = (struct wrec){ .as = as, .gfn = gpa >> 12, .b = b, .e = e, .step = chk.step };
+	snprintf(wrecs[nwrecs].who, sizeof(wrecs[nwrecs].who), "%s", who);
+	nwrecs++;
+}
+
+/*
+ * The outcome of an access or copy that returned @r (with @data read), for
+ * the oracle and the dirty-log monitor.  A copy never returns
+ * VMMU_EXIT_MMIO.
+ */
+static void access_done(struct oracle_access *a, int r, uint64_t data, const char *who)
+{
+	char why[600];
+
+	a->ret = r;
+	if (r == VMMU_EXIT_MMIO)
+		a->outcome = ORACLE_MMIO;
+	else if (r == -EFAULT)
+		a->outcome = ORACLE_FAULT;
+	else if (r)
+		a->outcome = ORACLE_ERROR;
+	else if (a->write)
+		a->outcome = ORACLE_RAM_WRITE;
+	else
+		a->outcome = chk_host_decode(data, &a->hva, &a->version);
+
+	if (a->outcome == ORACLE_RAM_READ)
+		chk_trace("... = RAM: host page %d v%u", chk_host_page_of(a->hva), a->version);
+	else
+		chk_trace("... = %s", oracle_outcome_name(a->outcome));
+	if (!oracle_check(orc, a, why, sizeof(why)))
+		chk_violation("%s: %s", who, why);
+	if (a->outcome == ORACLE_RAM_WRITE)
+		dirty_record_write(a->as_id, a->gpa, a->t_begin, a->t_end, who);
+}
+
+/* The slot @slot_arg as the scenario defines it (its first non-delete REGION). */
+static bool scen_slot(const struct scen *s, uint32_t slot_arg, uint64_t *base, uint64_t *npages)
+{
+	for (int i = 0; i < MAX_INIT + MAX_SCRIPTS * MAX_OPS; i++) {
+		const struct op *op = i < MAX_INIT ? &s->init[i] :
+				      &s->scripts[(i - MAX_INIT) / MAX_OPS].ops[(i - MAX_INIT) % MAX_OPS];
+
+		if (op->kind == OP_REGION && op->slot == slot_arg && op->pages) {
+			*base = op->gpa >> 12;
+			*npages = op->pages;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void dirty_harvest(uint32_t slot_arg, bool clear, const char *who)
+{
+	struct hrec h = { .clear = clear, .slot = slot_arg, .as = slot_arg >> 16 };
+	uint64_t bits = 0;
+	int r;
+
+	if (!scen_slot(cur_scen, slot_arg, &h.base, &h.npages) || h.npages > 64)
+		return;
+	if (clear) {
+		bits = last_report[(slot_arg & 0xffff) % 4];
+		chk_trace("CLEAR_DIRTY_LOG slot %u, bits 0x%" PRIx64, slot_arg & 0xffff, bits);
+		h.b = oracle_stamp(orc);
+		r = vmmu_clear_dirty_log(cur_vm, slot_arg, 0, (uint32_t)h.npages, &bits);
+	} else {
+		chk_trace("GET_DIRTY_LOG slot %u ...", slot_arg & 0xffff);
+		h.b = oracle_stamp(orc);
+		r = vmmu_get_dirty_log(cur_vm, slot_arg, &bits);
+		last_report[(slot_arg & 0xffff) % 4] = bits;
+	}
+	h.e = oracle_stamp(orc);
+	h.bits = bits;
+	if (!clear)
+		chk_trace("... = 0x%" PRIx64, bits);
+	if (r)
+		chk_violation("%s: %s_DIRTY_LOG failed: %d", who, clear ? "CLEAR" : "GET", r);
+	if (cur_scen->dirty && nhrecs < MAX_HRECS)
+		hrecs[nhrecs++] = h;
+}
+
+static void dirty_verify(void)
+{
+	for (int i = 0; i < nwrecs; i++) {
+		const struct wrec *w = &wrecs[i];
+		uint64_t next_b = UINT64_MAX;
+		bool reported = false, exempt = false;
+		int slot_h = -1;
+
+		for (int k = 0; k < nhrecs; k++) {
+			const struct hrec *h = &hrecs[k];
+
+			if (h->as != w->as || w->gfn < h->base || w->gfn - h->base >= h->npages)
+				continue;
+			slot_h = k;
+			if (!h->clear && h->b > w->e && h->b < next_b)
+				next_b = h->b;
+		}
+		if (slot_h < 0)
+			continue;	/* not in a logged slot */
+		for (int k = 0; k < nhrecs; k++) {
+			const struct hrec *h = &hrecs[k];
+
+			if (h->as != w->as || w->gfn < h->base || w->gfn - h->base >= h->npages)
+				continue;
+			if (h->e <= w->b || h->b > next_b)
+				continue;
+			if (!h->clear && ((h->bits >> (w->gfn - h->base)) & 1))
+				reported = true;
+			if (h->clear && ((h->bits >> (w->gfn - h->base)) & 1) && h->b < next_b)
+				exempt = true;
+		}
+		if (!reported && !exempt)
+			chk_violation("dirty log: %s's write to gfn 0x%" PRIx64 " (returned at step %"
+				      PRIu64 ") was reported by no GET_DIRTY_LOG up to the first one "
+				      "that began after it%s: a lost dirty page", w->who, w->gfn,
+				      w->step, next_b == UINT64_MAX ? " (the final one)" : "");
+	}
+}
 
 static void do_access(int vcpu_idx, uint64_t gpa, bool write, const char *who)
 {
@@ -180,35 +506,67 @@ static void do_access(int vcpu_idx, uint64_t gpa, bool write, const char *who)
 	};
 	struct vmmu_exit exit;
 	uint64_t data = write ? 0x5752495445000000ull | gpa : 0;
-	char why[600];
 	int r;
 
 	chk_trace("%s 0x%" PRIx64 " ...", write ? "write" : "read", gpa);
 	a.t_begin = oracle_stamp(orc);
 	r = vmmu_vcpu_access(vcpu, gpa, &data, 8, write ? VMMU_ACCESS_WRITE : 0, &exit);
 	a.t_end = oracle_stamp(orc);
-	a.ret = r;
-	if (r == VMMU_EXIT_MMIO)
-		a.outcome = ORACLE_MMIO;
-	else if (r)
-		a.outcome = ORACLE_ERROR;
-	else if (write)
-		a.outcome = ORACLE_RAM_WRITE;
-	else
-		a.outcome = chk_host_decode(data, &a.hva, &a.version);
+	access_done(&a, r, data, who);
+}
 
-	if (a.outcome == ORACLE_RAM_READ)
-		chk_trace("... = RAM: host page %u v%u",
-			  (unsigned int)((a.hva - HOST_BASE) >> 12), a.version);
-	else
-		chk_trace("... = %s", oracle_outcome_name(a.outcome));
-	if (!oracle_check(orc, &a, why, sizeof(why)))
-		chk_violation("%s: %s", who, why);
+/* vmmu_vcpu_read_guest / write_guest: a copy, not an access. */
+static void do_copy(int vcpu_idx, uint64_t gpa, bool write, const char *who)
+{
+	struct vmmu_vcpu *vcpu = cur_vcpus[vcpu_idx];
+	struct oracle_access a = {
+		.gpa = gpa,
+		.as_id = cur_scen->vcpu_as[vcpu_idx],
+		.write = write,
+		.copy = 1,
+		.thread = (uint16_t)vcpu_idx,
+	};
+	uint64_t data = write ? 0x434f505900000000ull | gpa : 0;
+	int r;
+
+	chk_trace("%s 0x%" PRIx64 " ...", write ? "write_guest" : "read_guest", gpa);
+	a.t_begin = oracle_stamp(orc);
+	r = write ? vmmu_vcpu_write_guest(vcpu, gpa, &data, 8) :
+		    vmmu_vcpu_read_guest(vcpu, gpa, &data, 8);
+	a.t_end = oracle_stamp(orc);
+	access_done(&a, r, data, who);
+}
+
+static void do_change_pte(const struct op *op, const char *who)
+{
+	uint64_t hva = chk_host_hva(op->hpage);
+	unsigned int tp = op->tpage ? op->tpage - 1u : op->hpage;
+	/* change-pte-unbracketed: the scenario's host is the pre-2012 mm, for
+	 * which an unbracketed change_pte is the protocol. */
+	bool legacy = checker_variant(CHANGE_PTE_UNBRACKETED);
+	bool covered = chk_host_announced(hva);
+	int r;
+
+	chk_point(NULL);
+	chk_trace("change_pte(page %u -> frame of page %u, read-only)%s", op->hpage, tp,
+		  covered || legacy ? "" : ": no open bracket covers it");
+	chk_host_change_pte_called(hva);
+	chk_current->expect_warn = !covered && !legacy;
+	chk_current->warns = 0;
+	r = vmmu_mmu_notifier_change_pte(cur_vm, hva, chk_host_frame_addr(tp), 0);
+	chk_current->expect_warn = false;
+	chk_trace("change_pte -> %d", r);
+	if ((covered || legacy) && r)
+		chk_violation("%s: change_pte of host page %u inside a bracket of it failed: %d", who,
+			      op->hpage, r);
+	else if (!covered && !legacy && r != -EINVAL)
+		chk_violation("%s: change_pte of host page %u returned %d, but no open bracket "
+			      "covers the page: it must be refused (-EINVAL)", who, op->hpage, r);
 }
 
 static void do_op(const struct op *op, int vcpu_idx, const char *who)
 {
-	uint64_t hva = HOST_BASE + ((uint64_t)op->hpage << 12);
+	uint64_t hva = chk_host_hva(op->hpage);
 	int r;
 
 	switch (op->kind) {
@@ -216,6 +574,11 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 	case OP_WRITE:
 		chk_point(NULL);
 		do_access(vcpu_idx, op->gpa, op->kind == OP_WRITE, who);
+		break;
+	case OP_READ_GUEST:
+	case OP_WRITE_GUEST:
+		chk_point(NULL);
+		do_copy(vcpu_idx, op->gpa, op->kind == OP_WRITE_GUEST, who);
 		break;
 	case OP_REGION: {
 		const struct vmmu_userspace_memory_region m = {
@@ -230,7 +593,9 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 		chk_trace("set region as%u slot %u gpa 0x%" PRIx64 " %s%s", op->slot >> 16,
 			  op->slot & 0xffff, op->gpa, op->pages ? "size 1 page" : "size 0 (delete)",
 			  op->flags & LOG ? " +dirty-log" : "");
+		monitor_updates_in_flight++;
 		r = vmmu_set_user_memory_region(cur_vm, &m);
+		monitor_updates_in_flight--;
 		chk_trace("set region -> %d", r);
 		if (r)
 			chk_violation("%s: vmmu_set_user_memory_region failed: %d", who, r);
@@ -241,7 +606,9 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 			break;
 		chk_point(NULL);
 		chk_trace("invalidate_range_start(page %u)", op->hpage);
+		chk_host_bracket(hva, hva + 4096, BRACKET_START_CALLED);
 		vmmu_mmu_notifier_invalidate_range_start(cur_vm, hva, hva + 4096);
+		chk_host_bracket(hva, hva + 4096, BRACKET_START_RETURNED);
 		chk_trace("invalidate_range_start returned");
 		break;
 	case OP_INV_END:
@@ -249,7 +616,9 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 			break;
 		chk_point(NULL);
 		chk_trace("invalidate_range_end(page %u)", op->hpage);
+		chk_host_bracket(hva, hva + 4096, BRACKET_END_CALLED);
 		vmmu_mmu_notifier_invalidate_range_end(cur_vm, hva, hva + 4096);
+		chk_host_bracket(hva, hva + 4096, BRACKET_END_RETURNED);
 		chk_trace("invalidate_range_end returned");
 		break;
 	case OP_REPLACE:
@@ -257,15 +626,38 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 		chk_host_replace(op->hpage);
 		break;
 	case OP_CHANGE_PTE:
-		chk_point(NULL);
-		chk_trace("change_pte(page %u -> new frame, read-only)", op->hpage);
-		r = vmmu_mmu_notifier_change_pte(cur_vm, hva, chk_host_frame_addr(op->hpage), 0);
-		if (r)
-			chk_violation("%s: change_pte failed: %d", who, r);
+		do_change_pte(op, who);
 		break;
 	case OP_RELEASE:
 		chk_point(NULL);
 		chk_host_release();
+		break;
+	case OP_UNMAP:
+		chk_point(NULL);
+		chk_host_unmap(op->hpage);
+		break;
+	case OP_SWAP_OUT:
+		chk_point(NULL);
+		chk_host_swap_out(op->hpage);
+		break;
+	case OP_CLEAR_YOUNG:
+	case OP_CLEAR_FLUSH_YOUNG:
+	case OP_TEST_YOUNG:
+		chk_point(NULL);
+		chk_trace("%s(page %u) ...", op->kind == OP_CLEAR_YOUNG ? "clear_young" :
+			  op->kind == OP_TEST_YOUNG ? "test_young" : "clear_flush_young", op->hpage);
+		if (op->kind == OP_CLEAR_YOUNG)
+			r = vmmu_mmu_notifier_clear_young(cur_vm, hva, hva + 4096);
+		else if (op->kind == OP_TEST_YOUNG)
+			r = vmmu_mmu_notifier_test_young(cur_vm, hva);
+		else
+			r = vmmu_mmu_notifier_clear_flush_young(cur_vm, hva, hva + 4096);
+		chk_trace("... = %d", r);
+		break;
+	case OP_GET_DIRTY:
+	case OP_CLEAR_DIRTY:
+		chk_point(NULL);
+		dirty_harvest(op->slot, op->kind == OP_CLEAR_DIRTY, who);
 		break;
 	default:
 		break;
@@ -303,6 +695,29 @@ static void final_thread(struct cthread *t)
 	}
 }
 
+/* Every gfn the scenario names: what the monitor watches. */
+static int scen_gfns(const struct scen *s, uint64_t *gfns, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < MAX_INIT + MAX_SCRIPTS * MAX_OPS; i++) {
+		const struct op *op = i < MAX_INIT ? &s->init[i] :
+				      &s->scripts[(i - MAX_INIT) / MAX_OPS].ops[(i - MAX_INIT) % MAX_OPS];
+		uint64_t gfn = op->gpa >> 12;
+		bool seen = false;
+
+		if (op->kind == OP_END || (op->kind != OP_REGION && op->kind != OP_READ &&
+					    op->kind != OP_WRITE && op->kind != OP_READ_GUEST &&
+					    op->kind != OP_WRITE_GUEST))
+			continue;
+		for (int k = 0; k < n; k++)
+			seen |= gfns[k] == gfn;
+		if (!seen && n < max)
+			gfns[n++] = gfn;
+	}
+	return n;
+}
+
 static int scen_run(const struct scenario *sc)
 {
 	const struct scen *s = sc->data;
@@ -312,6 +727,7 @@ static int scen_run(const struct scenario *sc)
 	};
 	void (*fns[MAX_SCRIPTS])(struct cthread *t);
 	const char *names[MAX_SCRIPTS];
+	uint64_t gfns[MON_MAX_GFNS];
 	int n = 0, r;
 
 	cur_scen = s;
@@ -323,7 +739,10 @@ static int scen_run(const struct scenario *sc)
 	oracle_reset(orc);
 	if (vmmu_vm_create(&cfg, &cur_vm))
 		return -1;
-	chk_host_reset(cur_vm, orc);
+	chk_host_reset(cur_vm, orc, s->host);
+	if (s->manual &&
+	    vmmu_vm_enable_manual_dirty_log_protect(cur_vm, VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
+		return -1;
 	for (int i = 0; i < s->nvcpus; i++) {
 		if (vmmu_vcpu_create(cur_vm, (uint32_t)i, &cur_vcpus[i]))
 			return -1;
@@ -331,7 +750,10 @@ static int scen_run(const struct scenario *sc)
 	}
 	for (int i = 0; i < MAX_INIT && s->init[i].kind != OP_END; i++)
 		do_op(&s->init[i], -1, "setup");
-	monitor_reset(cur_vm, orc, cur_vcpus, s->nvcpus);
+	chk_fence_reset();
+	nwrecs = nhrecs = 0;
+	memset(last_report, 0, sizeof(last_report));
+	monitor_reset(cur_vm, orc, cur_vcpus, s->nvcpus, gfns, scen_gfns(s, gfns, MON_MAX_GFNS));
 
 	for (; n < MAX_SCRIPTS && s->scripts[n].name; n++) {
 		fns[n] = script_thread;
@@ -347,7 +769,15 @@ static int scen_run(const struct scenario *sc)
 	if (r) {
 		/* Threads are parked inside the library: leave the VM to them. */
 		cur_vm = NULL;
+		chk_host_abandon();
 		return 0;
+	}
+	if (s->dirty) {
+		/* The final harvest, quiescent: every write must have shown by now. */
+		for (int i = 0; i < MAX_INIT && s->init[i].kind != OP_END; i++)
+			if (s->init[i].kind == OP_REGION && (s->init[i].flags & LOG))
+				dirty_harvest(s->init[i].slot, false, "final harvest");
+		dirty_verify();
 	}
 	monitor_final();
 	chk_host_final_check();
@@ -378,6 +808,22 @@ const struct scenario scenarios[] = {
 	  "the host is invalidating", scen_run, &swap_invalidate },
 	{ "move-delete", "2 vCPUs read/write while a slot moves and another is deleted "
 	  "(nr_as 2)", scen_run, &move_delete },
+	{ "age-dirty", "dirty logging: a vCPU writes, clear_young, another vCPU reads, "
+	  "GET_DIRTY_LOG x2 (defect 1)", scen_run, &age_dirty },
+	{ "age-dirty-manual", "age-dirty with manual protect: GET + CLEAR_DIRTY_LOG x2 "
+	  "(defect 1)", scen_run, &age_dirty_manual },
+	{ "age-young", "age-dirty with test_young and clear_flush_young (defect 1)", scen_run,
+	  &age_young },
+	{ "noslot-create", "a no-slot fault from the old set races CREATE and another vCPU's "
+	  "fault; then DELETE and munmap (defect 2)", scen_run, &noslot_create },
+	{ "bracket-neighbour", "direct backend: a neighbour page faulted inside start/munmap/end "
+	  "of a page, then the page (defect 3)", scen_run, &bracket_neighbour },
+	{ "rw-replace", "direct backend: read_guest/write_guest against start, munmap + "
+	  "mmap(MAP_FIXED), end (defect 4)", scen_run, &rw_replace },
+	{ "change-pte-cross", "change_pte with brackets open on another range and in the other "
+	  "address space (nr_as 2; defect 5)", scen_run, &change_pte_cross },
+	{ "hostmm-lib", "the library's simulated host MM: 2 vCPUs vs migrate, swap-out, "
+	  "munmap (src/hostmm.c)", scen_run, &hostmm_lib },
 };
 
 const int nr_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);

@@ -554,6 +554,8 @@ int chk_run_threads(int n, void (*fn[])(struct cthread *t), const char *names[],
 		t->rcu_section = 0;
 		t->local_steps = 0;
 		t->yield_wait = 0;
+		t->expect_warn = false;
+		t->warns = 0;
 		t->fn = fn[i];
 		t->role = i;
 		snprintf(t->name, sizeof(t->name), "%s", names[i]);
@@ -607,6 +609,7 @@ static const char *const sp_names[SP_NR] = {
 	[SP_ZAP] = "zap done",
 	[SP_TLB_HIT] = "TLB hit",
 	[SP_NOTIFIER_COUNTED] = "start(): active count++",
+	[SP_MEMBARRIER] = "flush: membarrier()",
 };
 
 const char *sp_name(int sp)

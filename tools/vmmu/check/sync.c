@@ -265,7 +265,13 @@ void vmmu_synchronize_rcu(void)
 
 void vmmu_warn(const char *file, int line, const char *cond)
 {
-	if (chk.oracle_only)
+	if (chk_current && chk_current->expect_warn) {
+		/* The scenario made a call the library must refuse and warn about. */
+		chk_current->warns++;
+		chk_trace("(library WARN, expected: %s)", cond);
+		return;
+	}
+	if (!chk_monitor_on(MON_PROTOCOL))
 		return;
 	chk_violation("library WARN at %s:%d: %s", file, line, cond);
 }
@@ -280,7 +286,7 @@ void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_s
 	gfn_t start = atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed);
 	gfn_t end = atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed);
 
-	if (chk.oracle_only)
+	if (!chk_monitor_on(MON_PROTOCOL))
 		return;
 	if (in_progress && gfn >= start && gfn < end)
 		chk_violation("fault installs an SPTE for gfn 0x%llx while an invalidation of "
@@ -291,4 +297,97 @@ void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_s
 			      "mmu_invalidate_seq snapshot (%llu, now %llu)",
 			      (unsigned long long)gfn, (unsigned long long)mmu_seq,
 			      (unsigned long long)seq);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The asymmetric fence, modelled (src/vcpu.c vcpu_access_begin/end)        */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * On x86 the vCPU enters its access bracket with a plain `add` to
+ * access_seq: a store that sits in the CPU's store buffer while the vCPU's
+ * next loads (tlb_gen, the TLB entry, guest memory) already execute.  A
+ * flusher that read access_seq then would see it even and not wait.  The
+ * flusher's membarrier() makes every running thread execute a full barrier,
+ * draining its buffer, before it reads access_seq.
+ *
+ * The model (TSO, one pending store per vCPU): the entering increment is
+ * kept here, not in vcpu->access_seq, until the vCPU fences (symmetric
+ * mode), leaves the bracket (the release store; draining then is one legal
+ * TSO outcome, and delaying the leave only makes a flusher wait longer), or
+ * a flusher's membarrier() drains every buffer.  The vCPU itself sees its
+ * own store (forwarding).  Delaying the store as long as possible is the
+ * adversarial choice: every schedule in which it became visible earlier is
+ * also explored through the scheduling of the membarrier step.
+ */
+#define SB_MAX	8
+
+static struct {
+	struct vmmu_vcpu *vcpu;
+	uint64_t pending;
+} sb[SB_MAX];
+static int nsb;
+
+void chk_fence_reset(void)
+{
+	nsb = 0;
+}
+
+static uint64_t *sb_slot(struct vmmu_vcpu *vcpu)
+{
+	for (int i = 0; i < nsb; i++)
+		if (sb[i].vcpu == vcpu)
+			return &sb[i].pending;
+	if (nsb == SB_MAX)
+		return NULL;
+	sb[nsb].vcpu = vcpu;
+	sb[nsb].pending = 0;
+	return &sb[nsb++].pending;
+}
+
+static void sb_drain(struct vmmu_vcpu *vcpu, uint64_t *pending)
+{
+	if (*pending)
+		atomic_fetch_add_explicit(&vcpu->access_seq, *pending, memory_order_seq_cst);
+	*pending = 0;
+}
+
+void vmmu_checker_access_begin(struct vmmu_vcpu *vcpu)
+{
+	uint64_t *pending = scheduled() ? sb_slot(vcpu) : NULL;
+
+	if (!pending) {
+		atomic_fetch_add_explicit(&vcpu->access_seq, 1, memory_order_seq_cst);
+		return;
+	}
+	(*pending)++;
+}
+
+void vmmu_checker_access_end(struct vmmu_vcpu *vcpu)
+{
+	uint64_t *pending = sb_slot(vcpu);
+	uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_relaxed);
+
+	if (pending) {
+		s += *pending;
+		*pending = 0;
+	}
+	atomic_store_explicit(&vcpu->access_seq, s + 1, memory_order_release);
+}
+
+void vmmu_checker_fence(struct vmmu_vcpu *vcpu)
+{
+	uint64_t *pending = sb_slot(vcpu);
+
+	if (pending)
+		sb_drain(vcpu, pending);
+}
+
+void vmmu_checker_membarrier(void)
+{
+	/* A step of its own: other threads may run just before the barrier. */
+	if (scheduled())
+		chk_schedule(R_POINT, SP_MEMBARRIER);
+	for (int i = 0; i < nsb; i++)
+		sb_drain(sb[i].vcpu, &sb[i].pending);
 }
