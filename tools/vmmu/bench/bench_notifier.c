@@ -25,6 +25,7 @@
 
 #include "vmmu.h"
 #include "bench.h"
+#include "rng.h"
 
 #define MEM_GPA		(256ull << 20)
 #define MEM_SIZE	(512ull << 20)
@@ -74,14 +75,6 @@ static void nt_close(struct nt_env *e)
 	bench_unmap(e->mem, e->mem_size);
 }
 
-static uint64_t rng(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void pair(struct vmmu_vm *vm, uint64_t start, uint64_t len)
 {
 	vmmu_mmu_notifier_invalidate_range_start(vm, start, start + len);
@@ -98,7 +91,7 @@ static double pairs_empty(struct nt_env *e, uint64_t len, bool miss, double budg
 
 	do {
 		for (uint32_t i = 0; i < PAIRS; i++)
-			pair(e->vm, base + (rng(&s) % slots) * len, len);
+			pair(e->vm, base + rng_below(&s, slots) * len, len);
 		n += PAIRS;
 		t = bench_now() - t0;
 	} while (t < budget);
@@ -124,7 +117,7 @@ static double pairs_populated(struct nt_env *e, uint64_t len, double budget)
 
 	/* Populating dominates for big ranges: bound the total time too. */
 	while ((busy < budget && bench_now() - start < 4 * budget) || n < 4) {
-		uint64_t off = (rng(&s) % slots) * len;
+		uint64_t off = rng_below(&s, slots) * len;
 		double t0;
 		int r = fault_in(e, off, len);
 
@@ -199,7 +192,7 @@ static int storm_run(struct nt_env *e, bool storm, double secs, struct storm_res
 	do {
 		if (storm) {
 			for (int i = 0; i < 64; i++)
-				pair(e->vm, base + (rng(&s) % (STORM_AREA / STORM_RANGE)) * STORM_RANGE,
+				pair(e->vm, base + (rng_below(&s, STORM_AREA / STORM_RANGE)) * STORM_RANGE,
 				     STORM_RANGE);
 			n += 64;
 		}
