@@ -177,7 +177,8 @@ int cmd_kvm_diff(int argc, char **argv)
 	printf("vmmu: nr_address_spaces=%u max_user_slots=%u max_gpa_bits=%u\n",
 	       kd_env.nr_as, kd_env.max_user_slots, kd_env.gpa_bits);
 	printf("%u stream%s x %u ops, seeds %#" PRIx64 "..%#" PRIx64 "\n", kd_opt.streams,
-	       kd_opt.streams == 1 ? "" : "s", kd_opt.ops, kd_opt.seed, kd_opt.seed + kd_opt.streams - 1);
+	       kd_opt.streams == 1 ? "" : "s", kd_opt.ops, kd_opt.seed,
+	       kd_opt.seed + kd_opt.streams - 1);
 	fflush(stdout);
 
 	t0 = now_sec();
@@ -190,8 +191,8 @@ int cmd_kvm_diff(int argc, char **argv)
 		}
 		total_ops += kd_opt.ops;
 		if (kd_opt.verbose || kd_opt.streams <= 4)
-			printf("stream %#" PRIx64 ": %u ops ok, %.2f s\n", kd_opt.seed + i, kd_opt.ops,
-			       now_sec() - ts);
+			printf("stream %#" PRIx64 ": %u ops ok, %.2f s\n", kd_opt.seed + i,
+			       kd_opt.ops, now_sec() - ts);
 		fflush(stdout);
 	}
 	dt = now_sec() - t0;
@@ -208,7 +209,8 @@ int cmd_kvm_diff(int argc, char **argv)
 	       kd_st.region_other);
 	printf("dirty log: GET ok=%" PRIu64 " err=%" PRIu64 ", CLEAR ok=%" PRIu64 " err=%" PRIu64
 	       "; KVM_RUN calls=%" PRIu64 ", MMIO exits=%" PRIu64 "\n",
-	       kd_st.get_ok, kd_st.get_err, kd_st.clear_ok, kd_st.clear_err, kd_st.kvm_runs, kd_st.mmio_exits);
+	       kd_st.get_ok, kd_st.get_err, kd_st.clear_ok, kd_st.clear_err, kd_st.kvm_runs,
+	       kd_st.mmio_exits);
 	if (failed) {
 		printf("FAIL: mismatch found\n");
 		return CMD_FAIL;

@@ -142,7 +142,8 @@ static double mmio_vmmu_case(struct mmio_vmmu *m, enum mmio_case c, double budge
 			break;
 		case MC_FIRST_TOUCH:
 			for (uint32_t i = 0; i < CHUNK && !r; i++)
-				r = read8(m->b.vcpu[0], VMMU_FRESH_GPA + (m->fresh_next + i) * BENCH_PAGE);
+				r = read8(m->b.vcpu[0],
+					  VMMU_FRESH_GPA + (m->fresh_next + i) * BENCH_PAGE);
 			m->fresh_next += CHUNK;
 			n += CHUNK;
 			break;
@@ -391,7 +392,8 @@ int bench_invalidate(const struct bench_opts *o)
 				r = populate(&m[d], sizes[i]);
 				/* A no-op update warms the memslot path without a swap. */
 				if (!r)
-					r = bench_set_region(m[d].b.vm, 1, 0, RAM_GPA, RAM_SIZE, m[d].b.mem);
+					r = bench_set_region(m[d].b.vm, 1, 0, RAM_GPA, RAM_SIZE,
+							     m[d].b.mem);
 				if (r)
 					break;
 				trash_caches();

@@ -161,7 +161,7 @@ static int storm_run(struct bench_vm *e, bool storm, double secs, struct storm_r
 	do {
 		if (storm) {
 			for (int i = 0; i < 64; i++)
-				pair(e->vm, base + (rng_below(&s, STORM_AREA / STORM_RANGE)) * STORM_RANGE,
+				pair(e->vm, base + rng_below(&s, STORM_AREA / STORM_RANGE) * STORM_RANGE,
 				     STORM_RANGE);
 			n += 64;
 		}

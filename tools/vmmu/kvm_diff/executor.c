@@ -170,7 +170,8 @@ static bool host_map_one(uint8_t *base, const struct op *o, const bool *mapped)
 	case K_MAP_MEMFD:
 		for (uint64_t i = 0; i < o->size; i++)
 			if (mmap(p + i * PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
-				 kd_env.memfd, (off_t)(((o->off + i) % MEMFD_PAGES) * PG)) == MAP_FAILED)
+				 kd_env.memfd,
+				 (off_t)(((o->off + i) % MEMFD_PAGES) * PG)) == MAP_FAILED)
 				return false;
 		return true;
 	default:

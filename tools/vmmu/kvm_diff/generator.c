@@ -169,7 +169,8 @@ static void gen_region(struct model *m, uint64_t *r, struct op *o)
 		o->gpa = gen_window_gpa(r, 1);
 		o->hva = gen_hva_off(r, 1);
 	} else if (p < 86) {
-		gen_create(m, r, o, chance(r, 70) ? gen_free_id(m, r) : 1 + (uint32_t)rng_below(r, SMALL_IDS));
+		gen_create(m, r, o, chance(r, 70) ? gen_free_id(m, r) :
+						    1 + (uint32_t)rng_below(r, SMALL_IDS));
 		o->kind = K_BAD_FLAGS;
 		switch (rng_below(r, 3)) {
 		case 0:
@@ -216,7 +217,8 @@ static void gen_region(struct model *m, uint64_t *r, struct op *o)
 		gen_create(m, r, o, gen_free_id(m, r));
 		o->kind = K_GPA_WRAP;
 		/* end d pages below 2^64, d in [-(npages - 1), 1] */
-		o->gpa = 0ull - o->size - (rng_below(r, o->size / PG + 1) - (o->size / PG - 1)) * PG;
+		o->gpa = 0ull - o->size -
+			 (rng_below(r, o->size / PG + 1) - (o->size / PG - 1)) * PG;
 	} else if (p < 98) {
 		gen_create(m, r, o, gen_free_id(m, r));
 		o->kind = K_TOO_MANY;

@@ -232,11 +232,11 @@ int probe_env(void)
 	close(kvm);
 
 	if (kd_env.max_user_slots < SMALL_IDS + 2 || kd_env.max_user_slots > VMMU_MEM_SLOTS_NUM ||
-	    kd_env.nr_as > VMMU_MAX_ADDRESS_SPACES || kd_env.gpa_bits < 32 || kd_env.gpa_bits > 52 ||
-	    !kd_env.have_manual) {
+	    kd_env.nr_as > VMMU_MAX_ADDRESS_SPACES ||
+	    kd_env.gpa_bits < 32 || kd_env.gpa_bits > 52 || !kd_env.have_manual) {
 		printf("SKIP: KVM's limits are outside what vmmu models (slots %u, address spaces %u, "
-		       "gpa bits %u, manual dirty-log protect %d)\n", kd_env.max_user_slots, kd_env.nr_as,
-		       kd_env.gpa_bits, kd_env.have_manual);
+		       "gpa bits %u, manual dirty-log protect %d)\n", kd_env.max_user_slots,
+		       kd_env.nr_as, kd_env.gpa_bits, kd_env.have_manual);
 		return CMD_SKIP;
 	}
 	kd_env.memfd = memfd_create("kvm-diff", MFD_CLOEXEC);
