@@ -23,6 +23,8 @@
 
 #include <vmmu.h>
 
+#include "rng.h"	/* testlib */
+
 #define KSFT_PASS 0
 #define KSFT_FAIL 1
 #define KSFT_SKIP 77
@@ -53,27 +55,24 @@ static inline void __attribute__((noreturn, format(printf, 1, 2))) test_skip(con
 	exit(KSFT_SKIP);
 }
 
-/* xorshift64*: small, fast, replayable from its seed. */
+/* The tools' xorshift64* (testlib/rng.h), wrapped: replayable from its seed. */
 struct test_rng {
 	uint64_t s;
 };
 
 static inline void test_rng_init(struct test_rng *r, uint64_t seed)
 {
-	r->s = seed ? seed : 0x9e3779b97f4a7c15ull;
+	r->s = rng_seed(seed);
 }
 
 static inline uint64_t test_rng_next(struct test_rng *r)
 {
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 0x2545f4914f6cdd1dull;
+	return rng_next(&r->s);
 }
 
 static inline uint64_t test_rng_below(struct test_rng *r, uint64_t n)
 {
-	return n ? test_rng_next(r) % n : 0;
+	return rng_below(&r->s, n);
 }
 
 /* Seed from $VMMU_TEST_SEED, else argv-style string, else the clock. */

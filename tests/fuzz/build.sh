@@ -30,7 +30,7 @@ if [ -z "${CC:-}" ]; then
 fi
 [ -n "${OUTFILE:-}" ] || mkdir -p "$out"
 urcu=$(pkg-config --cflags --libs liburcu-mb)
-common="${EXTRA_CFLAGS:-} -std=c11 -D_GNU_SOURCE -DVMMU_BUILDING_LIB=1 -I$src/include -I$src/src -g -O1
+common="${EXTRA_CFLAGS:-} -std=c11 -D_GNU_SOURCE -DVMMU_BUILDING_LIB=1 -I$src/include -I$src/src -I$src/testlib -g -O1
 	-fno-omit-frame-pointer -fno-strict-aliasing -Wall -Wno-unused-parameter -Wno-unknown-attributes"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 lib=$(ls "$src"/src/*.c)

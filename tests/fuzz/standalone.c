@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "fuzz_vmmu.h"
+#include "rng.h"	/* testlib */
 
 #define MAX_LEN 4096
 
@@ -44,13 +45,7 @@ static uint64_t rng_state = 0x853c49e6748fea9bull;
 
 static uint64_t rnd(void)
 {
-	uint64_t x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545f4914f6cdd1dull;
+	return rng_next(&rng_state);
 }
 
 static uint64_t fnv(const uint8_t *d, size_t n)

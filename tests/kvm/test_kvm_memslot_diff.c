@@ -44,6 +44,7 @@
 #endif
 
 #include "vmmu.h"
+#include "errname.h"
 #include "../test_util.h"
 
 #define PG			((uint64_t)4096)
@@ -621,25 +622,6 @@ static void gen_op(struct test_rng *r, struct op *o)
 /* ------------------------------------------------------------------------ */
 /* Reporting                                                                 */
 /* ------------------------------------------------------------------------ */
-
-static const char *errname(int ret)
-{
-	static char buf[32];
-
-	switch (ret) {
-	case 0:		return "0";
-	case -EINVAL:	return "-EINVAL";
-	case -EEXIST:	return "-EEXIST";
-	case -ENOMEM:	return "-ENOMEM";
-	case -EFAULT:	return "-EFAULT";
-	case -EIO:	return "-EIO";
-	case -EPERM:	return "-EPERM";
-	case -ENOSPC:	return "-ENOSPC";
-	default:
-		snprintf(buf, sizeof(buf), "%d", ret);
-		return buf;
-	}
-}
 
 static void print_op(const char *prefix, const struct op *o)
 {

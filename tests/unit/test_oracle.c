@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The access oracle (tools/vmmu/oracle.c): exact and interval stamps, stale
+ * The access oracle (testlib/oracle.c): exact and interval stamps, stale
  * states, host page versions, READONLY writes, logs verified afterwards.
  */
 #include <inttypes.h>

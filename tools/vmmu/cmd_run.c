@@ -18,7 +18,7 @@
  * rounds.  --direct backs the slots with this process's own memory instead
  * (no host churn).
  *
- * The oracle (on by default, tools/vmmu/oracle.h): every memslot update is
+ * The oracle (on by default, testlib/oracle.h): every memslot update is
  * recorded with the stamps taken around it, and a sample of the vCPU
  * accesses with the stamps around them; each access must be explained by a
  * map state that existed at some instant while it ran, and never by one
@@ -43,6 +43,7 @@
 #include "vmmu.h"
 #include "cmd.h"
 #include "oracle.h"
+#include "rng.h"
 
 #define TAG_MAGIC	0x564d4d5500000000ull	/* "VMMU" */
 #define TAG_MASK	0xffffffff00000000ull
@@ -107,14 +108,6 @@ struct vcpu_thread {
 	struct oracle_log *log;
 	uint64_t logged;	/* this epoch */
 };
-
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
 
 static double now_sec(void)
 {

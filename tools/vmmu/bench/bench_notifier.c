@@ -25,6 +25,7 @@
 
 #include "vmmu.h"
 #include "bench.h"
+#include "rng.h"
 
 #define MEM_GPA		(256ull << 20)
 #define MEM_SIZE	(512ull << 20)
@@ -32,54 +33,15 @@
 #define STORM_AREA	(16ull << 20)
 #define STORM_RANGE	(64ull << 10)
 
-struct nt_env {
-	struct vmmu_vm *vm;
-	struct vmmu_vcpu *vcpu;
-	uint8_t *mem;
-	uint64_t mem_size;
-};
-
-static int nt_open(struct nt_env *e, uint64_t mem_size, uint32_t nslots)
+/* @nslots slots over @mem_size of memory from MEM_GPA, one vCPU. */
+static int nt_open(struct bench_vm *e, uint64_t mem_size, uint32_t nslots)
 {
-	uint64_t pages = mem_size / BENCH_PAGE, per = pages / nslots;
-	int r;
+	const struct bench_vm_spec spec = {
+		.mem_size = mem_size, .gpa = MEM_GPA, .slot_size = mem_size, .nr_slots = nslots,
+		.nr_vcpus = 1,
+	};
 
-	memset(e, 0, sizeof(*e));
-	e->mem_size = mem_size;
-	e->mem = bench_map(mem_size);
-	if (!e->mem)
-		return -ENOMEM;
-	r = vmmu_vm_create(NULL, &e->vm);
-	if (r)
-		goto fail;
-	for (uint32_t i = 0; !r && i < nslots; i++) {
-		uint64_t np = i == nslots - 1 ? per + pages % nslots : per;
-
-		r = bench_set_region(e->vm, i + 1, 0, MEM_GPA + i * per * BENCH_PAGE,
-				     np * BENCH_PAGE, e->mem + i * per * BENCH_PAGE);
-	}
-	if (!r)
-		r = vmmu_vcpu_create(e->vm, 0, &e->vcpu);
-	if (!r)
-		return 0;
-	vmmu_vm_destroy(e->vm);
-fail:
-	bench_unmap(e->mem, mem_size);
-	return r;
-}
-
-static void nt_close(struct nt_env *e)
-{
-	vmmu_vm_destroy(e->vm);
-	bench_unmap(e->mem, e->mem_size);
-}
-
-static uint64_t rng(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
+	return bench_vm_open(e, &spec);
 }
 
 static void pair(struct vmmu_vm *vm, uint64_t start, uint64_t len)
@@ -89,7 +51,7 @@ static void pair(struct vmmu_vm *vm, uint64_t start, uint64_t len)
 }
 
 /* us per pair over random @len-aligned ranges of the env (or, @miss, outside it). */
-static double pairs_empty(struct nt_env *e, uint64_t len, bool miss, double budget)
+static double pairs_empty(struct bench_vm *e, uint64_t len, bool miss, double budget)
 {
 	uint64_t base = miss ? (uint64_t)(uintptr_t)e->mem + e->mem_size + (1ull << 30) :
 		(uint64_t)(uintptr_t)e->mem;
@@ -98,14 +60,14 @@ static double pairs_empty(struct nt_env *e, uint64_t len, bool miss, double budg
 
 	do {
 		for (uint32_t i = 0; i < PAIRS; i++)
-			pair(e->vm, base + (rng(&s) % slots) * len, len);
+			pair(e->vm, base + rng_below(&s, slots) * len, len);
 		n += PAIRS;
 		t = bench_now() - t0;
 	} while (t < budget);
 	return t / n * 1e6;
 }
 
-static int fault_in(struct nt_env *e, uint64_t off, uint64_t len)
+static int fault_in(struct bench_vm *e, uint64_t off, uint64_t len)
 {
 	struct bench_gcmd c = {
 		.write = true, .len = 8, .gpa = MEM_GPA + off, .count = len / BENCH_PAGE,
@@ -114,17 +76,17 @@ static int fault_in(struct nt_env *e, uint64_t off, uint64_t len)
 	uint64_t mm = 0, mmio = 0, passes = 0;
 	_Atomic bool stop = false;
 
-	return bench_vmmu_run_cmd(e->vcpu, &c, &stop, &mm, &mmio, &passes);
+	return bench_vmmu_run_cmd(e->vcpu[0], &c, &stop, &mm, &mmio, &passes);
 }
 
-static double pairs_populated(struct nt_env *e, uint64_t len, double budget)
+static double pairs_populated(struct bench_vm *e, uint64_t len, double budget)
 {
 	uint64_t slots = e->mem_size / len, s = 0x2545f4914f6cdd1dull, n = 0;
 	double busy = 0, start = bench_now();
 
 	/* Populating dominates for big ranges: bound the total time too. */
 	while ((busy < budget && bench_now() - start < 4 * budget) || n < 4) {
-		uint64_t off = (rng(&s) % slots) * len;
+		uint64_t off = rng_below(&s, slots) * len;
 		double t0;
 		int r = fault_in(e, off, len);
 
@@ -143,7 +105,7 @@ static double pairs_populated(struct nt_env *e, uint64_t len, double budget)
 /* ------------------------------------------------------------------------ */
 
 struct storm {
-	struct nt_env *e;
+	struct bench_vm *e;
 	_Atomic bool stop;
 	pthread_barrier_t go;
 	uint64_t accesses;
@@ -160,7 +122,7 @@ static void *storm_vcpu(void *arg)
 	while (!atomic_load_explicit(&st->stop, memory_order_relaxed)) {
 		for (uint64_t p = 0; p < pages; p++) {
 			uint64_t v = p;
-			int r = vmmu_vcpu_access(st->e->vcpu, MEM_GPA + p * BENCH_PAGE, &v, 8,
+			int r = vmmu_vcpu_access(st->e->vcpu[0], MEM_GPA + p * BENCH_PAGE, &v, 8,
 						 VMMU_ACCESS_WRITE, &exit);
 
 			if (r) {
@@ -182,7 +144,7 @@ struct storm_res {
 	double retry_pct;
 };
 
-static int storm_run(struct nt_env *e, bool storm, double secs, struct storm_res *res)
+static int storm_run(struct bench_vm *e, bool storm, double secs, struct storm_res *res)
 {
 	struct storm st = { .e = e };
 	struct vmmu_stats a, b;
@@ -199,7 +161,7 @@ static int storm_run(struct nt_env *e, bool storm, double secs, struct storm_res
 	do {
 		if (storm) {
 			for (int i = 0; i < 64; i++)
-				pair(e->vm, base + (rng(&s) % (STORM_AREA / STORM_RANGE)) * STORM_RANGE,
+				pair(e->vm, base + rng_below(&s, STORM_AREA / STORM_RANGE) * STORM_RANGE,
 				     STORM_RANGE);
 			n += 64;
 		}
@@ -232,7 +194,7 @@ int bench_notifier(const struct bench_opts *o)
 	const uint32_t *counts = o->quick ? quick : full;
 	size_t nc = o->quick ? 2 : sizeof(full) / sizeof(full[0]);
 	struct storm_res sr[2];
-	struct nt_env e;
+	struct bench_vm e;
 	int r;
 
 	r = nt_open(&e, MEM_SIZE, 100);
@@ -262,7 +224,7 @@ int bench_notifier(const struct bench_opts *o)
 		bench_result_vmmu(res, &sp);
 		bench_progress("notifier: %llu KiB ranges done", (unsigned long long)lens[i] >> 10);
 	}
-	nt_close(&e);
+	bench_vm_close(&e);
 
 	for (size_t i = 0; i < nc && !r; i++) {
 		struct bench_samples ss = { .n = 0 }, sm = { .n = 0 };
@@ -275,7 +237,7 @@ int bench_notifier(const struct bench_opts *o)
 			bench_sample(&ss, pairs_empty(&e, BENCH_PAGE, false, o->budget));
 			bench_sample(&sm, pairs_empty(&e, BENCH_PAGE, true, o->budget));
 		}
-		nt_close(&e);
+		bench_vm_close(&e);
 		res = bench_result_add("notifier", "slots", counts[i], "us", false, "slots@%u",
 				       counts[i]);
 		bench_result_vmmu(res, &ss);
@@ -304,7 +266,7 @@ int bench_notifier(const struct bench_opts *o)
 			bench_sample(&sretry, sr[1].retry_pct);
 			bench_sample(&sinv, sr[1].inval);
 		}
-		nt_close(&e);
+		bench_vm_close(&e);
 		if (!r) {
 			static const char *const an[2] = { "storm-off-accesses", "storm-on-accesses" };
 			static const char *const fn[2] = { "storm-off-faults", "storm-on-faults" };

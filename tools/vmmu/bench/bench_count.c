@@ -62,21 +62,22 @@ static int read8(struct vmmu_vcpu *vcpu, uint64_t gpa)
 
 int bench_count_child(const char *name, uint64_t n)
 {
+	/* The mmio suite's VM: RAM at RAM_GPA, then a spare page for the bump slot. */
+	const struct bench_vm_spec spec = {
+		.mem_size = RAM_SIZE + BENCH_PAGE, .gpa = RAM_GPA, .slot_size = RAM_SIZE,
+		.nr_slots = 1, .nr_vcpus = 1,
+	};
+	struct bench_vm b;
 	struct vmmu_vm *vm;
 	struct vmmu_vcpu *vcpu;
-	uint8_t *ram = bench_map(RAM_SIZE + BENCH_PAGE);
-	int r;
+	uint8_t *ram;
+	int r = bench_vm_open(&b, &spec);
 
-	if (!ram)
-		return CMD_FAIL;
-	r = vmmu_vm_create(NULL, &vm);
 	if (r)
 		return CMD_FAIL;
-	r = bench_set_region(vm, 1, 0, RAM_GPA, RAM_SIZE, ram);
-	if (!r)
-		r = vmmu_vcpu_create(vm, 0, &vcpu);
-	if (r)
-		return CMD_FAIL;
+	vm = b.vm;
+	vcpu = b.vcpu[0];
+	ram = b.mem;
 
 	if (!strcmp(name, "ram-tlb-hit")) {
 		for (uint64_t i = 0; i < n && !r; i++)
@@ -100,7 +101,7 @@ int bench_count_child(const char *name, uint64_t n)
 	} else {
 		r = -EINVAL;
 	}
-	vmmu_vm_destroy(vm);
+	bench_vm_close(&b);
 	return r ? CMD_FAIL : 0;
 }
 

@@ -258,4 +258,39 @@ void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int bench_set_region(struct vmmu_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
 		     uint64_t size, const void *hva);
 
+/* The vmmu side of a benchmark: anonymous memory, slots over it and vCPUs. */
+#define BENCH_VM_MAX_VCPUS	8u
+
+struct bench_vm_spec {
+	uint32_t vm_flags;		/* vmmu_vm_config.flags */
+	uint64_t manual_protect;	/* 0, or vmmu_vm_enable_manual_dirty_log_protect()'s caps */
+	size_t mem_size;		/* anonymous memory to map */
+	uint64_t gpa;			/* where the first slot starts */
+	uint64_t slot_size;		/* bytes of the memory, from its start, in slots */
+	uint32_t nr_slots;		/* ids 1..nr_slots, equal pages, the last takes the rest */
+	uint32_t slot_flags;
+	uint32_t nr_vcpus;		/* vCPU ids 0..nr_vcpus-1, at most BENCH_VM_MAX_VCPUS */
+};
+
+struct bench_vm {
+	struct vmmu_vm *vm;
+	struct vmmu_vcpu *vcpu[BENCH_VM_MAX_VCPUS];
+	uint8_t *mem;
+	size_t mem_size;
+};
+
+/**
+ * bench_vm_open() - set a benchmark VM up as @spec says
+ * @b: filled in; zeroed on failure
+ * @spec: the memory, the VM's flags, the slots and the vCPUs
+ *
+ * Maps the memory, creates the VM, enables manual dirty-log protection if
+ * asked, creates the slots and then the vCPUs, in that order.
+ *
+ * Return: 0, or a negative errno with nothing left behind.
+ */
+int bench_vm_open(struct bench_vm *b, const struct bench_vm_spec *spec);
+/* Destroy the VM and unmap the memory of a bench_vm_open()ed @b. */
+void bench_vm_close(struct bench_vm *b);
+
 #endif /* VMMU_BENCH_H */

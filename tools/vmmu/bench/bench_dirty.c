@@ -23,7 +23,7 @@
 #define SLOT_GPA	(1ull << 30)
 #define SLOT_SIZE	(1ull << 30)
 #define SLOT_PAGES	(SLOT_SIZE / BENCH_PAGE)
-#define SLOT_ID		1u
+#define SLOT_ID		1u	/* bench_vm_open() numbers slots from 1 */
 
 struct dirty_round {
 	double pass;	/* seconds */
@@ -51,45 +51,32 @@ static const struct bench_gcmd dirty_cmd = {
 /* ------------------------------------------------------------------------ */
 
 struct dirty_vmmu {
-	struct vmmu_vm *vm;
-	struct vmmu_vcpu *vcpu;
-	uint8_t *mem;
+	struct bench_vm b;
 	uint64_t *bitmap;
 };
 
+/* One dirty-logged slot (id SLOT_ID) of SLOT_SIZE at SLOT_GPA, manual protect, one vCPU. */
 static int dv_open(struct dirty_vmmu *d)
 {
+	const struct bench_vm_spec spec = {
+		.manual_protect = VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE, .mem_size = SLOT_SIZE,
+		.gpa = SLOT_GPA, .slot_size = SLOT_SIZE, .nr_slots = 1,
+		.slot_flags = VMMU_MEM_LOG_DIRTY_PAGES, .nr_vcpus = 1,
+	};
 	int r;
 
-	memset(d, 0, sizeof(*d));
-	d->mem = bench_map(SLOT_SIZE);
 	d->bitmap = calloc(SLOT_PAGES / 64, sizeof(uint64_t));
-	if (!d->mem || !d->bitmap) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	r = vmmu_vm_create(NULL, &d->vm);
+	if (!d->bitmap)
+		return -ENOMEM;
+	r = bench_vm_open(&d->b, &spec);
 	if (r)
-		goto fail;
-	r = vmmu_vm_enable_manual_dirty_log_protect(d->vm, VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
-	if (!r)
-		r = bench_set_region(d->vm, SLOT_ID, VMMU_MEM_LOG_DIRTY_PAGES, SLOT_GPA, SLOT_SIZE,
-				     d->mem);
-	if (!r)
-		r = vmmu_vcpu_create(d->vm, 0, &d->vcpu);
-	if (!r)
-		return 0;
-	vmmu_vm_destroy(d->vm);
-fail:
-	bench_unmap(d->mem, SLOT_SIZE);
-	free(d->bitmap);
+		free(d->bitmap);
 	return r;
 }
 
 static void dv_close(struct dirty_vmmu *d)
 {
-	vmmu_vm_destroy(d->vm);
-	bench_unmap(d->mem, SLOT_SIZE);
+	bench_vm_close(&d->b);
 	free(d->bitmap);
 }
 
@@ -101,13 +88,13 @@ static int dv_round(struct dirty_vmmu *d, struct dirty_round *res)
 	int r;
 
 	t0 = bench_now();
-	r = bench_vmmu_run_cmd(d->vcpu, &dirty_cmd, &stop, &mm, &mmio, &passes);
+	r = bench_vmmu_run_cmd(d->b.vcpu[0], &dirty_cmd, &stop, &mm, &mmio, &passes);
 	t1 = bench_now();
 	if (!r)
-		r = vmmu_get_dirty_log(d->vm, SLOT_ID, d->bitmap);
+		r = vmmu_get_dirty_log(d->b.vm, SLOT_ID, d->bitmap);
 	t2 = bench_now();
 	if (!r)
-		r = vmmu_clear_dirty_log(d->vm, SLOT_ID, 0, SLOT_PAGES, d->bitmap);
+		r = vmmu_clear_dirty_log(d->b.vm, SLOT_ID, 0, SLOT_PAGES, d->bitmap);
 	t3 = bench_now();
 	res->pass = t1 - t0;
 	res->get = t2 - t1;

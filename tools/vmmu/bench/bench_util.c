@@ -91,6 +91,51 @@ int bench_set_region(struct vmmu_vm *vm, uint32_t slot, uint32_t flags, uint64_t
 	return vmmu_set_user_memory_region(vm, &r);
 }
 
+int bench_vm_open(struct bench_vm *b, const struct bench_vm_spec *spec)
+{
+	struct vmmu_vm_config cfg = { .flags = spec->vm_flags };
+	uint64_t pages = spec->slot_size / BENCH_PAGE;
+	uint64_t per = spec->nr_slots ? pages / spec->nr_slots : 0;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	if (spec->nr_vcpus > BENCH_VM_MAX_VCPUS || spec->slot_size > spec->mem_size)
+		return -EINVAL;
+	b->mem_size = spec->mem_size;
+	b->mem = bench_map(spec->mem_size);
+	if (!b->mem)
+		return -ENOMEM;
+	r = vmmu_vm_create(&cfg, &b->vm);
+	if (r)
+		goto fail;
+	if (spec->manual_protect)
+		r = vmmu_vm_enable_manual_dirty_log_protect(b->vm, spec->manual_protect);
+	for (uint32_t i = 0; !r && i < spec->nr_slots; i++) {
+		uint64_t np = i == spec->nr_slots - 1 ? per + pages % spec->nr_slots : per;
+
+		r = bench_set_region(b->vm, i + 1, spec->slot_flags,
+				     spec->gpa + i * per * BENCH_PAGE, np * BENCH_PAGE,
+				     b->mem + i * per * BENCH_PAGE);
+	}
+	for (uint32_t i = 0; !r && i < spec->nr_vcpus; i++)
+		r = vmmu_vcpu_create(b->vm, i, &b->vcpu[i]);
+	if (!r)
+		return 0;
+	vmmu_vm_destroy(b->vm);
+fail:
+	bench_unmap(b->mem, b->mem_size);
+	memset(b, 0, sizeof(*b));
+	return r;
+}
+
+void bench_vm_close(struct bench_vm *b)
+{
+	if (b->vm)
+		vmmu_vm_destroy(b->vm);
+	bench_unmap(b->mem, b->mem_size);
+	memset(b, 0, sizeof(*b));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Results, infos, goals                                                     */
 /* ------------------------------------------------------------------------ */

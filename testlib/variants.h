@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The historic-bug variants of a VMMU_VARIANTS build (tools/vmmu/variants.c). */
+/* The historic-bug variants of a VMMU_VARIANTS build (testlib/variants.c). */
 #ifndef VMMU_TOOLS_VARIANTS_H
 #define VMMU_TOOLS_VARIANTS_H
 

@@ -50,9 +50,7 @@
 /* ------------------------------------------------------------------------ */
 
 struct mmio_vmmu {
-	struct vmmu_vm *vm;
-	struct vmmu_vcpu *vcpu;
-	uint8_t *ram;
+	struct bench_vm b;
 	uint8_t *bump_page;
 	uint64_t fresh_next;	/* next never-touched gfn offset */
 };
@@ -76,34 +74,24 @@ static int vmmu_bump(struct vmmu_vm *vm, const void *page)
 	return r;
 }
 
+/* RAM_SIZE of RAM at RAM_GPA, one vCPU; the page after the RAM is the bump page. */
 static int mmio_vmmu_open(struct mmio_vmmu *m, uint32_t flags)
 {
-	struct vmmu_vm_config cfg = { .flags = flags };
-	int r;
+	const struct bench_vm_spec spec = {
+		.vm_flags = flags, .mem_size = RAM_SIZE + BENCH_PAGE, .gpa = RAM_GPA,
+		.slot_size = RAM_SIZE, .nr_slots = 1, .nr_vcpus = 1,
+	};
+	int r = bench_vm_open(&m->b, &spec);
 
-	memset(m, 0, sizeof(*m));
-	m->ram = bench_map(RAM_SIZE + BENCH_PAGE);
-	if (!m->ram)
-		return -ENOMEM;
-	m->bump_page = m->ram + RAM_SIZE;
-	r = vmmu_vm_create(&cfg, &m->vm);
 	if (r)
-		goto fail;
-	r = bench_set_region(m->vm, 1, 0, RAM_GPA, RAM_SIZE, m->ram);
-	if (!r)
-		r = vmmu_vcpu_create(m->vm, 0, &m->vcpu);
-	if (!r)
-		return 0;
-	vmmu_vm_destroy(m->vm);
-fail:
-	bench_unmap(m->ram, RAM_SIZE + BENCH_PAGE);
-	return r;
+		return r;
+	m->bump_page = m->b.mem + RAM_SIZE;
+	return 0;
 }
 
 static void mmio_vmmu_close(struct mmio_vmmu *m)
 {
-	vmmu_vm_destroy(m->vm);
-	bench_unmap(m->ram, RAM_SIZE + BENCH_PAGE);
+	bench_vm_close(&m->b);
 }
 
 enum mmio_case { MC_CACHE_HIT, MC_SPTE_HIT, MC_FIRST_TOUCH, MC_REFILL, NR_MC };
@@ -124,11 +112,11 @@ static double mmio_vmmu_case(struct mmio_vmmu *m, enum mmio_case c, double budge
 
 	/* Untimed: make the cached rungs cached, and the refill gfns exist. */
 	if (c == MC_CACHE_HIT || c == MC_SPTE_HIT)
-		r = read8(m->vcpu, MMIO_GPA);
+		r = read8(m->b.vcpu[0], MMIO_GPA);
 	if (c == MC_SPTE_HIT && !r)
-		r = read8(m->vcpu, MMIO_GPA + BENCH_PAGE);
+		r = read8(m->b.vcpu[0], MMIO_GPA + BENCH_PAGE);
 	for (uint32_t i = 0; c == MC_REFILL && !r && i < REFILL_PAGES; i++)
-		r = read8(m->vcpu, REFILL_GPA + i * BENCH_PAGE);
+		r = read8(m->b.vcpu[0], REFILL_GPA + i * BENCH_PAGE);
 	if (r)
 		return r;
 
@@ -136,7 +124,7 @@ static double mmio_vmmu_case(struct mmio_vmmu *m, enum mmio_case c, double budge
 		double t0;
 
 		if (c == MC_REFILL) {
-			r = vmmu_bump(m->vm, m->bump_page);	/* every SPTE is now stale */
+			r = vmmu_bump(m->b.vm, m->bump_page);	/* every SPTE is now stale */
 			if (r)
 				return r;
 		}
@@ -144,23 +132,24 @@ static double mmio_vmmu_case(struct mmio_vmmu *m, enum mmio_case c, double budge
 		switch (c) {
 		case MC_CACHE_HIT:
 			for (uint32_t i = 0; i < CHUNK && !r; i++)
-				r = read8(m->vcpu, MMIO_GPA);
+				r = read8(m->b.vcpu[0], MMIO_GPA);
 			n += CHUNK;
 			break;
 		case MC_SPTE_HIT:
 			for (uint32_t i = 0; i < CHUNK && !r; i++)
-				r = read8(m->vcpu, MMIO_GPA + (i & 1) * BENCH_PAGE);
+				r = read8(m->b.vcpu[0], MMIO_GPA + (i & 1) * BENCH_PAGE);
 			n += CHUNK;
 			break;
 		case MC_FIRST_TOUCH:
 			for (uint32_t i = 0; i < CHUNK && !r; i++)
-				r = read8(m->vcpu, VMMU_FRESH_GPA + (m->fresh_next + i) * BENCH_PAGE);
+				r = read8(m->b.vcpu[0],
+					  VMMU_FRESH_GPA + (m->fresh_next + i) * BENCH_PAGE);
 			m->fresh_next += CHUNK;
 			n += CHUNK;
 			break;
 		case MC_REFILL:
 			for (uint32_t i = 0; i < REFILL_PAGES && !r; i++)
-				r = read8(m->vcpu, REFILL_GPA + i * BENCH_PAGE);
+				r = read8(m->b.vcpu[0], REFILL_GPA + i * BENCH_PAGE);
 			n += REFILL_PAGES;
 			break;
 		default:
@@ -365,7 +354,7 @@ static const char *const inv_series[2][2] = {
 static int populate(struct mmio_vmmu *m, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
-		int r = read8(m->vcpu, MMIO_GPA + i * BENCH_PAGE);
+		int r = read8(m->b.vcpu[0], MMIO_GPA + i * BENCH_PAGE);
 
 		if (r)
 			return r;
@@ -403,24 +392,25 @@ int bench_invalidate(const struct bench_opts *o)
 				r = populate(&m[d], sizes[i]);
 				/* A no-op update warms the memslot path without a swap. */
 				if (!r)
-					r = bench_set_region(m[d].vm, 1, 0, RAM_GPA, RAM_SIZE, m[d].ram);
+					r = bench_set_region(m[d].b.vm, 1, 0, RAM_GPA, RAM_SIZE,
+							     m[d].b.mem);
 				if (r)
 					break;
 				trash_caches();
 				t0 = bench_now();
-				r = bench_set_region(m[d].vm, BUMP_SLOT, 0, BUMP_GPA, BENCH_PAGE,
+				r = bench_set_region(m[d].b.vm, BUMP_SLOT, 0, BUMP_GPA, BENCH_PAGE,
 						     m[d].bump_page);
 				t1 = bench_now();
 				if (!r)
-					r = bench_set_region(m[d].vm, BUMP_SLOT, 0, BUMP_GPA, 0,
+					r = bench_set_region(m[d].b.vm, BUMP_SLOT, 0, BUMP_GPA, 0,
 							     m[d].bump_page);
 				t2 = bench_now();
 				if (!r)
-					r = bench_set_region(m[d].vm, BUMP_SLOT, 0, BUMP_GPA, BENCH_PAGE,
+					r = bench_set_region(m[d].b.vm, BUMP_SLOT, 0, BUMP_GPA, BENCH_PAGE,
 							     m[d].bump_page);
 				t3 = bench_now();
 				if (!r)
-					r = bench_set_region(m[d].vm, BUMP_SLOT, 0, BUMP_GPA, 0,
+					r = bench_set_region(m[d].b.vm, BUMP_SLOT, 0, BUMP_GPA, 0,
 							     m[d].bump_page);
 				bench_sample(&s[d][0], (t1 - t0) * 1e6);
 				bench_sample(&s[d][1], (t3 - t2) * 1e6);
@@ -441,7 +431,7 @@ int bench_invalidate(const struct bench_opts *o)
 	for (int d = 0; d < 2; d++) {
 		struct vmmu_stats st;
 
-		vmmu_vm_get_stats(m[d].vm, &st);
+		vmmu_vm_get_stats(m[d].b.vm, &st);
 		bench_info("invalidate", d ? "zap-walk: MMIO SPTEs zapped (total)" :
 			   "generation: MMIO SPTEs zapped (total)", (double)st.sptes_zapped, "");
 		mmio_vmmu_close(&m[d]);

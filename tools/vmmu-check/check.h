@@ -6,7 +6,7 @@
  * runs until it reaches a schedule point or would block, then the
  * scheduler (sched.c) picks the next thread and hands it the token.  The
  * monitor (monitor.c) watches the protocol's state at every step and feeds
- * the access oracle (../oracle.c); scenarios.c holds the workloads.
+ * the access oracle (testlib/oracle.c); scenarios.c holds the workloads.
  */
 #ifndef VMMU_CHECK_H
 #define VMMU_CHECK_H
@@ -205,7 +205,7 @@ extern int monitor_updates_in_flight;	/* memslot updates running (scenarios.c) *
 /* sync.c: the modelled store buffers of the asymmetric fence */
 void chk_fence_reset(void);
 
-/* ../variants.c */
+/* testlib/variants.c */
 #include "variants.h"
 
 /* scenarios.c */

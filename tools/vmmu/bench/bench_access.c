@@ -38,39 +38,17 @@
 #define MAX_THREADS	8u
 #define CHUNK		8192u
 
-struct acc_vmmu {
-	struct vmmu_vm *vm;
-	struct vmmu_vcpu *vcpu[MAX_THREADS];
-	uint8_t *ram;
-};
+_Static_assert(MAX_THREADS <= BENCH_VM_MAX_VCPUS, "one vCPU per thread");
 
-static int acc_open(struct acc_vmmu *a)
+/* One slot of RAM_SIZE at RAM_GPA, a vCPU per thread. */
+static int acc_open(struct bench_vm *a)
 {
-	int r;
+	const struct bench_vm_spec spec = {
+		.mem_size = RAM_SIZE, .gpa = RAM_GPA, .slot_size = RAM_SIZE, .nr_slots = 1,
+		.nr_vcpus = MAX_THREADS,
+	};
 
-	memset(a, 0, sizeof(*a));
-	a->ram = bench_map(RAM_SIZE);
-	if (!a->ram)
-		return -ENOMEM;
-	r = vmmu_vm_create(NULL, &a->vm);
-	if (r) {
-		bench_unmap(a->ram, RAM_SIZE);
-		return r;
-	}
-	r = bench_set_region(a->vm, 1, 0, RAM_GPA, RAM_SIZE, a->ram);
-	for (uint32_t i = 0; !r && i < MAX_THREADS; i++)
-		r = vmmu_vcpu_create(a->vm, i, &a->vcpu[i]);
-	if (r) {
-		vmmu_vm_destroy(a->vm);
-		bench_unmap(a->ram, RAM_SIZE);
-	}
-	return r;
-}
-
-static void acc_close(struct acc_vmmu *a)
-{
-	vmmu_vm_destroy(a->vm);
-	bench_unmap(a->ram, RAM_SIZE);
+	return bench_vm_open(a, &spec);
 }
 
 /* @n accesses cycling over @pages pages from @gpa; 0 or the vmmu error. */
@@ -112,10 +90,10 @@ static double timed_loop(struct vmmu_vcpu *vcpu, uint64_t gpa, uint32_t pages, u
 }
 
 /* Faults per second writing @pages pages after @prep made them fault. */
-static double first_touch(struct acc_vmmu *a, bool fresh, double budget)
+static double first_touch(struct bench_vm *a, bool fresh, double budget)
 {
 	uint64_t pages = TOUCH_AREA / BENCH_PAGE, n = 0;
-	uint64_t start = (uint64_t)(uintptr_t)a->ram;
+	uint64_t start = (uint64_t)(uintptr_t)a->mem;
 	double busy = 0;
 	int r;
 
@@ -124,7 +102,7 @@ static double first_touch(struct acc_vmmu *a, bool fresh, double budget)
 
 		vmmu_mmu_notifier_invalidate_range_start(a->vm, start, start + TOUCH_AREA);
 		if (fresh)
-			madvise(a->ram, TOUCH_AREA, MADV_DONTNEED);
+			madvise(a->mem, TOUCH_AREA, MADV_DONTNEED);
 		vmmu_mmu_notifier_invalidate_range_end(a->vm, start, start + TOUCH_AREA);
 		t0 = bench_now();
 		r = access_loop(a->vcpu[0], RAM_GPA, (uint32_t)pages, pages, VMMU_ACCESS_WRITE);
@@ -136,7 +114,7 @@ static double first_touch(struct acc_vmmu *a, bool fresh, double budget)
 	return n / busy / 1e6;
 }
 
-static double rw_guest(struct acc_vmmu *a, bool write, double budget)
+static double rw_guest(struct bench_vm *a, bool write, double budget)
 {
 	static uint8_t buf[4096];
 	uint64_t n = 0;
@@ -162,7 +140,7 @@ static double rw_guest(struct acc_vmmu *a, bool write, double budget)
 /* ------------------------------------------------------------------------ */
 
 struct thr {
-	struct acc_vmmu *a;
+	struct bench_vm *a;
 	uint32_t idx;
 	uint64_t n;
 	pthread_barrier_t *go;
@@ -188,7 +166,7 @@ static void *thr_main(void *arg)
 }
 
 /* Total and mean per-vCPU throughput (M accesses/s) with @nt threads. */
-static int threads_run(struct acc_vmmu *a, uint32_t nt, uint64_t per_thread, double *total,
+static int threads_run(struct bench_vm *a, uint32_t nt, uint64_t per_thread, double *total,
 		       double *per_vcpu)
 {
 	struct thr t[MAX_THREADS];
@@ -321,7 +299,7 @@ int bench_access(const struct bench_opts *o)
 	struct bench_samples sv[NR_A], sk[NR_A];
 	struct bench_samples tot[4], per[4];
 	bool kvm = bench_worker_alive();
-	struct acc_vmmu a;
+	struct bench_vm a;
 	uint64_t per_thread;
 	double ns;
 	int r;
@@ -380,7 +358,7 @@ int bench_access(const struct bench_opts *o)
 			bench_sample(&per[i], p);
 		}
 	}
-	acc_close(&a);
+	bench_vm_close(&a);
 
 	for (int i = 0; i < NR_A; i++) {
 		struct bench_result *res = bench_result_add("access", "", 0, units[i], i >= FT, "%s",
