@@ -56,6 +56,8 @@ static void free_pt_tree(struct vmmu_vm *vm, struct tdp_pt *root, int root_level
 
 	for (int level = 2; level <= root_level; level++) {
 		for_each_tdp_pte_min_level(it, root, root_level, level, 0, vm->max_gfn + 1) {
+			/* Above the leaves an entry is a link or 0, never MMIO. */
+			DEBUG_CHECK(!it.old_spte || is_shadow_present_pte(it.old_spte));
 			if (it.level == level && is_shadow_present_pte(it.old_spte))
 				free_pt(vm, spte_to_child(it.old_spte));
 		}
@@ -199,6 +201,7 @@ static void range_walk_leaf(struct range_walk *w, struct tdp_iter *it)
 		return;
 	switch (w->op) {
 	case LEAF_REPOINT:
+		DEBUG_CHECK(!w->new_spte || spte_writable_invariants_ok(w->new_spte));
 		atomic_store_explicit(it->sptep, w->new_spte, memory_order_release);
 		w->flush = true;
 		break;

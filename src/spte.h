@@ -97,6 +97,9 @@ _Static_assert(((PT_READABLE_MASK | PT_WRITABLE_MASK | PT_EXEC_MASK | PT_ACCESSE
 		 PT_DIRTY_MASK | SPTE_MMU_PRESENT_MASK | SPTE_HOST_WRITABLE |
 		 SPTE_MMU_WRITABLE | SPTE_PFN_MASK) & SPTE_MMIO_VALUE) == 0,
 	       "a present SPTE never has the MMIO marker");
+_Static_assert(SPTE_HOST_WRITABLE == BIT_ULL(57) && SPTE_MMU_WRITABLE == BIT_ULL(58) &&
+	       SPTE_MMU_PRESENT_MASK == BIT_ULL(11) && PT_DIRTY_MASK == BIT_ULL(9) &&
+	       PT_ACCESSED_MASK == BIT_ULL(8), "present SPTE bits where the drawing puts them");
 _Static_assert(ACC_ALL == SPTE_MMIO_ACCESS_MASK, "access bits fit the MMIO access field");
 
 static inline bool is_shadow_present_pte(uint64_t spte)
