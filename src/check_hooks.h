@@ -401,15 +401,10 @@ void vmmu_wait_relax(unsigned int spins);
 	((void)WARN_ON_ONCE(atomic_load_explicit(&(l)->writer, memory_order_relaxed) != lockdep_self()))
 /* Exact with VMMU_LOCKDEP_READERS; otherwise it checks nothing. */
 #define lockdep_assert_held_read(l)	((void)WARN_ON_ONCE(!lockdep_read_held(l)))
-/* Read or write: either side keeps what the helper reads stable. */
-#define lockdep_assert_held_rw(l)					\
-	((void)WARN_ON_ONCE(!lockdep_read_held(l) &&			\
-		atomic_load_explicit(&(l)->writer, memory_order_relaxed) != lockdep_self()))
 #else
 #define lockdep_assert_held(m)		((void)sizeof(*(const vmmu_mutex_t *)(m)))
 #define lockdep_assert_held_write(l)	((void)sizeof(*(const vmmu_rwlock_t *)(l)))
 #define lockdep_assert_held_read(l)	((void)sizeof(*(const vmmu_rwlock_t *)(l)))
-#define lockdep_assert_held_rw(l)	((void)sizeof(*(const vmmu_rwlock_t *)(l)))
 #endif
 
 /* ---------------------------------------------------------------------- */

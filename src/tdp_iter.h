@@ -59,12 +59,13 @@ static inline uint64_t tdp_walk_step(struct tdp_pt *pt, gfn_t gfn, int level)
 }
 
 /*
- * struct tdp_walk - a descent to one gfn: the table @pt whose entries are at
- * @level, on the path to @gfn.  The iterator below generalises it to a
- * range; the fault's install (kvm_tdp_mmu_map) and the lockless walk use it
- * as it is, because they go down one path and are on the fault and vCPU
- * hot paths (a range iterator keeps its path in memory: 5 instructions a
- * level more).
+ * struct tdp_walk - a descent to one gfn: the table @pt whose entries are
+ * at level @shift / 9 + 1, on the path to @gfn.  The iterator below
+ * generalises it to a range; the fault's install (kvm_tdp_mmu_map) uses it
+ * as it is, since it goes down one path on the fault's hot path (the range
+ * iterator, which keeps its path in memory, measured about 5 instructions
+ * a level more), and tdp_mmu_walk_lockless() is the same descent unrolled
+ * with constant levels.
  */
 struct tdp_walk {
 	struct tdp_pt *pt;
