@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Small helpers shared by the library: branch hints, the tiered invariant
- * checks of docs/DESIGN.md, and typed guest/host address units.
+ * Small helpers shared by the library: branch hints, build-mode switches,
+ * and typed guest/host address units.  (Warnings: warn.h.)
  */
 #ifndef VMMU_COMPILER_H
 #define VMMU_COMPILER_H
@@ -33,46 +33,31 @@ typedef uint64_t pfn_t;		/* host frame number (hva >> 12 for direct RAM) */
 #define GENMASK_ULL(h, l) \
 	((~0ull << (l)) & (~0ull >> (63 - (h))))
 
-void vmmu_warn(const char *file, int line, const char *cond);
-
 /*
- * Tier 1: always on.  WARN_ON_ONCE(cond) evaluates to cond, so it can sit in
- * an if (); the first time a site fires it prints the condition.  A broken
- * internal invariant warns and the caller returns -EIO; vmmu never aborts.
+ * Debug checks (lock-held assertions, SPTE invariants on the slow paths):
+ * on unless NDEBUG, i.e. in meson's debug and debugoptimized buildtypes;
+ * -Ddebug_checks=enabled/disabled forces them.  Off, they still compile
+ * (type-checked), to nothing.
  */
-#ifndef VMMU_CHECKER
-#define WARN_ON_ONCE(cond) ({						\
-	static atomic_bool __warned;					\
-	bool __c = !!(cond);						\
-	if (unlikely(__c) && !atomic_exchange_explicit(&__warned, true,	\
-						memory_order_relaxed))	\
-		vmmu_warn(__FILE__, __LINE__, #cond);			\
-	unlikely(__c);							\
-})
-#else
-/* Checker build: every firing is reported (to the checker's vmmu_warn),
- * since each explored schedule starts from a fresh VM. */
-#define WARN_ON_ONCE(cond) ({						\
-	bool __c = !!(cond);						\
-	if (unlikely(__c))						\
-		vmmu_warn(__FILE__, __LINE__, #cond);			\
-	unlikely(__c);							\
-})
-#endif
-
-/*
- * Tier 2: debug-only.  Compiled out of release builds but still
- * type-checked, so it cannot rot.
- */
+#ifndef VMMU_DEBUG_CHECKS
 #ifdef NDEBUG
-#define VMMU_DEBUG 0
+#define VMMU_DEBUG_CHECKS 0
 #else
-#define VMMU_DEBUG 1
+#define VMMU_DEBUG_CHECKS 1
 #endif
-#define DEBUG_CHECK(cond) do {						\
-	if (VMMU_DEBUG)							\
-		(void)WARN_ON_ONCE(!(cond));				\
-} while (0)
+#endif
+
+/*
+ * __noipa: keep a function out of line and out of the caller's
+ * interprocedural analysis (so its callers' register use, and the counted
+ * hot paths, do not depend on its body).  clang has no "noipa"; noinline
+ * is the closest it offers.
+ */
+#if defined(__clang__)
+#define __noipa		__attribute__((noinline))
+#else
+#define __noipa		__attribute__((noinline, noipa))
+#endif
 
 /* Relaxed single-writer counter bump: no RMW, readers use relaxed loads. */
 #define STAT_INC(ctr) \

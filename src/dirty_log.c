@@ -12,12 +12,15 @@
 #include <errno.h>
 #include <string.h>
 
+#include "memslots.h"
+#include "mmu.h"
 #include "vm.h"
 
 /* Write-protect the pages of @mask (bit i = page @first + i). mmu_lock (write). */
 static bool wrprot_masked(struct vmmu_vm *vm, struct vmmu_memslot *slot, uint64_t first,
 			  uint64_t mask)
 {
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	return __kvm_tdp_mmu_wrprot_masked(vm, slot->as_id, slot->base_gfn + first, mask);
 }
 
@@ -37,6 +40,7 @@ static struct vmmu_memslot *dirty_log_slot(struct vmmu_vm *vm, uint32_t slot, in
 static int __get_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, void *bitmap)
 {
 	struct vmmu_memslot *slot;
+	lockdep_assert_held(&vm->slots_lock);
 	uint64_t words, *snap;
 	bool flush = false;
 	int err = 0;
@@ -107,6 +111,7 @@ static int __clear_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, uint64_t fir
 {
 	struct vmmu_memslot *slot;
 	bool flush = false;
+	lockdep_assert_held(&vm->slots_lock);
 	uint64_t words;
 	int err = 0;
 

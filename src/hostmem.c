@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "hostmem.h"
-#include "sched_point.h"
+#include "check_hooks.h"
 #include "vm.h"
 
 void guest_memcpy_from(void *dst, const uint8_t *src, size_t len)
@@ -15,9 +15,7 @@ void guest_memcpy_from(void *dst, const uint8_t *src, size_t len)
 	uint8_t *d = dst;
 	size_t i = 0;
 
-#ifdef VMMU_CHECKER
 	src = vmmu_checker_guest_mem(src, len, false);
-#endif
 	if (!((uintptr_t)src & 7))
 		for (; i + 8 <= len; i += 8) {
 			uint64_t v = __atomic_load_n((const uint64_t *)(src + i), __ATOMIC_RELAXED);
@@ -33,9 +31,7 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
 	const uint8_t *s = src;
 	size_t i = 0;
 
-#ifdef VMMU_CHECKER
 	dst = vmmu_checker_guest_mem(dst, len, true);
-#endif
 	if (!((uintptr_t)dst & 7))
 		for (; i + 8 <= len; i += 8) {
 			uint64_t v;
@@ -92,13 +88,9 @@ static bool direct_page_mapped(struct vmmu_vm *vm, hva_t hva)
 	_Atomic uint64_t *e = &vm->direct_mapped[(hva >> REGION_SHIFT) % DIRECT_MAPPED_CACHE];
 	unsigned char vec[1u << (REGION_SHIFT - PAGE_SHIFT)];
 	uint64_t tag = region_tag(hva, gen);
-	bool fill = !atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst);
-
-#ifdef VMMU_VARIANTS
-	/* Variant direct-cache-fills-in-bracket (defect 3). */
-	if (checker_variant(DIRECT_CACHE_FILLS_IN_BRACKET))
-		fill = true;
-#endif
+	/* Variant direct-cache-fills-in-bracket (defect 3): fills regardless. */
+	bool fill = !atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst) ||
+		    variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
 	if (atomic_load_explicit(e, memory_order_relaxed) == tag)
 		return true;
 	if (fill && !mincore((void *)(uintptr_t)(hva & ~((1ull << REGION_SHIFT) - 1)),
@@ -140,11 +132,9 @@ void hostmem_invalidate_begin(struct vmmu_vm *vm)
 
 void hostmem_invalidate_end(struct vmmu_vm *vm)
 {
-#ifdef VMMU_VARIANTS
 	/* Variant direct-cache-fills-in-bracket (defect 3): end() drops nothing. */
-	if (!checker_variant(DIRECT_CACHE_FILLS_IN_BRACKET))
-#endif
-	atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
+	if (!variant_is(DIRECT_CACHE_FILLS_IN_BRACKET))
+		atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
 	atomic_fetch_sub_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
 }
 

@@ -11,7 +11,7 @@
 #ifndef VMMU_HOSTMM_H
 #define VMMU_HOSTMM_H
 
-#include "sync.h"
+#include "check_hooks.h"
 
 #include "vmmu.h"
 #include "compiler.h"

@@ -16,9 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_hooks.h"
+#include "hostmem.h"
 #include "memslots.h"
-#include "rcu.h"
-#include "sched_point.h"
+#include "mmu.h"
 #include "vm.h"
 
 /* x86-64 with 4-level paging: the highest user address plus one, minus a page. */
@@ -92,6 +93,7 @@ static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	struct vmmu_memslots *slots = kvm_get_inactive_memslots(vm, as_id);
 	int idx = slots->node_idx;
 
+	lockdep_assert_held(&vm->slots_lock);
 	if (old) {
 		id_set(slots, old->id, NULL);
 		itree_remove(&slots->hva_tree, &old->hva_node[idx]);
@@ -147,17 +149,16 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 					    memory_order_relaxed);
 
 	WARN_ON_ONCE(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
-#ifdef VMMU_VARIANTS
+	lockdep_assert_held(&vm->slots_lock);
 	/*
 	 * Variant gen-before-publish (2013, seed 002): no in-progress flag;
 	 * the new set carries its final generation before it is published.
 	 */
-	if (checker_variant(GEN_BEFORE_PUBLISH))
+	if (variant_is(GEN_BEFORE_PUBLISH))
 		atomic_store_explicit(&slots->generation, gen + vm->nr_as, memory_order_relaxed);
 	else
-#endif
-	atomic_store_explicit(&slots->generation, gen | VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS,
-			      memory_order_relaxed);
+		atomic_store_explicit(&slots->generation, gen | VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS,
+				      memory_order_relaxed);
 	sched_point(SP_MEMSLOT_GEN_IP);
 
 	/*
@@ -166,11 +167,8 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 	 * Pairs with the broadcast in vmmu_mmu_notifier_invalidate_range_end.
 	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
-#ifdef VMMU_VARIANTS
 	/* Variant swap-ignores-active-invalidations: publish without waiting. */
-	if (!checker_variant(SWAP_IGNORES_ACTIVE_INVALIDATIONS))
-#endif
-	while (vm->mn_active_invalidate_count)
+	while (vm->mn_active_invalidate_count && !variant_is(SWAP_IGNORES_ACTIVE_INVALIDATIONS))
 		vmmu_cond_wait(&vm->mn_memslots_update_cond, &vm->mn_invalidate_lock);
 	/* Release: pairs with the acquire in __kvm_memslots(). */
 	vmmu_rcu_assign_pointer(vm->memslots[as_id], slots);
@@ -182,19 +180,13 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 
 	gen = (gen & ~VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS) + vm->nr_as;
 	kvm_arch_memslots_updated(vm, gen);
-#ifdef VMMU_VARIANTS
-	/* Variant gen-before-publish: the generation was final all along. */
-	if (checker_variant(GEN_BEFORE_PUBLISH)) {
-		sched_point(SP_MEMSLOT_GEN_FINAL);
-		VM_STAT_INC(vm, memslot_swaps);
-		return;
-	}
-#endif
 	/*
 	 * Release, pairing with the acquire loads of the generation on the
 	 * fast paths: whoever sees the final value also sees the zaps above.
+	 * (Variant gen-before-publish: the generation was final all along.)
 	 */
-	atomic_store_explicit(&slots->generation, gen, memory_order_release);
+	if (!variant_is(GEN_BEFORE_PUBLISH))
+		atomic_store_explicit(&slots->generation, gen, memory_order_release);
 	sched_point(SP_MEMSLOT_GEN_FINAL);
 	VM_STAT_INC(vm, memslot_swaps);
 }
@@ -309,6 +301,7 @@ static int kvm_set_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	struct vmmu_memslot *invalid_slot = NULL;
 	int r;
 
+	lockdep_assert_held(&vm->slots_lock);
 	if (change == KVM_MR_DELETE || change == KVM_MR_MOVE) {
 		invalid_slot = calloc(1, sizeof(*invalid_slot));
 		if (!invalid_slot)
@@ -412,6 +405,7 @@ static int __kvm_set_memory_region(struct vmmu_vm *vm,
 	gfn_t base_gfn;
 	int r;
 
+	lockdep_assert_held(&vm->slots_lock);
 	if (mem->flags & ~(VMMU_MEM_LOG_DIRTY_PAGES | VMMU_MEM_READONLY))
 		return -EINVAL;
 	if (mem->memory_size & (PAGE_SIZE - 1))

@@ -115,6 +115,14 @@ static inline hva_t __gfn_to_hva_memslot(const struct vmmu_memslot *slot, gfn_t 
 
 struct vmmu_memslot *id_to_memslot(struct vmmu_memslots *slots, uint16_t id);
 
+/*
+ * kvm_swap_active_memslots() - publish the inactive set of @as_id: tag it
+ * with the in-progress generation, wait until no MMU-notifier invalidation
+ * is active, publish, wait for RCU readers, run the MMIO wrap check and
+ * store the final generation.  Context: slots_lock.
+ */
+void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id);
+
 int memslots_init(struct vmmu_vm *vm);
 void memslots_destroy(struct vmmu_vm *vm);
 

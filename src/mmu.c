@@ -18,12 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_hooks.h"
+#include "fence.h"
 #include "memslots.h"
 #include "mmu.h"
 #include "notifier.h"
-#include "rcu.h"
-#include "sched_point.h"
 #include "spte.h"
+#include "tdp_iter.h"
 #include "vm.h"
 
 static struct tdp_pt *alloc_pt(struct vmmu_vm *vm)
@@ -37,18 +38,31 @@ static struct tdp_pt *alloc_pt(struct vmmu_vm *vm)
 	return pt;
 }
 
-static void free_pt_tree(struct vmmu_vm *vm, struct tdp_pt *pt, int level)
+static void free_pt(struct vmmu_vm *vm, struct tdp_pt *pt)
 {
-	if (level > 1) {
-		for (int i = 0; i < PT64_ENT_PER_PAGE; i++) {
-			uint64_t spte = atomic_load_explicit(&pt->spte[i], memory_order_relaxed);
-
-			if (is_shadow_present_pte(spte))
-				free_pt_tree(vm, spte_to_child(spte), level - 1);
-		}
-	}
 	free(pt);
 	atomic_fetch_sub_explicit(&vm->mmu.nr_page_tables, 1, memory_order_relaxed);
+}
+
+/*
+ * Free the tree under @root, bottom up: the pass at level l frees the
+ * tables that level-l entries point to, whose own children went in the
+ * pass before; it walks only tables of levels >= l, none freed yet.
+ * Context: unreachable by faults and, after a remote TLB flush, by walkers.
+ */
+static void free_pt_tree(struct vmmu_vm *vm, struct tdp_pt *root, int root_level)
+{
+	struct tdp_iter it;
+
+	for (int level = 2; level <= root_level; level++) {
+		for_each_tdp_pte_min_level(it, root, root_level, level, 0, vm->max_gfn + 1) {
+			/* Above the leaves an entry is a link or 0, never MMIO. */
+			DEBUG_CHECK(!it.old_spte || is_shadow_present_pte(it.old_spte));
+			if (it.level == level && is_shadow_present_pte(it.old_spte))
+				free_pt(vm, spte_to_child(it.old_spte));
+		}
+	}
+	free_pt(vm, root);
 }
 
 static struct tdp_root *alloc_root(struct vmmu_vm *vm)
@@ -148,12 +162,11 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 
 /*
  * Range operations, mmu_lock held for write.  @op decides what to do with
- * one non-zero leaf SPTE and returns the new value.
+ * one non-zero leaf SPTE.
  */
 enum leaf_op { LEAF_ZAP, LEAF_ZAP_MMIO, LEAF_WRPROT, LEAF_AGE_CLEAR, LEAF_AGE_TEST, LEAF_REPOINT };
 
 struct range_walk {
-	struct vmmu_vm *vm;
 	gfn_t start, end;
 	enum leaf_op op;
 	uint64_t new_spte;	/* LEAF_REPOINT: the replacement */
@@ -162,88 +175,99 @@ struct range_walk {
 	uint64_t zapped;
 };
 
-static void walk_range(struct range_walk *w, struct tdp_pt *pt, int level, gfn_t base)
+/* Apply @w->op to the leaf at @it (non-zero).  Context: mmu_lock (write). */
+static void range_walk_leaf(struct range_walk *w, struct tdp_iter *it)
 {
-	unsigned int shift = (level - 1) * PT64_LEVEL_BITS;
-	gfn_t span = 1ull << shift;
-	unsigned int first = w->start > base ? (w->start - base) >> shift : 0;
-	gfn_t last_gfn = w->end - 1 - base;	/* end > base guaranteed by callers */
-	unsigned int last = (last_gfn >> shift) < PT64_ENT_PER_PAGE ?
-			    (unsigned int)(last_gfn >> shift) : PT64_ENT_PER_PAGE - 1;
+	uint64_t spte = it->old_spte;
 
-	for (unsigned int i = first; i <= last; i++) {
-		uint64_t spte = atomic_load_explicit(&pt->spte[i], memory_order_relaxed);
-
-		if (!spte)
-			continue;
-		if (level == 1 && w->mask && !((w->mask >> (base + i - w->start)) & 1))
-			continue;
-		if (level > 1) {
-			if (is_shadow_present_pte(spte))
-				walk_range(w, spte_to_child(spte), level - 1, base + i * span);
-			continue;
+	switch (w->op) {
+	case LEAF_ZAP_MMIO:
+		if (is_mmio_spte(spte)) {
+			atomic_store_explicit(it->sptep, SHADOW_NONPRESENT_VALUE, memory_order_relaxed);
+			w->zapped++;
 		}
-		if (w->op == LEAF_ZAP_MMIO) {
-			if (is_mmio_spte(spte)) {
-				atomic_store_explicit(&pt->spte[i], SHADOW_NONPRESENT_VALUE,
-						      memory_order_relaxed);
-				w->zapped++;
-			}
-		} else if (w->op == LEAF_ZAP) {
-			atomic_store_explicit(&pt->spte[i], SHADOW_NONPRESENT_VALUE,
-					      memory_order_relaxed);
-			if (is_shadow_present_pte(spte)) {
-				w->flush = true;
-				w->zapped++;
-			}
-		} else if (!is_shadow_present_pte(spte)) {
-			continue;
-		} else if (w->op == LEAF_REPOINT) {
-			atomic_store_explicit(&pt->spte[i], w->new_spte, memory_order_release);
+		return;
+	case LEAF_ZAP:
+		atomic_store_explicit(it->sptep, SHADOW_NONPRESENT_VALUE, memory_order_relaxed);
+		if (is_shadow_present_pte(spte)) {
 			w->flush = true;
-		} else if (w->op == LEAF_WRPROT) {
-			if (is_writable_pte(spte)) {
-				atomic_store_explicit(&pt->spte[i], spte & ~PT_WRITABLE_MASK,
-						      memory_order_relaxed);
-				w->flush = true;
-			}
-		} else if (spte & PT_ACCESSED_MASK) {
-			/*
-			 * Aging.  Faults set A with cmpxchg under mmu_lock (read),
-			 * so clearing it must be atomic too.
-			 */
-			if (w->op == LEAF_AGE_CLEAR)
-				atomic_fetch_and_explicit(&pt->spte[i], ~PT_ACCESSED_MASK,
-							  memory_order_relaxed);
-			w->flush = true;
+			w->zapped++;
 		}
+		return;
+	default:
+		break;
 	}
+	if (!is_shadow_present_pte(spte))
+		return;
+	switch (w->op) {
+	case LEAF_REPOINT:
+		DEBUG_CHECK(!w->new_spte || spte_writable_invariants_ok(w->new_spte));
+		atomic_store_explicit(it->sptep, w->new_spte, memory_order_release);
+		w->flush = true;
+		break;
+	case LEAF_WRPROT:
+		/* W goes, MW stays: the writable invariant still holds. */
+		if (is_writable_pte(spte)) {
+			atomic_store_explicit(it->sptep, spte & ~PT_WRITABLE_MASK,
+					      memory_order_relaxed);
+			w->flush = true;
+		}
+		break;
+	case LEAF_AGE_CLEAR:
+	case LEAF_AGE_TEST:
+		if (!(spte & PT_ACCESSED_MASK))
+			break;
+		/*
+		 * Faults set A with cmpxchg under mmu_lock (read), so clearing
+		 * it must be atomic too.
+		 */
+		if (w->op == LEAF_AGE_CLEAR)
+			atomic_fetch_and_explicit(it->sptep, ~PT_ACCESSED_MASK, memory_order_relaxed);
+		w->flush = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Walk the leaves of [w->start, w->end) of @as_id.  Context: mmu_lock (write). */
+static void walk_range(struct vmmu_vm *vm, uint32_t as_id, struct range_walk *w)
+{
+	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_relaxed);
+	struct tdp_iter it;
+
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
+	if (w->end > vm->max_gfn + 1)
+		w->end = vm->max_gfn + 1;
+	for_each_tdp_leaf(it, root->pt, vm->mmu.root_level, w->start, w->end) {
+		if (!it.old_spte)
+			continue;
+		if (w->mask && !((w->mask >> (it.gfn - w->start)) & 1))
+			continue;
+		range_walk_leaf(w, &it);
+	}
+	if (w->zapped)
+		atomic_fetch_add_explicit(&vm->stat.sptes_zapped, w->zapped, memory_order_relaxed);
 }
 
 static bool tdp_mmu_range_op(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
 			     enum leaf_op op, uint64_t new_spte)
 {
-	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_relaxed);
-	struct range_walk w = { .vm = vm, .start = start, .end = end, .op = op,
-				.new_spte = new_spte };
+	struct range_walk w = { .start = start, .end = end, .op = op, .new_spte = new_spte };
 
-	if (end > vm->max_gfn + 1)
-		end = w.end = vm->max_gfn + 1;
-	if (start >= end)
-		return false;
-	walk_range(&w, root->pt, vm->mmu.root_level, 0);
-	if (w.zapped)
-		atomic_fetch_add_explicit(&vm->stat.sptes_zapped, w.zapped, memory_order_relaxed);
+	walk_range(vm, as_id, &w);
 	return w.flush;
 }
 
 bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_ZAP, 0);
 }
 
 bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_WRPROT, 0);
 }
 
@@ -253,25 +277,24 @@ bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t
  */
 bool __kvm_tdp_mmu_wrprot_masked(struct vmmu_vm *vm, uint32_t as_id, gfn_t base, uint64_t mask)
 {
-	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_relaxed);
-	struct range_walk w = { .vm = vm, .op = LEAF_WRPROT, .mask = mask };
+	struct range_walk w = { .op = LEAF_WRPROT, .mask = mask };
 
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	if (!mask)
 		return false;
 	/* Walk only the span of set bits; w.start is the base of the mask. */
 	w.start = base;
 	w.end = base + 64 - __builtin_clzll(mask);
-	if (w.end > vm->max_gfn + 1)
-		w.end = vm->max_gfn + 1;
-	if (w.start >= w.end)
-		return false;
-	walk_range(&w, root->pt, vm->mmu.root_level, 0);
+	walk_range(vm, as_id, &w);
 	return w.flush;
 }
 
-bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, bool clear)
+bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
+			   enum age_op op)
 {
-	return tdp_mmu_range_op(vm, as_id, start, end, clear ? LEAF_AGE_CLEAR : LEAF_AGE_TEST, 0);
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
+	return tdp_mmu_range_op(vm, as_id, start, end,
+				op == AGE_CLEAR ? LEAF_AGE_CLEAR : LEAF_AGE_TEST, 0);
 }
 
 /*
@@ -282,6 +305,7 @@ bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_
 bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
 			 uint64_t new_spte)
 {
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_REPOINT, new_spte);
 }
 
@@ -300,6 +324,7 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 	struct tdp_root *old[VMMU_MAX_ADDRESS_SPACES] = { 0 };
 	struct tdp_root *fresh[VMMU_MAX_ADDRESS_SPACES] = { 0 };
 	bool fallback = false;
+	lockdep_assert_held(&vm->slots_lock);
 
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		fresh[as] = alloc_root(vm);
@@ -347,18 +372,15 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
  */
 void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen)
 {
+	lockdep_assert_held(&vm->slots_lock);
 	WARN_ON_ONCE(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
 	gen &= vm->mmio_gen_mask;
-#ifdef VMMU_VARIANTS
 	/* Variant wrap-check-keeps-as-bits: address space 1 never sees 0. */
-	if (!checker_variant(WRAP_CHECK_KEEPS_AS_BITS))
-#endif
-	gen &= ~((uint64_t)vm->nr_as - 1);
-#ifdef VMMU_VARIANTS
+	if (!variant_is(WRAP_CHECK_KEEPS_AS_BITS))
+		gen &= ~((uint64_t)vm->nr_as - 1);
 	/* Variant no-wrap-zap (seed 001): the slice wraps, stale tags match. */
-	if (checker_variant(NO_WRAP_ZAP))
+	if (variant_is(NO_WRAP_ZAP))
 		gen = 1;
-#endif
 	if (unlikely(gen == 0)) {
 		VM_STAT_INC(vm, mmio_wrap_zaps);
 		kvm_mmu_zap_all_fast(vm);
@@ -377,6 +399,7 @@ void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot
 {
 	bool flush;
 
+	lockdep_assert_held(&vm->slots_lock);
 	if (vm->cfg.flags & VMMU_VM_QUIRK_SLOT_ZAP_ALL) {
 		kvm_mmu_zap_all_fast(vm);
 		return;
@@ -408,6 +431,7 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 {
 	bool flush;
 
+	lockdep_assert_held(&vm->slots_lock);
 	if (change != KVM_MR_FLAGS_ONLY || (new->flags & VMMU_MEM_READONLY))
 		return;
 	if (!(new->flags & VMMU_MEM_LOG_DIRTY_PAGES) || (old->flags & VMMU_MEM_LOG_DIRTY_PAGES))
@@ -471,12 +495,29 @@ static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
 {
 	if (root->mmu_valid_gen != vm->mmu.mmu_valid_gen)
 		return true;	/* obsolete root */
-#ifdef VMMU_VARIANTS
 	/* Variant fault-no-seq-recheck: install whatever the lookup found. */
-	if (checker_variant(FAULT_NO_SEQ_RECHECK))
+	if (variant_is(FAULT_NO_SEQ_RECHECK))
 		return false;
-#endif
 	return mmu_invalidate_retry_gfn(vm, fault->mmu_seq, fault->gfn);
+}
+
+/*
+ * The rights of the leaf SPTE a RAM fault installs, keeping the writable
+ * invariant (spte.h): MW where the slot is not READONLY and the host page
+ * is writable, W only where the fault decided to map writable.
+ */
+static unsigned int kvm_fault_leaf_flags(const struct kvm_page_fault *fault)
+{
+	unsigned int flags = 0;
+
+	if (fault->host_writable) {
+		flags |= LEAF_SPTE_HOST_WRITABLE;
+		if (!(fault->slot->flags & VMMU_MEM_READONLY))
+			flags |= LEAF_SPTE_MMU_WRITABLE;
+	}
+	if (fault->map_writable)
+		flags |= LEAF_SPTE_WRITABLE;
+	return flags;
 }
 
 /* kvm_tdp_mmu_map(): install the leaf for @fault.  Context: mmu_lock (read). */
@@ -484,35 +525,37 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 			   struct kvm_page_fault *fault)
 {
 	struct vmmu_vm *vm = vcpu->vm;
-	struct tdp_pt *pt = root->pt;
 	_Atomic uint64_t *sptep;
+	struct tdp_walk w;
 	uint64_t old, new;
 
-	for (int level = vm->mmu.root_level; level > 1; level--) {
-		sptep = &pt->spte[SPTE_INDEX(fault->gfn, level)];
-		old = atomic_load_explicit(sptep, memory_order_acquire);
-		if (!is_shadow_present_pte(old)) {
-			struct tdp_pt *child = alloc_pt(vm);
+	lockdep_assert_held_read(&vm->mmu.mmu_lock);
+	/* Down to the leaf, linking a new table wherever one is missing. */
+	for (w = tdp_walk_start(root->pt, vm->mmu.root_level, fault->gfn); !tdp_walk_at_leaf(&w);
+	     tdp_walk_down(&w, old)) {
+		struct tdp_pt *child;
 
-			if (!child)
-				return -ENOMEM;
-			new = make_nonleaf_spte(child);
-			/* Release: the zeroed table is visible before the link. */
-			if (!atomic_compare_exchange_strong_explicit(sptep, &old, new,
-					memory_order_release, memory_order_acquire)) {
-				free(child);
-				atomic_fetch_sub_explicit(&vm->mmu.nr_page_tables, 1,
-							  memory_order_relaxed);
-				if (!is_shadow_present_pte(old))
-					return RET_PF_RETRY;
-			} else {
-				old = new;
-			}
+		sptep = tdp_walk_sptep(&w);
+		old = atomic_load_explicit(sptep, memory_order_acquire);
+		if (likely(is_shadow_present_pte(old)))
+			continue;
+		child = alloc_pt(vm);
+		if (!child)
+			return -ENOMEM;
+		new = make_nonleaf_spte(child);
+		/* Release: the zeroed table is visible before the link. */
+		if (atomic_compare_exchange_strong_explicit(sptep, &old, new,
+				memory_order_release, memory_order_acquire)) {
+			old = new;
+			continue;
 		}
-		pt = spte_to_child(old);
+		free_pt(vm, child);
+		/* Lost the race: go on through the winner's table, if any. */
+		if (!is_shadow_present_pte(old))
+			return RET_PF_RETRY;
 	}
 
-	sptep = &pt->spte[SPTE_INDEX(fault->gfn, 1)];
+	sptep = tdp_walk_sptep(&w);
 	old = atomic_load_explicit(sptep, memory_order_acquire);
 	if (fault->noslot) {
 		/*
@@ -524,11 +567,8 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		 * TLBs, and a later zap would find nothing present to flush
 		 * for: retry with the current set instead.
 		 */
-#ifdef VMMU_VARIANTS
 		/* Variant noslot-overwrites-present (vmmu's own defect 2). */
-		if (!checker_variant(NOSLOT_OVERWRITES_PRESENT))
-#endif
-		if (is_shadow_present_pte(old)) {
+		if (is_shadow_present_pte(old) && !variant_is(NOSLOT_OVERWRITES_PRESENT)) {
 			uint64_t cur = atomic_load_explicit(
 				&__kvm_memslots(vm, vcpu->as_id)->generation, memory_order_acquire);
 
@@ -539,8 +579,7 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		}
 		new = make_mmio_spte(fault->gfn, ACC_ALL, fault->mmio_gen);
 	} else {
-		new = make_leaf_spte(fault->pfn, fault->map_writable, fault->host_writable,
-				     !(fault->slot->flags & VMMU_MEM_READONLY));
+		new = make_leaf_spte(fault->pfn, kvm_fault_leaf_flags(fault));
 		/* Notifiers zap before the host page changes; a different pfn
 		 * here would mean a missed invalidation. */
 		if (is_shadow_present_pte(old) && WARN_ON_ONCE(spte_to_pfn(old) != fault->pfn))
@@ -554,12 +593,11 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		 * writable TLB entries that the next GET_DIRTY_LOG, finding no
 		 * writable SPTE, neither logs nor flushes (vmmu's defect 1).
 		 */
-#ifdef VMMU_VARIANTS
 		/* Variant read-fault-downgrades-w (vmmu's own defect 1). */
-		if (!checker_variant(READ_FAULT_DOWNGRADES_W))
-#endif
-		if (is_shadow_present_pte(old))
+		if (is_shadow_present_pte(old) && !variant_is(READ_FAULT_DOWNGRADES_W))
 			new |= old & (PT_WRITABLE_MASK | PT_DIRTY_MASK);
+		if (WARN_ON_ONCE(!spte_writable_invariants_ok(new)))
+			return -EIO;
 	}
 
 	if (old == new)
@@ -579,9 +617,7 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		mark_page_dirty_in_slot(fault->slot, fault->gfn);
 
 	sched_point(SP_FAULT_INSTALL);
-#ifdef VMMU_CHECKER
 	vmmu_checker_fault_install(vm, fault->gfn, fault->mmu_seq);
-#endif
 	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
 						     memory_order_relaxed))
 		return RET_PF_RETRY;
@@ -593,12 +629,10 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 	 * (above); if it ever does, flush here, under mmu_lock (read), which
 	 * no vCPU inside an access bracket waits for.
 	 */
-#ifdef VMMU_VARIANTS
 	/* Variants read-fault-downgrades-w and noslot-overwrites-present
 	 * (defects 1 and 2): the designs that had them had no safety net. */
-	if (!checker_variant(READ_FAULT_DOWNGRADES_W) && !checker_variant(NOSLOT_OVERWRITES_PRESENT))
-#endif
-	if (unlikely(leaf_spte_change_needs_tlb_flush(old, new))) {
+	if (unlikely(leaf_spte_change_needs_tlb_flush(old, new)) &&
+	    !variant_is(READ_FAULT_DOWNGRADES_W) && !variant_is(NOSLOT_OVERWRITES_PRESENT)) {
 		WARN_ON_ONCE(1);
 		VM_STAT_INC(vm, fault_flushes);
 		kvm_flush_remote_tlbs(vm);
@@ -651,29 +685,25 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		goto out;
 	}
 
-#ifdef VMMU_VARIANTS
 	/*
 	 * Variants gen-before-publish (seed 002) and mmio-cache-ignores-in-
 	 * progress (seed 000): the generation is read again, from whatever
 	 * set is published now, after the lookup used the one loaded above.
 	 */
-	if (checker_variant(GEN_BEFORE_PUBLISH) || checker_variant(MMIO_CACHE_IGNORES_IN_PROGRESS)) {
+	if (variant_is(GEN_BEFORE_PUBLISH) || variant_is(MMIO_CACHE_IGNORES_IN_PROGRESS)) {
 		uint64_t gen2 = atomic_load_explicit(&__kvm_memslots(vm, vcpu->as_id)->generation,
 						     memory_order_acquire);
 
 		sched_point(SP_FAULT_GEN_READ);
-		if (!fault.slot && checker_variant(MMIO_CACHE_IGNORES_IN_PROGRESS))
+		if (!fault.slot && variant_is(MMIO_CACHE_IGNORES_IN_PROGRESS))
 			vcpu_cache_mmio_info(vcpu, gfn, ACC_ALL, gen2);
-		if (checker_variant(GEN_BEFORE_PUBLISH))
+		if (variant_is(GEN_BEFORE_PUBLISH))
 			gen = gen2;
 	}
-#endif
 	if (!fault.slot) {
 		/* kvm_handle_noslot_fault() */
-#ifdef VMMU_VARIANTS
-		if (!checker_variant(MMIO_CACHE_IGNORES_IN_PROGRESS))
-#endif
-		vcpu_cache_mmio_info(vcpu, gfn, ACC_ALL, gen);
+		if (!variant_is(MMIO_CACHE_IGNORES_IN_PROGRESS))
+			vcpu_cache_mmio_info(vcpu, gfn, ACC_ALL, gen);
 		if (gfn > vm->max_gfn || (gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS)) {
 			/* No SPTE can hold it, or no tag is valid: exit uncached. */
 			r = RET_PF_EMULATE;

@@ -1,46 +1,81 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inline pieces of the MMU that the vCPU fast paths need: the lockless
- * page-table walk and the MMIO info cache fill.
+ * The TDP MMU (mmu.c): page tables, the fault path, zaps, write
+ * protection, aging and the remote TLB flush; plus the inline pieces the
+ * vCPU fast paths need (the lockless walk, in tdp_iter.h, and the MMIO info
+ * cache fill).
  */
 #ifndef VMMU_MMU_H
 #define VMMU_MMU_H
 
-#include "sched_point.h"
+#include "check_hooks.h"
+#include "memslots.h"
 #include "spte.h"
+#include "tdp_iter.h"
 #include "vm.h"
 
-/*
- * tdp_mmu_walk_lockless() - the leaf SPTE for @gfn, or 0 if a level is
- * missing.  Non-leaf levels hold only present entries or 0 (MMIO SPTEs live
- * at the leaf), so any non-present non-leaf entry ends the walk.
- * Context: inside the vCPU's access bracket, which keeps tables alive
- * (see kvm_flush_remote_tlbs); @gfn <= vm->max_gfn.
- */
-static inline uint64_t tdp_mmu_walk_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn)
-{
-	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_acquire);
-	struct tdp_pt *pt = root->pt;
-	uint64_t spte;
+/* RET_PF_* as in KVM's mmu_internal.h (v6.12+). */
+enum {
+	RET_PF_CONTINUE = 0,
+	RET_PF_RETRY,
+	RET_PF_EMULATE,
+	RET_PF_WRITE_PROTECTED,
+	RET_PF_INVALID,
+	RET_PF_FIXED,
+	RET_PF_SPURIOUS,
+};
 
-	/*
-	 * Unrolled, with constant shifts.  Acquire loads pair with the
-	 * release cmpxchg that linked each child table.
-	 */
-#define WALK_LEVEL(level) do {								\
-	spte = atomic_load_explicit(&pt->spte[SPTE_INDEX(gfn, level)], memory_order_acquire);	\
-	if (!is_shadow_present_pte(spte))						\
-		return 0;								\
-	pt = spte_to_child(spte);							\
-} while (0)
-	if (unlikely(vm->mmu.root_level == 5))
-		WALK_LEVEL(5);
-	WALK_LEVEL(4);
-	WALK_LEVEL(3);
-	WALK_LEVEL(2);
-#undef WALK_LEVEL
-	return atomic_load_explicit(&pt->spte[SPTE_INDEX(gfn, 1)], memory_order_acquire);
-}
+/* What kvm_tdp_mmu_age_range() does with the accessed bits it finds. */
+enum age_op {
+	AGE_CLEAR,	/* clear_young / clear_flush_young */
+	AGE_TEST,	/* test_young: only look */
+};
+
+/* Create the roots of every address space (-ENOMEM); free them all. */
+int kvm_mmu_init_vm(struct vmmu_vm *vm);
+void kvm_mmu_uninit_vm(struct vmmu_vm *vm);
+
+/*
+ * kvm_arch_memslots_updated() - every memslot swap, with the new generation
+ * @gen before it is stored: zaps all when the MMIO generation slice wraps.
+ * Context: slots_lock.
+ */
+void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen);
+/* DELETE/MOVE: remove the translations of the INVALID @slot.  Context: slots_lock. */
+void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot);
+/* FLAGS_ONLY: write-protect a slot whose dirty logging was just enabled.  slots_lock. */
+void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
+			      const struct vmmu_memslot *new, enum kvm_mr_change change);
+/* Swap every root for an empty one, flush, free the old trees.  Context: slots_lock. */
+void kvm_mmu_zap_all_fast(struct vmmu_vm *vm);
+
+/*
+ * kvm_flush_remote_tlbs() - after it returns, no vCPU uses a translation,
+ * page table or MMIO SPTE that was removed before it was called.  May be
+ * called with or without mmu_lock; takes vcpus_lock.
+ */
+void kvm_flush_remote_tlbs(struct vmmu_vm *vm);
+
+/* Zap leaf SPTEs mapping gfns [start, end) of @as_id; true if a present one
+ * went (flush needed).  Context: mmu_lock held for write. */
+bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
+/* Write-protect [start, end) of @as_id; true if a writable SPTE changed.
+ * Context: mmu_lock held for write. */
+bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
+/* Write-protect @base + i for each bit i of @mask.  Context: mmu_lock held for write. */
+bool __kvm_tdp_mmu_wrprot_masked(struct vmmu_vm *vm, uint32_t as_id, gfn_t base, uint64_t mask);
+/* Test (AGE_TEST) or test and clear (AGE_CLEAR) the accessed bits of
+ * [start, end); true if any was young.  Context: mmu_lock held for write. */
+bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
+			   enum age_op op);
+/* change_pte: every present leaf of [start, end) becomes @new_spte (0 zaps).
+ * Context: mmu_lock held for write. */
+bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
+			 uint64_t new_spte);
+
+/* The TDP page fault: returns RET_PF_* or -errno (-EFAULT, -ENOMEM).
+ * Context: outside the vCPU's access bracket, no lock held. */
+int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags);
 
 /*
  * vcpu_cache_mmio_info() - fill the per-vCPU MMIO info cache, unless the
@@ -51,11 +86,9 @@ static inline uint64_t tdp_mmu_walk_lockless(struct vmmu_vm *vm, uint32_t as_id,
 static inline void vcpu_cache_mmio_info(struct vmmu_vcpu *vcpu, gfn_t gfn, unsigned int access,
 					uint64_t gen)
 {
-#ifdef VMMU_VARIANTS
 	/* Variant mmio-cache-ignores-in-progress (seed 000): no flag test. */
-	if (!checker_variant(MMIO_CACHE_IGNORES_IN_PROGRESS))
-#endif
-	if (unlikely(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS))
+	if (!variant_is(MMIO_CACHE_IGNORES_IN_PROGRESS) &&
+	    unlikely(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS))
 		return;
 	sched_point(SP_MMIO_CACHE_FILL);
 	vcpu->mmio_gfn = gfn;

@@ -21,10 +21,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "rcu.h"
-#include "sched_point.h"
-#include "spte.h"
+#include "check_hooks.h"
+#include "hostmem.h"
+#include "mmu.h"
 #include "notifier.h"
+#include "spte.h"
 #include "vm.h"
 
 struct kvm_gfn_range {
@@ -73,16 +74,11 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 							   const struct kvm_hva_range *range)
 {
 	struct kvm_mmu_notifier_return r = { 0 };
-	bool rcu = !range->in_bracket;
-
-#ifdef VMMU_VARIANTS
 	/*
 	 * Variant swap-ignores-active-invalidations publishes under a
 	 * bracketed walk, so the walk keeps its read section there.
 	 */
-	if (checker_variant(SWAP_IGNORES_ACTIVE_INVALIDATIONS))
-		rcu = true;
-#endif
+	bool rcu = !range->in_bracket || variant_is(SWAP_IGNORES_ACTIVE_INVALIDATIONS);
 
 	if (range->end <= range->start)
 		return r;
@@ -167,6 +163,7 @@ static void kvm_mmu_invalidate_begin(struct vmmu_vm *vm)
 {
 	long n = atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed);
 
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	atomic_store_explicit(&vm->mmu_invalidate_in_progress, n + 1, memory_order_relaxed);
 	if (n == 0) {
 		atomic_store_explicit(&vm->mmu_invalidate_range_start, UINT64_MAX,
@@ -182,6 +179,7 @@ static void kvm_mmu_invalidate_range_add(struct vmmu_vm *vm, gfn_t start, gfn_t 
 	gfn_t cur_start = atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed);
 	gfn_t cur_end = atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed);
 
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	if (cur_start == UINT64_MAX) {
 		cur_start = start;
 		cur_end = end;
@@ -204,6 +202,7 @@ static void kvm_mmu_invalidate_end(struct vmmu_vm *vm)
 {
 	long n;
 
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	/*
 	 * seq++ before in_progress--, release: pairs with the acquire
 	 * snapshot in kvm_tdp_page_fault and the order of the retry checks
@@ -224,6 +223,7 @@ static void kvm_mmu_invalidate_end(struct vmmu_vm *vm)
  */
 static void mn_bracket_add(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
+	lockdep_assert_held(&vm->mn_invalidate_lock);
 	if (vm->nr_mn_brackets == vm->mn_brackets_cap) {
 		uint32_t cap = vm->mn_brackets_cap ? 2 * vm->mn_brackets_cap : 8;
 		struct mn_bracket *b = realloc(vm->mn_brackets, cap * sizeof(*b));
@@ -242,6 +242,7 @@ static void mn_bracket_add(struct vmmu_vm *vm, hva_t start, hva_t end)
 /* Remove the bracket [start, end); false if no open start() has that range. */
 static bool mn_bracket_del(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
+	lockdep_assert_held(&vm->mn_invalidate_lock);
 	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
 		if (vm->mn_brackets[i].start == start && vm->mn_brackets[i].end == end) {
 			vm->mn_brackets[i] = vm->mn_brackets[--vm->nr_mn_brackets];
@@ -258,6 +259,7 @@ static bool mn_bracket_del(struct vmmu_vm *vm, hva_t start, hva_t end)
 /* Does an open bracket contain [start, end)?  (Untracked ones may.) */
 static bool mn_bracket_covers(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
+	lockdep_assert_held(&vm->mn_invalidate_lock);
 	if (vm->mn_untracked)
 		return true;
 	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++)
@@ -343,6 +345,7 @@ struct change_pte_arg {
 /* Is [start, end) of @as_id's gfns inside the range being invalidated?  mmu_lock. */
 static bool kvm_mmu_invalidate_covers(struct vmmu_vm *vm, gfn_t start, gfn_t end)
 {
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	return atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed) &&
 	       start >= atomic_load_explicit(&vm->mmu_invalidate_range_start,
 					     memory_order_relaxed) &&
@@ -361,18 +364,20 @@ static bool kvm_set_spte_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *ran
 	struct change_pte_arg *a = (struct change_pte_arg *)range->arg;
 	uint64_t new_spte = 0;
 
-#ifdef VMMU_VARIANTS
-	if (!checker_variant(CHANGE_PTE_UNBRACKETED))
-#endif
-	if (!kvm_mmu_invalidate_covers(vm, range->start, range->end)) {
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
+	/* Variant change-pte-unbracketed: no coverage test. */
+	if (!variant_is(CHANGE_PTE_UNBRACKETED) &&
+	    !kvm_mmu_invalidate_covers(vm, range->start, range->end)) {
 		a->refused = true;
 		return false;
 	}
+	/*
+	 * The new page is read-only in the host (a KSM page): neither W nor
+	 * MW, and no HW (the writable invariant, spte.h).
+	 */
 	if (!a->writable && !(range->slot->flags & KVM_MEMSLOT_INVALID))
-		new_spte = make_leaf_spte(a->pfn, false, false, true);
-#ifdef VMMU_CHECKER
+		new_spte = make_leaf_spte(a->pfn, 0);
 	vmmu_checker_change_pte(vm, range->as_id, range->slot, range->start, range->end);
-#endif
 	return kvm_tdp_mmu_repoint(vm, range->as_id, range->start, range->end, new_spte);
 }
 
@@ -395,18 +400,16 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 
 	if (!vm)
 		return -EINVAL;
-#ifdef VMMU_VARIANTS
 	/*
 	 * Variant change-pte-unbracketed (seed 003): the pre-2012 callback
 	 * without its seq bump: accepted outside start()/end(), and nothing
 	 * tells a racing fault that the page changed.
 	 */
-	if (checker_variant(CHANGE_PTE_UNBRACKETED)) {
+	if (variant_is(CHANGE_PTE_UNBRACKETED)) {
 		range.in_bracket = false;
 		kvm_handle_hva_range(vm, &range);
 		return 0;
 	}
-#endif
 	/*
 	 * Seed 003: change_pte is valid only inside a start()/end() bracket
 	 * of its page; there, the raised in_progress already makes racing
@@ -418,13 +421,11 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 	 * end under it (end() takes the lock first).
 	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
-#ifdef VMMU_VARIANTS
 	/* Variant change-pte-hull-coverage (defect 5): any open bracket will do. */
-	if (checker_variant(CHANGE_PTE_HULL_COVERAGE))
+	if (variant_is(CHANGE_PTE_HULL_COVERAGE))
 		covered = vm->mn_active_invalidate_count > 0;
 	else
-#endif
-	covered = mn_bracket_covers(vm, range.start, range.end);
+		covered = mn_bracket_covers(vm, range.start, range.end);
 	if (covered)
 		kvm_handle_hva_range(vm, &range);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
@@ -435,16 +436,14 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 	return 0;
 }
 
-enum age_op { AGE_CLEAR, AGE_TEST };
-
 static bool kvm_age_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
 {
-	return kvm_tdp_mmu_age_range(vm, range->as_id, range->start, range->end, true);
+	return kvm_tdp_mmu_age_range(vm, range->as_id, range->start, range->end, AGE_CLEAR);
 }
 
 static bool kvm_test_age_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
 {
-	return kvm_tdp_mmu_age_range(vm, range->as_id, range->start, range->end, false);
+	return kvm_tdp_mmu_age_range(vm, range->as_id, range->start, range->end, AGE_TEST);
 }
 
 static int mmu_notifier_age(struct vmmu_vm *vm, hva_t start, hva_t end, gfn_handler_t handler,

@@ -8,7 +8,7 @@
 #ifndef VMMU_NOTIFIER_H
 #define VMMU_NOTIFIER_H
 
-#include "sched_point.h"
+#include "check_hooks.h"
 #include "vm.h"
 
 /*
@@ -36,11 +36,9 @@ static inline bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq
 /* mmu_invalidate_retry_gfn_unsafe: lockless, may be wrong either way. */
 static inline bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
 {
-#ifdef VMMU_VARIANTS
 	/* Variant fault-no-seq-recheck: no check before or after the lookup. */
-	if (checker_variant(FAULT_NO_SEQ_RECHECK))
+	if (variant_is(FAULT_NO_SEQ_RECHECK))
 		return false;
-#endif
 	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed)) &&
 	    gfn >= atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed) &&
 	    gfn < atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed))

@@ -2,6 +2,7 @@
 /*
  * RCU for memslot readers, on liburcu's "mb" flavour: readers execute a
  * full barrier on entry and exit, and a grace period needs no IPIs.
+ * (Included through check_hooks.h, which swaps it for the checker's RCU.)
  *
  * The readers are the fault path, read_guest/write_guest and the notifier
  * walk, never the vCPU fast paths, so a reader's barrier is noise beside
@@ -13,9 +14,9 @@
  *
  * mb wants every reader thread registered; vmmu registers a thread itself
  * the first time it enters a read section and unregisters it from a
- * thread-exit destructor, so callers never register anything.  A program
- * that itself registers threads with urcu-mb must not let vmmu see those
- * threads first; see README, "Limits".
+ * thread-exit destructor (rcu.c), so callers never register anything.  A
+ * program that itself registers threads with urcu-mb must not let vmmu see
+ * those threads first; see README, "Limits".
  *
  * Published pointers are C11 atomics: rcu_assign_pointer is a release store
  * that pairs with the acquire load in rcu_dereference, so a reader that sees
@@ -23,29 +24,23 @@
  *
  * ThreadSanitizer does not see liburcu's grace-period machinery (the library
  * is not instrumented), so in TSan builds each read-side unlock does a
- * release on the VM's annotation word and each completed synchronize does an
+ * release on an annotation word and each completed synchronize does an
  * acquire on it: exactly the happens-before edge RCU guarantees (every read
  * section that began before the grace period ends before it returns).
  */
 #ifndef VMMU_RCU_H
 #define VMMU_RCU_H
 
-#include "compiler.h"
-
 #ifdef VMMU_CHECKER
-/*
- * Under the checker's scheduler a grace period must yield while it waits
- * for readers; the checker provides a small counting RCU with the same
- * guarantee (tools/vmmu/check/).
- */
-void vmmu_rcu_read_lock(void);
-void vmmu_rcu_read_unlock(void);
-void vmmu_synchronize_rcu(void);
-#define vmmu_rcu_dereference(p)	atomic_load_explicit(&(p), memory_order_acquire)
-#define vmmu_rcu_assign_pointer(p, v) atomic_store_explicit(&(p), (v), memory_order_release)
+/* The checker's RCU is declared with the rest of the seam. */
+#include "check_hooks.h"
 #else
 
+#include <stdbool.h>
+
 #include <urcu/urcu-mb.h>
+
+#include "compiler.h"
 
 #if VMMU_TSAN
 void __tsan_acquire(void *addr);
@@ -57,11 +52,18 @@ void __tsan_release(void *addr);
 #define rcu_tsan_acquire(a)	((void)(a))
 #endif
 
+/* rcu.c: the TSan annotation word, and whether this thread is registered. */
 extern char vmmu_rcu_annotation;
-
 extern __thread bool vmmu_rcu_registered;
+
+/*
+ * vmmu_rcu_register_thread() - register the calling thread with urcu-mb and
+ * arrange for it to be unregistered when the thread exits.  Called by the
+ * first vmmu_rcu_read_lock() of each thread.
+ */
 void vmmu_rcu_register_thread(void);
 
+/* vmmu_rcu_read_lock() - enter a read-side section (sections nest). */
 static inline void vmmu_rcu_read_lock(void)
 {
 	if (unlikely(!vmmu_rcu_registered))
@@ -69,20 +71,23 @@ static inline void vmmu_rcu_read_lock(void)
 	urcu_mb_read_lock();
 }
 
+/* vmmu_rcu_read_unlock() - leave it. */
 static inline void vmmu_rcu_read_unlock(void)
 {
 	rcu_tsan_release(&vmmu_rcu_annotation);
 	urcu_mb_read_unlock();
 }
 
+/*
+ * vmmu_synchronize_rcu() - wait until every read section that began before
+ * the call has ended.  Context: no read section, and (docs/LOCKING.md) only
+ * slots_lock held.
+ */
 static inline void vmmu_synchronize_rcu(void)
 {
 	urcu_mb_synchronize_rcu();
 	rcu_tsan_acquire(&vmmu_rcu_annotation);
 }
 
-#define vmmu_rcu_dereference(p)	atomic_load_explicit(&(p), memory_order_acquire)
-#define vmmu_rcu_assign_pointer(p, v) atomic_store_explicit(&(p), (v), memory_order_release)
-
-#endif /* VMMU_CHECKER */
+#endif /* !VMMU_CHECKER */
 #endif /* VMMU_RCU_H */

@@ -12,8 +12,10 @@
  *    A, D   accessed / dirty (A is what the aging notifiers test and clear)
  *    P      SPTE_MMU_PRESENT (bit 11): the entry maps something
  *    HW     SPTE_HOST_WRITABLE (bit 57): the host mapping allows writes
- *    MW     SPTE_MMU_WRITABLE (bit 58): the MMU allows W (clear while the
- *           page is write-protected for dirty logging or a READONLY slot)
+ *    MW     SPTE_MMU_WRITABLE (bit 58): the MMU allows W (clear for a
+ *           READONLY slot or a read-only host page; it stays set while W is
+ *           cleared for dirty logging).  W implies MW, MW implies HW:
+ *           spte_writable_invariants_ok()
  *    For a leaf, pfn is the host page (host virtual address >> 12 for the
  *    direct backend); for a non-leaf it is the child table's address >> 12.
  *
@@ -40,6 +42,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "warn.h"
 
 #define PT_READABLE_MASK		BIT_ULL(0)
 #define PT_WRITABLE_MASK		BIT_ULL(1)
@@ -94,6 +97,9 @@ _Static_assert(((PT_READABLE_MASK | PT_WRITABLE_MASK | PT_EXEC_MASK | PT_ACCESSE
 		 PT_DIRTY_MASK | SPTE_MMU_PRESENT_MASK | SPTE_HOST_WRITABLE |
 		 SPTE_MMU_WRITABLE | SPTE_PFN_MASK) & SPTE_MMIO_VALUE) == 0,
 	       "a present SPTE never has the MMIO marker");
+_Static_assert(SPTE_HOST_WRITABLE == BIT_ULL(57) && SPTE_MMU_WRITABLE == BIT_ULL(58) &&
+	       SPTE_MMU_PRESENT_MASK == BIT_ULL(11) && PT_DIRTY_MASK == BIT_ULL(9) &&
+	       PT_ACCESSED_MASK == BIT_ULL(8), "present SPTE bits where the drawing puts them");
 _Static_assert(ACC_ALL == SPTE_MMIO_ACCESS_MASK, "access bits fit the MMIO access field");
 
 static inline bool is_shadow_present_pte(uint64_t spte)
@@ -149,19 +155,50 @@ static inline unsigned int get_mmio_spte_access(uint64_t spte)
 	return spte & SPTE_MMIO_ACCESS_MASK;
 }
 
-/* A leaf SPTE mapping host frame @pfn. */
-static inline uint64_t make_leaf_spte(pfn_t pfn, bool writable, bool host_writable,
-				      bool mmu_writable)
+/*
+ * The writable invariant (as KVM's check_spte_writable_invariants()):
+ *
+ *	W  => MW	the MMU grants write only where it allows it
+ *	MW => HW	and it allows it only where the host mapping does
+ *
+ * MW stays set while W is cleared for dirty logging (a write fault may
+ * restore W once the page is logged); HW clear means the host page is
+ * read-only (a KSM or COW page), so neither W nor MW may be set.  Checked
+ * where leaf SPTEs are made (make_leaf_spte, and the fault's merge with the
+ * old SPTE in kvm_tdp_mmu_map).
+ */
+static inline bool spte_writable_invariants_ok(uint64_t spte)
+{
+	if (spte & SPTE_MMU_WRITABLE)
+		return spte & SPTE_HOST_WRITABLE;
+	return !is_writable_pte(spte);
+}
+
+/* What a leaf SPTE grants, for make_leaf_spte(): named, never bare booleans. */
+enum leaf_spte_flags {
+	LEAF_SPTE_WRITABLE	= 1u << 0,	/* W (and D): the guest may write now */
+	LEAF_SPTE_HOST_WRITABLE	= 1u << 1,	/* HW: the host page is writable */
+	LEAF_SPTE_MMU_WRITABLE	= 1u << 2,	/* MW: the MMU may grant W (slot not READONLY) */
+};
+
+/*
+ * make_leaf_spte() - a leaf SPTE mapping host frame @pfn with @flags
+ * (enum leaf_spte_flags).  A combination that breaks the writable
+ * invariant warns and is made without the rights it could not have.
+ */
+static inline uint64_t make_leaf_spte(pfn_t pfn, unsigned int flags)
 {
 	uint64_t spte = SPTE_MMU_PRESENT_MASK | PT_READABLE_MASK | PT_EXEC_MASK |
 			PT_ACCESSED_MASK | ((pfn << PAGE_SHIFT) & SPTE_PFN_MASK);
 
-	if (host_writable)
+	if (flags & LEAF_SPTE_HOST_WRITABLE)
 		spte |= SPTE_HOST_WRITABLE;
-	if (mmu_writable)
+	if (flags & LEAF_SPTE_MMU_WRITABLE)
 		spte |= SPTE_MMU_WRITABLE;
-	if (writable)
+	if (flags & LEAF_SPTE_WRITABLE)
 		spte |= PT_WRITABLE_MASK | PT_DIRTY_MASK;
+	if (WARN_ON_ONCE(!spte_writable_invariants_ok(spte)))
+		spte &= ~(PT_WRITABLE_MASK | PT_DIRTY_MASK | SPTE_MMU_WRITABLE);
 	return spte;
 }
 

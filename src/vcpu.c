@@ -15,86 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_hooks.h"
+#include "fence.h"
 #include "mmu.h"
 #include "notifier.h"
-#include "rcu.h"
-#include "sched_point.h"
 #include "spte.h"
+#include "vcpu.h"
 #include "vm.h"
-
-/*
- * The access bracket: access_seq is odd inside.
- *
- * Entering must be ordered before the loads that follow (tlb_gen, SPTEs,
- * guest memory) against the flusher's tlb_gen++ and its read of access_seq
- * (Dekker).  With an asymmetric fence (vcpu->asym_fence, the default where
- * the kernel offers membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)) the vCPU
- * pays only a compiler barrier: the flusher's membarrier() makes every
- * running thread execute a full barrier, so either our odd value is visible
- * to its read of access_seq, or everything we load after it sees the new
- * tlb_gen and the cleared SPTEs (the scheme of liburcu's memb flavour).
- * Without it, entering is a plain increment followed by a full fence, which
- * pairs with the seq_cst tlb_gen++.
- *
- * asym_fence is read after the increment, not before: a flusher whose
- * membarrier() fails clears it and issues one fallback barrier
- * (vmmu_membarrier()).  A vCPU that reads it still set read it before that
- * barrier, so its increment, earlier in program order, is visible to the
- * flusher; one that reads it clear fences itself.  No access, however it
- * straddles the switch, escapes both.
- *
- * Leaving is a release: our reads of tables and guest memory happen before
- * a flusher's acquire of the new value lets it free or unmap them.  Only
- * this thread writes access_seq, so neither side needs a locked RMW; on
- * x86-64 a plain add to memory is a release store and a single-copy-atomic
- * 8-byte write, which the flusher reads with atomic loads.  Sanitizer and
- * checker builds use C11 atomics throughout so their models see the
- * ordering.
- */
-#if defined(__x86_64__) && !VMMU_TSAN && !defined(VMMU_CHECKER)
-#define VCPU_SEQ_ADD(vcpu) \
-	__asm__ volatile("addq $1, %0" : "+m"(*(uint64_t *)&(vcpu)->access_seq) : : "memory")
-#endif
-
-static inline void vcpu_access_begin(struct vmmu_vcpu *vcpu)
-{
-#ifdef VCPU_SEQ_ADD
-	/* The increment, then the flag test: one asm block, so the compiler
-	 * keeps the order and the hit path stays three instructions. */
-	__asm__ volatile("addq $1, %0\n\t"
-			 "cmpb $0, %1\n\t"
-			 "jne 1f\n\t"
-			 "mfence\n"
-			 "1:"
-			 : "+m"(*(uint64_t *)&vcpu->access_seq)
-			 : "m"(*(const uint8_t *)&vcpu->asym_fence)
-			 : "memory", "cc");
-#elif defined(VMMU_CHECKER)
-	/*
-	 * The same protocol under the checker's model: the plain add is a
-	 * store that stays in this vCPU's store buffer, unseen by flushers,
-	 * until a flusher's membarrier() drains it or we fence or leave.
-	 */
-	vmmu_checker_access_begin(vcpu);
-	if (!atomic_load_explicit(&vcpu->asym_fence, memory_order_relaxed))
-		vmmu_checker_fence(vcpu);
-#else
-	atomic_fetch_add_explicit(&vcpu->access_seq, 1, memory_order_seq_cst);
-#endif
-}
-
-static inline void vcpu_access_end(struct vmmu_vcpu *vcpu)
-{
-#ifdef VCPU_SEQ_ADD
-	VCPU_SEQ_ADD(vcpu);
-#elif defined(VMMU_CHECKER)
-	vmmu_checker_access_end(vcpu);
-#else
-	uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_relaxed);
-
-	atomic_store_explicit(&vcpu->access_seq, s + 1, memory_order_release);
-#endif
-}
 
 static void vcpu_tlb_flush_local(struct vmmu_vcpu *vcpu)
 {
@@ -184,9 +111,7 @@ static inline void guest_load(void *data, const uint8_t *p, uint32_t len)
 {
 	uint64_t v;
 
-#ifdef VMMU_CHECKER
 	p = vmmu_checker_guest_mem(p, len, false);
-#endif
 	if (likely(len == 8 && !((uintptr_t)p & 7))) {
 		v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
 	} else if (len == 4 && !((uintptr_t)p & 3)) {
@@ -222,9 +147,7 @@ static inline void guest_store(uint8_t *p, const void *data, uint32_t len)
 {
 	uint64_t v = access_data(data, len);
 
-#ifdef VMMU_CHECKER
 	p = vmmu_checker_guest_mem(p, len, true);
-#endif
 	if (likely(len == 8 && !((uintptr_t)p & 7)))
 		__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
 	else if (len == 4 && !((uintptr_t)p & 3))
@@ -263,7 +186,7 @@ static inline bool check_mmio_spte(const struct vmmu_vm *vm, uint64_t gen, uint6
 	return get_mmio_spte_generation(spte) == (gen & vm->mmio_gen_mask);
 }
 
-static __attribute__((noinline, noipa)) int
+static __noipa int
 vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uint32_t flags,
 		  struct vmmu_exit *exit);
 
@@ -285,7 +208,7 @@ static inline int vcpu_access_to_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *
  * follows our read of the new value cannot see them, and the entry we tag
  * with that value holds only what the walk saw.
  */
-static __attribute__((noinline, noipa)) int
+static __noipa int
 vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uint32_t flags,
 		struct vmmu_exit *exit)
 {
@@ -323,7 +246,7 @@ vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uin
  * leaves it (or hands it on).  Every way out is a return or a tail call, so
  * the MMIO fast paths stay free of register saves.
  */
-static __attribute__((noinline, noipa)) int
+static __noipa int
 vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uint32_t flags,
 		 struct vmmu_exit *exit)
 {
@@ -505,11 +428,8 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 		 * end() elsewhere since the snapshot is no reason to retry.
 		 */
 		*seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed);
-#ifdef VMMU_VARIANTS
 		/* Variant rw-ignores-invalidation (defect 4): copy regardless. */
-		if (!checker_variant(RW_IGNORES_INVALIDATION))
-#endif
-		if (mmu_invalidate_retry_gfn(vm, *seq, gfn)) {
+		if (mmu_invalidate_retry_gfn(vm, *seq, gfn) && !variant_is(RW_IGNORES_INVALIDATION)) {
 			vmmu_read_unlock(&vm->mmu.mmu_lock);
 			r = -EAGAIN;
 			goto out;

@@ -3,154 +3,15 @@
  * VM objects: creation, destruction, configuration, statistics.
  */
 #include <errno.h>
-#include <linux/membarrier.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fence.h"
 #include "hostmm.h"
-#include "rcu.h"
-#include "sched_point.h"
+#include "memslots.h"
+#include "mmu.h"
+#include "vcpu.h"
 #include "vm.h"
-
-#ifndef VMMU_CHECKER
-char vmmu_rcu_annotation;
-__thread bool vmmu_rcu_registered;
-static pthread_key_t rcu_key;
-static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
-
-static void rcu_thread_exit(void *arg)
-{
-	(void)arg;
-	if (vmmu_rcu_registered) {
-		urcu_mb_unregister_thread();
-		vmmu_rcu_registered = false;
-	}
-}
-
-static void rcu_key_init(void)
-{
-	pthread_key_create(&rcu_key, rcu_thread_exit);
-}
-
-/* First read section of this thread: register it, and arrange for it to be
- * unregistered when it exits (the key's value must be non-NULL for the
- * destructor to run). */
-void vmmu_rcu_register_thread(void)
-{
-	pthread_once(&rcu_key_once, rcu_key_init);
-	urcu_mb_register_thread();
-	vmmu_rcu_registered = true;
-	pthread_setspecific(rcu_key, &vmmu_rcu_registered);
-}
-#endif
-
-#ifndef VMMU_CHECKER
-void vmmu_warn(const char *file, int line, const char *cond)
-{
-	fprintf(stderr, "vmmu: WARNING at %s:%d: %s\n", file, line, cond);
-}
-#endif /* VMMU_CHECKER: the checker's vmmu_warn reports a violation */
-
-/*
- * The asymmetric fence for remote TLB flushes (see vcpu_access_begin):
- * available when the kernel has membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
- * and this process could register for it.  VMMU_NO_MEMBARRIER=1 in the
- * environment forces the symmetric fallback (tests run both).
- */
-static long sys_membarrier(int cmd)
-{
-	return syscall(__NR_membarrier, cmd, 0u, 0);
-}
-
-#if !VMMU_TSAN && !defined(VMMU_CHECKER)
-static atomic_bool asym_fence_ok;
-static pthread_once_t asym_fence_once = PTHREAD_ONCE_INIT;
-
-static void asym_fence_init(void)
-{
-	const char *env = getenv("VMMU_NO_MEMBARRIER");
-	long q;
-
-	if (env && *env && strcmp(env, "0"))
-		return;
-	q = sys_membarrier(MEMBARRIER_CMD_QUERY);
-	if (q < 0 || !(q & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
-		return;
-	asym_fence_ok = !sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
-}
-#endif
-
-/*
- * The fallback barrier: make every CPU that runs a thread of this process
- * execute a full barrier, without membarrier().  Write-protecting a page
- * that this thread has just written forces the kernel to shoot its TLB
- * entry down on every CPU that may cache it, by an interrupt, which
- * serializes the interrupted CPU; CPUs not running our threads pass a
- * context switch (a full barrier) before they run one.  Runtimes use the
- * same trick where membarrier() is missing.  A kernel that invalidates
- * TLBs by broadcast instructions instead of interrupts would make it a
- * no-op; it is used once per VM, at the switch to symmetric fences.
- */
-static void tlb_shootdown_barrier(void)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static volatile char *page;
-
-	pthread_mutex_lock(&lock);
-	if (!page) {
-		void *p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		page = p == MAP_FAILED ? NULL : p;
-	}
-	if (page) {
-		page[0]++;
-		mprotect((void *)page, PAGE_SIZE, PROT_READ);
-		mprotect((void *)page, PAGE_SIZE, PROT_READ | PROT_WRITE);
-	}
-	smp_mb();
-	pthread_mutex_unlock(&lock);
-}
-
-/*
- * vmmu_membarrier() - the flusher's half of the asymmetric fence.
- *
- * membarrier() was registered in asym_fence_init(), so it fails only if
- * something took it away since: a seccomp filter installed later, say.  A
- * local fence would not order the vCPUs' plain stores, so the VM switches
- * to symmetric fences for good: every vCPU's asym_fence is cleared, then
- * one fallback barrier makes each vCPU either visible inside its access or
- * see the cleared flag (vcpu_access_begin() reads it after its increment)
- * and fence itself.  From then on no flush of this VM needs a barrier, and
- * new VMs start symmetric.  Context: vcpus_lock (the flush holds it).
- */
-void vmmu_membarrier(struct vmmu_vm *vm)
-{
-#ifdef VMMU_VARIANTS
-	/* Variant flush-without-membarrier: the flusher's half is missing. */
-	if (checker_variant(FLUSH_WITHOUT_MEMBARRIER))
-		return;
-#endif
-#ifdef VMMU_CHECKER
-	/* A scheduler step that drains every vCPU's modelled store buffer. */
-	vmmu_checker_membarrier();
-	return;
-#endif
-	if (likely(!sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)))
-		return;
-	WARN_ON_ONCE("membarrier() failed after registration: symmetric fences from now on");
-#if !VMMU_TSAN && !defined(VMMU_CHECKER)
-	atomic_store_explicit(&asym_fence_ok, false, memory_order_relaxed);
-#endif
-	atomic_store_explicit(&vm->asym_fence, false, memory_order_seq_cst);
-	for (uint32_t i = 0; i < vm->nr_online; i++)
-		atomic_store_explicit(&vm->online[i]->asym_fence, false, memory_order_seq_cst);
-	tlb_shootdown_barrier();
-	VM_STAT_INC(vm, fence_fallbacks);
-}
 
 static int vm_config_validate(const struct vmmu_vm_config *in, struct vmmu_vm_config *out)
 {
@@ -195,15 +56,9 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 	vm->hostmem = &hostmem_direct_ops;
 	for (unsigned int i = 0; i < DIRECT_MAPPED_CACHE; i++)
 		atomic_init(&vm->direct_mapped[i], UINT64_MAX);
-#if !VMMU_TSAN && !defined(VMMU_CHECKER)
-	/* TSan cannot see a membarrier: it keeps seq_cst. */
-	pthread_once(&asym_fence_once, asym_fence_init);
-	atomic_init(&vm->asym_fence, atomic_load_explicit(&asym_fence_ok, memory_order_relaxed) &&
+	/* Asymmetric unless membarrier() is missing or the VM asks not to (fence.h). */
+	atomic_init(&vm->asym_fence, vmmu_asym_fence_available() &&
 		    !(vm->cfg.flags & VMMU_VM_SYMMETRIC_FENCE));
-#elif defined(VMMU_CHECKER)
-	/* The checker models membarrier() (vmmu_checker_membarrier). */
-	atomic_init(&vm->asym_fence, !(vm->cfg.flags & VMMU_VM_SYMMETRIC_FENCE));
-#endif
 
 	vmmu_mutex_init(&vm->slots_lock);
 	vmmu_mutex_init(&vm->mn_invalidate_lock);

@@ -2,14 +2,14 @@
 /*
  * Internal definitions of the VM and vCPU objects.  Lock cards and barrier
  * pairs for every field are in docs/LOCKING.md; the short form is beside each
- * field here.
+ * field here.  The functions of each area are declared in its own header
+ * (mmu.h, memslots.h, notifier.h, vcpu.h, fence.h, hostmem.h).
  */
 #ifndef VMMU_VM_H
 #define VMMU_VM_H
 
-#include "sync.h"
-
 #include "vmmu.h"
+#include "check_hooks.h"
 #include "compiler.h"
 #include "memslots.h"
 #include "hostmem.h"
@@ -187,50 +187,5 @@ static inline struct vmmu_memslots *__kvm_memslots(struct vmmu_vm *vm, uint32_t 
 {
 	return atomic_load_explicit(&vm->memslots[as_id], memory_order_acquire);
 }
-
-/* mmu.c */
-int kvm_mmu_init_vm(struct vmmu_vm *vm);
-void kvm_mmu_uninit_vm(struct vmmu_vm *vm);
-void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen);
-void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot);
-void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
-			      const struct vmmu_memslot *new, enum kvm_mr_change change);
-void kvm_mmu_zap_all_fast(struct vmmu_vm *vm);
-void kvm_flush_remote_tlbs(struct vmmu_vm *vm);
-/* Zap leaf SPTEs mapping gfns [start, end) of @as_id; caller holds mmu_lock for write. */
-bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
-/* Write-protect [start, end) of @as_id; caller holds mmu_lock for write. */
-bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
-/* Write-protect @base + i for each bit i of @mask; mmu_lock for write. */
-bool __kvm_tdp_mmu_wrprot_masked(struct vmmu_vm *vm, uint32_t as_id, gfn_t base, uint64_t mask);
-/* Test (and with @clear, clear) accessed bits; true if any was young.  mmu_lock (write). */
-bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, bool clear);
-bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
-			 uint64_t new_spte);
-
-/* vm.c: a full barrier on every running thread of the process; on failure,
- * switches @vm to symmetric fences (caller holds vcpus_lock) */
-void vmmu_membarrier(struct vmmu_vm *vm);
-
-
-/* memslots.c: the memslot swap waits for this many active invalidations */
-void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id);
-
-/* RET_PF_* as in KVM's mmu_internal.h (v6.12+). */
-enum {
-	RET_PF_CONTINUE = 0,
-	RET_PF_RETRY,
-	RET_PF_EMULATE,
-	RET_PF_WRITE_PROTECTED,
-	RET_PF_INVALID,
-	RET_PF_FIXED,
-	RET_PF_SPURIOUS,
-};
-
-/* The TDP page fault: returns RET_PF_* or -errno (-EFAULT, -ENOMEM). */
-int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags);
-
-/* vcpu.c */
-void kvm_vcpu_stats_add(struct vcpu_stats *dst, const struct vcpu_stats *src);
 
 #endif /* VMMU_VM_H */

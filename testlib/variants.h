@@ -3,7 +3,7 @@
 #ifndef VMMU_TOOLS_VARIANTS_H
 #define VMMU_TOOLS_VARIANTS_H
 
-#include "sched_point.h"
+#include "check_hooks.h"
 
 struct variant_desc {
 	const char *name;

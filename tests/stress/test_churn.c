@@ -360,10 +360,10 @@ static void *updater_thread(void *arg)
 		case OP_CREATE:
 			m->present = true;
 			m->npages = mem.memory_size / PAGE;
-			/* fall through */
+			__attribute__((fallthrough));
 		case OP_MOVE:
 			m->base_gfn = mem.guest_phys_addr >> 12;
-			/* fall through */
+			__attribute__((fallthrough));
 		case OP_FLAGS:
 			m->flags = mem.flags;
 			break;
@@ -560,10 +560,10 @@ static void oracle_build(struct oracle *o, const struct churn *c)
 		case OP_CREATE:
 			m->present = true;
 			m->npages = op->npages;
-			/* fall through */
+			__attribute__((fallthrough));
 		case OP_MOVE:
 			m->base_gfn = op->base_gfn;
-			/* fall through */
+			__attribute__((fallthrough));
 		case OP_FLAGS:
 			m->flags = op->flags;
 			break;

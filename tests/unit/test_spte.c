@@ -53,8 +53,8 @@ static void test_layout_constants(void)
 static void test_present_spte(void)
 {
 	pfn_t pfn = 0x123456789ull;
-	uint64_t ro = make_leaf_spte(pfn, false, true, true);
-	uint64_t rw = make_leaf_spte(pfn, true, true, true);
+	uint64_t ro = make_leaf_spte(pfn, LEAF_SPTE_HOST_WRITABLE | LEAF_SPTE_MMU_WRITABLE);
+	uint64_t rw = make_leaf_spte(pfn, LEAF_SPTE_WRITABLE | LEAF_SPTE_HOST_WRITABLE | LEAF_SPTE_MMU_WRITABLE);
 	uint64_t nonleaf;
 	static uint64_t child[512] __attribute__((aligned(4096)));
 
@@ -64,7 +64,7 @@ static void test_present_spte(void)
 	TEST_ASSERT(is_writable_pte(rw) && (rw & PT_DIRTY_MASK), "writable leaf is W and D");
 	TEST_ASSERT_EQ(spte_to_pfn(ro), pfn);
 	TEST_ASSERT(ro & SPTE_HOST_WRITABLE, "host writable");
-	TEST_ASSERT(!(make_leaf_spte(pfn, false, false, false) & (SPTE_HOST_WRITABLE | SPTE_MMU_WRITABLE)),
+	TEST_ASSERT(!(make_leaf_spte(pfn, 0) & (SPTE_HOST_WRITABLE | SPTE_MMU_WRITABLE)),
 		    "no writable bits");
 	nonleaf = make_nonleaf_spte(child);
 	TEST_ASSERT(is_shadow_present_pte(nonleaf) && !is_mmio_spte(nonleaf), "non-leaf");

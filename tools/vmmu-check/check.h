@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #include "vmmu.h"
-#include "sched_point.h"
+#include "check_hooks.h"
 #include "oracle.h"
 
 #define CHK_MAX_THREADS		5

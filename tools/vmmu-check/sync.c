@@ -17,7 +17,7 @@
 
 #include "check.h"
 #include "rcu.h"
-#include "sync.h"
+#include "check_hooks.h"
 #include "vm.h"
 
 static bool scheduled(void)
