@@ -129,25 +129,11 @@ static void direct_setup(void)
 	}
 }
 
-/* The MM's PTE of host page @i, or NULL if unmapped.  Reads the MM's
- * tables without its lock: only one thread runs. */
-static const uint64_t *lib_pte(unsigned int i)
-{
-	hva_t hva = pages[i].hva;
-
-	for (uint32_t k = 0; lmm && k < lmm->nr_vmas; k++)
-		if (lmm->vma[k]->start <= hva && hva < lmm->vma[k]->end)
-			return vma_pte(lmm->vma[k], hva);
-	return NULL;
-}
-
+/* The MM's frame of host page @i, or NULL if it is not present.  Reads the
+ * MM's tables without its lock: only one thread runs. */
 static uint64_t *lib_frame(unsigned int i)
 {
-	const uint64_t *pte = lib_pte(i);
-
-	if (!pte || !(*pte & HPTE_PRESENT))
-		return NULL;
-	return (uint64_t *)(lmm->frames + (hpte_index(*pte) << PAGE_SHIFT));
+	return lmm ? hostmm_frame_of(lmm, pages[i].hva) : NULL;
 }
 
 /* The memory page @i maps now (direct: the page itself), or NULL. */
