@@ -16,6 +16,11 @@
  *	KSM merge            write_protect_page       start, clear W, end (each writable page)
  *	                     replace_page             start, new PTE, change_pte, free, end
  *
+ * This file holds the frames, the swap slots, the page table (VMAs), the
+ * notifier fan-out, the faults, the backend of attached VMs and the MM's
+ * life cycle; the operations of the table are in hostmm_ops.c, and the
+ * step-at-a-time API for checkers in hostmm_step.c.
+ *
  * A freed frame is poisoned before it joins the free list (FIFO) and
  * checked when it is taken again, so a vCPU that uses a stale translation
  * reads poison, and one that writes through it is caught at the next reuse.
@@ -43,25 +48,9 @@
 #include "hostmm.h"
 #include "vm.h"
 
-#define HOSTMM_VA_BASE		0x100000000000ull		/* 16 TiB */
-#define HOSTMM_VA_END		((1ull << 47) - PAGE_SIZE)	/* TASK_SIZE_MAX */
-#define HOSTMM_MMAP_MIN_ADDR	0x10000ull			/* vm.mmap_min_addr */
-#define HOSTMM_MAX_MAP_COUNT	65530u				/* vm.max_map_count */
-#define WORDS_PER_PAGE		(PAGE_SIZE / 8)
-
 /* ---------------------------------------------------------------------- */
 /* Frames and swap slots.  Context: mm->lock for all of them.             */
 /* ---------------------------------------------------------------------- */
-
-static inline uint8_t *frame_addr(const struct vmmu_hostmm *mm, uint64_t f)
-{
-	return mm->frames + (f << PAGE_SHIFT);
-}
-
-static inline _Atomic uint64_t *frame_words(const struct vmmu_hostmm *mm, uint64_t f)
-{
-	return (_Atomic uint64_t *)frame_addr(mm, f);
-}
 
 static void frame_fill(struct vmmu_hostmm *mm, uint64_t f, uint64_t v)
 {
@@ -71,7 +60,7 @@ static void frame_fill(struct vmmu_hostmm *mm, uint64_t f, uint64_t v)
 		atomic_store_explicit(&w[i], v, memory_order_relaxed);
 }
 
-static void frame_copy(struct vmmu_hostmm *mm, uint64_t dst, uint64_t src)
+void hostmm_frame_copy(struct vmmu_hostmm *mm, uint64_t dst, uint64_t src)
 {
 	_Atomic uint64_t *d = frame_words(mm, dst), *s = frame_words(mm, src);
 
@@ -80,7 +69,7 @@ static void frame_copy(struct vmmu_hostmm *mm, uint64_t dst, uint64_t src)
 				      memory_order_relaxed);
 }
 
-static bool frame_equal(struct vmmu_hostmm *mm, uint64_t a, uint64_t b)
+bool hostmm_frame_equal(struct vmmu_hostmm *mm, uint64_t a, uint64_t b)
 {
 	_Atomic uint64_t *x = frame_words(mm, a), *y = frame_words(mm, b);
 
@@ -92,11 +81,11 @@ static bool frame_equal(struct vmmu_hostmm *mm, uint64_t a, uint64_t b)
 }
 
 /*
- * frame_alloc() - take a frame, mapcount 1; @zero: clear it.  Freed frames
+ * hostmm_frame_alloc() - take a frame, mapcount 1; @zero: clear it.  Freed frames
  * come first (oldest first), checked for poison: a write through a stale
  * translation since the frame was freed shows up here.
  */
-static uint32_t frame_alloc(struct vmmu_hostmm *mm, bool zero)
+uint32_t hostmm_frame_alloc(struct vmmu_hostmm *mm, bool zero)
 {
 	uint32_t f;
 
@@ -134,7 +123,7 @@ static uint32_t frame_alloc(struct vmmu_hostmm *mm, bool zero)
 }
 
 /* Drop one mapping of @f; the last one poisons it and frees it. */
-static void frame_put(struct vmmu_hostmm *mm, uint32_t f)
+void hostmm_frame_put(struct vmmu_hostmm *mm, uint32_t f)
 {
 	struct hostmm_frame *fr = &mm->frame[f];
 
@@ -156,7 +145,7 @@ static void frame_put(struct vmmu_hostmm *mm, uint32_t f)
 	mm->stat.frames_freed++;
 }
 
-static void frame_set_ksm(struct vmmu_hostmm *mm, uint32_t f)
+void hostmm_frame_set_ksm(struct vmmu_hostmm *mm, uint32_t f)
 {
 	if (!(mm->frame[f].flags & FRAME_KSM)) {
 		mm->frame[f].flags |= FRAME_KSM;
@@ -164,12 +153,7 @@ static void frame_set_ksm(struct vmmu_hostmm *mm, uint32_t f)
 	}
 }
 
-static inline uint8_t *swap_addr(const struct vmmu_hostmm *mm, uint64_t slot)
-{
-	return mm->swap + (slot << PAGE_SHIFT);
-}
-
-static void swap_slot_free(struct vmmu_hostmm *mm, uint64_t slot)
+void hostmm_swap_slot_free(struct vmmu_hostmm *mm, uint64_t slot)
 {
 	mm->swap_free[mm->nr_swap_free++] = (uint32_t)slot;
 }
@@ -179,7 +163,7 @@ static void swap_slot_free(struct vmmu_hostmm *mm, uint64_t slot)
 /* ---------------------------------------------------------------------- */
 
 /* Index of the first VMA whose end is above @hva (nr_vmas if none). */
-static uint32_t vma_first_above(const struct vmmu_hostmm *mm, hva_t hva)
+uint32_t hostmm_vma_first_above(const struct vmmu_hostmm *mm, hva_t hva)
 {
 	uint32_t lo = 0, hi = mm->nr_vmas;
 
@@ -196,14 +180,14 @@ static uint32_t vma_first_above(const struct vmmu_hostmm *mm, hva_t hva)
 
 static struct hostmm_vma *find_vma(const struct vmmu_hostmm *mm, hva_t hva)
 {
-	uint32_t i = vma_first_above(mm, hva);
+	uint32_t i = hostmm_vma_first_above(mm, hva);
 
 	if (i < mm->nr_vmas && mm->vma[i]->start <= hva)
 		return mm->vma[i];
 	return NULL;
 }
 
-static uint64_t *hva_to_pte(const struct vmmu_hostmm *mm, hva_t hva)
+uint64_t *hostmm_hva_to_pte(const struct vmmu_hostmm *mm, hva_t hva)
 {
 	struct hostmm_vma *vma = find_vma(mm, hva);
 
@@ -211,7 +195,7 @@ static uint64_t *hva_to_pte(const struct vmmu_hostmm *mm, hva_t hva)
 }
 
 /* Make room for @n more VMAs.  -ENOMEM, changing nothing, if impossible. */
-static int vma_reserve(struct vmmu_hostmm *mm, uint32_t n)
+int hostmm_vma_reserve(struct vmmu_hostmm *mm, uint32_t n)
 {
 	struct hostmm_vma **v;
 	uint32_t cap;
@@ -232,29 +216,29 @@ static int vma_reserve(struct vmmu_hostmm *mm, uint32_t n)
 }
 
 /* Insert at @i; room reserved by the caller. */
-static void vma_insert_at(struct vmmu_hostmm *mm, uint32_t i, struct hostmm_vma *vma)
+void hostmm_vma_insert_at(struct vmmu_hostmm *mm, uint32_t i, struct hostmm_vma *vma)
 {
 	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nr_vmas - i) * sizeof(mm->vma[0]));
 	mm->vma[i] = vma;
 	mm->nr_vmas++;
 }
 
-static void pt_put(struct hostmm_pt *pt)
+void hostmm_pt_put(struct hostmm_pt *pt)
 {
 	if (!--pt->refs)
 		free(pt);
 }
 
 /*
- * get_unmapped_area() - room for @len bytes with a guard page on each side,
+ * hostmm_get_unmapped_area() - room for @len bytes with a guard page on each side,
  * from next_hva upwards, then once more from the base.  0 if there is none.
  */
-static hva_t get_unmapped_area(struct vmmu_hostmm *mm, uint64_t len)
+hva_t hostmm_get_unmapped_area(struct vmmu_hostmm *mm, uint64_t len)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		hva_t cand = pass ? HOSTMM_VA_BASE : mm->next_hva;
 
-		for (uint32_t i = vma_first_above(mm, cand - PAGE_SIZE); i < mm->nr_vmas; i++) {
+		for (uint32_t i = hostmm_vma_first_above(mm, cand - PAGE_SIZE); i < mm->nr_vmas; i++) {
 			if (cand + len < mm->vma[i]->start)
 				break;
 			cand = mm->vma[i]->end + PAGE_SIZE;
@@ -271,20 +255,20 @@ static hva_t get_unmapped_area(struct vmmu_hostmm *mm, uint64_t len)
 /* Notifiers, on every attached VM.  Context: mm->lock.                    */
 /* ---------------------------------------------------------------------- */
 
-static void mn_invalidate_start(struct vmmu_hostmm *mm, hva_t start, hva_t end)
+void hostmm_mn_invalidate_start(struct vmmu_hostmm *mm, hva_t start, hva_t end)
 {
 	for (uint32_t i = 0; i < mm->nr_vms; i++)
 		vmmu_mmu_notifier_invalidate_range_start(mm->vms[i], start, end);
 	mm->stat.invalidations += mm->nr_vms;
 }
 
-static void mn_invalidate_end(struct vmmu_hostmm *mm, hva_t start, hva_t end)
+void hostmm_mn_invalidate_end(struct vmmu_hostmm *mm, hva_t start, hva_t end)
 {
 	for (uint32_t i = 0; i < mm->nr_vms; i++)
 		vmmu_mmu_notifier_invalidate_range_end(mm->vms[i], start, end);
 }
 
-static void mn_change_pte(struct vmmu_hostmm *mm, hva_t hva, uint32_t f, bool writable)
+void hostmm_mn_change_pte(struct vmmu_hostmm *mm, hva_t hva, uint32_t f, bool writable)
 {
 	for (uint32_t i = 0; i < mm->nr_vms; i++)
 		vmmu_mmu_notifier_change_pte(mm->vms[i], hva,
@@ -313,14 +297,14 @@ static int do_wp_page(struct vmmu_hostmm *mm, hva_t hva, uint64_t *pte)
 		mm->stat.wp_reuses++;
 		return 0;
 	}
-	nf = frame_alloc(mm, false);
+	nf = hostmm_frame_alloc(mm, false);
 	if (nf == FRAME_NONE)
 		return -ENOMEM;
-	frame_copy(mm, nf, old);
-	mn_invalidate_start(mm, page, page + PAGE_SIZE);
+	hostmm_frame_copy(mm, nf, old);
+	hostmm_mn_invalidate_start(mm, page, page + PAGE_SIZE);
 	*pte = mk_hpte(nf, HPTE_PRESENT | HPTE_WRITE);
-	frame_put(mm, old);
-	mn_invalidate_end(mm, page, page + PAGE_SIZE);
+	hostmm_frame_put(mm, old);
+	hostmm_mn_invalidate_end(mm, page, page + PAGE_SIZE);
 	mm->stat.cow_breaks++;
 	return 0;
 }
@@ -332,13 +316,13 @@ static int do_wp_page(struct vmmu_hostmm *mm, hva_t hva, uint64_t *pte)
  */
 static int handle_mm_fault(struct vmmu_hostmm *mm, hva_t hva, bool write, uint64_t **ptep)
 {
-	uint64_t *pte = hva_to_pte(mm, hva);
+	uint64_t *pte = hostmm_hva_to_pte(mm, hva);
 	uint32_t f;
 
 	if (!pte)
 		return -EFAULT;
 	if (!(*pte & (HPTE_PRESENT | HPTE_SWAP))) {
-		f = frame_alloc(mm, true);
+		f = hostmm_frame_alloc(mm, true);
 		if (f == FRAME_NONE)
 			return -ENOMEM;
 		*pte = mk_hpte(f, HPTE_PRESENT | HPTE_WRITE);
@@ -349,7 +333,7 @@ static int handle_mm_fault(struct vmmu_hostmm *mm, hva_t hva, bool write, uint64
 		const uint8_t *src = swap_addr(mm, slot);
 		_Atomic uint64_t *dst;
 
-		f = frame_alloc(mm, false);
+		f = hostmm_frame_alloc(mm, false);
 		if (f == FRAME_NONE)
 			return -ENOMEM;
 		dst = frame_words(mm, f);
@@ -359,7 +343,7 @@ static int handle_mm_fault(struct vmmu_hostmm *mm, hva_t hva, bool write, uint64
 			memcpy(&v, src + i * 8, 8);
 			atomic_store_explicit(&dst[i], v, memory_order_relaxed);
 		}
-		swap_slot_free(mm, slot);
+		hostmm_swap_slot_free(mm, slot);
 		*pte = mk_hpte(f, HPTE_PRESENT | HPTE_WRITE);
 		mm->swapped--;
 		mm->resident++;
@@ -379,10 +363,9 @@ static int handle_mm_fault(struct vmmu_hostmm *mm, hva_t hva, bool write, uint64
  * page.  A read of a page that is not there gives zeros and materializes
  * nothing, as the shared zero page does.
  */
-static int hostmm_access_page(struct vmmu_hostmm *mm, hva_t hva, void *buf, size_t len,
-			      bool write)
+int hostmm_access_page(struct vmmu_hostmm *mm, hva_t hva, void *buf, size_t len, bool write)
 {
-	uint64_t *pte = hva_to_pte(mm, hva);
+	uint64_t *pte = hostmm_hva_to_pte(mm, hva);
 	uint8_t *p;
 	int r;
 
@@ -483,7 +466,7 @@ static void *map_pages(uint64_t n)
 static void hostmm_free(struct vmmu_hostmm *mm)
 {
 	for (uint32_t i = 0; i < mm->nr_vmas; i++) {
-		pt_put(mm->vma[i]->pt);
+		hostmm_pt_put(mm->vma[i]->pt);
 		free(mm->vma[i]);
 	}
 	free(mm->vma);
@@ -526,6 +509,7 @@ VMMU_API int vmmu_hostmm_create(const struct vmmu_hostmm_config *cfg, struct vmm
 	mm->nr_swap_free = mm->cfg.nr_swap_slots;
 	mm->nr_free_frames = mm->cfg.nr_frames;
 	mm->free_head = mm->free_tail = FRAME_NONE;
+	mm->replaced = FRAME_NONE;
 	mm->next_hva = HOSTMM_VA_BASE;
 	vmmu_mutex_init(&mm->lock);
 	*mmp = mm;
@@ -634,415 +618,6 @@ void hostmm_vm_destroy(struct vmmu_vm *vm)
 	vm->hostmm = NULL;
 	vm->hostmem = &hostmem_direct_ops;
 }
-
-/* ---------------------------------------------------------------------- */
-/* mmap, munmap, madvise                                                   */
-/* ---------------------------------------------------------------------- */
-
-VMMU_API int vmmu_hostmm_mmap(struct vmmu_hostmm *mm, uint64_t len, uint64_t *hva)
-{
-	struct hostmm_vma *vma = NULL;
-	struct hostmm_pt *pt = NULL;
-	hva_t want, addr;
-	int r;
-
-	if (!mm || !hva || !len)
-		return -EINVAL;
-	want = *hva;
-	if (want & ~PAGE_MASK)
-		return -EINVAL;
-	if (len > HOSTMM_VA_END)
-		return -ENOMEM;
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
-	if (want && want < HOSTMM_MMAP_MIN_ADDR)
-		return -EPERM;
-	if (want && (want > HOSTMM_VA_END || len > HOSTMM_VA_END - want))
-		return -ENOMEM;
-
-	vma = malloc(sizeof(*vma));
-	pt = calloc(1, sizeof(*pt) + (len >> PAGE_SHIFT) * sizeof(pt->pte[0]));
-	vmmu_mutex_lock(&mm->lock);
-	r = -ENOMEM;
-	if (!vma || !pt || vma_reserve(mm, 1))
-		goto out;
-	if (want) {
-		uint32_t i = vma_first_above(mm, want);
-
-		r = -EEXIST;
-		if (i < mm->nr_vmas && mm->vma[i]->start < want + len)
-			goto out;
-		addr = want;
-	} else {
-		addr = get_unmapped_area(mm, len);
-		if (!addr)
-			goto out;
-	}
-	pt->refs = 1;
-	pt->base = addr;
-	vma->start = addr;
-	vma->end = addr + len;
-	vma->pt = pt;
-	vma_insert_at(mm, vma_first_above(mm, addr), vma);
-	vma = NULL;
-	pt = NULL;
-	*hva = addr;
-	r = 0;
-out:
-	vmmu_mutex_unlock(&mm->lock);
-	free(vma);
-	free(pt);
-	return r;
-}
-
-/* Drop the pages of [start, end) of @vma.  Context: mm->lock, in a bracket. */
-static void zap_pte_range(struct vmmu_hostmm *mm, struct hostmm_vma *vma, hva_t start, hva_t end)
-{
-	for (hva_t hva = start; hva < end; hva += PAGE_SIZE) {
-		uint64_t *pte = vma_pte(vma, hva);
-
-		if (*pte & HPTE_PRESENT) {
-			frame_put(mm, (uint32_t)hpte_index(*pte));
-			mm->resident--;
-			mm->stat.pages_unmapped++;
-		} else if (*pte & HPTE_SWAP) {
-			swap_slot_free(mm, hpte_index(*pte));
-			mm->swapped--;
-			mm->stat.pages_unmapped++;
-		}
-		*pte = 0;
-	}
-}
-
-/*
- * Drop the pages of [start, end) in one bracket covering the mapped part;
- * with @unmap, also cut the VMAs.  *@hole: part of the range was not mapped.
- * Returns -ENOMEM, having changed nothing, if a split needs memory.
- * Context: mm->lock.
- */
-static int hostmm_zap(struct vmmu_hostmm *mm, hva_t start, hva_t end, bool unmap, bool *hole)
-{
-	uint32_t first = vma_first_above(mm, start), i;
-	struct hostmm_vma *split = NULL;
-	hva_t lo = 0, hi = 0;
-	uint64_t covered = 0;
-
-	for (i = first; i < mm->nr_vmas && mm->vma[i]->start < end; i++) {
-		struct hostmm_vma *v = mm->vma[i];
-		hva_t s = v->start > start ? v->start : start;
-		hva_t e = v->end < end ? v->end : end;
-
-		if (!covered)
-			lo = s;
-		hi = e;
-		covered += e - s;
-		if (unmap && v->start < start && v->end > end && !split) {
-			split = malloc(sizeof(*split));
-			if (!split || vma_reserve(mm, 1)) {
-				free(split);
-				return -ENOMEM;
-			}
-		}
-	}
-	*hole = covered != end - start;
-	if (!covered)
-		return 0;
-
-	mn_invalidate_start(mm, lo, hi);
-	for (i = first; i < mm->nr_vmas && mm->vma[i]->start < end; i++) {
-		struct hostmm_vma *v = mm->vma[i];
-
-		zap_pte_range(mm, v, v->start > start ? v->start : start,
-			      v->end < end ? v->end : end);
-	}
-	mn_invalidate_end(mm, lo, hi);
-	if (!unmap)
-		return 0;
-
-	for (i = first; i < mm->nr_vmas && mm->vma[i]->start < end;) {
-		struct hostmm_vma *v = mm->vma[i];
-
-		if (v->start >= start && v->end <= end) {
-			pt_put(v->pt);
-			free(v);
-			memmove(&mm->vma[i], &mm->vma[i + 1], (mm->nr_vmas - i - 1) * sizeof(v));
-			mm->nr_vmas--;
-		} else if (v->start < start && v->end > end) {
-			split->start = end;
-			split->end = v->end;
-			split->pt = v->pt;
-			v->pt->refs++;
-			v->end = start;
-			vma_insert_at(mm, i + 1, split);
-			split = NULL;
-			i += 2;
-		} else if (v->start < start) {
-			v->end = start;
-			i++;
-		} else {
-			v->start = end;
-			i++;
-		}
-	}
-	WARN_ON_ONCE(split);
-	return 0;
-}
-
-/* Validate and page-align a range; -EINVAL if it is bad. */
-static int user_range(uint64_t hva, uint64_t len, hva_t *end)
-{
-	if (hva & ~PAGE_MASK)
-		return -EINVAL;
-	if (len > HOSTMM_VA_END)
-		return -EINVAL;
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
-	if (hva > HOSTMM_VA_END || len > HOSTMM_VA_END - hva)
-		return -EINVAL;
-	*end = hva + len;
-	return 0;
-}
-
-VMMU_API int vmmu_hostmm_munmap(struct vmmu_hostmm *mm, uint64_t hva, uint64_t len)
-{
-	bool hole;
-	hva_t end;
-	int r;
-
-	if (!mm || !len)
-		return -EINVAL;
-	r = user_range(hva, len, &end);
-	if (r)
-		return r;
-	vmmu_mutex_lock(&mm->lock);
-	r = hostmm_zap(mm, hva, end, true, &hole);
-	vmmu_mutex_unlock(&mm->lock);
-	return r;
-}
-
-VMMU_API int vmmu_hostmm_madv_dontneed(struct vmmu_hostmm *mm, uint64_t hva, uint64_t len)
-{
-	bool hole;
-	hva_t end;
-	int r;
-
-	if (!mm)
-		return -EINVAL;
-	r = user_range(hva, len, &end);
-	if (r || !len)
-		return r;
-	vmmu_mutex_lock(&mm->lock);
-	r = hostmm_zap(mm, hva, end, false, &hole);
-	vmmu_mutex_unlock(&mm->lock);
-	return r ? r : hole ? -ENOMEM : 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/* read, write                                                             */
-/* ---------------------------------------------------------------------- */
-
-static int hostmm_rw_range(struct vmmu_hostmm *mm, uint64_t hva, void *buf, uint64_t len,
-			   bool write)
-{
-	uint8_t *p = buf;
-
-	if (!mm)
-		return -EINVAL;
-	if (!len)
-		return 0;
-	if (!buf || hva + len < hva)
-		return -EFAULT;
-	while (len) {
-		uint64_t n = PAGE_SIZE - (hva & ~PAGE_MASK);
-		int r;
-
-		if (n > len)
-			n = len;
-		vmmu_mutex_lock(&mm->lock);
-		r = hostmm_access_page(mm, hva, p, n, write);
-		vmmu_mutex_unlock(&mm->lock);
-		if (r)
-			return r;
-		hva += n;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-VMMU_API int vmmu_hostmm_read(struct vmmu_hostmm *mm, uint64_t hva, void *buf, uint64_t len)
-{
-	return hostmm_rw_range(mm, hva, buf, len, false);
-}
-
-VMMU_API int vmmu_hostmm_write(struct vmmu_hostmm *mm, uint64_t hva, const void *buf,
-			       uint64_t len)
-{
-	return hostmm_rw_range(mm, hva, (void *)buf, len, true);
-}
-
-/* ---------------------------------------------------------------------- */
-/* migrate, swap-out, KSM                                                  */
-/* ---------------------------------------------------------------------- */
-
-/*
- * The present, exclusive page at @hva, for migrate and swap-out: returns
- * its PTE or NULL with *@err set.  Context: mm->lock.
- */
-static uint64_t *exclusive_page(struct vmmu_hostmm *mm, hva_t hva, int *err)
-{
-	uint64_t *pte = hva_to_pte(mm, hva);
-
-	if (!pte) {
-		*err = -EFAULT;
-		return NULL;
-	}
-	if (!(*pte & HPTE_PRESENT)) {
-		*err = -EAGAIN;
-		return NULL;
-	}
-	if (mm->frame[hpte_index(*pte)].mapcount > 1) {
-		*err = -EBUSY;
-		return NULL;
-	}
-	return pte;
-}
-
-VMMU_API int vmmu_hostmm_migrate(struct vmmu_hostmm *mm, uint64_t hva)
-{
-	hva_t page = hva & PAGE_MASK;
-	uint32_t old, nf;
-	uint64_t *pte;
-	int r = 0;
-
-	if (!mm)
-		return -EINVAL;
-	vmmu_mutex_lock(&mm->lock);
-	pte = exclusive_page(mm, page, &r);
-	if (!pte)
-		goto out;
-	nf = frame_alloc(mm, false);
-	if (nf == FRAME_NONE) {
-		r = -ENOMEM;
-		goto out;
-	}
-	old = (uint32_t)hpte_index(*pte);
-	mn_invalidate_start(mm, page, page + PAGE_SIZE);
-	/* No vCPU writes the old frame any more: the copy is complete. */
-	frame_copy(mm, nf, old);
-	if (mm->frame[old].flags & FRAME_KSM) {
-		/* A KSM page that lost its other mappers stays a KSM page. */
-		mm->frame[old].flags &= ~FRAME_KSM;
-		mm->frame[nf].flags |= FRAME_KSM;
-	}
-	*pte = mk_hpte(nf, HPTE_PRESENT | (*pte & HPTE_WRITE));
-	frame_put(mm, old);
-	mn_invalidate_end(mm, page, page + PAGE_SIZE);
-	mm->stat.migrations++;
-out:
-	vmmu_mutex_unlock(&mm->lock);
-	return r;
-}
-
-VMMU_API int vmmu_hostmm_swap_out(struct vmmu_hostmm *mm, uint64_t hva)
-{
-	hva_t page = hva & PAGE_MASK;
-	_Atomic uint64_t *src;
-	uint64_t *pte, slot;
-	uint8_t *dst;
-	int r = 0;
-
-	if (!mm)
-		return -EINVAL;
-	vmmu_mutex_lock(&mm->lock);
-	pte = exclusive_page(mm, page, &r);
-	if (!pte)
-		goto out;
-	if (!mm->nr_swap_free) {
-		r = -ENOSPC;
-		goto out;
-	}
-	slot = mm->swap_free[--mm->nr_swap_free];
-	mn_invalidate_start(mm, page, page + PAGE_SIZE);
-	src = frame_words(mm, hpte_index(*pte));
-	dst = swap_addr(mm, slot);
-	for (unsigned int i = 0; i < WORDS_PER_PAGE; i++) {
-		uint64_t v = atomic_load_explicit(&src[i], memory_order_relaxed);
-
-		memcpy(dst + i * 8, &v, 8);
-	}
-	frame_put(mm, (uint32_t)hpte_index(*pte));
-	*pte = mk_hpte(slot, HPTE_SWAP);
-	mm->resident--;
-	mm->swapped++;
-	mn_invalidate_end(mm, page, page + PAGE_SIZE);
-	mm->stat.swap_outs++;
-out:
-	vmmu_mutex_unlock(&mm->lock);
-	return r;
-}
-
-/* write_protect_page(): make @pte read-only, in a bracket if it was writable. */
-static void write_protect_page(struct vmmu_hostmm *mm, hva_t page, uint64_t *pte)
-{
-	if (!(*pte & HPTE_WRITE))
-		return;
-	mn_invalidate_start(mm, page, page + PAGE_SIZE);
-	*pte &= ~HPTE_WRITE;
-	mn_invalidate_end(mm, page, page + PAGE_SIZE);
-}
-
-VMMU_API int vmmu_hostmm_ksm_merge(struct vmmu_hostmm *mm, uint64_t hva_a, uint64_t hva_b)
-{
-	hva_t a = hva_a & PAGE_MASK, b = hva_b & PAGE_MASK;
-	bool legacy;
-	uint64_t *pa, *pb;
-	uint32_t fa, fb;
-	int r = 0;
-
-	if (!mm || a == b)
-		return -EINVAL;
-	legacy = mm->cfg.flags & VMMU_HOSTMM_LEGACY_KSM;
-	vmmu_mutex_lock(&mm->lock);
-	pa = hva_to_pte(mm, a);
-	pb = hva_to_pte(mm, b);
-	if (!pa || !pb) {
-		r = -EFAULT;
-		goto out;
-	}
-	if (!(*pa & HPTE_PRESENT) || !(*pb & HPTE_PRESENT)) {
-		r = -EAGAIN;
-		goto out;
-	}
-	fa = (uint32_t)hpte_index(*pa);
-	fb = (uint32_t)hpte_index(*pb);
-	if (fa == fb)
-		goto out;
-
-	/* Nobody can write either page from here until we unlock. */
-	write_protect_page(mm, a, pa);
-	write_protect_page(mm, b, pb);
-	if (!frame_equal(mm, fa, fb)) {
-		mm->stat.ksm_merge_failed++;
-		r = -EAGAIN;
-		goto out;
-	}
-
-	/* replace_page() */
-	if (!legacy)
-		mn_invalidate_start(mm, b, b + PAGE_SIZE);
-	frame_set_ksm(mm, fa);
-	mm->frame[fa].mapcount++;
-	*pb = mk_hpte(fa, HPTE_PRESENT);
-	/* Inside the bracket, as Linux since 2012 (seed 003). */
-	mn_change_pte(mm, b, fa, false);
-	frame_put(mm, fb);
-	if (!legacy)
-		mn_invalidate_end(mm, b, b + PAGE_SIZE);
-	mm->stat.ksm_merges++;
-out:
-	vmmu_mutex_unlock(&mm->lock);
-	return r;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Statistics                                                              */
 /* ---------------------------------------------------------------------- */

@@ -14,8 +14,15 @@
 #include "check_hooks.h"
 
 #include "vmmu.h"
+#include "vmmu/hostmm.h"
 #include "compiler.h"
 #include "hostmem.h"
+
+#define HOSTMM_VA_BASE		0x100000000000ull		/* 16 TiB */
+#define HOSTMM_VA_END		((1ull << 47) - PAGE_SIZE)	/* TASK_SIZE_MAX */
+#define HOSTMM_MMAP_MIN_ADDR	0x10000ull			/* vm.mmap_min_addr */
+#define HOSTMM_MAX_MAP_COUNT	65530u				/* vm.max_map_count */
+#define WORDS_PER_PAGE		(PAGE_SIZE / 8)
 
 /* A host PTE.  The index (bits 12..63) is a frame or a swap slot number. */
 #define HPTE_PRESENT		BIT_ULL(0)
@@ -38,13 +45,15 @@ static inline uint64_t mk_hpte(uint64_t index, uint64_t bits)
 /* struct hostmm_frame.flags */
 #define FRAME_KSM	(1u << 0)	/* a KSM page: shared read-only, always COW */
 #define FRAME_FREE	(1u << 1)	/* on the free list, poisoned */
+#define FRAME_REPLACED	(1u << 2)	/* unmapped by hostmm_step_replace(), not yet freed */
 
 /*
  * struct hostmm_frame - what the MM knows about one frame of the pool
  * @mapcount: host PTEs mapping it (more than 1 only for KSM frames).
  * @flags: FRAME_*.
  * @next: free-list link (FIFO, so a freed frame stays poisoned as long as
- *	possible before it is reused).
+ *	possible before it is reused); for a FRAME_REPLACED frame, the link
+ *	of mm->replaced.
  */
 struct hostmm_frame {
 	uint32_t mapcount;
@@ -90,6 +99,7 @@ struct vmmu_hostmm {
 	uint64_t fresh;			/* frames [fresh, nr_frames) never used: zero */
 	uint32_t free_head, free_tail;	/* FIFO of freed (poisoned) frames */
 	uint64_t nr_free_frames;	/* free list + fresh */
+	uint32_t replaced;		/* FRAME_REPLACED frames, linked by next */
 
 	uint8_t *swap;			/* nr_swap_slots pages */
 	uint32_t *swap_free;		/* stack of free slot numbers */
@@ -107,6 +117,100 @@ struct vmmu_hostmm {
 };
 
 extern const struct hostmem_ops hostmem_hostmm_ops;
+
+/* Frames and swap slots (hostmm.c).  Context: mm->lock. */
+static inline uint8_t *frame_addr(const struct vmmu_hostmm *mm, uint64_t f)
+{
+	return mm->frames + (f << PAGE_SHIFT);
+}
+
+static inline _Atomic uint64_t *frame_words(const struct vmmu_hostmm *mm, uint64_t f)
+{
+	return (_Atomic uint64_t *)frame_addr(mm, f);
+}
+
+static inline uint8_t *swap_addr(const struct vmmu_hostmm *mm, uint64_t slot)
+{
+	return mm->swap + (slot << PAGE_SHIFT);
+}
+
+void hostmm_frame_copy(struct vmmu_hostmm *mm, uint64_t dst, uint64_t src);
+bool hostmm_frame_equal(struct vmmu_hostmm *mm, uint64_t a, uint64_t b);
+uint32_t hostmm_frame_alloc(struct vmmu_hostmm *mm, bool zero);
+void hostmm_frame_put(struct vmmu_hostmm *mm, uint32_t f);
+void hostmm_frame_set_ksm(struct vmmu_hostmm *mm, uint32_t f);
+void hostmm_swap_slot_free(struct vmmu_hostmm *mm, uint64_t slot);
+
+/* VMAs and the page table (hostmm.c).  Context: mm->lock. */
+uint32_t hostmm_vma_first_above(const struct vmmu_hostmm *mm, hva_t hva);
+uint64_t *hostmm_hva_to_pte(const struct vmmu_hostmm *mm, hva_t hva);
+int hostmm_vma_reserve(struct vmmu_hostmm *mm, uint32_t n);
+void hostmm_vma_insert_at(struct vmmu_hostmm *mm, uint32_t i, struct hostmm_vma *vma);
+void hostmm_pt_put(struct hostmm_pt *pt);
+hva_t hostmm_get_unmapped_area(struct vmmu_hostmm *mm, uint64_t len);
+
+/* Notifiers on every attached VM (hostmm.c).  Context: mm->lock. */
+void hostmm_mn_invalidate_start(struct vmmu_hostmm *mm, hva_t start, hva_t end);
+void hostmm_mn_invalidate_end(struct vmmu_hostmm *mm, hva_t start, hva_t end);
+void hostmm_mn_change_pte(struct vmmu_hostmm *mm, hva_t hva, uint32_t f, bool writable);
+
+/*
+ * hostmm_access_page() - one access of the process within one page, faulting
+ * it in as needed (hostmm.c).  Returns 0, -EFAULT or -ENOMEM.  Context:
+ * mm->lock.
+ */
+int hostmm_access_page(struct vmmu_hostmm *mm, hva_t hva, void *buf, size_t len, bool write);
+
+/*
+ * The MM one step at a time (hostmm_step.c), for checkers and emulators
+ * that must schedule other threads between the steps of one host operation,
+ * or make the host break the notifier contract on purpose.  Every other
+ * operation of the MM runs its steps in one go under mm->lock; these take
+ * the lock for one step each and leave the protocol to the caller.  A
+ * correct caller replaces a page as Linux's mm does:
+ *
+ *	hostmm_step_invalidate_start(mm, page, page + PAGE_SIZE);
+ *	hostmm_step_replace(mm, page);
+ *	(optionally) change_pte of page, read-only
+ *	hostmm_step_invalidate_end(mm, page, page + PAGE_SIZE);
+ *	hostmm_step_release(mm);
+ *
+ * and a checker may call them in any other order.  Not part of the public
+ * API: the library's own operations never use them.
+ */
+
+/* invalidate_range_start/end of [@start, @end) on every attached VM. */
+void hostmm_step_invalidate_start(struct vmmu_hostmm *mm, hva_t start, hva_t end);
+void hostmm_step_invalidate_end(struct vmmu_hostmm *mm, hva_t start, hva_t end);
+
+/*
+ * hostmm_step_replace() - point the PTE of the present, exclusive page at
+ * @hva to a copy of its frame in a new frame (keeping its write bit).  The
+ * old frame is kept, FRAME_REPLACED, until hostmm_step_release(): a stale
+ * translation still reaches its old contents until then, poison after.
+ * Notifies nothing.  Returns 0, -EFAULT (not mapped), -EAGAIN (not
+ * present), -EBUSY (shared) or -ENOMEM (no free frame).
+ */
+int hostmm_step_replace(struct vmmu_hostmm *mm, hva_t hva);
+
+/* hostmm_step_release() - free (poison) every frame replaced so far. */
+void hostmm_step_release(struct vmmu_hostmm *mm);
+
+/*
+ * hostmm_step_reset() - put @mm back in the state vmmu_hostmm_create() left
+ * it in (no mappings, every frame and swap slot unused, counters zero), so
+ * that a checker can run the next schedule on the same MM and still have
+ * every run start from the same state.  -EBUSY if a VM is attached.
+ * Context: no other thread uses @mm.
+ */
+int hostmm_step_reset(struct vmmu_hostmm *mm);
+
+/*
+ * hostmm_frame_of() - the address of the frame the PTE of @hva maps, or
+ * NULL if it is not present.  Context: mm->lock, or no other thread
+ * running (a checker's model).
+ */
+void *hostmm_frame_of(const struct vmmu_hostmm *mm, hva_t hva);
 
 /*
  * hostmm_vm_destroy() - detach @vm from its simulated MM, if any, for

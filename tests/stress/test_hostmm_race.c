@@ -39,6 +39,7 @@
 
 #include "test_util.h"
 #include "vmmu.h"
+#include "vmmu/hostmm.h"
 
 #define PAGE		4096ull
 #define WORDS		(PAGE / 8)

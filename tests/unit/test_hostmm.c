@@ -8,6 +8,7 @@
 #include "test_util.h"
 
 #include "vmmu.h"
+#include "vmmu/hostmm.h"
 #include "hostmm.h"	/* white box: frame contents, PTEs */
 
 #define PAGE		4096ull

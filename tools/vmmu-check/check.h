@@ -168,15 +168,15 @@ const char *sp_name(int sp);
 /* sync.c: the checker's locks and RCU (sync.h, rcu.h) */
 bool chk_can_run(const struct cthread *t);
 
-/* hostmm.c: the host behind the VM (simulated pool or real memory) and its model */
-#define HOST_BASE		0x100000000ull	/* sim: hva of host page 0 */
+/* hostmm.c: the host behind the VM (the library's MM or real memory) and its model */
 #define HOST_PAGES		8
 #define HOST_POISON		0xdeadbeefdeadbeefull
-enum chk_host_kind { CHK_HOST_SIM, CHK_HOST_DIRECT, CHK_HOST_LIB };
+enum chk_host_kind { CHK_HOST_STEP, CHK_HOST_DIRECT, CHK_HOST_LIB };
 void chk_host_reset(struct vmmu_vm *vm, struct oracle *o, enum chk_host_kind kind);
 uint64_t chk_host_hva(unsigned int page);
 void chk_host_replace(unsigned int page);
 void chk_host_release(void);
+void chk_host_invalidate(uint64_t start, uint64_t end, bool is_end);
 void chk_host_unmap(unsigned int page);
 void chk_host_swap_out(unsigned int page);
 void chk_host_abandon(void);

@@ -4,18 +4,20 @@
  * host memory the library may touch at each instant (the host-safety
  * monitor).
  *
- * Two backends, chosen per scenario:
+ * Three ways to drive a host, chosen per scenario; the only simulated host
+ * MM is the library's (src/hostmm*.c), and this file keeps only a model of
+ * it (which page maps which frame, which brackets are open) and the
+ * host-safety hook:
  *
- * sim	A tiny simulated host MM behind the VM's struct hostmem_ops.  Host
- *	virtual addresses HOST_BASE + i * 4096 (i < HOST_PAGES) are backed by
- *	frames from a fixed pool; the host page table maps page i to one
- *	frame.  Replacing a page (KSM merge, CoW break, migration) copies the
- *	frame to a new one with the next version and switches the host page
- *	table; releasing the old frame afterwards (the mm freeing it) fills it
- *	with poison.  Every step is a separate scenario operation, so the
- *	scheduler can put any vCPU step between start(), the replacement,
- *	change_pte, end() and the free, and the host can misbehave on purpose
- *	(an unbracketed replacement, for change-pte-unbracketed).
+ * step	The library's simulated host MM attached to the VM, driven one step
+ *	at a time (hostmm_step_*, src/hostmm.h): pages 0..HOST_PAGES-1 of one
+ *	mapping.  Replacing a page (KSM merge, CoW break, migration) copies
+ *	its frame to a new one, tagged with the next version, and switches
+ *	the MM's PTE; releasing the old frames afterwards (the mm freeing
+ *	them) poisons them.  start(), the replacement, change_pte, end() and
+ *	the free are separate scenario operations, so the scheduler can put
+ *	any vCPU step between them, and the host can misbehave on purpose (an
+ *	unbracketed replacement, for change-pte-unbracketed).
  *
  * direct	The library's own direct backend (src/hostmem.c) over real memory of
  *	this process: pages 0..HOST_PAGES-1 of one 2 MiB-aligned region that
@@ -24,12 +26,13 @@
  *	munmap() + mmap(MAP_FIXED) (with the old contents copied, as a
  *	migration), so mincore() sees what the library must see.
  *
- * lib	The library's own simulated host MM (src/hostmm.c, the public
- *	vmmu_hostmm_* API) attached to the VM: pages 0..HOST_PAGES-1 of one
- *	mapping; the host's steps are whole MM operations (migrate, swap-out,
- *	munmap), each of which brackets itself with the notifiers under the
- *	MM's lock, as Linux's mm does.  The model reads the MM's page table
- *	and frame table to know what is mapped.
+ * lib	The same MM through its public vmmu_hostmm_* API: the host's steps
+ *	are whole MM operations (migrate, swap-out, munmap), each of which
+ *	brackets itself with the notifiers under the MM's lock, as Linux's mm
+ *	does.
+ *
+ * With step and lib the model reads the MM's page table and frame table to
+ * know what is mapped (one thread runs at a time, so without its lock).
  *
  * Word 0 of every page is a tag naming (page, version), so a guest read
  * tells which frame it reached.
@@ -38,7 +41,7 @@
  * vmmu_checker_guest_mem() (src/vcpu.c guest_load/guest_store, src/hostmem.c
  * guest_memcpy_*), which checks it against the model before it happens:
  *   - the memory must exist: a page of the direct region that is mapped, or
- *     a frame of the pool that is some page's current frame (not a frame
+ *     a frame of the MM that is some page's current frame (not a frame
  *     replaced or freed since: a stale translation);
  *   - a bracketed replacement is invisible except as delay: from the return
  *     of invalidate_range_start() until end() is called, the frame a page
@@ -60,18 +63,14 @@
 
 #define TAG_MAGIC	0x484f535400000000ull	/* "HOST" */
 #define TAG_MASK	0xffffffff00000000ull
-#define POOL_FRAMES	32
 #define FRAME_WORDS	(PAGE_SIZE / 8)
 #define REGION_SIZE	(2ull << 20)
 
-enum frame_state { F_FREE, F_CURRENT, F_PENDING, F_DEAD };
-
 struct host_page {
 	uint64_t hva;		/* what slots point at */
-	uint64_t *frame;	/* sim: current frame; direct: the page itself */
 	uint32_t version;
 	bool mapped;
-	bool unannounced;	/* sim: replaced outside any bracket, change_pte not yet called */
+	bool unannounced;	/* step: replaced outside any bracket, change_pte not yet called */
 	int announced;		/* brackets from start() call to end() return */
 	int frozen_n;		/* brackets from start() return to end() call */
 	uint64_t *frozen;	/* the frame the page had when the first of them returned */
@@ -80,22 +79,13 @@ struct host_page {
 static enum chk_host_kind kind;
 static struct host_page pages[HOST_PAGES];
 static struct oracle *orc;
-
-/* sim */
-static uint64_t *pool;
-static unsigned int pool_next;
-static struct {
-	uint8_t state;
-	uint8_t page;
-	uint32_t version;
-} frames[POOL_FRAMES];
-static unsigned int pending[POOL_FRAMES], npending;
+static struct vmmu_vm *host_vm;
 
 /* direct */
 static uint8_t *region;		/* 2 MiB aligned; pages 0..HOST_PAGES-1 are the guest's */
 static bool region_unmapped[HOST_PAGES];	/* munmap()ed: map it again at the next reset */
 
-/* lib: one MM reused by every schedule, unless a schedule was abandoned */
+/* step, lib: the MM of the current schedule */
 static struct vmmu_hostmm *lmm;
 static uint64_t lbase;
 
@@ -106,80 +96,12 @@ static uint64_t tag(unsigned int page, uint32_t version)
 	return TAG_MAGIC | ((uint64_t)page << 20) | version;
 }
 
-static uint64_t *frame_alloc(unsigned int page, uint32_t version)
-{
-	unsigned int f;
-
-	if (pool_next == POOL_FRAMES) {
-		fprintf(stderr, "vmmu-check: host frame pool exhausted\n");
-		abort();
-	}
-	f = pool_next++;
-	frames[f].state = F_CURRENT;
-	frames[f].page = (uint8_t)page;
-	frames[f].version = version;
-	return pool + (size_t)f * FRAME_WORDS;
-}
-
-static unsigned int frame_index(const uint64_t *frame)
-{
-	return (unsigned int)((frame - pool) / FRAME_WORDS);
-}
-
 static struct host_page *hva_to_page(hva_t hva)
 {
 	for (unsigned int i = 0; i < HOST_PAGES; i++)
 		if ((hva & PAGE_MASK) == pages[i].hva)
 			return &pages[i];
 	return NULL;
-}
-
-static int chk_faultin(struct vmmu_vm *vm, hva_t hva, bool write, pfn_t *pfn, bool *host_writable)
-{
-	struct host_page *p = hva_to_page(hva);
-
-	(void)vm;
-	(void)write;
-	if (!p || !p->mapped)
-		return -EFAULT;
-	*pfn = (uintptr_t)p->frame >> PAGE_SHIFT;
-	*host_writable = true;
-	return 0;
-}
-
-static int chk_rw(struct vmmu_vm *vm, hva_t hva, void *buf, size_t len, bool write)
-{
-	struct host_page *p = hva_to_page(hva);
-	uint8_t *host;
-
-	(void)vm;
-	if (!p || !p->mapped)
-		return -EFAULT;
-	host = (uint8_t *)p->frame + (hva & ~PAGE_MASK);
-	if (write)
-		guest_memcpy_to(host, buf, len);
-	else
-		guest_memcpy_from(buf, host, len);
-	return 0;
-}
-
-/*
- * The simulated MM changes its page table without a lock of its own (as a
- * process's munmap/mmap do), so guest copies must exclude brackets the way
- * the direct backend's do: under mmu_lock, only while no invalidation
- * covers the gfn.
- */
-static const struct hostmem_ops chk_hostmem_ops = {
-	.name = "checker",
-	.rw_under_mmu_lock = true,
-	.faultin = chk_faultin,
-	.rw = chk_rw,
-};
-
-static void page_tag(struct host_page *p, unsigned int i)
-{
-	memset(p->frame, 0, PAGE_SIZE);
-	p->frame[0] = tag(i, p->version);
 }
 
 static void direct_setup(void)
@@ -207,25 +129,24 @@ static void direct_setup(void)
 	}
 }
 
-/* The MM's PTE of host page @i, or NULL if unmapped.  Reads the MM's
- * tables without its lock: only one thread runs. */
-static const uint64_t *lib_pte(unsigned int i)
-{
-	hva_t hva = pages[i].hva;
-
-	for (uint32_t k = 0; lmm && k < lmm->nr_vmas; k++)
-		if (lmm->vma[k]->start <= hva && hva < lmm->vma[k]->end)
-			return vma_pte(lmm->vma[k], hva);
-	return NULL;
-}
-
+/* The MM's frame of host page @i, or NULL if it is not present.  Reads the
+ * MM's tables without its lock: only one thread runs. */
 static uint64_t *lib_frame(unsigned int i)
 {
-	const uint64_t *pte = lib_pte(i);
+	return lmm ? hostmm_frame_of(lmm, pages[i].hva) : NULL;
+}
 
-	if (!pte || !(*pte & HPTE_PRESENT))
-		return NULL;
-	return (uint64_t *)(lmm->frames + (hpte_index(*pte) << PAGE_SHIFT));
+/* The memory page @i maps now (direct: the page itself), or NULL. */
+static uint64_t *cur_frame(unsigned int i)
+{
+	if (kind == CHK_HOST_DIRECT)
+		return pages[i].mapped ? (uint64_t *)(uintptr_t)pages[i].hva : NULL;
+	return lib_frame(i);
+}
+
+static bool is_lib(void)
+{
+	return kind == CHK_HOST_STEP || kind == CHK_HOST_LIB;
 }
 
 static void lib_tag(unsigned int i)
@@ -239,16 +160,16 @@ static void lib_tag(unsigned int i)
 static void lib_setup(struct vmmu_vm *vm)
 {
 	const struct vmmu_hostmm_config cfg = { .nr_frames = 64, .nr_swap_slots = 16 };
-	uint64_t hva = lbase;
+	uint64_t hva = 0;
 
-	if (!lmm) {
-		if (vmmu_hostmm_create(&cfg, &lmm))
-			abort();
-		hva = 0;
-	} else {
-		/* No VM is attached: the previous one was destroyed. */
-		vmmu_hostmm_munmap(lmm, lbase, HOST_PAGES * PAGE_SIZE);
-	}
+	/*
+	 * The MM as created, for every schedule (no VM is attached to it: the
+	 * previous schedule's VM was destroyed), so that a schedule never sees
+	 * the free list, or a freed frame written through a stale translation,
+	 * of the one before: a replay must run exactly as the first run did.
+	 */
+	if (lmm ? hostmm_step_reset(lmm) : vmmu_hostmm_create(&cfg, &lmm))
+		abort();
 	if (vmmu_hostmm_mmap(lmm, HOST_PAGES * PAGE_SIZE, &hva) || vmmu_vm_attach_hostmm(vm, lmm))
 		abort();
 	lbase = hva;
@@ -262,44 +183,33 @@ void chk_host_abandon(void)
 
 void chk_host_reset(struct vmmu_vm *vm, struct oracle *o, enum chk_host_kind k)
 {
-	if (!pool) {
-		pool = aligned_alloc(PAGE_SIZE, POOL_FRAMES * PAGE_SIZE);
+	if (!scratch) {
 		scratch = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
-		if (!pool || !scratch)
+		if (!scratch)
 			abort();
 	}
 	kind = k;
 	orc = o;
-	pool_next = 0;
-	npending = 0;
-	memset(frames, 0, sizeof(frames));
+	host_vm = vm;
 	if (kind == CHK_HOST_DIRECT)
 		direct_setup();
-	else if (kind == CHK_HOST_LIB)
+	else
 		lib_setup(vm);
 	for (unsigned int i = 0; i < HOST_PAGES; i++) {
 		struct host_page *p = &pages[i];
 
 		memset(p, 0, sizeof(*p));
 		p->mapped = true;
-		if (kind == CHK_HOST_LIB) {
+		if (is_lib()) {
 			p->hva = lbase + ((uint64_t)i << PAGE_SHIFT);
 			lib_tag(i);
-			p->frame = lib_frame(i);
 			continue;
 		}
-		if (kind == CHK_HOST_DIRECT) {
-			p->hva = (uintptr_t)region + ((uint64_t)i << PAGE_SHIFT);
-			p->frame = (uint64_t *)(uintptr_t)p->hva;
-		} else {
-			p->hva = HOST_BASE + ((uint64_t)i << PAGE_SHIFT);
-			p->frame = frame_alloc(i, 0);
-		}
-		page_tag(p, i);
+		/* direct: vm->hostmem stays the library's direct backend */
+		p->hva = (uintptr_t)region + ((uint64_t)i << PAGE_SHIFT);
+		memset((void *)(uintptr_t)p->hva, 0, PAGE_SIZE);
+		*(uint64_t *)(uintptr_t)p->hva = tag(i, 0);
 	}
-	/* direct: vm->hostmem stays the library's direct backend */
-	if (kind == CHK_HOST_SIM)
-		vm->hostmem = &chk_hostmem_ops;
 }
 
 uint64_t chk_host_hva(unsigned int page)
@@ -309,9 +219,9 @@ uint64_t chk_host_hva(unsigned int page)
 
 uint64_t chk_host_frame_addr(unsigned int page)
 {
-	if (kind == CHK_HOST_LIB)
+	if (is_lib())
 		return (uintptr_t)lib_frame(page);
-	return (uintptr_t)pages[page].frame;
+	return pages[page].hva;
 }
 
 static void record_version(struct host_page *p, uint32_t version)
@@ -343,100 +253,103 @@ void chk_host_replace(unsigned int page)
 	} else if (kind == CHK_HOST_DIRECT) {
 		/* munmap + mmap(MAP_FIXED): the migration of a real page. */
 		static uint64_t copy[FRAME_WORDS];
+		uint64_t *pg = (uint64_t *)(uintptr_t)p->hva;
 
-		memcpy(copy, p->frame, PAGE_SIZE);
-		if (munmap(p->frame, PAGE_SIZE) ||
-		    mmap(p->frame, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		memcpy(copy, pg, PAGE_SIZE);
+		if (munmap(pg, PAGE_SIZE) ||
+		    mmap(pg, PAGE_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
 			perror("vmmu-check: munmap/mmap");
 			abort();
 		}
 		p->version++;
-		memcpy(p->frame, copy, PAGE_SIZE);
-		p->frame[0] = tag(page, p->version);
+		memcpy(pg, copy, PAGE_SIZE);
+		pg[0] = tag(page, p->version);
+		chk_trace("host: page %u -> new mapping (munmap + mmap MAP_FIXED) v%u", page,
+			  p->version);
 	} else {
-		uint64_t *f = frame_alloc(page, p->version + 1);
+		/* The MM's PTE -> a copy in a new frame; no notifier (the script's). */
+		int r = hostmm_step_replace(lmm, p->hva);
 
-		memcpy(f, p->frame, PAGE_SIZE);
-		frames[frame_index(p->frame)].state = F_PENDING;
-		pending[npending++] = frame_index(p->frame);
+		if (r) {
+			chk_trace("host: hostmm_step_replace(page %u) = %d", page, r);
+			return;
+		}
 		p->version++;
-		f[0] = tag(page, p->version);
-		p->frame = f;
+		lib_tag(page);
 		if (!p->announced)
 			p->unannounced = true;
+		chk_trace("host: page %u -> new frame v%u%s", page, p->version,
+			  p->unannounced ? " (no bracket open)" : "");
 	}
 	record_version(p, p->version);
-	if (kind != CHK_HOST_LIB)
-		chk_trace("host: page %u -> %s v%u", page,
-			  kind == CHK_HOST_DIRECT ? "new mapping (munmap + mmap MAP_FIXED)" :
-			  "frame", p->version);
 }
 
-/* lib: the MM writes @page to swap (its own bracket); contents stay. */
+/* step, lib: the MM writes @page to swap (its own bracket); contents stay. */
 void chk_host_swap_out(unsigned int page)
 {
 	int r;
 
-	if (kind != CHK_HOST_LIB)
+	if (!is_lib())
 		return;
 	chk_trace("host: vmmu_hostmm_swap_out(page %u) ...", page);
 	r = vmmu_hostmm_swap_out(lmm, pages[page].hva);
 	chk_trace("host: ... = %d", r);
 }
 
-/* The mm frees the frames replaced so far: poison them. */
+/* step: the mm frees (poisons) the frames replaced so far. */
 void chk_host_release(void)
 {
-	for (unsigned int i = 0; i < npending; i++) {
-		unsigned int f = pending[i];
-		uint64_t *w = pool + (size_t)f * FRAME_WORDS;
-
-		for (unsigned int k = 0; k < FRAME_WORDS; k++)
-			w[k] = HOST_POISON;
-		frames[f].state = F_DEAD;
-		chk_trace("host: frame of page %u v%u freed (poisoned)", frames[f].page,
-			  frames[f].version);
-	}
-	npending = 0;
+	if (kind != CHK_HOST_STEP)
+		return;
+	hostmm_step_release(lmm);
+	chk_trace("host: replaced frames freed (poisoned)");
 }
 
-/* munmap(@page): direct, for real; sim, the frame is freed (poisoned). */
+/*
+ * invalidate_range_start/end of [@start, @end), as a step of the script:
+ * step and lib, through the MM (every attached VM); direct, on the VM.
+ */
+void chk_host_invalidate(uint64_t start, uint64_t end, bool is_end)
+{
+	if (is_lib() && is_end)
+		hostmm_step_invalidate_end(lmm, start, end);
+	else if (is_lib())
+		hostmm_step_invalidate_start(lmm, start, end);
+	else if (is_end)
+		vmmu_mmu_notifier_invalidate_range_end(host_vm, start, end);
+	else
+		vmmu_mmu_notifier_invalidate_range_start(host_vm, start, end);
+}
+
+/* munmap(@page): direct, for real; step and lib, the MM's (its own bracket). */
 void chk_host_unmap(unsigned int page)
 {
 	struct host_page *p = &pages[page];
 
 	if (!p->mapped)
 		return;
-	if (kind == CHK_HOST_LIB) {
+	if (is_lib()) {
 		int r;
 
 		chk_trace("host: vmmu_hostmm_munmap(page %u) ...", page);
 		r = vmmu_hostmm_munmap(lmm, p->hva, PAGE_SIZE);
 		chk_trace("host: ... = %d", r);
-	} else if (kind == CHK_HOST_DIRECT) {
-		if (munmap(p->frame, PAGE_SIZE)) {
+	} else {
+		if (munmap((void *)(uintptr_t)p->hva, PAGE_SIZE)) {
 			perror("vmmu-check: munmap");
 			abort();
 		}
 		region_unmapped[page] = true;
-	} else {
-		unsigned int f = frame_index(p->frame);
-
-		for (unsigned int k = 0; k < FRAME_WORDS; k++)
-			p->frame[k] = HOST_POISON;
-		frames[f].state = F_DEAD;
+		chk_trace("host: page %u unmapped (munmap)", page);
 	}
 	p->mapped = false;
 	record_version(p, ORACLE_VERSION_UNMAPPED);
-	if (kind != CHK_HOST_LIB)
-		chk_trace("host: page %u unmapped%s", page, kind == CHK_HOST_DIRECT ? " (munmap)" :
-			  " (frame freed, poisoned)");
 }
 
 void chk_host_final_check(void)
 {
-	if (kind == CHK_HOST_LIB) {
+	if (is_lib()) {
 		/* The MM poisons what it frees; nothing may have written there since. */
 		for (uint64_t f = 0; f < lmm->fresh; f++) {
 			const uint64_t *w = (const uint64_t *)(lmm->frames + (f << PAGE_SHIFT));
@@ -453,22 +366,6 @@ void chk_host_final_check(void)
 				}
 		}
 		return;
-	}
-	if (kind != CHK_HOST_SIM)
-		return;
-	for (unsigned int f = 0; f < pool_next; f++) {
-		const uint64_t *w = pool + (size_t)f * FRAME_WORDS;
-
-		if (frames[f].state != F_DEAD)
-			continue;
-		for (unsigned int k = 0; k < FRAME_WORDS; k++)
-			if (w[k] != HOST_POISON) {
-				chk_violation("a write landed in the freed frame of host page %u "
-					      "v%u (word %u = 0x%llx): a stale translation was used",
-					      frames[f].page, frames[f].version, k,
-					      (unsigned long long)w[k]);
-				break;
-			}
 	}
 }
 
@@ -492,8 +389,6 @@ int chk_host_page_of(uint64_t hva)
 
 void chk_host_free_all(void)
 {
-	free(pool);
-	pool = NULL;
 	free(scratch);
 	scratch = NULL;
 	if (region) {
@@ -519,7 +414,7 @@ static void unannounce(struct host_page *p) { p->announced--; }
 static void freeze(struct host_page *p)
 {
 	if (!p->frozen_n++)
-		p->frozen = p->frame;
+		p->frozen = cur_frame((unsigned int)(p - pages));
 }
 
 static void thaw(struct host_page *p)
@@ -570,24 +465,18 @@ bool chk_host_announced(uint64_t hva)
 bool chk_host_expected_pfn(uint64_t hva, uint64_t *pfn)
 {
 	const struct host_page *p = hva_to_page(hva);
+	const uint64_t *f;
 
-	if (!p)
+	if (!p || p->announced || p->unannounced)
 		return false;
-	if (kind == CHK_HOST_LIB) {
-		/*
-		 * The MM changes a page only between start() and end(), holding
-		 * its lock throughout: start() zapped the SPTEs before the PTE
-		 * changed, and no fault can map the page before end().  So a
-		 * present SPTE always maps the current frame.
-		 */
-		const uint64_t *f = lib_frame((unsigned int)(p - pages));
-
-		*pfn = f ? (uintptr_t)f >> PAGE_SHIFT : 0;
-		return true;
-	}
-	if (p->announced || p->unannounced)
-		return false;
-	*pfn = p->mapped ? (uintptr_t)p->frame >> PAGE_SHIFT : 0;
+	/*
+	 * Outside the script's brackets, the MM changes a page only between
+	 * start() and end() of its own, holding its lock throughout: start()
+	 * zapped the SPTEs before the PTE changed, and no fault can map the
+	 * page before end().  So a present SPTE maps the current frame.
+	 */
+	f = cur_frame((unsigned int)(p - pages));
+	*pfn = f ? (uintptr_t)f >> PAGE_SHIFT : 0;
 	return true;
 }
 
@@ -615,18 +504,29 @@ void *vmmu_checker_guest_mem(const void *ptr, size_t len, bool write)
 	uintptr_t p = (uintptr_t)ptr;
 	char what[160];
 
-	if (!pool)
+	if (!scratch)
 		return (void *)ptr;
-	if (kind == CHK_HOST_LIB && lmm && p >= (uintptr_t)lmm->frames &&
+	if (is_lib() && lmm && p >= (uintptr_t)lmm->frames &&
 	    p < (uintptr_t)lmm->frames + (lmm->cfg.nr_frames << PAGE_SHIFT)) {
 		uint64_t f = (p - (uintptr_t)lmm->frames) >> PAGE_SHIFT;
+		uint64_t *frame = (uint64_t *)(lmm->frames + (f << PAGE_SHIFT));
+		uint32_t flags = lmm->frame[f].flags;
 
-		for (unsigned int i = 0; i < HOST_PAGES; i++)
-			if (lib_frame(i) == (uint64_t *)(lmm->frames + (f << PAGE_SHIFT)))
-				return (void *)ptr;
+		for (unsigned int i = 0; i < HOST_PAGES; i++) {
+			if (lib_frame(i) != frame)
+				continue;
+			if (pages[i].frozen_n && pages[i].frozen == frame) {
+				snprintf(what, sizeof(what), "in host page %u's frame v%u while a "
+					 "bracket of it is open (after start() returned, before end())",
+					 i, pages[i].version);
+				host_violation(what, ptr, len, write);
+			}
+			return (void *)ptr;
+		}
 		snprintf(what, sizeof(what), "in frame %" PRIu64 " of the library's host MM, which "
 			 "no page maps (%s): a stale translation", f,
-			 lmm->frame[f].flags & FRAME_FREE ? "freed" : "not the page's frame");
+			 flags & FRAME_FREE ? "freed" : flags & FRAME_REPLACED ?
+			 "replaced by the host, not yet freed" : "not the page's frame");
 		host_violation(what, ptr, len, write);
 		return (void *)ptr;
 	}
@@ -647,39 +547,6 @@ void *vmmu_checker_guest_mem(const void *ptr, size_t len, bool write)
 			host_violation(what, ptr, len, write);
 		}
 		return (void *)ptr;
-	}
-	if (kind == CHK_HOST_SIM && p >= (uintptr_t)pool &&
-	    p < (uintptr_t)pool + POOL_FRAMES * PAGE_SIZE) {
-		unsigned int f = (unsigned int)((p - (uintptr_t)pool) >> PAGE_SHIFT);
-		const struct host_page *hp = &pages[frames[f].page];
-
-		switch (frames[f].state) {
-		case F_CURRENT:
-			if (hp->frozen == pool + (size_t)f * FRAME_WORDS) {
-				snprintf(what, sizeof(what), "in host page %u's frame v%u while a bracket "
-					 "of it is open (after start() returned, before end())",
-					 frames[f].page, frames[f].version);
-				host_violation(what, ptr, len, write);
-			} else if (!hp->mapped) {
-				snprintf(what, sizeof(what), "in host page %u, which is not mapped",
-					 frames[f].page);
-				host_violation(what, ptr, len, write);
-			}
-			return (void *)ptr;
-		case F_PENDING:
-			snprintf(what, sizeof(what), "in host page %u's frame v%u, which the host "
-				 "replaced (v%u): a stale translation", frames[f].page,
-				 frames[f].version, hp->version);
-			host_violation(what, ptr, len, write);
-			return (void *)ptr;
-		case F_DEAD:
-			snprintf(what, sizeof(what), "in host page %u's frame v%u, which the host "
-				 "freed: a stale translation", frames[f].page, frames[f].version);
-			host_violation(what, ptr, len, write);
-			return (void *)ptr;
-		default:
-			break;
-		}
 	}
 	host_violation("outside every host mapping", ptr, len, write);
 	return redirect(ptr);

@@ -27,7 +27,7 @@ enum op_kind {
 	OP_REPLACE,	/* host page table: hpage -> a copy, next version */
 	OP_CHANGE_PTE,	/* change_pte(hpage -> current frame of tpage - 1 or hpage, read-only) */
 	OP_RELEASE,	/* free (poison) the frames replaced so far */
-	OP_UNMAP,	/* the host unmaps hpage (direct: munmap; sim: frame freed) */
+	OP_UNMAP,	/* the host unmaps hpage (direct: munmap; step, lib: the MM's munmap) */
 	OP_READ_GUEST,	/* vmmu_vcpu_read_guest of 8 bytes at gpa */
 	OP_WRITE_GUEST,	/* vmmu_vcpu_write_guest of 8 bytes at gpa */
 	OP_CLEAR_YOUNG,	/* mmu notifier aging of host page hpage */
@@ -64,7 +64,9 @@ struct scen {
 	uint32_t mmio_gen_bits;
 	uint32_t vcpu_as[2];
 	int nvcpus;
-	enum chk_host_kind host;	/* CHK_HOST_SIM (default), DIRECT (real memory) or LIB */
+	enum chk_host_kind host;	/* CHK_HOST_STEP (default: the library's MM step by
+					 * step), DIRECT (real memory) or LIB (its whole
+					 * operations) */
 	bool manual;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
 	bool dirty;		/* every write must reach a GET_DIRTY_LOG (dirty-log oracle) */
 	struct op init[MAX_INIT];
@@ -607,7 +609,7 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 		chk_point(NULL);
 		chk_trace("invalidate_range_start(page %u)", op->hpage);
 		chk_host_bracket(hva, hva + 4096, BRACKET_START_CALLED);
-		vmmu_mmu_notifier_invalidate_range_start(cur_vm, hva, hva + 4096);
+		chk_host_invalidate(hva, hva + 4096, false);
 		chk_host_bracket(hva, hva + 4096, BRACKET_START_RETURNED);
 		chk_trace("invalidate_range_start returned");
 		break;
@@ -617,7 +619,7 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 		chk_point(NULL);
 		chk_trace("invalidate_range_end(page %u)", op->hpage);
 		chk_host_bracket(hva, hva + 4096, BRACKET_END_CALLED);
-		vmmu_mmu_notifier_invalidate_range_end(cur_vm, hva, hva + 4096);
+		chk_host_invalidate(hva, hva + 4096, true);
 		chk_host_bracket(hva, hva + 4096, BRACKET_END_RETURNED);
 		chk_trace("invalidate_range_end returned");
 		break;
