@@ -61,7 +61,8 @@ trap 'exit 130' INT TERM
 #   expect "error": breadth-first search (shortest counterexample), must find
 #                   an error whose pan message matches the regex, and a trail.
 # The generation model's assertions: "after_create" is property (a), the bare
-# "may_mmio" one is (b); notifier: "dead" is (c), "in_progress" is (d).
+# "may_mmio" one is (b); notifier: "dead" is (c), "in_progress" is (d);
+# notifier_rp: the same, and "hit" is the precision property (p).
 cases=(
 "generation|correct/1as|ok|-DNR_AS=1 -DGEN_BITS=1 -DNSWAPS=3 -DNVCPU=2|"
 "generation|correct/2as|ok|-DNR_AS=2 -DGEN_BITS=2 -DNSWAPS=3 -DNVCPU=2|"
@@ -77,6 +78,14 @@ cases=(
 "notifier|swap-ignores-active-invalidations/stale|error|-DSWAP_IGNORES_ACTIVE_INVALIDATIONS -DPROP_C_ONLY|violated.*dead"
 "notifier|change-pte-unbracketed|error|-DCHANGE_PTE_UNBRACKETED|violated.*dead"
 "notifier|change-pte-installs-nonpresent|error|-DCHANGE_PTE_INSTALLS_NONPRESENT|violated.*dead"
+"notifier_rp|correct|ok|-DNHOST=2 -DNUPD=2 -DNVCPU=1|"
+"notifier_rp|correct/init-none|ok|-DINIT_NONE|"
+"notifier_rp|correct/wide|ok|-DWIDE|"
+"notifier_rp|correct/same-bucket|ok|-DSAME_BUCKET|"
+"notifier_rp|end-skips-range-bump|error|-DEND_SKIPS_RANGE_BUMP|violated.*dead"
+"notifier_rp|swap-ignores-open-brackets|error|-DSWAP_IGNORES_OPEN_BRACKETS|violated.*dead"
+"notifier_rp|swap-ignores-open-brackets/create|error|-DSWAP_IGNORES_OPEN_BRACKETS -DINIT_NONE|violated.*dead"
+"notifier_rp|shared-bucket-precision|error|-DSHARED_BUCKET_PRECISION|violated hit"
 )
 
 now() { date +%s.%N; }
@@ -87,9 +96,9 @@ condense() {
 	grep -E '^ *[0-9]+:[[:space:]]+proc +[0-9]+ \(' |
 		grep -vE '\((:init:|monitor)' |
 		grep -E '\[' |
-		grep -vE '\[(else|\.\(goto\)|break|goto :b[0-9]+|\(1\)|\(\(i<[0-9]+\)\)|i = \(i\+1\))\]' |
+		grep -vE '\[(DO|IF|else|\.\(goto\)|break|goto :b[0-9]+|\(1\)|\(\(i<[0-9]+\)\)|i = \(i\+1\))\]' |
 		grep -vE '\[((p|g|s|b|a|cur|nxt|snap|pg)|[a-z_]+\[id\]) = 0\]' |
-		sed -E 's/^ *([0-9]+):[[:space:]]+proc +([0-9]+) \(([a-z]+):[0-9]+\) [a-z]+\.pml:([0-9]+) \(state [0-9]+\)[[:space:]]*/\1 \3#\2 l.\4 /'
+		sed -E 's/^ *([0-9]+):[[:space:]]+proc +([0-9]+) \(([a-z_]+):[0-9]+\) [a-z_]+\.pml:([0-9]+) \(state [0-9]+\)[[:space:]]*/\1 \3#\2 l.\4 /'
 }
 
 # run_case N LINE: runs one case in its own directory, writes "$tmp/N.out"
