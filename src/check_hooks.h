@@ -11,7 +11,7 @@
  *			vmmu-variant tool selected (tools/vmmu/variants.c);
  *	vmmu_checker	VMMU_CHECKER (implies VMMU_VARIANTS): schedule points,
  *			locks, waits and RCU hand control to the deterministic
- *			scheduler of tools/vmmu/check, and the hooks feed its
+ *			scheduler of tools/vmmu-check, and the hooks feed its
  *			monitors.
  *
  * No .c file of the library tests VMMU_CHECKER or VMMU_VARIANTS: it calls
@@ -119,7 +119,7 @@ static inline bool __variant_is(enum vmmu_checker_variant v)
 
 /* variant_is(NAME) - is the wrong design VARIANT_NAME selected?  Always false in libvmmu. */
 #define variant_is(v)		__variant_is(VARIANT_##v)
-/* The older spelling, used by tools/vmmu/check. */
+/* The older spelling, used by tools/vmmu-check. */
 #define checker_variant(v)	variant_is(v)
 
 /* ---------------------------------------------------------------------- */
@@ -193,7 +193,7 @@ static inline void vmmu_checker_membarrier(void) { }
  * Checker: the scheduler runs one thread at a time, so a thread must never
  * block in the kernel while holding the token; every acquisition is "try,
  * and if busy, yield at a blocked schedule point" and every wait loop
- * yields (tools/vmmu/check/sync.c).  Holder assertions are off there.
+ * yields (tools/vmmu-check/sync.c).  Holder assertions are off there.
  */
 #ifndef VMMU_CHECKER
 
@@ -418,7 +418,7 @@ void vmmu_wait_relax(unsigned int spins);
 /*
  * Under the checker's scheduler a grace period must yield while it waits
  * for readers; the checker provides a small counting RCU with the same
- * guarantee (tools/vmmu/check/sync.c).
+ * guarantee (tools/vmmu-check/sync.c).
  */
 void vmmu_rcu_read_lock(void);
 void vmmu_rcu_read_unlock(void);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * RCU reader registration for urcu-mb (see rcu.h).  Release and variant
- * builds only: the checker brings its own RCU (tools/vmmu/check/sync.c).
+ * builds only: the checker brings its own RCU (tools/vmmu-check/sync.c).
  */
 #include <pthread.h>
 

@@ -49,7 +49,7 @@
  * historic-bug variants of src/ (#ifdef VMMU_VARIANTS), and
  * FUZZ_VMMU_VARIANT=<name> switches one on, to show that the fuzzer finds it.
  */
-#include "sched_point.h"
+#include "check_hooks.h"
 enum vmmu_checker_variant vmmu_checker_variant = VARIANT_NONE;
 static const struct {
 	const char *name;

@@ -165,7 +165,7 @@ bool chk_dfs_next(void);
 uint64_t chk_rand(void);
 const char *sp_name(int sp);
 
-/* sync.c: the checker's locks and RCU (sync.h, rcu.h) */
+/* sync.c: the checker's locks and RCU (src/check_hooks.h) */
 bool chk_can_run(const struct cthread *t);
 
 /* hostmm.c: the host behind the VM (the library's MM or real memory) and its model */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The checker build's locks, waits and RCU (src/sync.h, src/rcu.h).
+ * The checker build's locks, waits and RCU (src/check_hooks.h).
  *
  * Only one thread runs at a time, so the lock words need no atomic
  * read-modify-write; what matters is that no thread ever sleeps in the
