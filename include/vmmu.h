@@ -561,6 +561,8 @@ struct vmmu_stats {
 	uint64_t fault_flushes;		/* faults that removed access from a present SPTE and
 					 * flushed (by design 0; each one also warns) */
 	uint64_t fence_fallbacks;	/* membarrier() failed: the VM switched to symmetric fences */
+	uint64_t remote_tlb_flush_skips;	/* vCPUs a flush did not wait for: inside an access
+						 * to a page outside the flushed range */
 };
 
 /**

@@ -69,6 +69,7 @@ enum sched_point_id {
 	SP_TLB_HIT,		/* software-TLB tag matched, guest load/store next */
 	SP_NOTIFIER_COUNTED,	/* start() raised mn_active_invalidate_count */
 	SP_MEMBARRIER,		/* a flush's membarrier() (checker: drains store buffers) */
+	SP_ACCESS_TARGET,	/* walk done, target published, guest load/store next */
 	SP_NR
 };
 
@@ -98,6 +99,7 @@ enum vmmu_checker_variant {
 	VARIANT_RW_IGNORES_INVALIDATION,	/* defect 4: read/write_guest vs a bracket */
 	VARIANT_CHANGE_PTE_HULL_COVERAGE,	/* defect 5: change_pte checked against the hull */
 	VARIANT_FLUSH_WITHOUT_MEMBARRIER,	/* a flush that skips the asymmetric fence */
+	VARIANT_FLUSH_SKIPS_ANY_TARGET,		/* a flush skips every vCPU past its walk */
 	VARIANT_NR
 };
 

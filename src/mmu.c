@@ -110,9 +110,24 @@ void kvm_mmu_uninit_vm(struct vmmu_vm *vm)
 	vmmu_rwlock_destroy(&vm->mmu.mmu_lock);
 }
 
+/* Is @t (an access_target) a valid target outside @r? */
+static inline bool access_target_outside(uint64_t t, struct flush_range r)
+{
+	gfn_t gfn = (t & ~ACCESS_TARGET_VALID) >> ACCESS_TARGET_GFN_SHIFT;
+	uint32_t as_id = t & ((1u << ACCESS_TARGET_GFN_SHIFT) - 1);
+
+	if (!(t & ACCESS_TARGET_VALID))
+		return false;
+	/* Variant flush-skips-any-target: the range is not looked at. */
+	if (variant_is(FLUSH_SKIPS_ANY_TARGET))
+		return true;
+	return !(r.as_mask & (1u << as_id)) || gfn < r.start || gfn >= r.end;
+}
+
 /*
- * kvm_flush_remote_tlbs() - after it returns, no vCPU uses a translation,
- * page table or MMIO SPTE that was removed before it was called.
+ * kvm_flush_remote_tlbs_range() - after it returns, no vCPU uses a
+ * translation, page table or MMIO SPTE in @range that was removed before
+ * it was called.
  *
  *	flusher                              vCPU
  *	-------                              ----
@@ -130,10 +145,30 @@ void kvm_mmu_uninit_vm(struct vmmu_vm *vm)
  * given either by seq_cst on both sides (*: a seq_cst RMW; no **) or, with
  * vm->asym_fence, by the membarrier (**) against a plain store (*): see
  * vcpu_access_begin().  This is KVM_REQ_TLB_FLUSH with KVM_REQUEST_WAIT:
- * vCPUs are never interrupted, only waited for, and an access never blocks,
- * so waiting cannot deadlock with mmu_lock.
+ * vCPUs are never interrupted, only waited for.
+ *
+ * An access can block, though: its load or store of guest memory may take
+ * a host page fault that another thread resolves (userfaultfd, post-copy
+ * migration), and that thread may change the memory map first.  KVM's
+ * flush waits only for vCPUs in guest mode, never for one in a host fault;
+ * ours waits only for what @range needs.  vcpu_access_ram() publishes the
+ * page it touches (access_target) after its walk and before the touch:
+ *
+ *	flusher                              vCPU (access s, odd)
+ *	-------                              ----
+ *	s = access_seq (odd)                 walk; access_target = T (release)
+ *	t = access_target (acquire)          touch T's page (may block)
+ *	if t valid, T outside @range and     access_target = 0 (release)
+ *	   access_seq still s: skip          access_seq = s + 1
+ *
+ * A T read while access_seq is still s was stored in access s (the clear
+ * of an earlier access precedes s's odd store, which we read first), so
+ * the vCPU's walk is over and all that is left of access s is the touch
+ * of T's page, through a translation this flush did not remove, and a TLB
+ * entry tagged with a generation read before the walk.  Waiting for it
+ * would add nothing; a flush covering T waits, as before.
  */
-void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
+void kvm_flush_remote_tlbs_range(struct vmmu_vm *vm, struct flush_range range)
 {
 	bool waited = false;
 
@@ -150,10 +185,19 @@ void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 
 		if (!(s & 1))
 			continue;
-		waited = true;
 		for (unsigned int spins = 0;
-		     atomic_load_explicit(&vcpu->access_seq, memory_order_acquire) == s; spins++)
+		     atomic_load_explicit(&vcpu->access_seq, memory_order_acquire) == s; spins++) {
+			uint64_t t = atomic_load_explicit(&vcpu->access_target,
+							  memory_order_acquire);
+
+			if (unlikely(access_target_outside(t, range)) &&
+			    atomic_load_explicit(&vcpu->access_seq, memory_order_seq_cst) == s) {
+				VM_STAT_INC(vm, remote_tlb_flush_skips);
+				break;
+			}
+			waited = true;
 			vmmu_wait_relax(spins);
+		}
 	}
 	vmmu_mutex_unlock(&vm->vcpus_lock);
 	if (waited)
@@ -416,7 +460,8 @@ void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot
 	 * memory as soon as the DELETE returns.
 	 */
 	if (flush)
-		kvm_flush_remote_tlbs(vm);
+		kvm_flush_remote_tlbs_range(vm, flush_range_of(slot->as_id, slot->base_gfn,
+							       slot->base_gfn + slot->npages));
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	VM_STAT_INC(vm, slot_zaps);
 }
@@ -443,7 +488,8 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	flush = __kvm_tdp_mmu_wrprot(vm, new->as_id, new->base_gfn, new->base_gfn + new->npages);
 	/* Under the lock, as every zap: see kvm_arch_flush_shadow_memslot(). */
 	if (flush)
-		kvm_flush_remote_tlbs(vm);
+		kvm_flush_remote_tlbs_range(vm, flush_range_of(new->as_id, new->base_gfn,
+							       new->base_gfn + new->npages));
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 }
 

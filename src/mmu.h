@@ -50,11 +50,64 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 void kvm_mmu_zap_all_fast(struct vmmu_vm *vm);
 
 /*
- * kvm_flush_remote_tlbs() - after it returns, no vCPU uses a translation,
- * page table or MMIO SPTE that was removed before it was called.  May be
- * called with or without mmu_lock; takes vcpus_lock.
+ * vcpu->access_target, the page a vCPU touches after its walk:
+ *
+ *	 63  62                                8  7        0
+ *	+---+-----------------------------------+----------+
+ *	| 1 |               gfn                 |  as_id   |
+ *	+---+-----------------------------------+----------+
+ *
+ * Bit 63 marks it valid (0 = no target: the vCPU may be anywhere in its
+ * access, so a flush waits for it).  A gfn has at most 52 - 12 bits.
  */
-void kvm_flush_remote_tlbs(struct vmmu_vm *vm);
+#define ACCESS_TARGET_VALID	(1ull << 63)
+#define ACCESS_TARGET_GFN_SHIFT	8
+_Static_assert(VMMU_MAX_ADDRESS_SPACES <= (1u << ACCESS_TARGET_GFN_SHIFT), "as_id field");
+_Static_assert(ACCESS_TARGET_GFN_SHIFT + 52 - 12 <= 63, "gfn field");
+
+static inline uint64_t vcpu_access_target(uint32_t as_id, gfn_t gfn)
+{
+	return ACCESS_TARGET_VALID | gfn << ACCESS_TARGET_GFN_SHIFT | as_id;
+}
+
+/*
+ * What a remote TLB flush covers: gfns [start, end) of the address spaces
+ * in @as_mask.  A vCPU whose access touches a page outside it (and has
+ * finished its walk) is not waited for.  FLUSH_ALL covers everything.
+ */
+struct flush_range {
+	uint32_t as_mask;
+	gfn_t start, end;
+};
+#define FLUSH_ALL	((struct flush_range){ .as_mask = ~0u, .start = 0, .end = ~(gfn_t)0 })
+
+static inline struct flush_range flush_range_of(uint32_t as_id, gfn_t start, gfn_t end)
+{
+	return (struct flush_range){ .as_mask = 1u << as_id, .start = start, .end = end };
+}
+
+/* Grow @r (as_mask 0: empty) to cover gfns [start, end) of @as_id too. */
+static inline void flush_range_add(struct flush_range *r, uint32_t as_id, gfn_t start, gfn_t end)
+{
+	if (!r->as_mask || start < r->start)
+		r->start = start;
+	if (!r->as_mask || end > r->end)
+		r->end = end;
+	r->as_mask |= 1u << as_id;
+}
+
+/*
+ * kvm_flush_remote_tlbs_range() - after it returns, no vCPU uses a
+ * translation, page table or MMIO SPTE in @range that was removed before
+ * it was called.  May be called with or without mmu_lock; takes
+ * vcpus_lock.  kvm_flush_remote_tlbs() covers everything.
+ */
+void kvm_flush_remote_tlbs_range(struct vmmu_vm *vm, struct flush_range range);
+
+static inline void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
+{
+	kvm_flush_remote_tlbs_range(vm, FLUSH_ALL);
+}
 
 /* Zap leaf SPTEs mapping gfns [start, end) of @as_id; true if a present one
  * went (flush needed).  Context: mmu_lock held for write. */

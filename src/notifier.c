@@ -74,6 +74,7 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 							   const struct kvm_hva_range *range)
 {
 	struct kvm_mmu_notifier_return r = { 0 };
+	struct flush_range flushed = { 0 };	/* what the handlers changed */
 	/*
 	 * Variant swap-ignores-active-invalidations publishes under a
 	 * bracketed walk, so the walk keeps its read section there.
@@ -110,12 +111,14 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 				if (range->on_lock)
 					range->on_lock(vm);
 			}
-			if (range->handler)
-				r.ret |= range->handler(vm, &gfn_range);
+			if (range->handler && range->handler(vm, &gfn_range)) {
+				r.ret = true;
+				flush_range_add(&flushed, as, gfn_range.start, gfn_range.end);
+			}
 		}
 	}
 	if (range->flush_on_ret && r.ret)
-		kvm_flush_remote_tlbs(vm);
+		kvm_flush_remote_tlbs_range(vm, flushed);
 	if (r.found_memslot)
 		vmmu_write_unlock(&vm->mmu.mmu_lock);
 	if (rcu)

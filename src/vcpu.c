@@ -224,10 +224,20 @@ vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uin
 		uint8_t *host = (uint8_t *)(uintptr_t)(spte_to_pfn(spte) << PAGE_SHIFT);
 		struct vcpu_tlb_entry *e = &vcpu->tlb[gfn % VCPU_TLB_SIZE];
 
+		/*
+		 * The walk is over: from here on only this page is touched, and
+		 * its first touch may block in a host fault that another thread
+		 * resolves (post-copy).  Flushes of other ranges need not wait
+		 * (kvm_flush_remote_tlbs_range()).
+		 */
+		atomic_store_explicit(&vcpu->access_target, vcpu_access_target(vcpu->as_id, gfn),
+				      memory_order_release);
+		sched_point(SP_ACCESS_TARGET);
 		if (write)
 			guest_store(host + (gpa & ~PAGE_MASK), data, len);
 		else
 			guest_load(data, host + (gpa & ~PAGE_MASK), len);
+		atomic_store_explicit(&vcpu->access_target, 0, memory_order_release);
 		e->gfn = gfn;
 		e->host = host;
 		e->writable = is_writable_pte(spte);

@@ -161,6 +161,7 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
 	st->invalidate_waits = LOAD(vm->stat.invalidate_waits);
 	st->fault_flushes = LOAD(vm->stat.fault_flushes);
 	st->fence_fallbacks = LOAD(vm->stat.fence_fallbacks);
+	st->remote_tlb_flush_skips = LOAD(vm->stat.remote_tlb_flush_skips);
 	return 0;
 }
 

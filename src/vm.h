@@ -77,6 +77,15 @@ struct vmmu_vcpu {
 	 * the hot path loads it from its own cache line.
 	 */
 	_Atomic uint64_t tlb_gen;
+	/*
+	 * access_target: while the vCPU touches guest memory after a walk
+	 * (vcpu_access_ram), the (address space, gfn) it touches, encoded by
+	 * vcpu_access_target(); else 0.  Written only by the vCPU's thread,
+	 * inside its access bracket; a remote flush whose range does not
+	 * contain it need not wait for the access (a host fault there may
+	 * block for as long as another thread pleases: post-copy).
+	 */
+	_Atomic uint64_t access_target;
 	struct vmmu_vm *vm;
 	uint32_t as_id;
 	uint32_t id;
@@ -102,7 +111,7 @@ struct vm_stats {
 	_Atomic uint64_t memslot_updates, memslot_swaps, zap_all_fast, mmio_wrap_zaps,
 		slot_zaps, sptes_zapped, remote_tlb_flush_requests, remote_tlb_flush,
 		change_pte_unbracketed, invalidate_end_unmatched, invalidate_waits,
-		fault_flushes, fence_fallbacks;
+		fault_flushes, fence_fallbacks, remote_tlb_flush_skips;
 };
 
 /* An open invalidate_range_start() bracket: host addresses [start, end). */

@@ -47,6 +47,9 @@ const struct variant_desc variants[] = {
 	{ "flush-without-membarrier", VARIANT_FLUSH_WITHOUT_MEMBARRIER, "invalidate",
 	  "a remote TLB flush skips its membarrier(): a vCPU's plain entering store is "
 	  "still in its store buffer, so the flush does not wait for it" },
+	{ "flush-skips-any-target", VARIANT_FLUSH_SKIPS_ANY_TARGET, "invalidate",
+	  "a remote TLB flush does not wait for a vCPU that has published its access "
+	  "target, even when the flushed range contains it" },
 };
 
 const int nr_variants = sizeof(variants) / sizeof(variants[0]);

@@ -610,6 +610,7 @@ static const char *const sp_names[SP_NR] = {
 	[SP_TLB_HIT] = "TLB hit",
 	[SP_NOTIFIER_COUNTED] = "start(): active count++",
 	[SP_MEMBARRIER] = "flush: membarrier()",
+	[SP_ACCESS_TARGET] = "walk done: target published",
 };
 
 const char *sp_name(int sp)
