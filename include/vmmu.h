@@ -405,7 +405,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
  * @new_page: host address of the page that now backs @address.
  * @writable: whether the new host mapping allows writes.
  *
- * As in Linux since 2012 (seed 003), change_pte is only valid inside an
+ * As in Linux since 2012, change_pte is only valid inside an
  * invalidate_range_start/end bracket covering @address; there, SPTEs still
  * mapping the page are re-pointed to @new_page (normally there are none, as
  * start() zapped them).  The page must lie inside the host range of an open

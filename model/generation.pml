@@ -28,7 +28,7 @@
  *   GEN_BEFORE_PUBLISH        final generation stored before the publish,
  *                             no in-progress flag; the fault reads the
  *                             generation by a second dereference after
- *                             its lookup (the pre-2014 KVM scheme, seed 002)
+ *                             its lookup (the pre-2014 KVM scheme)
  *   NO_WRAP_ZAP               kvm_arch_memslots_updated() never zaps
  *   WRAP_KEEPS_AS_BITS        wrap check is (gen & mask) == 0: the
  *                             address-space bits are not stripped, so

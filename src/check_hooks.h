@@ -85,13 +85,13 @@ enum sched_point_id {
  */
 enum vmmu_checker_variant {
 	VARIANT_NONE,
-	VARIANT_GEN_BEFORE_PUBLISH,		/* seed 002 / 004 */
-	VARIANT_NO_WRAP_ZAP,			/* seed 001 */
+	VARIANT_GEN_BEFORE_PUBLISH,		/* KVM 2013; the 2014 fix */
+	VARIANT_NO_WRAP_ZAP,			/* the MMIO generation wrap */
 	VARIANT_WRAP_CHECK_KEEPS_AS_BITS,
-	VARIANT_FAULT_NO_SEQ_RECHECK,		/* seed 003 */
+	VARIANT_FAULT_NO_SEQ_RECHECK,		/* KVM before 2012 */
 	VARIANT_SWAP_IGNORES_ACTIVE_INVALIDATIONS,
-	VARIANT_CHANGE_PTE_UNBRACKETED,		/* seed 003 */
-	VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS,	/* seed 000 */
+	VARIANT_CHANGE_PTE_UNBRACKETED,		/* KVM before 2012 */
+	VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS,	/* KVM's 2014 fix */
 	/* vmmu's own bug history (docs/DESIGN.md, "Defects found in use") */
 	VARIANT_READ_FAULT_DOWNGRADES_W,	/* defect 1: lost dirty page */
 	VARIANT_NOSLOT_OVERWRITES_PRESENT,	/* defect 2: translation outlives DELETE */

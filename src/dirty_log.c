@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Dirty logging with KVM's semantics and errnos (kvm-facts 7).
+ * Dirty logging with KVM's semantics and errnos (docs/KVM-SEMANTICS.md, "Dirty logging").
  *
  * A slot with VMMU_MEM_LOG_DIRTY_PAGES has a bitmap of 2 x (npages rounded
  * up to 64) bits: the live bitmap, then GET's scratch copy.  A page's bit is

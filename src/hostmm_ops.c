@@ -425,7 +425,7 @@ VMMU_API int vmmu_hostmm_ksm_merge(struct vmmu_hostmm *mm, uint64_t hva_a, uint6
 	hostmm_frame_set_ksm(mm, fa);
 	mm->frame[fa].mapcount++;
 	*pb = mk_hpte(fa, HPTE_PRESENT);
-	/* Inside the bracket, as Linux since 2012 (seed 003). */
+	/* Inside the bracket, as Linux since 2012. */
 	hostmm_mn_change_pte(mm, b, fa, false);
 	hostmm_frame_put(mm, fb);
 	if (!legacy)

@@ -10,7 +10,8 @@
  * so an update costs O(log n) plus one or two grace periods.
  *
  * The generation word of a set (include/vmmu.h draws it) advances on every
- * swap by nr_as, with bit 63 set in between, following kvm-facts 3.2.
+ * swap by nr_as, with bit 63 set in between, following docs/KVM-SEMANTICS.md, "Generation
+ * arithmetic".
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -151,7 +152,7 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 	WARN_ON_ONCE(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
 	lockdep_assert_held(&vm->slots_lock);
 	/*
-	 * Variant gen-before-publish (2013, seed 002): no in-progress flag;
+	 * Variant gen-before-publish (2013): no in-progress flag;
 	 * the new set carries its final generation before it is published.
 	 */
 	if (variant_is(GEN_BEFORE_PUBLISH))
@@ -162,7 +163,7 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 	sched_point(SP_MEMSLOT_GEN_IP);
 
 	/*
-	 * Invariant 6: no swap while an invalidation is between start() and
+	 * docs/INVARIANTS.md, 2: no swap while an invalidation is between start() and
 	 * end(), so both see the same slots and in_progress stays balanced.
 	 * Pairs with the broadcast in vmmu_mmu_notifier_invalidate_range_end.
 	 */
@@ -215,7 +216,7 @@ static void kvm_copy_memslot(struct vmmu_memslot *dst, const struct vmmu_memslot
 /*
  * Publish an INVALID copy of @old, then zap @old's translations.  From the
  * swap on, a fault that finds the slot retries instead of mapping it or
- * caching "no slot here" (invariant 8).
+ * caching "no slot here" (docs/INVARIANTS.md, 6).
  */
 static void kvm_invalidate_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 				   struct vmmu_memslot *invalid_slot)

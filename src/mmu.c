@@ -422,7 +422,7 @@ void kvm_arch_memslots_updated(struct vmmu_vm *vm, uint64_t gen)
 	/* Variant wrap-check-keeps-as-bits: address space 1 never sees 0. */
 	if (!variant_is(WRAP_CHECK_KEEPS_AS_BITS))
 		gen &= ~((uint64_t)vm->nr_as - 1);
-	/* Variant no-wrap-zap (seed 001): the slice wraps, stale tags match. */
+	/* Variant no-wrap-zap: the slice wraps, stale tags match. */
 	if (variant_is(NO_WRAP_ZAP))
 		gen = 1;
 	if (unlikely(gen == 0)) {
@@ -691,11 +691,12 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 }
 
 /*
- * kvm_tdp_page_fault() - the full fault path (kvm-facts 4.4, 5.3).
+ * kvm_tdp_page_fault() - the full fault path (docs/KVM-SEMANTICS.md, "MMIO SPTEs ..." and
+ * "MMU-notifier coherence").
  *
  * The generation is read from the same memslot set the lookup uses: the
  * rule of never dereferencing the memslots pointer twice, whose breach is
- * the 2013 "stale MMIO exit forever" bug (seed 002; checker variant
+ * the 2013 "stale MMIO exit forever" bug (checker variant
  * gen-before-publish).
  */
 int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
@@ -732,8 +733,8 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	}
 
 	/*
-	 * Variants gen-before-publish (seed 002) and mmio-cache-ignores-in-
-	 * progress (seed 000): the generation is read again, from whatever
+	 * Variants gen-before-publish and mmio-cache-ignores-in-
+	 * progress: the generation is read again, from whatever
 	 * set is published now, after the lookup used the one loaded above.
 	 */
 	if (variant_is(GEN_BEFORE_PUBLISH) || variant_is(MMIO_CACHE_IGNORES_IN_PROGRESS)) {

@@ -132,14 +132,15 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 
 /*
  * vcpu_cache_mmio_info() - fill the per-vCPU MMIO info cache, unless the
- * generation it was derived under is in flux (kvm-facts 4.5): a lookup made
+ * generation it was derived under is in flux (docs/KVM-SEMANTICS.md, "The per-vCPU MMIO info
+ * cache"): a lookup made
  * during a swap may have used either set, and the in-progress value is no
  * valid tag for either.
  */
 static inline void vcpu_cache_mmio_info(struct vmmu_vcpu *vcpu, gfn_t gfn, unsigned int access,
 					uint64_t gen)
 {
-	/* Variant mmio-cache-ignores-in-progress (seed 000): no flag test. */
+	/* Variant mmio-cache-ignores-in-progress: no flag test. */
 	if (!variant_is(MMIO_CACHE_IGNORES_IN_PROGRESS) &&
 	    unlikely(gen & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS))
 		return;

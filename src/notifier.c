@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * MMU notifiers (kvm-facts 5): keep vCPU translations coherent with the host
+ * MMU notifiers (docs/KVM-SEMANTICS.md, "MMU-notifier coherence"): keep vCPU translations coherent
+ * with the host
  * memory behind the memslots.
  *
  * The protocol, with the fault side in mmu.c (kvm_tdp_page_fault):
@@ -404,7 +405,7 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 	if (!vm)
 		return -EINVAL;
 	/*
-	 * Variant change-pte-unbracketed (seed 003): the pre-2012 callback
+	 * Variant change-pte-unbracketed: the pre-2012 callback
 	 * without its seq bump: accepted outside start()/end(), and nothing
 	 * tells a racing fault that the page changed.
 	 */

@@ -177,7 +177,8 @@ static inline int vcpu_mmio_exit(struct vmmu_vcpu *vcpu, gpa_t gpa, const void *
 
 /*
  * check_mmio_spte(): the SPTE's generation slice must equal the current
- * generation's, and no update may be in progress (kvm-facts 4.3).
+ * generation's, and no update may be in progress (docs/KVM-SEMANTICS.md, "MMIO SPTEs and the
+ * generation check").
  */
 static inline bool check_mmio_spte(const struct vmmu_vm *vm, uint64_t gen, uint64_t spte)
 {

@@ -96,7 +96,7 @@ struct vmmu_vcpu {
 	bool retry_invalidate;
 	uint64_t retry_seq;
 	uint32_t online_idx;		/* index in vm->online[] (vcpus_lock) */
-	/* per-vCPU MMIO info cache (kvm-facts 4.5): mmio_gen UINT64_MAX = empty */
+	/* per-vCPU MMIO info cache (docs/KVM-SEMANTICS.md): mmio_gen UINT64_MAX = empty */
 	gfn_t mmio_gfn;
 	unsigned int mmio_access;
 	uint64_t mmio_gen;
@@ -134,8 +134,8 @@ struct vmmu_vm {
 	uint64_t manual_dirty_log_protect;	/* slots_lock */
 
 	/*
-	 * MMU-notifier state (kvm-facts 5.2).  mn_invalidate_lock protects
-	 * mn_active_invalidate_count; a memslot swap waits on
+	 * MMU-notifier state (docs/KVM-SEMANTICS.md, "MMU-notifier coherence").  mn_invalidate_lock
+	 * protects mn_active_invalidate_count; a memslot swap waits on
 	 * mn_memslots_update_cond until the count is 0.
 	 */
 	vmmu_mutex_t mn_invalidate_lock;

@@ -17,18 +17,18 @@ const struct variant_desc variants[] = {
 	  "2013: new generation stored before publish, no in-progress flag, fault "
 	  "re-reads the generation after its lookup (seeds 002/004)" },
 	{ "no-wrap-zap", VARIANT_NO_WRAP_ZAP, "wrap-as0",
-	  "the MMIO generation slice wraps without a zap (seed 001)" },
+	  "the MMIO generation slice wraps without a zap" },
 	{ "wrap-check-keeps-as-bits", VARIANT_WRAP_CHECK_KEEPS_AS_BITS, "wrap-as1",
 	  "the wrap test keeps the address-space bits: address space 1 never zaps" },
 	{ "fault-no-seq-recheck", VARIANT_FAULT_NO_SEQ_RECHECK, "invalidate",
-	  "a fault installs without the mmu_invalidate_seq / in-progress check (seed 003)" },
+	  "a fault installs without the mmu_invalidate_seq / in-progress check" },
 	{ "swap-ignores-active-invalidations", VARIANT_SWAP_IGNORES_ACTIVE_INVALIDATIONS,
 	  "swap-invalidate", "a memslot swap does not wait for active invalidations" },
 	{ "change-pte-unbracketed", VARIANT_CHANGE_PTE_UNBRACKETED, "change-pte",
-	  "change_pte outside start/end, neither bumping the seq nor refused (seed 003)" },
+	  "change_pte outside start/end, neither bumping the seq nor refused" },
 	{ "mmio-cache-ignores-in-progress", VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS, "create-mmio",
 	  "MMIO info cache filled while an update is in progress, from a generation read "
-	  "after the lookup (2014 fix; seed 000)" },
+	  "after the lookup (2014 fix)" },
 	{ "read-fault-downgrades-w", VARIANT_READ_FAULT_DOWNGRADES_W, "age-dirty",
 	  "a read fault re-installs a writable SPTE read-only without a flush, so the "
 	  "next dirty-log harvest skips its flush and a write is lost (vmmu defect 1)" },

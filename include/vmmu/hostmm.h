@@ -63,7 +63,7 @@ struct vmmu_hostmm;
 /*
  * VMMU_HOSTMM_LEGACY_KSM: for tests of the detector only.  KSM replaces a
  * page and calls change_pte() without the invalidate_range_start/end
- * bracket, as Linux's KSM did before 2012 (seed 003).  vmmu follows today's
+ * bracket, as Linux's KSM did before 2012.  vmmu follows today's
  * contract and refuses such a change_pte(), so a VM can keep a translation
  * of the freed frame: the vCPU then reads poison.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Live migration through the dirty log (kvm-facts 7).
+ * Live migration through the dirty log (docs/KVM-SEMANTICS.md, "Dirty logging").
  *
  * Two vCPU threads write random values to random qwords of a dirty-logged
  * slot of 1024 pages (half of the writes go to 16 hot pages, so writes

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * KVM's set_memory_region_test, move and delete cases (kvm-facts 1.7), in
- * user-space form: a vCPU thread spins reading guest memory while the main
+ * KVM's set_memory_region_test, move and delete cases (docs/KVM-SEMANTICS.md, "Memslot regions"),
+ * in user-space form: a vCPU thread spins reading guest memory while the main
  * thread moves or deletes the slot under it.
  *
  * Every read is checked as it completes against the memory maps that

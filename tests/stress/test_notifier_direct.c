@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * MMU-notifier coherence with the direct backend (kvm-facts 5).
+ * MMU-notifier coherence with the direct backend (docs/KVM-SEMANTICS.md, "MMU-notifier coherence").
  *
  * Guest RAM is the test's own MAP_SHARED mapping of a memfd that holds two
  * copies of the region.  NR_VCPUS vCPU threads read qwords of random pages

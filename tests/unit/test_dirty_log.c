@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Dirty-logging unit tests (kvm-facts 7), against the public API only:
+ * Dirty-logging unit tests (docs/KVM-SEMANTICS.md, "Dirty logging"), against the public API only:
  *
  *  - every errno of KVM_GET_DIRTY_LOG and KVM_CLEAR_DIRTY_LOG, in KVM's
  *    check order (each case is built so that a check made in the wrong

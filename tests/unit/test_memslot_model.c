@@ -3,8 +3,8 @@
  * Randomized differential test of vmmu_set_user_memory_region() against a
  * deliberately simple reference model: one array of slots per address space,
  * indexed by id, with O(n) overlap checks.  The model evaluates the checks
- * of KVM_SET_USER_MEMORY_REGION in KVM's order (kvm-facts 1.3-1.5) and the
- * generation arithmetic of kvm-facts 3.2.
+ * of KVM_SET_USER_MEMORY_REGION in KVM's order (docs/KVM-SEMANTICS.md, "The checks, in order") and
+ * the generation arithmetic ("Generation arithmetic").
  *
  * After every operation the return value and the generation of every
  * address space must match the model.  Every few operations a handful of

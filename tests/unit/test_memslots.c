@@ -2,12 +2,12 @@
 /*
  * Memslot API unit tests, written against the public API only:
  *
- *  - every applicable errno of KVM_SET_USER_MEMORY_REGION (kvm-facts 1.3-1.5),
- *    each checked to leave the memslot generations untouched;
+ * - every applicable errno of KVM_SET_USER_MEMORY_REGION (docs/KVM-SEMANTICS.md, "The checks, in
+ *    order"), each checked to leave the memslot generations untouched;
  *  - vmmu_vm_create() configuration validation;
- *  - the four change types and the no-op modification (kvm-facts 1.6);
- *  - the generation arithmetic (kvm-facts 3.2);
- *  - the set_memory_region_test API cases (kvm-facts 1.7: invalid flags,
+ *  - the four change types and the no-op modification (docs/KVM-SEMANTICS.md, "Change types");
+ *  - the generation arithmetic (docs/KVM-SEMANTICS.md, "Generation arithmetic");
+ *  - the set_memory_region_test API cases (KVM's selftest: invalid flags,
  *    add max slots, overlap);
  *  - guest-visible effects through a vCPU: RAM, READONLY, MMIO exits, and
  *    the map after DELETE and MOVE.
@@ -119,7 +119,7 @@ static void __expect_err(const char *file, int line, struct vmmu_vm *vm, int err
 #define expect_err(vm, err, slot, flags, gpa, size, hva) \
 	__expect_err(__FILE__, __LINE__, vm, err, slot, flags, gpa, size, hva)
 
-/* Generation deltas per change type (kvm-facts 3.2). */
+/* Generation deltas per change type (docs/KVM-SEMANTICS.md, "Generation arithmetic"). */
 #define D_CREATE(vm)	((uint64_t)vm_nr_as(vm))
 #define D_FLAGS(vm)	((uint64_t)vm_nr_as(vm))
 #define D_DELETE(vm)	(2ull * vm_nr_as(vm))
@@ -308,7 +308,7 @@ static void test_vm_config(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Errno table (kvm-facts 1.3-1.5)                                           */
+/* Errno table (KVM-SEMANTICS.md "The checks, in order") */
 /* ------------------------------------------------------------------------ */
 
 static void test_null_args(void)
@@ -775,7 +775,7 @@ static void test_max_gpa(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Change types and generations (kvm-facts 1.6, 3.2)                         */
+/* Change types and generations (KVM-SEMANTICS.md "Change types", "Generation arithmetic") */
 /* ------------------------------------------------------------------------ */
 
 static void test_gen_initial(void)

@@ -2,7 +2,7 @@
 /*
  * MMU unit tests, written against the public API only.  The counters of
  * vmmu_vm_get_stats() tell which path of the fault handling served an access
- * (kvm-facts 4.3-4.5):
+ * (docs/KVM-SEMANTICS.md, "MMIO SPTEs and the generation check" and the next section):
  *
  *	mmio_cache_hits	per-vCPU MMIO info cache hit (RET_PF_EMULATE, no walk)
  *	fast_mmio_hits	MMIO SPTE whose generation matches (RET_PF_EMULATE)
@@ -74,7 +74,7 @@ static int do_access(struct vmmu_vcpu *vcpu, uint64_t gpa, uint32_t len, uint32_
 	return r;
 }
 
-/* Check *@ex against kvm_run->mmio for the access (kvm-facts: KVM_EXIT_MMIO). */
+/* Check *@ex against kvm_run->mmio for the access (docs/KVM-SEMANTICS.md, "KVM_EXIT_MMIO"). */
 static void __check_mmio_exit(int line, const struct vmmu_exit *ex, uint64_t gpa, uint32_t len,
 			      bool write, uint64_t wval)
 {
@@ -881,8 +881,8 @@ static void test_bulk_copy(void)
  *
  * - the per-vCPU MMIO info cache: one (gfn, generation) pair, filled by
  *   every MMIO exit (not by a cache hit), valid while the vCPU's address
- *   space keeps that generation (kvm-facts 4.5; vmmu tags it with the
- *   vCPU's own address space);
+ * space keeps that generation (docs/KVM-SEMANTICS.md, "The per-vCPU MMIO info cache"; vmmu tags it
+ *   with the vCPU's own address space);
  * - per tracked (AS, gfn), whether an MMIO SPTE exists, the full generation
  *   it was made under and the wrap-zap count at that time.  A wrap zap
  *   (zap_all_fast) removes it; so does a RAM SPTE replacing it or a DELETE
@@ -937,7 +937,7 @@ static uint64_t as_gen(struct wrap_ctx *c, uint32_t as)
 	return g;
 }
 
-/* kvm-facts 4.6: a new generation @g wraps the MMIO generation when this is 0. */
+/* A new generation @g wraps the MMIO generation when this is 0 (docs/KVM-SEMANTICS.md). */
 static bool wrap_point(const struct wrap_ctx *c, uint64_t g)
 {
 	return ((g & ((1ull << c->bits) - 1)) & ~(uint64_t)(c->nr_as - 1)) == 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * MMU-notifier unit tests (kvm-facts 5), direct backend, public API only:
+ * MMU-notifier unit tests (docs/KVM-SEMANTICS.md, "MMU-notifier coherence"), direct backend, public
+ * API only:
  *
  *  - start/end on host ranges that hit no slot (including the pages right
  *    before and after a slot) change nothing: no zap, no flush, no retry;

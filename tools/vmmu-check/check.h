@@ -139,7 +139,7 @@ extern _Thread_local struct cthread *chk_current;
  * off (--disable-monitor) to see what the others and the oracle catch alone.
  */
 enum monitor_id {
-	MON_PROTOCOL,	/* kvm-facts 9: generations, publish vs invalidations, installs, WARNs */
+	MON_PROTOCOL,	/* docs/INVARIANTS.md 1-5: generations, publish vs invalidations, installs, WARNs */
 	MON_TLB,	/* translation coherence: TLB and MMIO cache vs SPTEs vs memslots vs host */
 	MON_DIRTY,	/* dirty coverage: writable in a logged slot => dirty bit set */
 	MON_HOST,	/* host safety: every guest-memory touch hits mapped, unbracketed memory */

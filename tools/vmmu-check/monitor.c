@@ -6,12 +6,12 @@
  * at the exact point of the global order where it became visible (only the
  * publishing thread ran since the last entry).
  *
- * protocol (kvm-facts 9):
- *	9.4  a generation with bit 63 is visible only between "inactive set
+ * protocol (docs/INVARIANTS.md, 1-5):
+ *	1.  a generation with bit 63 is visible only between "inactive set
  *	     tagged gen|IP" and "final generation stored"; the final
  *	     generation of an address space only ever moves up by nr_as; no
  *	     vCPU's MMIO info cache ever holds a generation with bit 63.
- *	9.6  a memslot set is never published while an invalidation is
+ *	2.  a memslot set is never published while an invalidation is
  *	     between start() and end() (mn_active_invalidate_count != 0).
  *	5.2  mmu_invalidate_in_progress never goes negative, and is 0 (and so
  *	     is the active count) when everything is quiescent.
@@ -282,7 +282,7 @@ void monitor_observe(int sp)
 			if (active && chk_monitor_on(MON_PROTOCOL))
 				chk_violation("memslot set of address space %u published while %ld "
 					      "invalidation(s) are between start() and end() "
-					      "(kvm-facts 9.6)", as, active);
+					      "(invariant 2)", as, active);
 			record_map(as, set);
 			chk_trace("(monitor) address space %u: new memslot set in effect", as);
 			last_set[as] = set;
@@ -317,7 +317,7 @@ void monitor_observe(int sp)
 
 		if (g != UINT64_MAX && (g & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS) && once(ONCE_CACHE))
 			chk_violation("vCPU %d's MMIO info cache was filled with generation "
-				      "0x%" PRIx64 " (update in progress; kvm-facts 9.4)", i, g);
+				      "0x%" PRIx64 " (update in progress; invariant 1)", i, g);
 	}
 	if (atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed) < 0 &&
 	    once(ONCE_NEG))

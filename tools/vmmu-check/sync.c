@@ -276,7 +276,7 @@ void vmmu_warn(const char *file, int line, const char *cond)
 	chk_violation("library WARN at %s:%d: %s", file, line, cond);
 }
 
-/* Invariant 7 (kvm-facts 9): install only with an unchanged seq and no
+/* docs/INVARIANTS.md, 4: install only with an unchanged seq and no
  * invalidation in progress that covers the gfn.  Called under mmu_lock. */
 void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_seq)
 {

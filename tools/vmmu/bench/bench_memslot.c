@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * vmmu bench, memslot suite: the cases of KVM's memslot_perf_test
- * (kvm-facts 8.1), run with the same slot layout on vmmu and on /dev/kvm.
+ * (KVM selftest memslot_perf_test), run with the same slot layout on vmmu and on /dev/kvm.
  *
  * Layout: guest memory of MEM_SIZE (512 MiB + 64 KiB) at MEM_GPA (256 MiB),
  * split evenly over slots 1..N, the remainder pages going to the last slot;
