@@ -149,6 +149,9 @@ static void *resolver_fn(void *arg)
 		c->r_op = -EPROTO;
 		return NULL;
 	}
+	/* vCPU 1 must be running before the map changes under it. */
+	while (!atomic_load(&c->reads1))
+		sched_yield();
 	c->r_op = do_op(c);
 
 	src = aligned_alloc(PAGE, PAGE);
