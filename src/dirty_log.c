@@ -81,8 +81,7 @@ static int __get_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, void *bitmap)
 	/* Flush under the lock: no fault can re-install W before vCPUs drop
 	 * their cached writable translations. */
 	if (flush)
-		kvm_flush_remote_tlbs_range(vm, flush_range_of(slot->as_id, slot->base_gfn,
-							       slot->base_gfn + slot->npages));
+		kvm_flush_remote_tlbs_range(vm, flush_range_of_slot(slot));
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	/*
 	 * As KVM: the bits are taken (and their pages write-protected) before
@@ -153,8 +152,7 @@ static int __clear_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, uint64_t fir
 			flush |= wrprot_masked(vm, slot, w * 64, mask);
 	}
 	if (flush)
-		kvm_flush_remote_tlbs_range(vm, flush_range_of(slot->as_id, slot->base_gfn,
-							       slot->base_gfn + slot->npages));
+		kvm_flush_remote_tlbs_range(vm, flush_range_of_slot(slot));
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	return 0;
 }

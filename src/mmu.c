@@ -460,8 +460,7 @@ void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot
 	 * memory as soon as the DELETE returns.
 	 */
 	if (flush)
-		kvm_flush_remote_tlbs_range(vm, flush_range_of(slot->as_id, slot->base_gfn,
-							       slot->base_gfn + slot->npages));
+		kvm_flush_remote_tlbs_range(vm, flush_range_of_slot(slot));
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	VM_STAT_INC(vm, slot_zaps);
 }
@@ -488,8 +487,7 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	flush = __kvm_tdp_mmu_wrprot(vm, new->as_id, new->base_gfn, new->base_gfn + new->npages);
 	/* Under the lock, as every zap: see kvm_arch_flush_shadow_memslot(). */
 	if (flush)
-		kvm_flush_remote_tlbs_range(vm, flush_range_of(new->as_id, new->base_gfn,
-							       new->base_gfn + new->npages));
+		kvm_flush_remote_tlbs_range(vm, flush_range_of_slot(new));
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 }
 

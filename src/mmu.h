@@ -86,6 +86,12 @@ static inline struct flush_range flush_range_of(uint32_t as_id, gfn_t start, gfn
 	return (struct flush_range){ .as_mask = 1u << as_id, .start = start, .end = end };
 }
 
+/* All of @slot's gfns. */
+static inline struct flush_range flush_range_of_slot(const struct vmmu_memslot *slot)
+{
+	return flush_range_of(slot->as_id, slot->base_gfn, slot->base_gfn + slot->npages);
+}
+
 /* Grow @r (as_mask 0: empty) to cover gfns [start, end) of @as_id too. */
 static inline void flush_range_add(struct flush_range *r, uint32_t as_id, gfn_t start, gfn_t end)
 {
