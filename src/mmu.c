@@ -499,6 +499,7 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 
 struct kvm_page_fault {
 	gfn_t gfn;
+	uint32_t as_id;
 	bool write;
 	bool exec;
 	struct vmmu_memslot *slot;
@@ -510,6 +511,7 @@ struct kvm_page_fault {
 	bool noslot;
 	uint64_t gen;		/* generation of the set the lookup used */
 	uint64_t mmio_gen;	/* its slice, for an MMIO SPTE */
+	uint64_t chk_epoch;	/* checker: its count of end()s at the snapshot */
 };
 
 /*
@@ -544,7 +546,7 @@ static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
 	/* Variant fault-no-seq-recheck: install whatever the lookup found. */
 	if (variant_is(FAULT_NO_SEQ_RECHECK))
 		return false;
-	return mmu_invalidate_retry_gfn(vm, fault->mmu_seq, fault->gfn);
+	return mmu_invalidate_retry_gfn(vm, fault->mmu_seq, fault->as_id, fault->gfn);
 }
 
 /*
@@ -663,7 +665,8 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		mark_page_dirty_in_slot(fault->slot, fault->gfn);
 
 	sched_point(SP_FAULT_INSTALL);
-	vmmu_checker_fault_install(vm, fault->gfn, fault->mmu_seq);
+	vmmu_checker_fault_install(vm, fault->as_id, fault->gfn, fault->noslot ? 0 : fault->hva,
+				   fault->mmu_seq, fault->chk_epoch);
 	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
 						     memory_order_relaxed))
 		return RET_PF_RETRY;
@@ -704,6 +707,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	struct vmmu_vm *vm = vcpu->vm;
 	struct kvm_page_fault fault = {
 		.gfn = gfn,
+		.as_id = vcpu->as_id,
 		.write = access_flags & VMMU_ACCESS_WRITE,
 		.exec = access_flags & VMMU_ACCESS_FETCH,
 	};
@@ -718,9 +722,15 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	gen = atomic_load_explicit(&slots->generation, memory_order_acquire);
 	sched_point(SP_FAULT_GEN_READ);
 
-	/* Snapshot before the lookup and the hva->pfn resolution; pairs with
-	 * the release increment in kvm_mmu_invalidate_end(). */
-	fault.mmu_seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_acquire);
+	/*
+	 * Snapshot of (as, gfn)'s invalidation counters before the lookup
+	 * and the hva->pfn resolution; pairs with the release bumps in
+	 * kvm_mmu_invalidate_end().  The fault stays in this RCU read section
+	 * until it installs (model/notifier_rp.pml: a MOVE's zap of the old
+	 * location waits for it).
+	 */
+	fault.mmu_seq = mmu_invalidate_snapshot(vm, vcpu->as_id, gfn);
+	fault.chk_epoch = vmmu_checker_fault_snapshot(vm);
 	sched_point(SP_FAULT_SEQ_SNAPSHOT);
 
 	fault.slot = gfn <= vm->max_gfn ? kvm_vcpu_gfn_to_memslot(vcpu, slots, gen, gfn) : NULL;
@@ -766,7 +776,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 			goto out;
 		}
 		fault.hva = __gfn_to_hva_memslot(fault.slot, gfn);
-		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, gfn)) {
+		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, vcpu->as_id, gfn)) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
 			vcpu->retry_invalidate = true;
 			vcpu->retry_seq = fault.mmu_seq;
@@ -783,11 +793,13 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		 * transient change, so wait for end() and look again; -EFAULT
 		 * only for memory that is gone with no invalidation racing.
 		 * The fence orders the lookup (a system call for the direct
-		 * backend) before the re-check.
+		 * backend) before the re-check, which then takes mmu_lock to
+		 * see the open brackets.
 		 */
 		if (r)
 			smp_mb();
-		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, gfn)) {
+		if (r ? mmu_invalidate_retry_gfn_locked(vm, fault.mmu_seq, vcpu->as_id, gfn) :
+			mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, vcpu->as_id, gfn)) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
 			vcpu->retry_invalidate = true;
 			vcpu->retry_seq = fault.mmu_seq;
