@@ -504,6 +504,7 @@ struct kvm_page_fault {
 	bool exec;
 	struct vmmu_memslot *slot;
 	uint64_t mmu_seq;
+	_Atomic uint64_t *inv_bucket;	/* &vm->inv_seq[bucket(as_id, gfn)] */
 	hva_t hva;
 	pfn_t pfn;
 	bool map_writable;
@@ -511,8 +512,18 @@ struct kvm_page_fault {
 	bool noslot;
 	uint64_t gen;		/* generation of the set the lookup used */
 	uint64_t mmio_gen;	/* its slice, for an MMIO SPTE */
+#ifdef VMMU_CHECKER
 	uint64_t chk_epoch;	/* checker: its count of end()s at the snapshot */
+#endif
 };
+
+#ifdef VMMU_CHECKER
+#define fault_chk_epoch(f)		((f)->chk_epoch)
+#define fault_set_chk_epoch(f, vm)	((f)->chk_epoch = vmmu_checker_fault_snapshot(vm))
+#else
+#define fault_chk_epoch(f)		((void)(f), 0ull)
+#define fault_set_chk_epoch(f, vm)	((void)(f), (void)(vm))
+#endif
 
 /*
  * kvm_vcpu_gfn_to_memslot(): the vCPU's last-used slot if @slots' generation
@@ -546,7 +557,8 @@ static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
 	/* Variant fault-no-seq-recheck: install whatever the lookup found. */
 	if (variant_is(FAULT_NO_SEQ_RECHECK))
 		return false;
-	return mmu_invalidate_retry_gfn(vm, fault->mmu_seq, fault->as_id, fault->gfn);
+	return __mmu_invalidate_retry_gfn(vm, fault->mmu_seq, fault->inv_bucket, fault->as_id,
+					  fault->gfn);
 }
 
 /*
@@ -666,7 +678,7 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 
 	sched_point(SP_FAULT_INSTALL);
 	vmmu_checker_fault_install(vm, fault->as_id, fault->gfn, fault->noslot ? 0 : fault->hva,
-				   fault->mmu_seq, fault->chk_epoch);
+				   fault->mmu_seq, fault_chk_epoch(fault));
 	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
 						     memory_order_relaxed))
 		return RET_PF_RETRY;
@@ -729,8 +741,9 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	 * until it installs (model/notifier_rp.pml: a MOVE's zap of the old
 	 * location waits for it).
 	 */
-	fault.mmu_seq = mmu_invalidate_snapshot(vm, vcpu->as_id, gfn);
-	fault.chk_epoch = vmmu_checker_fault_snapshot(vm);
+	fault.inv_bucket = &vm->inv_seq[mn_inv_bucket(vcpu->as_id, gfn)];
+	fault.mmu_seq = mmu_invalidate_read(vm, fault.inv_bucket);
+	fault_set_chk_epoch(&fault, vm);
 	sched_point(SP_FAULT_SEQ_SNAPSHOT);
 
 	fault.slot = gfn <= vm->max_gfn ? kvm_vcpu_gfn_to_memslot(vcpu, slots, gen, gfn) : NULL;

@@ -24,6 +24,13 @@ static inline uint64_t mmu_invalidate_snapshot(struct vmmu_vm *vm, uint32_t as_i
 				    memory_order_acquire);
 }
 
+/* The same, with the bucket's counter found once (the fault path). */
+static inline uint64_t mmu_invalidate_read(struct vmmu_vm *vm, _Atomic uint64_t *bucket)
+{
+	return atomic_load_explicit(&vm->inv_seq_wide, memory_order_acquire) +
+	       atomic_load_explicit(bucket, memory_order_acquire);
+}
+
 /*
  * mn_gfn_covered() - does an open bracket's gfn ranges contain [@start,
  * @end) of @as_id?  Context: mmu_lock (read or write) or mn_invalidate_lock.
@@ -59,6 +66,16 @@ static inline bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq
 	    mn_gfn_covered(vm, as_id, gfn, gfn + 1))
 		return true;
 	return mmu_invalidate_snapshot(vm, as_id, gfn) != mmu_seq;
+}
+
+/* mmu_invalidate_retry_gfn() with (@as_id, @gfn)'s counter @bucket found once. */
+static inline bool __mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq,
+					      _Atomic uint64_t *bucket, uint32_t as_id, gfn_t gfn)
+{
+	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed)) &&
+	    mn_gfn_covered(vm, as_id, gfn, gfn + 1))
+		return true;
+	return mmu_invalidate_read(vm, bucket) != mmu_seq;
 }
 
 /*
