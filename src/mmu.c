@@ -499,12 +499,10 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 
 struct kvm_page_fault {
 	gfn_t gfn;
-	uint32_t as_id;
 	bool write;
 	bool exec;
 	struct vmmu_memslot *slot;
 	uint64_t mmu_seq;
-	_Atomic uint64_t *inv_bucket;	/* &vm->inv_seq[bucket(as_id, gfn)] */
 	hva_t hva;
 	pfn_t pfn;
 	bool map_writable;
@@ -550,14 +548,15 @@ static struct vmmu_memslot *kvm_vcpu_gfn_to_memslot(struct vmmu_vcpu *vcpu,
 }
 
 static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
-				const struct kvm_page_fault *fault)
+				const struct kvm_page_fault *fault, uint32_t as_id,
+				_Atomic uint64_t *inv_bucket)
 {
 	if (root->mmu_valid_gen != vm->mmu.mmu_valid_gen)
 		return true;	/* obsolete root */
 	/* Variant fault-no-seq-recheck: install whatever the lookup found. */
 	if (variant_is(FAULT_NO_SEQ_RECHECK))
 		return false;
-	return __mmu_invalidate_retry_gfn(vm, fault->mmu_seq, fault->inv_bucket, fault->as_id,
+	return __mmu_invalidate_retry_gfn(vm, fault->mmu_seq, inv_bucket, as_id,
 					  fault->gfn);
 }
 
@@ -677,7 +676,7 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		mark_page_dirty_in_slot(fault->slot, fault->gfn);
 
 	sched_point(SP_FAULT_INSTALL);
-	vmmu_checker_fault_install(vm, fault->as_id, fault->gfn, fault->noslot ? 0 : fault->hva,
+	vmmu_checker_fault_install(vm, vcpu->as_id, fault->gfn, fault->noslot ? 0 : fault->hva,
 				   fault->mmu_seq, fault_chk_epoch(fault));
 	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
 						     memory_order_relaxed))
@@ -719,10 +718,11 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	struct vmmu_vm *vm = vcpu->vm;
 	struct kvm_page_fault fault = {
 		.gfn = gfn,
-		.as_id = vcpu->as_id,
 		.write = access_flags & VMMU_ACCESS_WRITE,
 		.exec = access_flags & VMMU_ACCESS_FETCH,
 	};
+	/* &vm->inv_seq[bucket(as, gfn)]: the fault's invalidation counter */
+	_Atomic uint64_t *inv_bucket;
 	struct vmmu_memslots *slots;
 	struct tdp_root *root;
 	uint64_t gen;
@@ -741,8 +741,8 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	 * until it installs (model/notifier_rp.pml: a MOVE's zap of the old
 	 * location waits for it).
 	 */
-	fault.inv_bucket = &vm->inv_seq[mn_inv_bucket(vcpu->as_id, gfn)];
-	fault.mmu_seq = mmu_invalidate_read(vm, fault.inv_bucket);
+	inv_bucket = &vm->inv_seq[mn_inv_bucket(vcpu->as_id, gfn)];
+	fault.mmu_seq = mmu_invalidate_read(vm, inv_bucket);
 	fault_set_chk_epoch(&fault, vm);
 	sched_point(SP_FAULT_SEQ_SNAPSHOT);
 
@@ -842,7 +842,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 
 	vmmu_read_lock(&vm->mmu.mmu_lock);
 	root = atomic_load_explicit(&vm->mmu.root[vcpu->as_id], memory_order_relaxed);
-	if (is_page_fault_stale(vm, root, &fault)) {
+	if (is_page_fault_stale(vm, root, &fault, vcpu->as_id, inv_bucket)) {
 		if (!fault.noslot) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
 			vcpu->retry_invalidate = true;
