@@ -652,9 +652,19 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		 * writable TLB entries that the next GET_DIRTY_LOG, finding no
 		 * writable SPTE, neither logs nor flushes (vmmu's defect 1).
 		 */
+		/*
+		 * The same holds for the host's permission: the SPTE's HW/MW
+		 * come from a fault that saw the page writable after ours
+		 * resolved it read-only (a write fault's wp_page_reuse makes the
+		 * host PTE writable without a notifier; taking it away always
+		 * goes through a bracket, which zaps).  With range-precise retry
+		 * no unrelated end() makes this fault retry first, so the race
+		 * shows: keep them with W, or W would lose its HW.
+		 */
 		/* Variant read-fault-downgrades-w (vmmu's own defect 1). */
 		if (is_shadow_present_pte(old) && !variant_is(READ_FAULT_DOWNGRADES_W))
-			new |= old & (PT_WRITABLE_MASK | PT_DIRTY_MASK);
+			new |= old & (PT_WRITABLE_MASK | PT_DIRTY_MASK | SPTE_HOST_WRITABLE |
+				      SPTE_MMU_WRITABLE);
 		if (WARN_ON_ONCE(!spte_writable_invariants_ok(new)))
 			return -EIO;
 	}
