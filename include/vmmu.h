@@ -375,8 +375,10 @@ VMMU_API int vmmu_vcpu_write_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, const v
  * @start: first host address.
  * @end: one past the last host address.
  *
- * Bumps mmu_invalidate_in_progress, widens the invalidated gfn range, zaps
- * the SPTEs mapping the range and flushes TLBs.
+ * Opens a bracket covering the gfns the active memslots map [@start, @end)
+ * to (memslot updates made while it is open extend it), zaps the SPTEs
+ * mapping them and flushes TLBs.  Faults on those gfns retry until end();
+ * faults elsewhere and memslot updates do not wait for it.
  */
 VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint64_t start,
 							uint64_t end);
@@ -388,8 +390,9 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
  * @start: as passed to start().
  * @end: as passed to start().
  *
- * Bumps mmu_invalidate_seq (so faults that raced the invalidation retry),
- * drops mmu_invalidate_in_progress and wakes vCPUs waiting for it.  An end()
+ * Bumps the invalidation counters of the bracket's gfns (so faults on them
+ * that raced the invalidation retry; faults on other gfns do not), closes
+ * the bracket and wakes vCPUs waiting for it.  An end()
  * whose range matches no open start() exactly (never started, or ended
  * already) changes nothing: it warns once and counts
  * invalidate_end_unmatched in vmmu_stats.

@@ -58,7 +58,7 @@ enum sched_point_id {
 	SP_FAULT_SLOTS_DEREF,	/* fault loaded the memslot set */
 	SP_FAULT_GEN_READ,	/* fault read the generation */
 	SP_FAULT_SLOT_LOOKUP,	/* fault looked the gfn up */
-	SP_FAULT_SEQ_SNAPSHOT,	/* fault took mmu_invalidate_seq */
+	SP_FAULT_SEQ_SNAPSHOT,	/* fault took its invalidation snapshot */
 	SP_FAULT_PFN_RESOLVED,	/* fault resolved hva -> host page */
 	SP_FAULT_INSTALL,	/* fault is about to install an SPTE */
 	SP_MMIO_SPTE_READ,	/* fast path read an MMIO SPTE */
@@ -89,7 +89,8 @@ enum vmmu_checker_variant {
 	VARIANT_NO_WRAP_ZAP,			/* the MMIO generation wrap */
 	VARIANT_WRAP_CHECK_KEEPS_AS_BITS,
 	VARIANT_FAULT_NO_SEQ_RECHECK,		/* KVM before 2012 */
-	VARIANT_SWAP_IGNORES_ACTIVE_INVALIDATIONS,
+	VARIANT_SWAP_IGNORES_OPEN_BRACKETS,	/* RP: publish without extending brackets */
+	VARIANT_END_SKIPS_RANGE_BUMP,		/* RP: end() bumps no counter */
 	VARIANT_CHANGE_PTE_UNBRACKETED,		/* KVM before 2012 */
 	VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS,	/* KVM's 2014 fix */
 	/* vmmu's own bug history (docs/DESIGN.md, "Defects found in use") */
@@ -135,9 +136,19 @@ struct vmmu_memslot;
 #ifdef VMMU_CHECKER
 /* Hand control to the checker's scheduler at @id. */
 void vmmu_sched_point(enum sched_point_id id);
-/* A fault is about to install an SPTE for @gfn (mmu_lock held for read);
- * @mmu_seq is its mmu_invalidate_seq snapshot. */
-void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_seq);
+/* A fault took its invalidation snapshot: returns the checker's count of
+ * end()s then (ghost state, handed back at the install). */
+uint64_t vmmu_checker_fault_snapshot(struct vmmu_vm *vm);
+/* A fault is about to install an SPTE for (@as_id, @gfn) (mmu_lock held for
+ * read); @hva is its host address (0: an MMIO SPTE), @mmu_seq its snapshot
+ * of the invalidation counters, @epoch what vmmu_checker_fault_snapshot()
+ * returned. */
+void vmmu_checker_fault_install(struct vmmu_vm *vm, uint32_t as_id, uint64_t gfn, uint64_t hva,
+				uint64_t mmu_seq, uint64_t epoch);
+/* start() computed the ranges of the bracket [@start, @end) (mmu_lock write). */
+void vmmu_checker_invalidate_started(struct vmmu_vm *vm, uint64_t start, uint64_t end);
+/* end() closes the bracket [@start, @end) (mmu_lock write). */
+void vmmu_checker_invalidate_ended(struct vmmu_vm *vm, uint64_t start, uint64_t end);
 /* The library is about to touch guest memory [@p, @p + @len): returns the
  * pointer to use (the host-safety monitor redirects a touch of memory that
  * is not mapped to a scratch page instead of crashing). */
@@ -158,9 +169,24 @@ void vmmu_checker_fence(struct vmmu_vcpu *vcpu);
 void vmmu_checker_membarrier(void);
 #else
 static inline void vmmu_sched_point(enum sched_point_id id) { (void)id; }
-static inline void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_seq)
+static inline uint64_t vmmu_checker_fault_snapshot(struct vmmu_vm *vm)
 {
-	(void)vm; (void)gfn; (void)mmu_seq;
+	(void)vm;
+	return 0;
+}
+static inline void vmmu_checker_fault_install(struct vmmu_vm *vm, uint32_t as_id, uint64_t gfn,
+					      uint64_t hva, uint64_t mmu_seq, uint64_t epoch)
+{
+	(void)vm; (void)as_id; (void)gfn; (void)hva; (void)mmu_seq; (void)epoch;
+}
+static inline void vmmu_checker_invalidate_started(struct vmmu_vm *vm, uint64_t start,
+						   uint64_t end)
+{
+	(void)vm; (void)start; (void)end;
+}
+static inline void vmmu_checker_invalidate_ended(struct vmmu_vm *vm, uint64_t start, uint64_t end)
+{
+	(void)vm; (void)start; (void)end;
 }
 static inline void *vmmu_checker_guest_mem(const void *p, size_t len, bool write)
 {

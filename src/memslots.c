@@ -21,6 +21,7 @@
 #include "hostmem.h"
 #include "memslots.h"
 #include "mmu.h"
+#include "notifier.h"
 #include "vm.h"
 
 /* x86-64 with 4-level paging: the highest user address plus one, minus a page. */
@@ -129,7 +130,7 @@ static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
  *	updater                              vCPU fault
  *	-------                              ----------
  *	inactive->gen = gen | IN_PROGRESS
- *	wait: no active invalidation
+ *	extend open brackets (no wait)
  *	publish inactive (release)  ------>  slots = rcu_dereference (acquire)
  *	                                     gen = slots->generation
  *	synchronize_rcu             <------  (read section ends)
@@ -163,16 +164,18 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 	sched_point(SP_MEMSLOT_GEN_IP);
 
 	/*
-	 * docs/INVARIANTS.md, 2: no swap while an invalidation is between start() and
-	 * end(), so both see the same slots and in_progress stays balanced.
-	 * Pairs with the broadcast in vmmu_mmu_notifier_invalidate_range_end.
+	 * docs/INVARIANTS.md, 2: a publish extends the open brackets.  No
+	 * wait for them (continuous brackets would starve the update): every
+	 * open bracket gains the new set's ranges in its host range, so faults
+	 * there retry until its end(), and that end() bumps them.  Both locks:
+	 * start() and end() change the bracket list under them.
 	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
-	/* Variant swap-ignores-active-invalidations: publish without waiting. */
-	while (vm->mn_active_invalidate_count && !variant_is(SWAP_IGNORES_ACTIVE_INVALIDATIONS))
-		vmmu_cond_wait(&vm->mn_memslots_update_cond, &vm->mn_invalidate_lock);
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	kvm_mmu_invalidate_extend(vm, as_id, slots);
 	/* Release: pairs with the acquire in __kvm_memslots(). */
 	vmmu_rcu_assign_pointer(vm->memslots[as_id], slots);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	sched_point(SP_MEMSLOT_PUBLISH);
 

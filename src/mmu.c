@@ -508,7 +508,18 @@ struct kvm_page_fault {
 	bool noslot;
 	uint64_t gen;		/* generation of the set the lookup used */
 	uint64_t mmio_gen;	/* its slice, for an MMIO SPTE */
+#ifdef VMMU_CHECKER
+	uint64_t chk_epoch;	/* checker: its count of end()s at the snapshot */
+#endif
 };
+
+#ifdef VMMU_CHECKER
+#define fault_chk_epoch(f)		((f)->chk_epoch)
+#define fault_set_chk_epoch(f, vm)	((f)->chk_epoch = vmmu_checker_fault_snapshot(vm))
+#else
+#define fault_chk_epoch(f)		((void)(f), 0ull)
+#define fault_set_chk_epoch(f, vm)	((void)(f), (void)(vm))
+#endif
 
 /*
  * kvm_vcpu_gfn_to_memslot(): the vCPU's last-used slot if @slots' generation
@@ -535,14 +546,16 @@ static struct vmmu_memslot *kvm_vcpu_gfn_to_memslot(struct vmmu_vcpu *vcpu,
 }
 
 static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
-				const struct kvm_page_fault *fault)
+				const struct kvm_page_fault *fault, uint32_t as_id,
+				_Atomic uint64_t *inv_bucket)
 {
 	if (root->mmu_valid_gen != vm->mmu.mmu_valid_gen)
 		return true;	/* obsolete root */
 	/* Variant fault-no-seq-recheck: install whatever the lookup found. */
 	if (variant_is(FAULT_NO_SEQ_RECHECK))
 		return false;
-	return mmu_invalidate_retry_gfn(vm, fault->mmu_seq, fault->gfn);
+	return __mmu_invalidate_retry_gfn(vm, fault->mmu_seq, inv_bucket, as_id,
+					  fault->gfn);
 }
 
 /*
@@ -637,9 +650,19 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		 * writable TLB entries that the next GET_DIRTY_LOG, finding no
 		 * writable SPTE, neither logs nor flushes (vmmu's defect 1).
 		 */
+		/*
+		 * The same holds for the host's permission: the SPTE's HW/MW
+		 * come from a fault that saw the page writable after ours
+		 * resolved it read-only (a write fault's wp_page_reuse makes the
+		 * host PTE writable without a notifier; taking it away always
+		 * goes through a bracket, which zaps).  With range-precise retry
+		 * no unrelated end() makes this fault retry first, so the race
+		 * shows: keep them with W, or W would lose its HW.
+		 */
 		/* Variant read-fault-downgrades-w (vmmu's own defect 1). */
 		if (is_shadow_present_pte(old) && !variant_is(READ_FAULT_DOWNGRADES_W))
-			new |= old & (PT_WRITABLE_MASK | PT_DIRTY_MASK);
+			new |= old & (PT_WRITABLE_MASK | PT_DIRTY_MASK | SPTE_HOST_WRITABLE |
+				      SPTE_MMU_WRITABLE);
 		if (WARN_ON_ONCE(!spte_writable_invariants_ok(new)))
 			return -EIO;
 	}
@@ -661,7 +684,8 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		mark_page_dirty_in_slot(fault->slot, fault->gfn);
 
 	sched_point(SP_FAULT_INSTALL);
-	vmmu_checker_fault_install(vm, fault->gfn, fault->mmu_seq);
+	vmmu_checker_fault_install(vm, vcpu->as_id, fault->gfn, fault->noslot ? 0 : fault->hva,
+				   fault->mmu_seq, fault_chk_epoch(fault));
 	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
 						     memory_order_relaxed))
 		return RET_PF_RETRY;
@@ -705,6 +729,8 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		.write = access_flags & VMMU_ACCESS_WRITE,
 		.exec = access_flags & VMMU_ACCESS_FETCH,
 	};
+	/* &vm->inv_seq[bucket(as, gfn)]: the fault's invalidation counter */
+	_Atomic uint64_t *inv_bucket;
 	struct vmmu_memslots *slots;
 	struct tdp_root *root;
 	uint64_t gen;
@@ -716,9 +742,16 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	gen = atomic_load_explicit(&slots->generation, memory_order_acquire);
 	sched_point(SP_FAULT_GEN_READ);
 
-	/* Snapshot before the lookup and the hva->pfn resolution; pairs with
-	 * the release increment in kvm_mmu_invalidate_end(). */
-	fault.mmu_seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_acquire);
+	/*
+	 * Snapshot of (as, gfn)'s invalidation counters before the lookup
+	 * and the hva->pfn resolution; pairs with the release bumps in
+	 * kvm_mmu_invalidate_end().  The fault stays in this RCU read section
+	 * until it installs (model/notifier_rp.pml: a MOVE's zap of the old
+	 * location waits for it).
+	 */
+	inv_bucket = &vm->inv_seq[mn_inv_bucket(vcpu->as_id, gfn)];
+	fault.mmu_seq = mmu_invalidate_read(vm, inv_bucket);
+	fault_set_chk_epoch(&fault, vm);
 	sched_point(SP_FAULT_SEQ_SNAPSHOT);
 
 	fault.slot = gfn <= vm->max_gfn ? kvm_vcpu_gfn_to_memslot(vcpu, slots, gen, gfn) : NULL;
@@ -764,7 +797,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 			goto out;
 		}
 		fault.hva = __gfn_to_hva_memslot(fault.slot, gfn);
-		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, gfn)) {
+		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, vcpu->as_id, gfn)) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
 			vcpu->retry_invalidate = true;
 			vcpu->retry_seq = fault.mmu_seq;
@@ -781,11 +814,13 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		 * transient change, so wait for end() and look again; -EFAULT
 		 * only for memory that is gone with no invalidation racing.
 		 * The fence orders the lookup (a system call for the direct
-		 * backend) before the re-check.
+		 * backend) before the re-check, which then takes mmu_lock to
+		 * see the open brackets.
 		 */
 		if (r)
 			smp_mb();
-		if (mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, gfn)) {
+		if (r ? mmu_invalidate_retry_gfn_locked(vm, fault.mmu_seq, vcpu->as_id, gfn) :
+			mmu_invalidate_retry_gfn_unsafe(vm, fault.mmu_seq, vcpu->as_id, gfn)) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
 			vcpu->retry_invalidate = true;
 			vcpu->retry_seq = fault.mmu_seq;
@@ -815,7 +850,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 
 	vmmu_read_lock(&vm->mmu.mmu_lock);
 	root = atomic_load_explicit(&vm->mmu.root[vcpu->as_id], memory_order_relaxed);
-	if (is_page_fault_stale(vm, root, &fault)) {
+	if (is_page_fault_stale(vm, root, &fault, vcpu->as_id, inv_bucket)) {
 		if (!fault.noslot) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
 			vcpu->retry_invalidate = true;

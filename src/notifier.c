@@ -4,20 +4,27 @@
  * with the host
  * memory behind the memslots.
  *
- * The protocol, with the fault side in mmu.c (kvm_tdp_page_fault):
+ * The protocol, range-precise (docs/DESIGN.md, "Range-precise retry"; the
+ * Promela model model/notifier_rp.pml), with the fault side in mmu.c
+ * (kvm_tdp_page_fault):
  *
- *	notifier                             vCPU fault
- *	--------                             ----------
- *	start(): in_progress++,              seq = mmu_invalidate_seq
- *	  range += [gfns], zap, flush        slot lookup, hva -> host page
- *	(host memory changes)                (may resolve the OLD page)
- *	end(): seq++, in_progress--          mmu_lock; retry if in_progress
- *	                                       covers gfn or seq changed
+ *	notifier                             vCPU fault on (as, gfn)
+ *	--------                             -----------------------
+ *	start(): register the bracket;       s = inv_seq_wide + inv_seq[bucket]
+ *	  its gfn ranges from the active     slot lookup, hva -> host page
+ *	  slots, in_progress++, zap, flush   (may resolve the OLD page)
+ *	(host memory changes)
+ *	end(): bump inv_seq[bucket] of       mmu_lock; retry if an open
+ *	  every granule of its ranges (or      bracket's ranges contain gfn,
+ *	  inv_seq_wide for a wide range),      or the sum moved from s
+ *	  then remove it, in_progress--
  *
- * A fault whose host-page lookup overlapped any part of an invalidation sees
- * either in_progress (while it lasts) or a changed seq (after it), so it
- * never installs a translation of the old page.  The seq is bumped before
- * in_progress drops, so there is no instant at which both look clean.
+ * A fault whose host-page lookup overlapped any part of an invalidation of
+ * its gfn sees either the open bracket (while it lasts) or a moved sum
+ * (after it); the bumps precede the removal.  An end() elsewhere moves
+ * neither, so it does not make the fault retry.  Memslot swaps do not
+ * wait for brackets: they add the new slot's ranges to every open bracket
+ * whose host range it intersects (kvm_swap_active_memslots).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -47,12 +54,14 @@ struct kvm_hva_range {
 	const void *arg;
 	bool flush_on_ret;
 	/*
-	 * The caller keeps mn_active_invalidate_count raised for the whole
-	 * walk (start(), end(), change_pte()), so no memslot set can be
-	 * published meanwhile: the active set, and every slot in it, stays
-	 * as it is, and the walk needs no RCU read section.
+	 * The caller holds mn_invalidate_lock for the whole walk (start(),
+	 * change_pte()), so no memslot set can be published meanwhile (swaps
+	 * publish under it): the active set, and every slot in it, stays as
+	 * it is, and the walk needs no RCU read section.
 	 */
 	bool in_bracket;
+	/* The caller holds mmu_lock (write) already: take it not, no on_lock. */
+	bool mmu_locked;
 };
 
 struct kvm_mmu_notifier_return {
@@ -76,11 +85,7 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 {
 	struct kvm_mmu_notifier_return r = { 0 };
 	struct flush_range flushed = { 0 };	/* what the handlers changed */
-	/*
-	 * Variant swap-ignores-active-invalidations publishes under a
-	 * bracketed walk, so the walk keeps its read section there.
-	 */
-	bool rcu = !range->in_bracket || variant_is(SWAP_IGNORES_ACTIVE_INVALIDATIONS);
+	bool rcu = !range->in_bracket;
 
 	if (range->end <= range->start)
 		return r;
@@ -108,9 +113,11 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 
 			if (!r.found_memslot) {
 				r.found_memslot = true;
-				vmmu_write_lock(&vm->mmu.mmu_lock);
-				if (range->on_lock)
-					range->on_lock(vm);
+				if (!range->mmu_locked) {
+					vmmu_write_lock(&vm->mmu.mmu_lock);
+					if (range->on_lock)
+						range->on_lock(vm);
+				}
 			}
 			if (range->handler && range->handler(vm, &gfn_range)) {
 				r.ret = true;
@@ -120,7 +127,7 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 	}
 	if (range->flush_on_ret && r.ret)
 		kvm_flush_remote_tlbs_range(vm, flushed);
-	if (r.found_memslot)
+	if (r.found_memslot && !range->mmu_locked)
 		vmmu_write_unlock(&vm->mmu.mmu_lock);
 	if (rcu)
 		vmmu_rcu_read_unlock();
@@ -135,24 +142,24 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
  *
  *	vCPU                                 end()
  *	----                                 -----
- *	lock mn_invalidate_lock              seq++ (mmu_lock)
- *	waiters++                            lock mn_invalidate_lock
- *	while seq == snap && in_progress     if waiters: broadcast
- *	      covers gfn:
- *	    cond_wait                        unlock
+ *	lock mn_invalidate_lock              lock mn_invalidate_lock
+ *	waiters++                            bumps, remove bracket (mmu_lock)
+ *	while sum == snap && an open         if waiters: broadcast
+ *	      bracket covers gfn:            unlock
+ *	    cond_wait
  *
- * end() bumps the seq before it takes mn_invalidate_lock, and the vCPU
- * tests it holding that lock, so either the vCPU sees the new seq or it is
- * counted and asleep when the broadcast comes: no lost wake-up.
+ * The brackets and their ranges change only under mn_invalidate_lock, and
+ * end() bumps and broadcasts inside it, so the test is exact and no
+ * wake-up is lost.
  */
-void kvm_mmu_invalidate_wait(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
+void kvm_mmu_invalidate_wait(struct vmmu_vm *vm, uint64_t mmu_seq, uint32_t as_id, gfn_t gfn)
 {
 	bool waited = false;
 
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	vm->mn_end_waiters++;
-	while (atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_acquire) == mmu_seq &&
-	       mmu_invalidate_retry_gfn_unsafe(vm, mmu_seq, gfn)) {
+	while (mmu_invalidate_snapshot(vm, as_id, gfn) == mmu_seq &&
+	       mn_gfn_covered(vm, as_id, gfn, gfn + 1)) {
 		waited = true;
 		vmmu_cond_wait(&vm->mn_invalidate_end_cond, &vm->mn_invalidate_lock);
 	}
@@ -162,72 +169,167 @@ void kvm_mmu_invalidate_wait(struct vmmu_vm *vm, uint64_t mmu_seq, gfn_t gfn)
 		VM_STAT_INC(vm, invalidate_waits);
 }
 
-/* Context: mmu_lock (write). */
+bool mmu_invalidate_retry_gfn_locked(struct vmmu_vm *vm, uint64_t mmu_seq, uint32_t as_id,
+				     gfn_t gfn)
+{
+	bool r;
+
+	if (variant_is(FAULT_NO_SEQ_RECHECK))
+		return false;
+	vmmu_read_lock(&vm->mmu.mmu_lock);
+	r = mmu_invalidate_retry_gfn(vm, mmu_seq, as_id, gfn);
+	vmmu_read_unlock(&vm->mmu.mmu_lock);
+	return r;
+}
+
+/*
+ * mn_bracket_add_range() - @b now covers [@start, @end) of @as_id (an exact
+ * duplicate is skipped; a bracket out of room covers everything).
+ * Context: mn_invalidate_lock and mmu_lock (write).
+ */
+static void mn_bracket_add_range(struct mn_bracket *b, uint32_t as_id, gfn_t start, gfn_t end)
+{
+	if (b->all || end <= start)
+		return;
+	for (uint32_t i = 0; i < b->nr_ranges; i++)
+		if (b->ranges[i].as_id == as_id && b->ranges[i].start <= start &&
+		    end <= b->ranges[i].end)
+			return;
+	if (b->nr_ranges == MN_BRACKET_RANGES) {
+		b->all = true;
+		return;
+	}
+	b->ranges[b->nr_ranges++] = (struct mn_gfn_range){ as_id, start, end };
+}
+
+/*
+ * kvm_mmu_invalidate_extend() - a memslot swap is about to publish @slots
+ * (of @as_id): every open bracket gains the ranges of the new set's slots
+ * its host range intersects, so a fault that finds such a slot retries
+ * until the bracket's end(), and that end() bumps them.  No zap: the new
+ * location has no SPTE the bracket has not zapped (a slot's gfns are
+ * zapped when it is deleted or moved away), and faults there retry.
+ * Context: mn_invalidate_lock and mmu_lock (write).
+ */
+void kvm_mmu_invalidate_extend(struct vmmu_vm *vm, uint32_t as_id, struct vmmu_memslots *slots)
+{
+	int idx = slots->node_idx;
+
+	lockdep_assert_held(&vm->mn_invalidate_lock);
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
+	/* Variant swap-ignores-open-brackets: publish without extending. */
+	if (variant_is(SWAP_IGNORES_OPEN_BRACKETS))
+		return;
+	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
+		struct mn_bracket *b = &vm->mn_brackets[i];
+		struct itree_node *n;
+
+		if (b->end <= b->start)
+			continue;
+		for (n = itree_iter_first(&slots->hva_tree, b->start, b->end - 1); n;
+		     n = itree_iter_next(n, b->start, b->end - 1)) {
+			struct vmmu_memslot *slot = hva_node_to_slot(n, idx);
+			hva_t slot_end = slot->userspace_addr + (slot->npages << PAGE_SHIFT);
+			hva_t s = b->start > slot->userspace_addr ? b->start : slot->userspace_addr;
+			hva_t e = b->end < slot_end ? b->end : slot_end;
+
+			mn_bracket_add_range(b, as_id, hva_to_gfn_memslot(s, slot),
+					     hva_to_gfn_memslot(e + PAGE_SIZE - 1, slot));
+		}
+	}
+}
+
+/* Context: mmu_lock (write), mn_invalidate_lock. */
 static void kvm_mmu_invalidate_begin(struct vmmu_vm *vm)
 {
 	long n = atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed);
 
 	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	atomic_store_explicit(&vm->mmu_invalidate_in_progress, n + 1, memory_order_relaxed);
-	if (n == 0) {
-		atomic_store_explicit(&vm->mmu_invalidate_range_start, UINT64_MAX,
-				      memory_order_relaxed);
-		atomic_store_explicit(&vm->mmu_invalidate_range_end, UINT64_MAX,
-				      memory_order_relaxed);
-	}
 }
 
-/* Ranges accumulate (as their hull) until all concurrent invalidations end. */
-static void kvm_mmu_invalidate_range_add(struct vmmu_vm *vm, gfn_t start, gfn_t end)
-{
-	gfn_t cur_start = atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed);
-	gfn_t cur_end = atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed);
-
-	lockdep_assert_held_write(&vm->mmu.mmu_lock);
-	if (cur_start == UINT64_MAX) {
-		cur_start = start;
-		cur_end = end;
-	} else {
-		cur_start = start < cur_start ? start : cur_start;
-		cur_end = end > cur_end ? end : cur_end;
-	}
-	atomic_store_explicit(&vm->mmu_invalidate_range_start, cur_start, memory_order_relaxed);
-	atomic_store_explicit(&vm->mmu_invalidate_range_end, cur_end, memory_order_relaxed);
-}
-
+/* start()'s handler: the bracket (range->arg; NULL if untracked) covers the range, zapped. */
 static bool kvm_mmu_unmap_gfn_range(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
 {
-	kvm_mmu_invalidate_range_add(vm, range->start, range->end);
+	struct mn_bracket *b = (struct mn_bracket *)range->arg;
+
+	if (b)
+		mn_bracket_add_range(b, range->as_id, range->start, range->end);
 	return __kvm_tdp_mmu_zap_leafs(vm, range->as_id, range->start, range->end);
 }
 
-/* Context: mmu_lock (write). */
-static void kvm_mmu_invalidate_end(struct vmmu_vm *vm)
+/* Bump the counters of [start, end): its granules' buckets, or the wide one. */
+static void kvm_mmu_invalidate_bump(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
+	gfn_t g0 = start >> MN_GRANULE_SHIFT, g1 = (end - 1) >> MN_GRANULE_SHIFT;
+
+	if (g1 - g0 >= MN_WIDE_GRANULES) {
+		atomic_fetch_add_explicit(&vm->inv_seq_wide, 1, memory_order_release);
+		return;
+	}
+	for (gfn_t g = g0; g <= g1; g++)
+		atomic_fetch_add_explicit(&vm->inv_seq[mn_inv_bucket(as_id, g << MN_GRANULE_SHIFT)],
+					  1, memory_order_release);
+}
+
+/*
+ * kvm_mmu_invalidate_end() - bracket @b (NULL: an untracked one) ends: bump
+ * per range (a bracket that found no range bumps nothing), count, remove
+ * it.  The bumps come first, release: a lockless reader that sees the
+ * bracket gone sees them.  Context: mmu_lock (write), mn_invalidate_lock.
+ */
+static void kvm_mmu_invalidate_end(struct vmmu_vm *vm, uint32_t idx)
+{
+	struct mn_bracket *b = idx < vm->nr_mn_brackets ? &vm->mn_brackets[idx] : NULL;
 	long n;
 
 	lockdep_assert_held_write(&vm->mmu.mmu_lock);
-	/*
-	 * seq++ before in_progress--, release: pairs with the acquire
-	 * snapshot in kvm_tdp_page_fault and the order of the retry checks
-	 * (in_progress, then seq), so a racing fault sees one or the other.
-	 */
+	/* Variant end-skips-range-bump: the bracket goes, nothing is bumped. */
+	if (!variant_is(END_SKIPS_RANGE_BUMP)) {
+		if (!b || b->all)
+			atomic_fetch_add_explicit(&vm->inv_seq_wide, 1, memory_order_release);
+		else
+			for (uint32_t i = 0; i < b->nr_ranges; i++)
+				kvm_mmu_invalidate_bump(vm, b->ranges[i].as_id, b->ranges[i].start,
+							b->ranges[i].end);
+	}
 	atomic_fetch_add_explicit(&vm->mmu_invalidate_seq, 1, memory_order_release);
+	if (b) {
+		/*
+		 * Another open bracket with the same host range may be the one
+		 * this end() closes: it inherits this one's ranges, so it
+		 * covers at least what the closed start() covered.
+		 */
+		for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
+			struct mn_bracket *o = &vm->mn_brackets[i];
+
+			if (i == idx || o->start != b->start || o->end != b->end)
+				continue;
+			o->all |= b->all;
+			for (uint32_t j = 0; j < b->nr_ranges; j++)
+				mn_bracket_add_range(o, b->ranges[j].as_id, b->ranges[j].start,
+						     b->ranges[j].end);
+		}
+		vm->mn_brackets[idx] = vm->mn_brackets[--vm->nr_mn_brackets];
+	}
+	else
+		vm->mn_untracked--;
 	n = atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed);
 	if (WARN_ON_ONCE(n <= 0))
 		return;
 	atomic_store_explicit(&vm->mmu_invalidate_in_progress, n - 1, memory_order_release);
-	WARN_ON_ONCE(atomic_load_explicit(&vm->mmu_invalidate_range_start,
-					  memory_order_relaxed) == UINT64_MAX);
 }
 
 /*
- * The open-bracket list (mn_invalidate_lock).  Brackets are few (one per
- * host thread changing memory at a time), so a flat array does.
+ * The open-bracket list (mn_invalidate_lock and mmu_lock for write: faults
+ * scan it under mmu_lock for read).  Brackets are few (one per host thread
+ * changing memory at a time), so a flat array does.  Returns the new
+ * bracket, or NULL if it could not be allocated (then counted untracked).
  */
-static void mn_bracket_add(struct vmmu_vm *vm, hva_t start, hva_t end)
+static struct mn_bracket *mn_bracket_add(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
 	lockdep_assert_held(&vm->mn_invalidate_lock);
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	if (vm->nr_mn_brackets == vm->mn_brackets_cap) {
 		uint32_t cap = vm->mn_brackets_cap ? 2 * vm->mn_brackets_cap : 8;
 		struct mn_bracket *b = realloc(vm->mn_brackets, cap * sizeof(*b));
@@ -235,29 +337,28 @@ static void mn_bracket_add(struct vmmu_vm *vm, hva_t start, hva_t end)
 		if (!b) {
 			/* start() cannot fail: remember it only by count. */
 			vm->mn_untracked++;
-			return;
+			return NULL;
 		}
 		vm->mn_brackets = b;
 		vm->mn_brackets_cap = cap;
 	}
-	vm->mn_brackets[vm->nr_mn_brackets++] = (struct mn_bracket){ start, end };
+	vm->mn_brackets[vm->nr_mn_brackets] = (struct mn_bracket){
+		.start = start, .end = end, .id = ++vm->mn_bracket_ids,
+	};
+	return &vm->mn_brackets[vm->nr_mn_brackets++];
 }
 
-/* Remove the bracket [start, end); false if no open start() has that range. */
-static bool mn_bracket_del(struct vmmu_vm *vm, hva_t start, hva_t end)
+/*
+ * The index of the open bracket [start, end), nr_mn_brackets for an
+ * untracked one, or -1 if no open start() has that range.
+ */
+static long mn_bracket_find(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
 	lockdep_assert_held(&vm->mn_invalidate_lock);
-	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
-		if (vm->mn_brackets[i].start == start && vm->mn_brackets[i].end == end) {
-			vm->mn_brackets[i] = vm->mn_brackets[--vm->nr_mn_brackets];
-			return true;
-		}
-	}
-	if (vm->mn_untracked) {
-		vm->mn_untracked--;
-		return true;
-	}
-	return false;
+	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++)
+		if (vm->mn_brackets[i].start == start && vm->mn_brackets[i].end == end)
+			return i;
+	return vm->mn_untracked ? (long)vm->nr_mn_brackets : -1;
 }
 
 /* Does an open bracket contain [start, end)?  (Untracked ones may.) */
@@ -275,69 +376,85 @@ static bool mn_bracket_covers(struct vmmu_vm *vm, hva_t start, hva_t end)
 VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint64_t start,
 							uint64_t end)
 {
-	const struct kvm_hva_range range = {
+	struct kvm_hva_range range = {
 		.start = start,
 		.end = end,
-		.on_lock = kvm_mmu_invalidate_begin,
 		.handler = kvm_mmu_unmap_gfn_range,
 		.flush_on_ret = true,
 		.in_bracket = true,
+		.mmu_locked = true,
 	};
+	struct mn_bracket *b;
+	uint64_t id = 0;
 
 	if (!vm)
 		return;
-	/* Pairs with the wait in kvm_swap_active_memslots(). */
+	/* Register: a memslot swap from now on extends this bracket. */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	vm->mn_active_invalidate_count++;
-	mn_bracket_add(vm, start, end);
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	b = mn_bracket_add(vm, start, end);
+	if (b)
+		id = b->id;
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	hostmem_invalidate_begin(vm);
 	sched_point(SP_NOTIFIER_COUNTED);
 
+	/*
+	 * Its gfn ranges from the active slots (INVALID copies included),
+	 * counted, zapped.  mn_invalidate_lock keeps the bracket where it is
+	 * (the array moves only under it) and the active set as it is.
+	 */
+	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	b = NULL;
+	for (uint32_t i = 0; id && i < vm->nr_mn_brackets; i++)
+		if (vm->mn_brackets[i].id == id)
+			b = &vm->mn_brackets[i];
+	range.arg = b;
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	kvm_mmu_invalidate_begin(vm);
 	kvm_handle_hva_range(vm, &range);
+	vmmu_checker_invalidate_started(vm, start, end);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
+	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	sched_point(SP_NOTIFIER_BEGIN);
 }
 
 VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_t start,
 						      uint64_t end)
 {
-	const struct kvm_hva_range range = {
-		.start = start,
-		.end = end,
-		.on_lock = kvm_mmu_invalidate_end,
-		.in_bracket = true,
-	};
-	bool matched;
+	long idx;
 
 	if (!vm)
 		return;
 	/*
 	 * An end() that no open start() has is the embedding program's bug.
 	 * Applying it would drop in_progress under a bracket that is still
-	 * open (faults there could then map the page being changed) or let
-	 * memslot updates run inside it; so it changes nothing, and says so.
+	 * open (faults there could then map the page being changed); so it
+	 * changes nothing, and says so.
 	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
-	matched = mn_bracket_del(vm, start, end);
-	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
-	if (WARN_ON_ONCE(!matched)) {
+	idx = mn_bracket_find(vm, start, end);
+	if (WARN_ON_ONCE(idx < 0)) {
+		vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 		VM_STAT_INC(vm, invalidate_end_unmatched);
 		return;
 	}
 	sched_point(SP_NOTIFIER_END);
-	kvm_handle_hva_range(vm, &range);
-	/* After the range's end: see hostmem_invalidate_end(). */
-	hostmem_invalidate_end(vm);
-
-	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	/* Both locks: the swap walks the bracket list under mn_invalidate_lock. */
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	kvm_mmu_invalidate_end(vm, (uint32_t)idx);
+	vmmu_checker_invalidate_ended(vm, start, end);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	if (!WARN_ON_ONCE(vm->mn_active_invalidate_count <= 0))
 		vm->mn_active_invalidate_count--;
-	if (!vm->mn_active_invalidate_count)
-		vmmu_cond_broadcast(&vm->mn_memslots_update_cond);
 	/* Pairs with the test in kvm_mmu_invalidate_wait(). */
 	if (vm->mn_end_waiters)
 		vmmu_cond_broadcast(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
+	/* After the range's end: see hostmem_invalidate_end(). */
+	hostmem_invalidate_end(vm);
 }
 
 struct change_pte_arg {
@@ -346,22 +463,41 @@ struct change_pte_arg {
 	bool refused;		/* out: a gfn of the page was not being invalidated */
 };
 
-/* Is [start, end) of @as_id's gfns inside the range being invalidated?  mmu_lock. */
-static bool kvm_mmu_invalidate_covers(struct vmmu_vm *vm, gfn_t start, gfn_t end)
+/*
+ * Variant change-pte-hull-coverage (defect 5): coverage by the gfn hull of
+ * every open bracket's ranges, of any address space.
+ */
+static bool mn_hull_covers(struct vmmu_vm *vm, gfn_t start, gfn_t end)
+{
+	gfn_t lo = UINT64_MAX, hi = 0;
+
+	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++)
+		for (uint32_t j = 0; j < vm->mn_brackets[i].nr_ranges; j++) {
+			const struct mn_gfn_range *r = &vm->mn_brackets[i].ranges[j];
+
+			lo = r->start < lo ? r->start : lo;
+			hi = r->end > hi ? r->end : hi;
+		}
+	return start >= lo && end <= hi;
+}
+
+/* Is [start, end) of @as_id's gfns covered by an open bracket?  mmu_lock (write). */
+static bool kvm_mmu_invalidate_covers(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
 	lockdep_assert_held_write(&vm->mmu.mmu_lock);
-	return atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed) &&
-	       start >= atomic_load_explicit(&vm->mmu_invalidate_range_start,
-					     memory_order_relaxed) &&
-	       end <= atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed);
+	if (!atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed))
+		return false;
+	if (variant_is(CHANGE_PTE_HULL_COVERAGE))
+		return mn_hull_covers(vm, start, end);
+	return mn_gfn_covered(vm, as_id, start, end);
 }
 
 /*
  * kvm_set_spte_gfn(): re-point a present SPTE to the new host page; a
  * writable new page is not mapped writable behind the host's back, the SPTE
  * is just zapped and the next fault maps it.  The caller has checked that an
- * open bracket contains the page, so in_progress covers these gfns and a
- * racing fault that resolved the old page retries.  Context: mmu_lock (write).
+ * open bracket contains the page, so that bracket's ranges cover these gfns
+ * and a racing fault that resolved the old page retries.  Context: mmu_lock (write).
  */
 static bool kvm_set_spte_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
 {
@@ -371,7 +507,7 @@ static bool kvm_set_spte_gfn(struct vmmu_vm *vm, const struct kvm_gfn_range *ran
 	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	/* Variant change-pte-unbracketed: no coverage test. */
 	if (!variant_is(CHANGE_PTE_UNBRACKETED) &&
-	    !kvm_mmu_invalidate_covers(vm, range->start, range->end)) {
+	    !kvm_mmu_invalidate_covers(vm, range->as_id, range->start, range->end)) {
 		a->refused = true;
 		return false;
 	}
@@ -416,11 +552,11 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 	}
 	/*
 	 * Seed 003: change_pte is valid only inside a start()/end() bracket
-	 * of its page; there, the raised in_progress already makes racing
-	 * faults retry and no seq bump is needed.  The test is by host
-	 * address against the open brackets themselves: the gfn hull that
-	 * in_progress guards spans every open bracket of every address space,
-	 * so a page inside it need not be changing at all (vmmu's defect 5).
+	 * of its page; there, the bracket's ranges already make racing
+	 * faults retry and no bump is needed.  The test is by host address
+	 * against the open brackets themselves, not by a gfn hull of all of
+	 * them: a page inside such a hull need not be changing at all
+	 * (vmmu's defect 5).
 	 * mn_invalidate_lock is held across the walk, so the bracket cannot
 	 * end under it (end() takes the lock first).
 	 */

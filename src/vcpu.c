@@ -330,7 +330,7 @@ static int vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint
 			 * slow, or never ends its bracket) is slept out.
 			 */
 			if (vcpu->retry_invalidate && ++retries > 64)
-				kvm_mmu_invalidate_wait(vcpu->vm, vcpu->retry_seq,
+				kvm_mmu_invalidate_wait(vcpu->vm, vcpu->retry_seq, vcpu->as_id,
 							gpa >> PAGE_SHIFT);
 			else
 				vmmu_wait_relax(++retries);
@@ -423,7 +423,7 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 	int r;
 
 	vmmu_rcu_read_lock();
-	*seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_acquire);
+	*seq = mmu_invalidate_snapshot(vm, vcpu->as_id, gfn);
 	slots = __kvm_memslots(vm, vcpu->as_id);
 	slot = __gfn_to_memslot(slots, gfn);
 	if (!slot || (slot->flags & KVM_MEMSLOT_INVALID) ||
@@ -435,12 +435,13 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 		vmmu_read_lock(&vm->mmu.mmu_lock);
 		/*
 		 * Only coverage matters here (the copy itself checks that the
-		 * page is mapped), so the seq is re-read under the lock: an
-		 * end() elsewhere since the snapshot is no reason to retry.
+		 * page is mapped), so the snapshot is re-taken under the lock:
+		 * an end() since the first one is no reason to retry.
 		 */
-		*seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed);
+		*seq = mmu_invalidate_snapshot(vm, vcpu->as_id, gfn);
 		/* Variant rw-ignores-invalidation (defect 4): copy regardless. */
-		if (mmu_invalidate_retry_gfn(vm, *seq, gfn) && !variant_is(RW_IGNORES_INVALIDATION)) {
+		if (mmu_invalidate_retry_gfn(vm, *seq, vcpu->as_id, gfn) &&
+		    !variant_is(RW_IGNORES_INVALIDATION)) {
 			vmmu_read_unlock(&vm->mmu.mmu_lock);
 			r = -EAGAIN;
 			goto out;
@@ -456,7 +457,7 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 	 */
 	if (r == -EFAULT && !locked) {
 		smp_mb();
-		if (mmu_invalidate_retry_gfn_unsafe(vm, *seq, gfn))
+		if (mmu_invalidate_retry_gfn_locked(vm, *seq, vcpu->as_id, gfn))
 			r = -EAGAIN;
 	}
 	if (!r && write)
@@ -486,7 +487,8 @@ static int vcpu_rw_guest(struct vmmu_vcpu *vcpu, gpa_t gpa, void *buf, size_t le
 		if (r == -EAGAIN) {
 			/* Outside every lock and read section, as a fault. */
 			if (++retries > 64)
-				kvm_mmu_invalidate_wait(vcpu->vm, seq, gpa >> PAGE_SHIFT);
+				kvm_mmu_invalidate_wait(vcpu->vm, seq, vcpu->as_id,
+							gpa >> PAGE_SHIFT);
 			else
 				vmmu_wait_relax(retries);
 			continue;

@@ -65,8 +65,6 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 	vmmu_cond_init(&vm->mn_memslots_update_cond);
 	vmmu_cond_init(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_init(&vm->vcpus_lock);
-	atomic_init(&vm->mmu_invalidate_range_start, UINT64_MAX);
-	atomic_init(&vm->mmu_invalidate_range_end, UINT64_MAX);
 
 	r = memslots_init(vm);
 	if (r)

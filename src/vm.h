@@ -114,9 +114,49 @@ struct vm_stats {
 		fault_flushes, fence_fallbacks, remote_tlb_flush_skips;
 };
 
-/* An open invalidate_range_start() bracket: host addresses [start, end). */
+/*
+ * Range-precise invalidation retry (docs/DESIGN.md, "Range-precise retry"):
+ * an end() bumps the counter of every 64 KiB granule ("bucket") its gfn
+ * ranges touch, or inv_seq_wide for a range wider than MN_WIDE_GRANULES.
+ * A fault snapshots inv_seq_wide + inv_seq[bucket] and retries only if that
+ * sum moved or an open bracket's ranges contain its gfn.
+ */
+#define MN_INV_SEQ_BUCKETS	1024
+#define MN_GRANULE_SHIFT	4		/* 16 pages = 64 KiB */
+#define MN_WIDE_GRANULES	64
+#define MN_BRACKET_RANGES	8
+_Static_assert((MN_INV_SEQ_BUCKETS & (MN_INV_SEQ_BUCKETS - 1)) == 0,
+	       "MN_INV_SEQ_BUCKETS must be a power of two");
+
+/*
+ * bucket(as, gfn): consecutive granules of one address space hit distinct
+ * buckets; address space as is shifted by as buckets (three instructions:
+ * this is on the fault path).
+ */
+static inline uint32_t mn_inv_bucket(uint32_t as_id, gfn_t gfn)
+{
+	return (uint32_t)((gfn >> MN_GRANULE_SHIFT) + as_id) & (MN_INV_SEQ_BUCKETS - 1);
+}
+
+/* One gfn range of an open bracket: [start, end) of address space as_id. */
+struct mn_gfn_range {
+	uint32_t as_id;
+	gfn_t start, end;
+};
+
+/*
+ * An open invalidate_range_start() bracket: host addresses [start, end),
+ * and the gfn ranges it covers (computed by start() from the active
+ * memslots, extended by memslot swaps).  A bracket with more ranges than
+ * fit is marked @all: it covers every gfn and its end() bumps inv_seq_wide.
+ * Written under mn_invalidate_lock and mmu_lock (write); read under either.
+ */
 struct mn_bracket {
 	hva_t start, end;
+	uint64_t id;			/* unique, to find it again */
+	bool all;
+	uint32_t nr_ranges;
+	struct mn_gfn_range ranges[MN_BRACKET_RANGES];
 };
 
 struct vmmu_vm {
@@ -134,28 +174,39 @@ struct vmmu_vm {
 	uint64_t manual_dirty_log_protect;	/* slots_lock */
 
 	/*
-	 * MMU-notifier state (docs/KVM-SEMANTICS.md, "MMU-notifier coherence").  mn_invalidate_lock
-	 * protects mn_active_invalidate_count; a memslot swap waits on
-	 * mn_memslots_update_cond until the count is 0.
+	 * MMU-notifier state (docs/KVM-SEMANTICS.md, "MMU-notifier coherence").
+	 * mn_invalidate_lock protects mn_active_invalidate_count (open
+	 * start()s) and the bracket list.  Memslot swaps do not wait for it
+	 * (they extend the open brackets instead); mn_memslots_update_cond is
+	 * no longer waited on.
 	 */
 	vmmu_mutex_t mn_invalidate_lock;
 	vmmu_cond_t mn_memslots_update_cond;
 	long mn_active_invalidate_count;
 	/*
-	 * The open brackets, by host range (mn_invalidate_lock): end() must
-	 * match one exactly, and change_pte() must fall inside one.  A start()
-	 * whose entry could not be allocated is counted in mn_untracked; while
-	 * it is non-zero an unmatched end() is taken to be its partner.
+	 * The open brackets (mn_invalidate_lock and mmu_lock for write; read
+	 * under either): end() must match one exactly by host range,
+	 * change_pte() must fall inside one, and a fault retries on a gfn one
+	 * covers.  A start() whose entry could not be allocated is counted in
+	 * mn_untracked; while it is non-zero every gfn counts as covered and
+	 * an unmatched end() is taken to be its partner.
 	 */
 	struct mn_bracket *mn_brackets;
 	uint32_t nr_mn_brackets, mn_brackets_cap, mn_untracked;
+	uint64_t mn_bracket_ids;	/* the last id given */
 	/* vCPUs blocked until an end() (mn_invalidate_lock); end() wakes them */
 	uint32_t mn_end_waiters;
 	vmmu_cond_t mn_invalidate_end_cond;
-	/* written under mmu_lock (write); read locklessly by faults */
+	/*
+	 * Written under mmu_lock (write); read locklessly by faults.
+	 * mmu_invalidate_seq counts end()s (stats, KVM's name); retries are
+	 * decided by inv_seq_wide + inv_seq[bucket] and the open brackets.
+	 * mmu_invalidate_in_progress counts the open brackets (0: no scan).
+	 */
 	_Atomic uint64_t mmu_invalidate_seq;
 	_Atomic long mmu_invalidate_in_progress;
-	_Atomic gfn_t mmu_invalidate_range_start, mmu_invalidate_range_end;
+	_Atomic uint64_t inv_seq_wide;
+	_Atomic uint64_t inv_seq[MN_INV_SEQ_BUCKETS];
 
 	struct vmmu_mmu mmu;
 

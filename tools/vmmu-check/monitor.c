@@ -11,11 +11,18 @@
  *	     tagged gen|IP" and "final generation stored"; the final
  *	     generation of an address space only ever moves up by nr_as; no
  *	     vCPU's MMIO info cache ever holds a generation with bit 63.
- *	2.  a memslot set is never published while an invalidation is
- *	     between start() and end() (mn_active_invalidate_count != 0).
+ *	2.  a memslot set is published only with every open bracket
+ *	     extended: each slot of the new set that a bracket's host range
+ *	     intersects has its gfns in that bracket's ranges.
  *	5.2  mmu_invalidate_in_progress never goes negative, and is 0 (and so
  *	     is the active count) when everything is quiescent.
- *	(9.7, at the install itself: vmmu_checker_fault_install, sync.c)
+ *	4.  at the install itself (vmmu_checker_fault_install below): the
+ *	     library's rule (no open bracket's ranges contain the gfn, and
+ *	     the snapshot inv_seq_wide + inv_seq[bucket] is current), and,
+ *	     from the checker's own record of the brackets by host address
+ *	     (independent of the library's ranges and counters), no bracket
+ *	     whose start() is done covers the fault's host page, and none
+ *	     that covers it has ended since the fault's snapshot.
  *
  * translation coherence (tlb), whenever no thread holds mmu_lock for
  * write (every change that takes access away is made, and flushed, under
@@ -53,7 +60,7 @@
 enum report_once {
 	ONCE_IP, ONCE_GEN, ONCE_CACHE, ONCE_NEG,
 	ONCE_TLB, ONCE_SPTE_SLOT, ONCE_SPTE_HOST, ONCE_MMIO_SPTE, ONCE_MMIO_CACHE, ONCE_DIRTY,
-	ONCE_BRACKET,
+	ONCE_BRACKET, ONCE_EXTEND,
 	ONCE_NR
 };
 
@@ -102,11 +109,29 @@ static void record_map(uint32_t as, struct vmmu_memslots *slots)
 	oracle_map_set(morc, as, t, t, out, n);
 }
 
+/*
+ * The checker's own record of the brackets, by host address: the ones whose
+ * start() has computed its ranges, and the end()s, numbered (the epoch).
+ */
+#define GHOST_OPEN	64
+#define GHOST_ENDED	1024
+static struct { uint64_t start, end; } gopen[GHOST_OPEN];
+static int ngopen;
+static struct { uint64_t epoch, start, end; } gended[GHOST_ENDED];	/* ring */
+static uint64_t gepoch;
+
+static void ghost_reset(void)
+{
+	ngopen = 0;
+	gepoch = 0;
+}
+
 void monitor_reset(struct vmmu_vm *vm, struct oracle *o, struct vmmu_vcpu **vcpus, int nvcpus,
 		   const uint64_t *gfns, int ngfns)
 {
 	mvm = vm;
 	morc = o;
+	ghost_reset();
 	mvcpus = vcpus;
 	mnvcpus = nvcpus;
 	swap_open = false;
@@ -246,6 +271,128 @@ static void check_dirty(struct vmmu_vm *vm)
 	}
 }
 
+void vmmu_checker_invalidate_started(struct vmmu_vm *vm, uint64_t start, uint64_t end)
+{
+	if (vm != mvm || ngopen == GHOST_OPEN)
+		return;
+	gopen[ngopen].start = start;
+	gopen[ngopen++].end = end;
+}
+
+void vmmu_checker_invalidate_ended(struct vmmu_vm *vm, uint64_t start, uint64_t end)
+{
+	if (vm != mvm)
+		return;
+	for (int i = 0; i < ngopen; i++)
+		if (gopen[i].start == start && gopen[i].end == end) {
+			gopen[i] = gopen[--ngopen];
+			break;
+		}
+	gepoch++;
+	gended[gepoch % GHOST_ENDED].epoch = gepoch;
+	gended[gepoch % GHOST_ENDED].start = start;
+	gended[gepoch % GHOST_ENDED].end = end;
+}
+
+uint64_t vmmu_checker_fault_snapshot(struct vmmu_vm *vm)
+{
+	return vm == mvm ? gepoch : 0;
+}
+
+/* Does an open bracket's gfn ranges contain (as, gfn)?  The library's state. */
+static bool lib_covered(struct vmmu_vm *vm, uint32_t as_id, uint64_t gfn)
+{
+	if (vm->mn_untracked)
+		return true;
+	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
+		const struct mn_bracket *b = &vm->mn_brackets[i];
+
+		if (b->all)
+			return true;
+		for (uint32_t j = 0; j < b->nr_ranges; j++)
+			if (b->ranges[j].as_id == as_id && b->ranges[j].start <= gfn &&
+			    gfn < b->ranges[j].end)
+				return true;
+	}
+	return false;
+}
+
+/* docs/INVARIANTS.md, 4: install only with a current snapshot.  Under mmu_lock (read). */
+void vmmu_checker_fault_install(struct vmmu_vm *vm, uint32_t as_id, uint64_t gfn, uint64_t hva,
+				uint64_t mmu_seq, uint64_t epoch)
+{
+	uint64_t now = atomic_load_explicit(&vm->inv_seq_wide, memory_order_relaxed) +
+		       atomic_load_explicit(&vm->inv_seq[mn_inv_bucket(as_id, gfn)],
+					    memory_order_relaxed);
+
+	if (!chk_monitor_on(MON_PROTOCOL))
+		return;
+	if (atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed) &&
+	    lib_covered(vm, as_id, gfn))
+		chk_violation("fault installs an SPTE for gfn 0x%" PRIx64 " of address space %u "
+			      "while an open bracket's ranges contain it", gfn, as_id);
+	else if (now != mmu_seq)
+		chk_violation("fault installs an SPTE for gfn 0x%" PRIx64 " of address space %u "
+			      "with a stale snapshot (%" PRIu64 ", now %" PRIu64 ")", gfn, as_id,
+			      mmu_seq, now);
+	if (!hva || vm != mvm)
+		return;
+	for (int i = 0; i < ngopen; i++)
+		if (gopen[i].start <= hva && hva < gopen[i].end)
+			chk_violation("fault installs an SPTE for gfn 0x%" PRIx64 " (host hva 0x%"
+				      PRIx64 ") while the bracket [0x%" PRIx64 ", 0x%" PRIx64
+				      ") over it is open", gfn, hva, gopen[i].start, gopen[i].end);
+	for (uint64_t e = gepoch; e > epoch && e + GHOST_ENDED > gepoch; e--) {
+		uint64_t s = gended[e % GHOST_ENDED].start, t = gended[e % GHOST_ENDED].end;
+
+		if (s <= hva && hva < t) {
+			chk_violation("fault installs an SPTE for gfn 0x%" PRIx64 " (host hva 0x%"
+				      PRIx64 ") after the end() of the bracket [0x%" PRIx64 ", 0x%"
+				      PRIx64 ") over it, which came after its snapshot", gfn, hva,
+				      s, t);
+			break;
+		}
+	}
+}
+
+/*
+ * Invariant 2: the set @set of @as being published has every open bracket
+ * extended to the slots its host range intersects.
+ */
+static void check_publish_extends(struct vmmu_vm *vm, uint32_t as, struct vmmu_memslots *set)
+{
+	int idx = set->node_idx;
+
+	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
+		const struct mn_bracket *b = &vm->mn_brackets[i];
+		struct itree_node *n;
+
+		if (b->all || b->end <= b->start)
+			continue;
+		for (n = itree_iter_first(&set->hva_tree, b->start, b->end - 1); n;
+		     n = itree_iter_next(n, b->start, b->end - 1)) {
+			struct vmmu_memslot *slot = hva_node_to_slot(n, idx);
+			uint64_t slot_end = slot->userspace_addr + (slot->npages << PAGE_SHIFT);
+			uint64_t s = b->start > slot->userspace_addr ? b->start : slot->userspace_addr;
+			uint64_t e = b->end < slot_end ? b->end : slot_end;
+			uint64_t g0 = slot->base_gfn + ((s - slot->userspace_addr) >> PAGE_SHIFT);
+			uint64_t g1 = slot->base_gfn +
+				      ((e + PAGE_SIZE - 1 - slot->userspace_addr) >> PAGE_SHIFT);
+			bool in = false;
+
+			for (uint32_t j = 0; j < b->nr_ranges && !in; j++)
+				in = b->ranges[j].as_id == as && b->ranges[j].start <= g0 &&
+				     g1 <= b->ranges[j].end;
+			if (!in && once(ONCE_EXTEND))
+				chk_violation("memslot set of address space %u published with slot "
+					      "%u (gfns 0x%" PRIx64 "-0x%" PRIx64 ") inside the open "
+					      "bracket [0x%" PRIx64 ", 0x%" PRIx64 ") but not in its "
+					      "ranges (invariant 2)", as, slot->id, g0, g1,
+					      b->start, b->end);
+		}
+	}
+}
+
 /* Bracket coverage: called by change_pte's handler before it re-points. */
 void vmmu_checker_change_pte(struct vmmu_vm *vm, uint32_t as_id, const struct vmmu_memslot *slot,
 			     uint64_t start, uint64_t end)
@@ -277,12 +424,8 @@ void monitor_observe(int sp)
 		uint64_t gen;
 
 		if (set != last_set[as]) {
-			long active = vm->mn_active_invalidate_count;
-
-			if (active && chk_monitor_on(MON_PROTOCOL))
-				chk_violation("memslot set of address space %u published while %ld "
-					      "invalidation(s) are between start() and end() "
-					      "(invariant 2)", as, active);
+			if (chk_monitor_on(MON_PROTOCOL))
+				check_publish_extends(vm, as, set);
 			record_map(as, set);
 			chk_trace("(monitor) address space %u: new memslot set in effect", as);
 			last_set[as] = set;

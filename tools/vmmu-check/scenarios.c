@@ -173,6 +173,28 @@ static const struct scen swap_invalidate = {
 	},
 };
 
+/*
+ * Range-precise retry (docs/DESIGN.md): brackets on host pages 0 and 2
+ * overlap continuously while vCPU 0 faults gfn A + 1 (host page 1), which no
+ * bracket covers (the old gfn hull of both did), and a slot is created and
+ * deleted elsewhere (swaps used to wait for every bracket).  The fault and
+ * the update must complete (the scheduler's progress check) and nothing
+ * stale may be installed.
+ */
+static const struct scen storm_overlap = {
+	.nr_as = 1,
+	.nvcpus = 1,
+	.init = { REGION(0, A, 3, 0, 0) },
+	.scripts = {
+		{ "vcpu0", 0, { R(A + 0x1000), W(A + 0x1008), R(A), R(A + 0x2000) } },
+		{ "host0", -1, { INV_START(0), REPLACE(0), INV_END(0), INV_START(0), INV_END(0),
+				 RELEASE() } },
+		{ "host2", -1, { INV_START(2), INV_START(2), REPLACE(2), INV_END(2), INV_END(2),
+				 RELEASE() } },
+		{ "updater", -1, { REGION(1, C, 1, 3, 0), REGION(1, C, 0, 3, 0) } },
+	},
+};
+
 /* MOVE and DELETE (INVALID slots, zaps, remote TLB flushes) under two
  * vCPUs that read and write the old and new places. */
 static const struct scen move_delete = {
@@ -808,6 +830,9 @@ const struct scenario scenarios[] = {
 	  "start/end", scen_run, &change_pte },
 	{ "swap-invalidate", "delete a slot and re-create it elsewhere over a host page "
 	  "the host is invalidating", scen_run, &swap_invalidate },
+	{ "storm-overlap", "brackets on pages 0 and 2 overlap while a vCPU faults page 1 and "
+	  "a slot is created and deleted elsewhere (range-precise retry)", scen_run,
+	  &storm_overlap },
 	{ "move-delete", "2 vCPUs read/write while a slot moves and another is deleted "
 	  "(nr_as 2)", scen_run, &move_delete },
 	{ "age-dirty", "dirty logging: a vCPU writes, clear_young, another vCPU reads, "

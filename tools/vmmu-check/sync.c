@@ -276,29 +276,6 @@ void vmmu_warn(const char *file, int line, const char *cond)
 	chk_violation("library WARN at %s:%d: %s", file, line, cond);
 }
 
-/* docs/INVARIANTS.md, 4: install only with an unchanged seq and no
- * invalidation in progress that covers the gfn.  Called under mmu_lock. */
-void vmmu_checker_fault_install(struct vmmu_vm *vm, uint64_t gfn, uint64_t mmu_seq)
-{
-	long in_progress = atomic_load_explicit(&vm->mmu_invalidate_in_progress,
-						memory_order_relaxed);
-	uint64_t seq = atomic_load_explicit(&vm->mmu_invalidate_seq, memory_order_relaxed);
-	gfn_t start = atomic_load_explicit(&vm->mmu_invalidate_range_start, memory_order_relaxed);
-	gfn_t end = atomic_load_explicit(&vm->mmu_invalidate_range_end, memory_order_relaxed);
-
-	if (!chk_monitor_on(MON_PROTOCOL))
-		return;
-	if (in_progress && gfn >= start && gfn < end)
-		chk_violation("fault installs an SPTE for gfn 0x%llx while an invalidation of "
-			      "[0x%llx, 0x%llx) is in progress", (unsigned long long)gfn,
-			      (unsigned long long)start, (unsigned long long)end);
-	else if (seq != mmu_seq)
-		chk_violation("fault installs an SPTE for gfn 0x%llx with a stale "
-			      "mmu_invalidate_seq snapshot (%llu, now %llu)",
-			      (unsigned long long)gfn, (unsigned long long)mmu_seq,
-			      (unsigned long long)seq);
-}
-
 /* ---------------------------------------------------------------------- */
 /* The asymmetric fence, modelled (src/vcpu.c vcpu_access_begin/end)        */
 /* ---------------------------------------------------------------------- */
