@@ -13,7 +13,8 @@
  * write now and then, read back after the reclaims in between).
  *
  * Cases: the default cap (200,000 reads; 50,000 when VMMU_TEST_SHORT=1 or
- * under TSan), a configured cap of 256 tables, and the config's lower bound.
+ * under TSan), a configured cap of 256 tables, the config's lower bound, and
+ * the default cap following CREATE, MOVE and DELETE.
  *
  * Usage: test_pt_cap [case-name-substring]; VMMU_TEST_SEED=n.
  */
@@ -170,7 +171,30 @@ static void test_cap_bounds(void)
 	vmmu_vm_destroy(vm);
 }
 
+/*
+ * The default follows the slots: a 2^20-page slot needs, per level below
+ * the root, ((2^20 - 1) >> 9l) + 2 tables (2049, 5, 2), plus two roots:
+ * cap 2 * 2058 + 1024 = 5140; deleting it brings back 4096.
+ */
+static void test_default_follows_slots(void)
+{
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	uint64_t size = (1ull << 20) * PAGE;
+	uint8_t *mem = test_alloc_guest(size);
+
+	TEST_ASSERT_EQ(test_vm_stats(vm).page_table_cap, 4096);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 1ull << 32, size, mem);
+	TEST_ASSERT_EQ(test_vm_stats(vm).page_table_cap, 5140);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 1ull << 33, size, mem);	/* MOVE */
+	TEST_ASSERT_EQ(test_vm_stats(vm).page_table_cap, 5140);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 1ull << 33, 0, mem);	/* DELETE */
+	TEST_ASSERT_EQ(test_vm_stats(vm).page_table_cap, 4096);
+	vmmu_vm_destroy(vm);
+	munmap(mem, size);
+}
+
 static const struct test_case cases[] = {
+	{ "default_follows_slots", test_default_follows_slots },
 	{ "default_cap", test_default_cap },
 	{ "configured_cap", test_configured_cap },
 	{ "cap_bounds", test_cap_bounds },
