@@ -100,6 +100,15 @@ struct vmmu_vcpu;
  *	valid range 32..52 (above 48 the page table gets a fifth level; a
  *	shadow-paging KVM accepts gpas up to 2^52).  Creating or moving a slot whose last gfn lies beyond
  *	it fails with -EINVAL (after the overlap check), as in KVM.
+ * @max_page_tables: cap on the 4 KiB page-table pages the VM's faults may
+ *	build (roots included); 0 means the default, recomputed as slots come
+ *	and go: max(4096, 2 * T + 1024), where T bounds the tables that map
+ *	every slot page at 4 KiB (per slot of n pages and per level l below
+ *	the root, ((n - 1) >> 9l) + 2 tables, plus one root per address
+ *	space).  Otherwise at least 64.  At the cap a fault first reclaims the
+ *	tables that hold no present SPTE (only MMIO SPTEs, or nothing) and, if
+ *	that frees too little, zaps everything (kvm_mmu_zap_all_fast); it never
+ *	grows past the cap (a zap-all briefly holds a second set of roots).
  *
  * Zero-initialise the struct; fields added later go after these and 0 always
  * means "the default".
@@ -111,6 +120,7 @@ struct vmmu_vm_config {
 	uint32_t flags;
 	/* new fields go after these */
 	uint32_t max_gpa_bits;
+	uint32_t max_page_tables;
 };
 
 /**
@@ -566,6 +576,11 @@ struct vmmu_stats {
 	uint64_t fence_fallbacks;	/* membarrier() failed: the VM switched to symmetric fences */
 	uint64_t remote_tlb_flush_skips;	/* vCPUs a flush did not wait for: inside an access
 						 * to a page outside the flushed range */
+	uint64_t page_table_cap;	/* the cap on page_tables in force (max_page_tables) */
+	uint64_t page_table_reclaims;	/* faults at the cap that reclaimed MMIO-only tables */
+	uint64_t page_tables_reclaimed;	/* tables those reclaims freed */
+	uint64_t page_table_reclaim_zaps;	/* reclaims that freed too little and zapped
+						 * everything (also counted in zap_all_fast) */
 };
 
 /**

@@ -250,8 +250,19 @@ static int kvm_prepare_memory_region(struct vmmu_vm *vm, const struct vmmu_memsl
 		if (!new->dirty_bitmap)
 			return -ENOMEM;
 		if (vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_INITIALLY_SET) {
-			for (uint64_t i = 0; i < new->npages; i++)
-				new->dirty_bitmap[i / 64] |= 1ull << (i % 64);
+			/*
+			 * Pages 0..npages-1 dirty: whole words, the last one
+			 * masked.  The bitmap is not published yet, so plain
+			 * (relaxed) stores do.
+			 */
+			uint64_t full = new->npages / 64, rem = new->npages % 64;
+
+			for (uint64_t i = 0; i < full; i++)
+				atomic_store_explicit(&new->dirty_bitmap[i], ~0ull,
+						      memory_order_relaxed);
+			if (rem)
+				atomic_store_explicit(&new->dirty_bitmap[full], (1ull << rem) - 1,
+						      memory_order_relaxed);
 		}
 	}
 	return 0;

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "check_hooks.h"
 #include "fence.h"
@@ -27,21 +28,167 @@
 #include "tdp_iter.h"
 #include "vm.h"
 
+/*
+ * Page-table pages.  A table is one 4 KiB page, and should cost one: an
+ * aligned_alloc() of a page costs about two.  Tables are carved from 2 MiB
+ * mmap'd slabs, bumped out one page at a time (a page becomes resident
+ * only when handed out), and freed tables go on a free list for reuse;
+ * slabs go back to the host only with the VM.  Faults allocate under
+ * mmu_lock (read), concurrently: the pool has its own small mutex, held
+ * for a few instructions, and only when a table is built or freed (never
+ * on a walk that finds its tables).
+ */
+#define PT_SLAB_PAGES	512u
+
+struct pt_slab {
+	struct pt_slab *next;
+	void *base;
+};
+
+/* A free table page: its first word links the list (it is unreachable). */
+struct pt_free {
+	struct pt_free *next;
+};
+
+static void pt_pool_init(struct vmmu_mmu *mmu)
+{
+	pthread_mutex_init(&mmu->pt_pool_lock, NULL);
+	mmu->pt_slabs = NULL;
+	mmu->pt_free = NULL;
+	mmu->pt_slab_used = 0;
+}
+
+static void pt_pool_destroy(struct vmmu_mmu *mmu)
+{
+	struct pt_slab *s, *next;
+
+	for (s = mmu->pt_slabs; s; s = next) {
+		next = s->next;
+		munmap(s->base, (size_t)PT_SLAB_PAGES * PAGE_SIZE);
+		free(s);
+	}
+	mmu->pt_slabs = NULL;
+	mmu->pt_free = NULL;
+	pthread_mutex_destroy(&mmu->pt_pool_lock);
+}
+
+/* A zeroed table page, or NULL.  Not counted: see alloc_pt(). */
+static struct tdp_pt *pt_pool_get(struct vmmu_mmu *mmu)
+{
+	void *p = NULL;
+
+	pthread_mutex_lock(&mmu->pt_pool_lock);
+	if (mmu->pt_free) {
+		p = mmu->pt_free;
+		mmu->pt_free = mmu->pt_free->next;
+	} else {
+		if (!mmu->pt_slabs || mmu->pt_slab_used == PT_SLAB_PAGES) {
+			struct pt_slab *s = malloc(sizeof(*s));
+			void *base = MAP_FAILED;
+
+			if (s)
+				base = mmap(NULL, (size_t)PT_SLAB_PAGES * PAGE_SIZE,
+					    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+					    -1, 0);
+			if (base == MAP_FAILED) {
+				free(s);
+				goto out;
+			}
+			s->base = base;
+			s->next = mmu->pt_slabs;
+			mmu->pt_slabs = s;
+			mmu->pt_slab_used = 0;
+		}
+		p = (uint8_t *)mmu->pt_slabs->base + mmu->pt_slab_used++ * PAGE_SIZE;
+	}
+out:
+	pthread_mutex_unlock(&mmu->pt_pool_lock);
+	if (p)
+		memset(p, 0, PAGE_SIZE);
+	return p;
+}
+
+static void pt_pool_put(struct vmmu_mmu *mmu, struct tdp_pt *pt)
+{
+	struct pt_free *f = (struct pt_free *)pt;
+
+	pthread_mutex_lock(&mmu->pt_pool_lock);
+	f->next = mmu->pt_free;
+	mmu->pt_free = f;
+	pthread_mutex_unlock(&mmu->pt_pool_lock);
+}
+
+/* A table for a root: counted, not capped (a zap-all needs fresh roots). */
 static struct tdp_pt *alloc_pt(struct vmmu_vm *vm)
 {
-	struct tdp_pt *pt = aligned_alloc(PAGE_SIZE, sizeof(*pt));
+	struct tdp_pt *pt = pt_pool_get(&vm->mmu);
 
 	if (!pt)
 		return NULL;
-	memset(pt, 0, sizeof(*pt));
 	atomic_fetch_add_explicit(&vm->mmu.nr_page_tables, 1, memory_order_relaxed);
+	return pt;
+}
+
+/*
+ * A table for a fault, within the cap: NULL with *@at_cap set if taking
+ * it would pass vm->mmu.pt_cap, NULL alone if memory ran out.  The count
+ * is reserved first, so concurrent faults never pass the cap together.
+ */
+static struct tdp_pt *alloc_pt_capped(struct vmmu_vm *vm, bool *at_cap)
+{
+	uint64_t n = atomic_fetch_add_explicit(&vm->mmu.nr_page_tables, 1, memory_order_relaxed);
+	struct tdp_pt *pt;
+
+	if (unlikely(n >= atomic_load_explicit(&vm->mmu.pt_cap, memory_order_relaxed))) {
+		*at_cap = true;
+		pt = NULL;
+	} else {
+		pt = pt_pool_get(&vm->mmu);
+	}
+	if (!pt)
+		atomic_fetch_sub_explicit(&vm->mmu.nr_page_tables, 1, memory_order_relaxed);
 	return pt;
 }
 
 static void free_pt(struct vmmu_vm *vm, struct tdp_pt *pt)
 {
-	free(pt);
+	pt_pool_put(&vm->mmu, pt);
 	atomic_fetch_sub_explicit(&vm->mmu.nr_page_tables, 1, memory_order_relaxed);
+}
+
+/*
+ * slot_pt_need() - an upper bound on the tables that map @npages
+ * consecutive gfns at 4 KiB, wherever they start: at level l (1 = the
+ * leaf tables) they span at most ((npages - 1) >> 9l) + 2 tables.  The
+ * root is counted once per address space by the caller.
+ */
+static uint64_t slot_pt_need(const struct vmmu_vm *vm, uint64_t npages)
+{
+	uint64_t t = 0;
+
+	if (!npages)
+		return 0;
+	for (int l = 1; l < vm->mmu.root_level; l++)
+		t += ((npages - 1) >> (l * PT64_LEVEL_BITS)) + 2;
+	return t;
+}
+
+/*
+ * kvm_mmu_update_pt_cap() - the cap in force: the configured one, or
+ * max(4096, 2 * (slot_pt_need + roots) + 1024), a margin of twice what the
+ * slots need mapped fully, plus room for MMIO SPTEs.  Context: slots_lock
+ * or VM creation.
+ */
+static void kvm_mmu_update_pt_cap(struct vmmu_vm *vm)
+{
+	uint64_t cap = vm->cfg.max_page_tables;
+
+	if (!cap) {
+		cap = 2 * (vm->mmu.slot_pt_need + vm->nr_as) + 1024;
+		if (cap < 4096)
+			cap = 4096;
+	}
+	atomic_store_explicit(&vm->mmu.pt_cap, cap, memory_order_relaxed);
 }
 
 /*
@@ -91,8 +238,10 @@ static void free_root(struct vmmu_vm *vm, struct tdp_root *root)
 int kvm_mmu_init_vm(struct vmmu_vm *vm)
 {
 	vmmu_rwlock_init(&vm->mmu.mmu_lock);
+	pt_pool_init(&vm->mmu);
 	/* 4 levels map 48 bits of gpa; a wider VM gets a 5th, as with LA57/5-level EPT. */
 	vm->mmu.root_level = vm->cfg.max_gpa_bits > 48 ? 5 : PT64_ROOT_LEVEL;
+	kvm_mmu_update_pt_cap(vm);
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		struct tdp_root *root = alloc_root(vm);
 
@@ -107,6 +256,7 @@ void kvm_mmu_uninit_vm(struct vmmu_vm *vm)
 {
 	for (uint32_t as = 0; as < VMMU_MAX_ADDRESS_SPACES; as++)
 		free_root(vm, atomic_load_explicit(&vm->mmu.root[as], memory_order_relaxed));
+	pt_pool_destroy(&vm->mmu);
 	vmmu_rwlock_destroy(&vm->mmu.mmu_lock);
 }
 
@@ -408,6 +558,196 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 }
 
 /*
+ * Page-table reclaim at the cap.  Tables are found MMIO-only bottom up: a
+ * leaf table whose entries are all MMIO SPTEs or 0, a table above whose
+ * links all lead to such tables.  The highest such table on each path is
+ * unlinked (so one record frees a whole subtree) and the subtrees are
+ * freed after the remote TLB flush, as every zap frees tables.
+ */
+struct pt_reclaim {
+	struct pt_subtree {
+		struct tdp_pt *pt;
+		int level;	/* of @pt's entries */
+	} *v;
+	size_t n, cap;
+	uint64_t mmio_zapped;	/* MMIO SPTEs in unlinked leaf tables */
+	uint64_t present_zapped;	/* present leaves (zap-all only) */
+	uint64_t tables;	/* tables in the unlinked subtrees */
+};
+
+/* Unlink the entry @sptep to @child (entries at @level); false if no room to record it. */
+static bool reclaim_unlink(struct pt_reclaim *rc, _Atomic uint64_t *sptep, struct tdp_pt *child,
+			   int level)
+{
+	if (rc->n == rc->cap) {
+		size_t cap = rc->cap ? 2 * rc->cap : 256;
+		struct pt_subtree *v = realloc(rc->v, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		rc->v = v;
+		rc->cap = cap;
+	}
+	atomic_store_explicit(sptep, SHADOW_NONPRESENT_VALUE, memory_order_relaxed);
+	rc->v[rc->n++] = (struct pt_subtree){ .pt = child, .level = level };
+	return true;
+}
+
+/* Count the tables and leaves of the unlinked subtree @pt (entries at @level) into @rc. */
+static void subtree_count(struct pt_reclaim *rc, struct tdp_pt *pt, int level)
+{
+	rc->tables++;
+	for (unsigned int i = 0; i < PT64_ENT_PER_PAGE; i++) {
+		uint64_t spte = atomic_load_explicit(&pt->spte[i], memory_order_relaxed);
+
+		if (!spte)
+			continue;
+		if (level == 1) {
+			if (is_shadow_present_pte(spte))
+				rc->present_zapped++;
+			else
+				rc->mmio_zapped++;
+		} else if (is_shadow_present_pte(spte)) {
+			subtree_count(rc, spte_to_child(spte), level - 1);
+		}
+	}
+}
+
+/*
+ * Does no present leaf lie under @pt (entries at @level)?  If some does,
+ * the MMIO-only children of @pt are unlinked here (@pt stays); if none
+ * does and @pt is not a root, the caller unlinks @pt whole.
+ * Context: mmu_lock (write).
+ */
+static bool reclaim_mmio_only(struct pt_reclaim *rc, struct tdp_pt *pt, int level, bool is_root)
+{
+	uint8_t child_free[PT64_ENT_PER_PAGE / 8] = { 0 };
+	bool mmio_only = true;
+
+	for (unsigned int i = 0; i < PT64_ENT_PER_PAGE; i++) {
+		uint64_t spte = atomic_load_explicit(&pt->spte[i], memory_order_relaxed);
+
+		if (!spte)
+			continue;
+		if (level == 1) {
+			if (is_shadow_present_pte(spte))
+				mmio_only = false;
+			continue;
+		}
+		/* Above the leaves an entry is a link or 0, never MMIO. */
+		DEBUG_CHECK(is_shadow_present_pte(spte));
+		if (reclaim_mmio_only(rc, spte_to_child(spte), level - 1, false))
+			child_free[i / 8] |= (uint8_t)(1u << (i % 8));
+		else
+			mmio_only = false;
+	}
+	if (mmio_only && !is_root)
+		return true;
+	for (unsigned int i = 0; i < PT64_ENT_PER_PAGE; i++) {
+		struct tdp_pt *child;
+
+		if (!(child_free[i / 8] & (1u << (i % 8))))
+			continue;
+		child = spte_to_child(atomic_load_explicit(&pt->spte[i], memory_order_relaxed));
+		if (!reclaim_unlink(rc, &pt->spte[i], child, level - 1))
+			break;
+		subtree_count(rc, child, level - 1);
+	}
+	return false;
+}
+
+/* Zap-all in place: unlink every table below @root.  Context: mmu_lock (write). */
+static void reclaim_all(struct pt_reclaim *rc, struct tdp_pt *root, int root_level)
+{
+	for (unsigned int i = 0; i < PT64_ENT_PER_PAGE; i++) {
+		uint64_t spte = atomic_load_explicit(&root->spte[i], memory_order_relaxed);
+
+		if (!is_shadow_present_pte(spte))
+			continue;
+		if (!reclaim_unlink(rc, &root->spte[i], spte_to_child(spte), root_level - 1))
+			break;
+		subtree_count(rc, spte_to_child(spte), root_level - 1);
+	}
+}
+
+/* Free an unlinked subtree.  Context: after the remote TLB flush. */
+static uint64_t free_subtree(struct vmmu_vm *vm, struct tdp_pt *pt, int level)
+{
+	uint64_t n = 1;
+
+	if (level > 1) {
+		for (unsigned int i = 0; i < PT64_ENT_PER_PAGE; i++) {
+			uint64_t spte = atomic_load_explicit(&pt->spte[i], memory_order_relaxed);
+
+			if (is_shadow_present_pte(spte))
+				n += free_subtree(vm, spte_to_child(spte), level - 1);
+		}
+	}
+	free_pt(vm, pt);
+	return n;
+}
+
+/*
+ * kvm_mmu_reclaim_page_tables() - a fault needed a table at the cap.
+ *
+ * Under mmu_lock (write), unless another fault has made room already:
+ * unlink every MMIO-only table (MMIO SPTEs can always go: the next access
+ * faults and installs one again).  If that leaves more than 3/4 of the
+ * cap, unlink every table below the roots as well, present leaves and all
+ * (the result of kvm_mmu_zap_all_fast, done in place: the caller is a vCPU
+ * that holds no lock, and taking slots_lock for the root swap would make
+ * the fault wait on memslot updates, which may wait on notifier brackets
+ * the same thread holds open).  The remote TLB flush comes before
+ * mmu_lock is dropped, as for every zap, and the tables are freed after.
+ * Context: no lock held, outside the vCPU's access bracket.
+ */
+void kvm_mmu_reclaim_page_tables(struct vmmu_vm *vm)
+{
+	uint64_t cap = atomic_load_explicit(&vm->mmu.pt_cap, memory_order_relaxed);
+	struct pt_reclaim rc = { 0 };
+	uint64_t freed = 0;
+	bool zapped_all = false;
+
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	/* Room for a full path: someone else reclaimed, retry the fault. */
+	if (atomic_load_explicit(&vm->mmu.nr_page_tables, memory_order_relaxed) +
+	    (uint64_t)vm->mmu.root_level <= cap) {
+		vmmu_write_unlock(&vm->mmu.mmu_lock);
+		return;
+	}
+	for (uint32_t as = 0; as < vm->nr_as; as++) {
+		struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as],
+							     memory_order_relaxed);
+
+		reclaim_mmio_only(&rc, root->pt, vm->mmu.root_level, true);
+	}
+	if (atomic_load_explicit(&vm->mmu.nr_page_tables, memory_order_relaxed) -
+	    rc.tables > cap / 4 * 3) {
+		zapped_all = true;
+		for (uint32_t as = 0; as < vm->nr_as; as++) {
+			struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as],
+								     memory_order_relaxed);
+
+			reclaim_all(&rc, root->pt, vm->mmu.root_level);
+		}
+	}
+	sched_point(SP_ZAP);
+	if (rc.n)
+		kvm_flush_remote_tlbs(vm);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
+
+	for (size_t i = 0; i < rc.n; i++)
+		freed += free_subtree(vm, rc.v[i].pt, rc.v[i].level);
+	free(rc.v);
+	VM_STAT_INC(vm, page_table_reclaims);
+	if (zapped_all)
+		VM_STAT_INC(vm, page_table_reclaim_zaps);
+	atomic_fetch_add_explicit(&vm->stat.page_tables_reclaimed, freed, memory_order_relaxed);
+	atomic_fetch_add_explicit(&vm->stat.sptes_zapped, rc.mmio_zapped + rc.present_zapped,
+				  memory_order_relaxed);
+}
+
+/*
  * kvm_arch_memslots_updated() - called by every memslot swap with the new
  * generation, before it is stored.  MMIO SPTEs keep only the low
  * mmio_gen_bits bits; when that slice (with the address-space bits
@@ -476,6 +816,12 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	bool flush;
 
 	lockdep_assert_held(&vm->slots_lock);
+	/* The default page-table cap follows the slots (MOVE keeps npages). */
+	if (change == KVM_MR_CREATE)
+		vm->mmu.slot_pt_need += slot_pt_need(vm, new->npages);
+	else if (change == KVM_MR_DELETE)
+		vm->mmu.slot_pt_need -= slot_pt_need(vm, old->npages);
+	kvm_mmu_update_pt_cap(vm);
 	if (change != KVM_MR_FLAGS_ONLY || (new->flags & VMMU_MEM_READONLY))
 		return;
 	if (!(new->flags & VMMU_MEM_LOG_DIRTY_PAGES) || (old->flags & VMMU_MEM_LOG_DIRTY_PAGES))
@@ -508,6 +854,7 @@ struct kvm_page_fault {
 	bool noslot;
 	uint64_t gen;		/* generation of the set the lookup used */
 	uint64_t mmio_gen;	/* its slice, for an MMIO SPTE */
+	bool at_cap;		/* a table was needed at the page-table cap */
 #ifdef VMMU_CHECKER
 	uint64_t chk_epoch;	/* checker: its count of end()s at the snapshot */
 #endif
@@ -596,9 +943,9 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		old = atomic_load_explicit(sptep, memory_order_acquire);
 		if (likely(is_shadow_present_pte(old)))
 			continue;
-		child = alloc_pt(vm);
+		child = alloc_pt_capped(vm, &fault->at_cap);
 		if (!child)
-			return -ENOMEM;
+			return fault->at_cap ? RET_PF_RETRY : -ENOMEM;
 		new = make_nonleaf_spte(child);
 		/* Release: the zeroed table is visible before the link. */
 		if (atomic_compare_exchange_strong_explicit(sptep, &old, new,
@@ -863,5 +1210,8 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	vmmu_read_unlock(&vm->mmu.mmu_lock);
 out:
 	vmmu_rcu_read_unlock();
+	/* At the page-table cap: make room, then retry (no lock held here). */
+	if (unlikely(fault.at_cap))
+		kvm_mmu_reclaim_page_tables(vm);
 	return r;
 }

@@ -132,6 +132,13 @@ bool kvm_tdp_mmu_age_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_
 bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
 			 uint64_t new_spte);
 
+/*
+ * kvm_mmu_reclaim_page_tables() - make room at the page-table cap: free the
+ * tables that hold no present SPTE, or, if too few, every table below the
+ * roots.  Context: no lock held, outside the vCPU's access bracket.
+ */
+void kvm_mmu_reclaim_page_tables(struct vmmu_vm *vm);
+
 /* The TDP page fault: returns RET_PF_* or -errno (-EFAULT, -ENOMEM).
  * Context: outside the vCPU's access bracket, no lock held. */
 int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags);

@@ -31,6 +31,7 @@ static int vm_config_validate(const struct vmmu_vm_config *in, struct vmmu_vm_co
 	    c.max_user_slots > VMMU_MEM_SLOTS_NUM ||
 	    c.mmio_gen_bits > VMMU_MAX_MMIO_GEN_BITS ||
 	    c.max_gpa_bits < 32 || c.max_gpa_bits > 52 ||
+	    (c.max_page_tables && c.max_page_tables < VMMU_MIN_PAGE_TABLES) ||
 	    (c.flags & ~VMMU_VM_VALID_FLAGS))
 		return -EINVAL;
 	*out = c;
@@ -160,6 +161,10 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
 	st->fault_flushes = LOAD(vm->stat.fault_flushes);
 	st->fence_fallbacks = LOAD(vm->stat.fence_fallbacks);
 	st->remote_tlb_flush_skips = LOAD(vm->stat.remote_tlb_flush_skips);
+	st->page_table_cap = LOAD(vm->mmu.pt_cap);
+	st->page_table_reclaims = LOAD(vm->stat.page_table_reclaims);
+	st->page_tables_reclaimed = LOAD(vm->stat.page_tables_reclaimed);
+	st->page_table_reclaim_zaps = LOAD(vm->stat.page_table_reclaim_zaps);
 	return 0;
 }
 

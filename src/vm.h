@@ -8,6 +8,8 @@
 #ifndef VMMU_VM_H
 #define VMMU_VM_H
 
+#include <pthread.h>
+
 #include "vmmu.h"
 #include "check_hooks.h"
 #include "compiler.h"
@@ -39,7 +41,21 @@ struct vmmu_mmu {
 	uint8_t mmu_valid_gen;						/* mmu_lock (write) */
 	int root_level;							/* 4, or 5 above 48 gpa bits */
 	_Atomic uint64_t nr_page_tables;
+	/*
+	 * The cap on nr_page_tables (cfg.max_page_tables or the default from
+	 * slot_pt_need, see kvm_mmu_update_pt_cap()); read by faults.
+	 */
+	_Atomic uint64_t pt_cap;
+	uint64_t slot_pt_need;		/* slots_lock: tables to map every slot page */
+	/* The page-table page pool (mmu.c): 4 KiB pages carved from slabs. */
+	pthread_mutex_t pt_pool_lock;
+	struct pt_slab *pt_slabs;	/* pt_pool_lock */
+	struct pt_free *pt_free;	/* pt_pool_lock: freed pages */
+	size_t pt_slab_used;		/* pt_pool_lock: pages handed out of pt_slabs */
 };
+
+/* The smallest cap vmmu_vm_config::max_page_tables accepts. */
+#define VMMU_MIN_PAGE_TABLES	64u
 
 /* Per-vCPU counters: written only by the vCPU's thread, read by get_stats. */
 struct vcpu_stats {
@@ -111,7 +127,8 @@ struct vm_stats {
 	_Atomic uint64_t memslot_updates, memslot_swaps, zap_all_fast, mmio_wrap_zaps,
 		slot_zaps, sptes_zapped, remote_tlb_flush_requests, remote_tlb_flush,
 		change_pte_unbracketed, invalidate_end_unmatched, invalidate_waits,
-		fault_flushes, fence_fallbacks, remote_tlb_flush_skips;
+		fault_flushes, fence_fallbacks, remote_tlb_flush_skips, page_table_reclaims,
+		page_tables_reclaimed, page_table_reclaim_zaps;
 };
 
 /*

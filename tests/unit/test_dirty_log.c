@@ -499,7 +499,7 @@ static void test_clear_without_manual(void)
  */
 static void test_initially_set(void)
 {
-	static const uint64_t sizes[] = { 1, 63, 64, 65, 70, 128, 200 };
+	static const uint64_t sizes[] = { 1, 63, 64, 65, 70, 128, 200, 255 };
 	struct vmmu_vm *vm = test_vm_create(NULL);
 	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
 	uint8_t *mem = test_alloc_guest(1024 * PAGE);
@@ -515,6 +515,16 @@ static void test_initially_set(void)
 		for (uint64_t p = 0; p < n; p++)
 			bm_set(&want, p);
 		expect_log(vm, SLOT(0, i), n, &want);
+		/* The word-wise fill: exactly n bits over the whole buffer. */
+		TEST_ASSERT(get_log(vm, SLOT(0, i), n, &got) == 0, "GET");
+		{
+			uint64_t bits = 0;
+
+			for (size_t b = 0; b < sizeof(got.b); b++)
+				bits += (uint64_t)__builtin_popcount(got.b[b]);
+			TEST_ASSERT(bits == n, "INITIALLY_SET: %llu bits set for %llu pages",
+				    (unsigned long long)bits, (unsigned long long)n);
+		}
 		gpa += 256 * PAGE;
 		off += n * PAGE;
 	}
