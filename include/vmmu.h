@@ -64,13 +64,15 @@ struct vmmu_vcpu;
 #define VMMU_VM_MMIO_ZAP_WALK		(1u << 1)
 /*
  * VMMU_VM_SYMMETRIC_FENCE: vCPUs fence themselves when an access begins (a
- * locked instruction, a few ns per access) and remote TLB flushes send no
- * IPI.  By default, where the kernel offers membarrier(), an access begins
- * with no fence and each flush issues one membarrier() (an IPI to every CPU
- * running a thread of the process) instead: best when accesses outnumber
- * flushes by thousands to one, as in most guests; this flag is better for
- * workloads that change the map or the host memory constantly.  The
- * environment variable VMMU_NO_MEMBARRIER=1 sets it for every VM.
+ * locked instruction, a few ns per access) and remote TLB flushes never
+ * send an IPI.  By default, where the kernel offers membarrier(), an access
+ * begins with no fence; a flush asks the running vCPUs to fence once and
+ * answer (a round trip, well under a microsecond while they run) and
+ * issues one membarrier() (an IPI to every CPU running a thread of the
+ * process) only for vCPUs that do not answer within about 2 us: idle ones
+ * (see vmmu_vcpu_idle()).  The flag suits a VM whose vCPU threads sit idle
+ * while its map changes constantly.  The environment variable
+ * VMMU_NO_MEMBARRIER=1 sets it for every VM.
  */
 #define VMMU_VM_SYMMETRIC_FENCE		(1u << 2)
 #define VMMU_VM_VALID_FLAGS		(VMMU_VM_QUIRK_SLOT_ZAP_ALL | VMMU_VM_MMIO_ZAP_WALK | \
@@ -272,6 +274,25 @@ VMMU_API void vmmu_vcpu_destroy(struct vmmu_vcpu *vcpu);
  * Return: 0 or -EINVAL if @as_id is out of range.
  */
 VMMU_API int vmmu_vcpu_set_address_space(struct vmmu_vcpu *vcpu, uint32_t as_id);
+
+/**
+ * vmmu_vcpu_idle() - tell vmmu the vCPU will make no access for a while
+ * @vcpu: the vCPU; call from the thread that makes its accesses, between
+ *	accesses.
+ *
+ * Remote TLB flushes (memslot updates, invalidations) ask every running
+ * vCPU to fence once and wait briefly for the answer, which a vCPU gives at
+ * its next access; a vCPU that does not answer within about 2 us costs the
+ * flush one membarrier() (an IPI to every CPU running a thread of the
+ * process).  Call this before the vCPU thread blocks or spends long outside
+ * vmmu_vcpu_access() (a halted guest, the emulation of an MMIO exit, a
+ * pause): flushes then do not wait for the vCPU at all, and its next access
+ * pays one fence (a locked instruction).  KVM's equivalent is the vCPU
+ * leaving KVM_RUN.  Optional: correctness never depends on it.
+ *
+ * Return: 0 or -EINVAL (@vcpu NULL).
+ */
+VMMU_API int vmmu_vcpu_idle(struct vmmu_vcpu *vcpu);
 
 #define VMMU_EXIT_MMIO	6	/* same number as KVM_EXIT_MMIO */
 
@@ -581,6 +602,10 @@ struct vmmu_stats {
 	uint64_t page_tables_reclaimed;	/* tables those reclaims freed */
 	uint64_t page_table_reclaim_zaps;	/* reclaims that freed too little and zapped
 						 * everything (also counted in zap_all_fast) */
+	uint64_t remote_tlb_flush_answers;	/* vCPUs that answered a flush's request to
+						 * fence (no IPI needed for them) */
+	uint64_t remote_tlb_flush_membarriers;	/* flushes that fenced vCPUs by membarrier():
+						 * some did not answer in time (idle ones) */
 };
 
 /**

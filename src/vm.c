@@ -165,6 +165,8 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
 	st->page_table_reclaims = LOAD(vm->stat.page_table_reclaims);
 	st->page_tables_reclaimed = LOAD(vm->stat.page_tables_reclaimed);
 	st->page_table_reclaim_zaps = LOAD(vm->stat.page_table_reclaim_zaps);
+	st->remote_tlb_flush_answers = LOAD(vm->stat.remote_tlb_flush_answers);
+	st->remote_tlb_flush_membarriers = LOAD(vm->stat.remote_tlb_flush_membarriers);
 	return 0;
 }
 
