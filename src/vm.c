@@ -63,7 +63,6 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 
 	vmmu_mutex_init(&vm->slots_lock);
 	vmmu_mutex_init(&vm->mn_invalidate_lock);
-	vmmu_cond_init(&vm->mn_memslots_update_cond);
 	vmmu_cond_init(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_init(&vm->vcpus_lock);
 
@@ -82,7 +81,6 @@ out_mmu:
 out_locks:
 	vmmu_mutex_destroy(&vm->vcpus_lock);
 	vmmu_cond_destroy(&vm->mn_invalidate_end_cond);
-	vmmu_cond_destroy(&vm->mn_memslots_update_cond);
 	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
 	vmmu_mutex_destroy(&vm->slots_lock);
 out_free:
@@ -102,7 +100,6 @@ VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm)
 	memslots_destroy(vm);
 	vmmu_mutex_destroy(&vm->vcpus_lock);
 	vmmu_cond_destroy(&vm->mn_invalidate_end_cond);
-	vmmu_cond_destroy(&vm->mn_memslots_update_cond);
 	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
 	vmmu_mutex_destroy(&vm->slots_lock);
 	free(vm->mn_brackets);

@@ -199,12 +199,10 @@ struct vmmu_vm {
 	/*
 	 * MMU-notifier state (docs/KVM-SEMANTICS.md, "MMU-notifier coherence").
 	 * mn_invalidate_lock protects mn_active_invalidate_count (open
-	 * start()s) and the bracket list.  Memslot swaps do not wait for it
-	 * (they extend the open brackets instead); mn_memslots_update_cond is
-	 * no longer waited on.
+	 * start()s) and the bracket list.  Memslot swaps do not wait for open
+	 * brackets: they extend them over the slots they change instead.
 	 */
 	vmmu_mutex_t mn_invalidate_lock;
-	vmmu_cond_t mn_memslots_update_cond;
 	long mn_active_invalidate_count;
 	/*
 	 * The open brackets (mn_invalidate_lock and mmu_lock for write; read
