@@ -267,11 +267,10 @@ VMMU_API uint64_t vmmu_memslots_generation(struct vmmu_vm *vm, uint32_t as_id);
  * Generations: each address space whose slots change advances by exactly
  * nr_address_spaces, whatever the number of entries (G -> G + nr_as); in
  * between it reads G | IN_PROGRESS while slots that are deleted or moved
- * are INVALID, then (G + nr_as) | IN_PROGRESS.  An address space whose net
- * state does not change (e.g. a slot created and deleted in the batch) keeps
- * its generation.  Dirty logging and its bitmaps follow the entries as if
- * applied one by one (a slot deleted and created again starts a fresh
- * bitmap).
+ * are INVALID, then (G + nr_as) | IN_PROGRESS.  An address space in which
+ * the batch only creates slots that it deletes again keeps its generation.
+ * Dirty logging and its bitmaps follow the entries as if applied one by one
+ * (a slot deleted and created again starts a fresh bitmap).
  *
  * Cost: O(k log n) for k entries over n slots, plus two RCU grace periods
  * (one if nothing is deleted or moved), and the zap of each slot deleted

@@ -18,6 +18,7 @@
  *	and vmmu_last_error() names the entry.
  * errnos: each invalid region gives the same errno in a batch as alone;
  *	NULL arguments; nr = 0.
+ * vs-sequential: random batches give what the same single calls give.
  * semantics: entries see the state the earlier ones produce; one
  *	generation advance per address space touched, none for a net no-op;
  *	dirty bitmaps follow the entries (DELETE + CREATE starts afresh, MOVE
@@ -473,10 +474,112 @@ static void test_semantics(void)
 	munmap(mem, 16 * PAGE);
 }
 
+/*
+ * vs-sequential: random batches against the same entries applied one by one
+ * to a fresh VM rebuilt from the batch VM's slots: the same errno from the
+ * same entry with the same cause, nothing changed on failure, the same slots
+ * on success, and a generation advance of 0 or nr_as per address space.
+ */
+#define VS_HVAS		4
+#define VS_SLOTS	5
+
+static struct vmmu_vm *vs_rebuild(struct snap *s)
+{
+	struct vmmu_vm *vm = test_vm_create(NULL);
+
+	for (uint32_t as = 0; as < 2; as++)
+		for (uint32_t i = 0; i < s->nr[as]; i++)
+			TEST_ASSERT_EQ(vmmu_set_user_memory_region(vm, &s->slots[as][i]), 0);
+	return vm;
+}
+
+static void vs_random_region(struct test_rng *rng, uint8_t *mem,
+			     struct vmmu_userspace_memory_region *r)
+{
+	uint32_t id = (uint32_t)test_rng_below(rng, VS_SLOTS);
+	/* Mostly the same hva and size per id (so MOVE, FLAGS_ONLY); now and then not. */
+	uint32_t h = test_rng_below(rng, 10) ? id % VS_HVAS : (uint32_t)test_rng_below(rng, VS_HVAS);
+	uint64_t pages = 1 + (test_rng_below(rng, 10) ? id % 3 : test_rng_below(rng, 3));
+
+	*r = (struct vmmu_userspace_memory_region){
+		.slot = SLOT(test_rng_below(rng, 4) == 0, id),
+		.flags = test_rng_below(rng, 3) == 0 ? VMMU_MEM_LOG_DIRTY_PAGES : 0,
+		.guest_phys_addr = GPA + test_rng_below(rng, 24) * PAGE,
+		.memory_size = test_rng_below(rng, 4) == 0 ? 0 : pages * PAGE,
+		.userspace_addr = HVA(mem + h * 4 * PAGE),
+	};
+	if (test_rng_below(rng, 40) == 0)
+		r->guest_phys_addr += 8;	/* now and then an -EINVAL */
+}
+
+static void test_vs_sequential(void)
+{
+	unsigned int iters = test_short_env() || TEST_TSAN ? 2000 : 20000;
+	uint8_t *mem = test_alloc_guest(VS_HVAS * 4 * PAGE);
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct test_rng rng;
+	unsigned int ok = 0, failed = 0;
+
+	test_rng_init(&rng, test_seed(NULL));
+	for (unsigned int it = 0; it < iters; it++) {
+		struct vmmu_userspace_memory_region b[6];
+		uint32_t k = 1 + (uint32_t)test_rng_below(&rng, 4);
+		struct snap before, after, want;
+		struct vmmu_vm *seq;
+		char msg[256] = "";
+		int r, rs = 0;
+		uint32_t fail_at = 0;
+
+		for (uint32_t i = 0; i < k; i++)
+			vs_random_region(&rng, mem, &b[i]);
+		take_snap(vm, &before);
+		seq = vs_rebuild(&before);
+		for (uint32_t i = 0; i < k && !rs; i++) {
+			rs = vmmu_set_user_memory_region(seq, &b[i]);
+			fail_at = i;
+			if (rs)
+				snprintf(msg, sizeof(msg), "entry %u: %s", i, vmmu_last_error());
+		}
+		take_snap(seq, &want);
+		vmmu_vm_destroy(seq);
+
+		r = vmmu_set_user_memory_regions(vm, b, k);
+		take_snap(vm, &after);
+		TEST_ASSERT(r == rs, "iteration %u: batch %d, one by one %d (at entry %u)", it, r,
+			    rs, fail_at);
+		if (r) {
+			TEST_ASSERT(!strcmp(vmmu_last_error(), msg), "iteration %u: '%s' vs '%s'",
+				    it, vmmu_last_error(), msg);
+			assert_same(&before, &after);
+			failed++;
+			continue;
+		}
+		ok++;
+		for (uint32_t as = 0; as < 2; as++) {
+			uint64_t d = after.gen[as] - before.gen[as];
+
+			TEST_ASSERT_EQ(after.nr[as], want.nr[as]);
+			TEST_ASSERT(!memcmp(after.slots[as], want.slots[as],
+					    sizeof(after.slots[as])), "iteration %u: slots of "
+				    "address space %u differ", it, as);
+			TEST_ASSERT(d == 0 || d == 2, "iteration %u: generation of %u moved by %llu",
+				    it, as, (unsigned long long)d);
+			if (before.nr[as] != after.nr[as] ||
+			    memcmp(before.slots[as], after.slots[as], sizeof(before.slots[as])))
+				TEST_ASSERT_EQ(d, 2);
+		}
+	}
+	printf("  %u batches applied, %u rejected\n", ok, failed);
+	TEST_ASSERT(ok > iters / 10 && failed > iters / 10, "too few of one kind");
+	vmmu_vm_destroy(vm);
+	munmap(mem, VS_HVAS * 4 * PAGE);
+}
+
 static const struct test_case cases[] = {
 	{ "all-or-nothing", test_all_or_nothing },
 	{ "errnos", test_errnos },
 	{ "semantics", test_semantics },
+	{ "vs-sequential", test_vs_sequential },
 	{ "split-merge", test_split_merge },
 };
 
