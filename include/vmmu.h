@@ -274,7 +274,7 @@ VMMU_API uint64_t vmmu_memslots_generation(struct vmmu_vm *vm, uint32_t as_id);
  *
  * Cost: O(k log n) for k entries over n slots, plus two RCU grace periods
  * (one if nothing is deleted or moved), and the zap of each slot deleted
- * or moved.
+ * or moved, with one remote TLB flush for all of them.
  *
  * Context: as vmmu_set_user_memory_region(); clears vmmu_last_error() on
  * entry.

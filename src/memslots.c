@@ -621,7 +621,7 @@ VMMU_API int vmmu_set_user_memory_region(struct vmmu_vm *vm,
  *	step 1 (only if some orig is deleted or moved, by any entry)
  *	  inactive: orig -> INVALID copy, for each such orig
  *	  publish, tagged G | IP, in each address space that has one
- *	  synchronize_rcu; zap each such orig's SPTEs (and flush)
+ *	  synchronize_rcu; zap each such orig's SPTEs, one flush for all
  *	step 2
  *	  inactive: every orig out, then every final in
  *	  publish, tagged (G + nr_as) | IP, in each address space touched
@@ -743,12 +743,47 @@ static uint32_t batch_net(struct batch_rec **sorted, uint32_t n, struct batch_sl
 	return ng;
 }
 
+/*
+ * Step 1's zaps: the SPTEs of every slot deleted or moved (now INVALID in
+ * the active set), under one hold of mmu_lock and with one remote flush of
+ * the hull of the ranges that had something present, before mmu_lock is
+ * dropped (see kvm_arch_flush_shadow_memslot()).
+ */
+static void batch_zap_invalidated(struct vmmu_vm *vm, struct batch_slot *g, uint32_t ng)
+{
+	struct flush_range range = { 0 };
+
+	if (vm->cfg.flags & VMMU_VM_QUIRK_SLOT_ZAP_ALL) {
+		/* One zap of everything does for all of them. */
+		for (uint32_t i = 0; i < ng; i++) {
+			if (g[i].invalid) {
+				kvm_arch_flush_shadow_memslot(vm, g[i].orig);
+				return;
+			}
+		}
+	}
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	for (uint32_t i = 0; i < ng; i++) {
+		const struct vmmu_memslot *s = g[i].orig;
+
+		if (!g[i].invalid)
+			continue;
+		if (__kvm_tdp_mmu_zap_leafs(vm, s->as_id, s->base_gfn, s->base_gfn + s->npages))
+			flush_range_add(&range, s->as_id, s->base_gfn, s->base_gfn + s->npages);
+		VM_STAT_INC(vm, slot_zaps);
+	}
+	sched_point(SP_ZAP);
+	if (range.as_mask)
+		kvm_flush_remote_tlbs_range(vm, range);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
+}
+
 /* Steps 1 and 2 above.  Context: slots_lock; the inactive sets equal the active ones. */
 static void batch_install(struct vmmu_vm *vm, struct batch_slot *g, uint32_t ng)
 {
 	uint64_t gen[VMMU_MAX_ADDRESS_SPACES];
 	bool touched[VMMU_MAX_ADDRESS_SPACES] = { false }, step1[VMMU_MAX_ADDRESS_SPACES] = { false };
-	bool any_step1 = false, zapped_all = false;
+	bool any_step1 = false;
 
 	for (uint32_t i = 0; i < ng; i++) {
 		touched[g[i].as_id] = true;
@@ -775,13 +810,7 @@ static void batch_install(struct vmmu_vm *vm, struct batch_slot *g, uint32_t ng)
 						     VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
 		vmmu_synchronize_rcu();
 		sched_point(SP_MEMSLOT_SYNC);
-		for (uint32_t i = 0; i < ng; i++) {
-			if (!g[i].invalid || zapped_all)
-				continue;
-			/* With the zap-all quirk, one zap does for all. */
-			kvm_arch_flush_shadow_memslot(vm, g[i].orig);
-			zapped_all = vm->cfg.flags & VMMU_VM_QUIRK_SLOT_ZAP_ALL;
-		}
+		batch_zap_invalidated(vm, g, ng);
 	}
 
 	/* Step 2: every removal before any insertion (gfn keys are unique). */

@@ -13,6 +13,7 @@
  *	the right bytes.  The main thread starts a batch only after both
  *	readers have completed a read since the previous one, so every batch
  *	races reads.
+ *	split-merge-zap-all: the same, 1000 pairs, with VMMU_VM_QUIRK_SLOT_ZAP_ALL.
  * all-or-nothing: a batch whose entry fails changes nothing: return value
  *	is the entry's errno, generations, slots and guest reads are as before,
  *	and vmmu_last_error() names the entry.
@@ -134,16 +135,16 @@ static void wait_progress(uint64_t v0, uint64_t d0)
 		sched_yield();
 }
 
-static void test_split_merge(void)
+static void split_merge(unsigned int iters, uint32_t vm_flags)
 {
-	unsigned int iters = test_short_env() || TEST_TSAN ? 1000 : 10000;
 	struct vmmu_vcpu *vcpu;
 	struct vmmu_stats st;
 	pthread_t vt, dt;
 	struct test_rng rng;
 	uint64_t g0;
 
-	sm.vm = test_vm_create(NULL);
+	memset(&sm, 0, sizeof(sm));
+	sm.vm = test_vm_new(.flags = vm_flags);
 	sm.mem = test_alloc_guest(NPAGES * PAGE);
 	for (uint64_t k = 0; k < NPAGES; k++)
 		test_guest_store64(sm.mem + k * PAGE, ID(k));
@@ -197,6 +198,17 @@ static void test_split_merge(void)
 	vmmu_vcpu_destroy(vcpu);
 	vmmu_vm_destroy(sm.vm);
 	munmap(sm.mem, NPAGES * PAGE);
+}
+
+static void test_split_merge(void)
+{
+	split_merge(test_short_env() || TEST_TSAN ? 1000 : 10000, 0);
+}
+
+/* The same with KVM's default zap-all on DELETE/MOVE: one zap for the whole batch. */
+static void test_split_merge_zap_all(void)
+{
+	split_merge(1000, VMMU_VM_QUIRK_SLOT_ZAP_ALL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -581,6 +593,7 @@ static const struct test_case cases[] = {
 	{ "semantics", test_semantics },
 	{ "vs-sequential", test_vs_sequential },
 	{ "split-merge", test_split_merge },
+	{ "split-merge-zap-all", test_split_merge_zap_all },
 };
 
 TEST_CASES_MAIN(cases)
