@@ -730,10 +730,12 @@ static uint32_t batch_net(struct batch_rec **sorted, uint32_t n, struct batch_sl
 
 		for (j = i; j < n && sorted[j]->key == sorted[i]->key; j++) {
 			g.final = sorted[j]->c.new;
-			if (sorted[j]->c.invalid && !g.invalid) {
+			/* One INVALID copy per slot at rest: keep the first, free the others. */
+			if (!g.invalid)
 				g.invalid = sorted[j]->c.invalid;
-				sorted[j]->c.invalid = NULL;
-			}
+			else
+				free(sorted[j]->c.invalid);
+			sorted[j]->c.invalid = NULL;
 		}
 		if (g.orig || g.final)
 			out[ng++] = g;

@@ -14,6 +14,15 @@
 #define PAGE	VMMU_PAGE_SIZE
 #define GPA	0x100000ull
 
+/* The 8 bytes at @p, whatever its alignment. */
+static uint64_t u64_at(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
 static void test_rw(void)
 {
 	struct vmmu_vm *vm = test_vm_create(NULL);
@@ -38,7 +47,7 @@ static void test_rw(void)
 	TEST_ASSERT_EQ(vmmu_vm_read_guest(vm, 0, GPA + PAGE + 100, out, 2 * PAGE), 0);
 	TEST_ASSERT(!memcmp(out, buf, 2 * PAGE), "read back");
 	/* What a vCPU reads agrees. */
-	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, GPA + 2 * PAGE), *(uint64_t *)(buf + PAGE - 100));
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, GPA + 2 * PAGE), u64_at(buf + PAGE - 100));
 
 	/* Dirty bits: slot 0 page 1, slot 1 pages 0 and 1. */
 	bm = 0;
@@ -60,12 +69,12 @@ static void test_rw(void)
 	/* READONLY: readable, not writable. */
 	test_guest_store64(mem + 6 * PAGE, 0x1234);
 	TEST_ASSERT_EQ(vmmu_vm_read_guest(vm, 0, GPA + 8 * PAGE, out, 8), 0);
-	TEST_ASSERT_EQ(*(uint64_t *)out, 0x1234);
+	TEST_ASSERT_EQ(u64_at(out), 0x1234);
 	TEST_ASSERT_EQ(vmmu_vm_write_guest(vm, 0, GPA + 8 * PAGE, buf, 8), -EFAULT);
 	/* Address space 1 resolves in its own map. */
 	test_guest_store64(mem + 7 * PAGE + 8, 0xa51);
 	TEST_ASSERT_EQ(vmmu_vm_read_guest(vm, 1, GPA + 8, out, 8), 0);
-	TEST_ASSERT_EQ(*(uint64_t *)out, 0xa51);
+	TEST_ASSERT_EQ(u64_at(out), 0xa51);
 	TEST_ASSERT_EQ(vmmu_vm_read_guest(vm, 1, GPA + PAGE, out, 8), -EFAULT);
 	/* Argument errors. */
 	TEST_ASSERT_EQ(vmmu_vm_read_guest(NULL, 0, GPA, out, 8), -EINVAL);
