@@ -447,13 +447,15 @@ VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data, 
  *
  * A start() that takes the lock first makes us wait for its end(); one that
  * comes later waits for the copy, and the host changes nothing before its
- * start() returns (vmmu's defect 4).  Returns 0, -EFAULT, or -EAGAIN with
- * *@seq set: wait for an end() after *@seq, then try again.
+ * start() returns (vmmu's defect 4).  A slot being deleted or moved
+ * (INVALID) is waited for, as a fault retries on it, so a gpa an atomic
+ * batch keeps covered never fails.  Returns 0, -EFAULT, 1 (the slot is
+ * INVALID: try again), or -EAGAIN with *@seq set: wait for an end() after
+ * *@seq, then try again.  Shared by the vCPU and the VM-level copies.
  */
-static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, size_t n,
-			      bool write, uint64_t *seq)
+static int rw_guest_page(struct vmmu_vm *vm, uint32_t as_id, gpa_t gpa, uint8_t *p, size_t n,
+			 bool write, uint64_t *seq)
 {
-	struct vmmu_vm *vm = vcpu->vm;
 	bool locked = vm->hostmem->rw_under_mmu_lock;
 	struct vmmu_memslots *slots;
 	struct vmmu_memslot *slot;
@@ -461,11 +463,14 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 	int r;
 
 	vmmu_rcu_read_lock();
-	*seq = mmu_invalidate_snapshot(vm, vcpu->as_id, gfn);
-	slots = __kvm_memslots(vm, vcpu->as_id);
+	*seq = mmu_invalidate_snapshot(vm, as_id, gfn);
+	slots = __kvm_memslots(vm, as_id);
 	slot = __gfn_to_memslot(slots, gfn);
-	if (!slot || (slot->flags & KVM_MEMSLOT_INVALID) ||
-	    (write && (slot->flags & VMMU_MEM_READONLY))) {
+	if (slot && (slot->flags & KVM_MEMSLOT_INVALID)) {
+		r = 1;
+		goto out;
+	}
+	if (!slot || (write && (slot->flags & VMMU_MEM_READONLY))) {
 		r = -EFAULT;
 		goto out;
 	}
@@ -476,9 +481,9 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 		 * page is mapped), so the snapshot is re-taken under the lock:
 		 * an end() since the first one is no reason to retry.
 		 */
-		*seq = mmu_invalidate_snapshot(vm, vcpu->as_id, gfn);
+		*seq = mmu_invalidate_snapshot(vm, as_id, gfn);
 		/* Variant rw-ignores-invalidation (defect 4): copy regardless. */
-		if (mmu_invalidate_retry_gfn(vm, *seq, vcpu->as_id, gfn) &&
+		if (mmu_invalidate_retry_gfn(vm, *seq, as_id, gfn) &&
 		    !variant_is(RW_IGNORES_INVALIDATION)) {
 			vmmu_read_unlock(&vm->mmu.mmu_lock);
 			r = -EAGAIN;
@@ -495,7 +500,7 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 	 */
 	if (r == -EFAULT && !locked) {
 		smp_mb();
-		if (mmu_invalidate_retry_gfn_locked(vm, *seq, vcpu->as_id, gfn))
+		if (mmu_invalidate_retry_gfn_locked(vm, *seq, as_id, gfn))
 			r = -EAGAIN;
 	}
 	if (!r && write)
@@ -505,12 +510,13 @@ out:
 	return r;
 }
 
-static int vcpu_rw_guest(struct vmmu_vcpu *vcpu, gpa_t gpa, void *buf, size_t len, bool write)
+static int kvm_rw_guest(struct vmmu_vm *vm, uint32_t as_id, gpa_t gpa, void *buf, size_t len,
+			bool write)
 {
 	uint8_t *p = buf;
 	unsigned int retries = 0;
 
-	if (!vcpu || (!buf && len))
+	if (!buf && len)
 		return -EINVAL;
 	while (len) {
 		size_t n = PAGE_SIZE - (gpa & ~PAGE_MASK);
@@ -521,14 +527,18 @@ static int vcpu_rw_guest(struct vmmu_vcpu *vcpu, gpa_t gpa, void *buf, size_t le
 			n = len;
 		if (gpa + n < gpa)
 			return -EFAULT;
-		r = vcpu_rw_guest_page(vcpu, gpa, p, n, write, &seq);
+		r = rw_guest_page(vm, as_id, gpa, p, n, write, &seq);
 		if (r == -EAGAIN) {
 			/* Outside every lock and read section, as a fault. */
 			if (++retries > 64)
-				kvm_mmu_invalidate_wait(vcpu->vm, seq, vcpu->as_id,
-							gpa >> PAGE_SHIFT);
+				kvm_mmu_invalidate_wait(vm, seq, as_id, gpa >> PAGE_SHIFT);
 			else
 				vmmu_wait_relax(retries);
+			continue;
+		}
+		if (r == 1) {
+			/* The memslot update in flight ends without us. */
+			vmmu_wait_relax(++retries);
 			continue;
 		}
 		if (r)
@@ -543,11 +553,31 @@ static int vcpu_rw_guest(struct vmmu_vcpu *vcpu, gpa_t gpa, void *buf, size_t le
 
 VMMU_API int vmmu_vcpu_read_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, void *buf, size_t len)
 {
-	return vcpu_rw_guest(vcpu, gpa, buf, len, false);
+	if (!vcpu)
+		return -EINVAL;
+	return kvm_rw_guest(vcpu->vm, vcpu->as_id, gpa, buf, len, false);
 }
 
 VMMU_API int vmmu_vcpu_write_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, const void *buf,
 				   size_t len)
 {
-	return vcpu_rw_guest(vcpu, gpa, (void *)buf, len, true);
+	if (!vcpu)
+		return -EINVAL;
+	return kvm_rw_guest(vcpu->vm, vcpu->as_id, gpa, (void *)buf, len, true);
+}
+
+VMMU_API int vmmu_vm_read_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa, void *buf,
+				size_t len)
+{
+	if (!vm || as_id >= vm->nr_as)
+		return -EINVAL;
+	return kvm_rw_guest(vm, as_id, gpa, buf, len, false);
+}
+
+VMMU_API int vmmu_vm_write_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa,
+				 const void *buf, size_t len)
+{
+	if (!vm || as_id >= vm->nr_as)
+		return -EINVAL;
+	return kvm_rw_guest(vm, as_id, gpa, (void *)buf, len, true);
 }

@@ -177,7 +177,7 @@ VMMU_API const char *vmmu_strerror(int ret)
 	case -EINVAL:
 		return "invalid argument";
 	case -EEXIST:
-		return "guest physical range overlaps another memslot";
+		return "already exists (a memslot overlaps the range, or the id is in use)";
 	case -ENOMEM:
 		return "out of memory";
 	case -EFAULT:
