@@ -101,6 +101,8 @@ enum vmmu_checker_variant {
 	VARIANT_CHANGE_PTE_HULL_COVERAGE,	/* defect 5: change_pte checked against the hull */
 	VARIANT_FLUSH_WITHOUT_MEMBARRIER,	/* a flush that skips the asymmetric fence */
 	VARIANT_FLUSH_SKIPS_ANY_TARGET,		/* a flush skips every vCPU past its walk */
+	/* the dirty ring (src/dirty_ring.c) */
+	VARIANT_RING_RESET_UNHARVESTED,		/* reset recycles entries not yet harvested */
 	VARIANT_NR
 };
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "check_hooks.h"
+#include "dirty_ring.h"
 #include "fence.h"
 #include "mmu.h"
 #include "notifier.h"
@@ -88,6 +89,7 @@ VMMU_API void vmmu_vcpu_destroy(struct vmmu_vcpu *vcpu)
 	}
 	kvm_vcpu_stats_add(&vm->dead_vcpu_stats, &vcpu->stat);
 	vmmu_mutex_unlock(&vm->vcpus_lock);
+	kvm_dirty_ring_free(vcpu);
 	free(vcpu);
 }
 
@@ -216,7 +218,14 @@ vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uin
 	uint64_t tlb_gen = atomic_load_explicit(&vcpu->tlb_gen, memory_order_acquire);
 	bool write = flags & VMMU_ACCESS_WRITE;
 	gfn_t gfn = gpa >> PAGE_SHIFT;
-	uint64_t spte = tdp_mmu_walk_lockless(vcpu->vm, vcpu->as_id, gfn);
+	uint64_t spte;
+
+	/* The dirty ring reached its soft limit: the fault path decides. */
+	if (unlikely(vcpu->dirty_ring_full) && !vcpu->in_fault_loop) {
+		vcpu_access_end(vcpu);
+		return vcpu_access_fault(vcpu, gpa, data, len, flags, exit);
+	}
+	spte = tdp_mmu_walk_lockless(vcpu->vm, vcpu->as_id, gfn);
 
 	/* (An SPTE whose accessed bit aging cleared takes the fault path,
 	 * which sets it again, as the CPU's page walk would.) */
@@ -242,7 +251,8 @@ vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uin
 		e->gfn = gfn;
 		e->host = host;
 		e->writable = is_writable_pte(spte);
-		e->gen = tlb_gen;
+		/* While the dirty ring is at its soft limit the TLB stays empty. */
+		e->gen = unlikely(vcpu->dirty_ring_full) ? UINT64_MAX : tlb_gen;
 		vcpu_access_end(vcpu);
 		VCPU_STAT_INC(vcpu, tlb_fills);
 		return 0;
@@ -307,6 +317,12 @@ static int vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint
 	unsigned int retries = 0;
 	int r;
 
+	/* The dirty ring: its allocation, and the exit at the soft limit. */
+	if (unlikely(kvm_dirty_ring_enabled(vcpu->vm))) {
+		r = kvm_dirty_ring_vcpu_enter(vcpu, exit);
+		if (r)
+			return r;
+	}
 	vcpu->in_fault_loop = true;
 	for (;;) {
 		r = kvm_tdp_page_fault(vcpu, gpa >> PAGE_SHIFT, flags);
@@ -336,6 +352,20 @@ static int vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint
 				vmmu_wait_relax(++retries);
 			vcpu->retry_invalidate = false;
 			break;
+		case RET_PF_DIRTY_RING_FULL:
+			r = kvm_dirty_ring_full_exit(exit);
+			goto out;
+		case -EFAULT:
+			/*
+			 * KVM_CAP_MEMORY_FAULT_INFO: the page that could not be
+			 * served, beside the errno (kvm_handle_error_pfn()).
+			 */
+			exit->reason = VMMU_EXIT_MEMORY_FAULT;
+			exit->pad = 0;
+			exit->memory_fault.flags = 0;
+			exit->memory_fault.gpa = gpa & PAGE_MASK;
+			exit->memory_fault.size = PAGE_SIZE;
+			goto out;
 		default:
 			if (r >= 0) {
 				WARN_ON_ONCE(1);
@@ -431,6 +461,12 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 		r = -EFAULT;
 		goto out;
 	}
+	/* A dirty-logged page with the ring on needs a free entry first. */
+	if (write && slot->dirty_bitmap && unlikely(kvm_dirty_ring_enabled(vm))) {
+		r = kvm_dirty_ring_reserve(vcpu);
+		if (r)
+			goto out;
+	}
 	if (locked) {
 		vmmu_read_lock(&vm->mmu.mmu_lock);
 		/*
@@ -461,7 +497,7 @@ static int vcpu_rw_guest_page(struct vmmu_vcpu *vcpu, gpa_t gpa, uint8_t *p, siz
 			r = -EAGAIN;
 	}
 	if (!r && write)
-		mark_page_dirty_in_slot(slot, gfn);
+		kvm_vcpu_mark_page_dirty(vcpu, slot, gfn);
 out:
 	vmmu_rcu_read_unlock();
 	return r;

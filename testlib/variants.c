@@ -53,6 +53,10 @@ const struct variant_desc variants[] = {
 	{ "flush-skips-any-target", VARIANT_FLUSH_SKIPS_ANY_TARGET, "invalidate",
 	  "a remote TLB flush does not wait for a vCPU that has published its access "
 	  "target, even when the flushed range contains it" },
+	{ "ring-reset-unharvested", VARIANT_RING_RESET_UNHARVESTED, "ring-harvest",
+	  "KVM_RESET_DIRTY_RINGS recycles (and write-protects) every pushed entry, also "
+	  "those the collector has not harvested: a write between a harvest and the "
+	  "reset reaches no copy" },
 };
 
 const int nr_variants = sizeof(variants) / sizeof(variants[0]);
