@@ -27,6 +27,7 @@
 #include <vmmu.h>
 
 #include "../test_util.h"
+#include "oracle.h"
 
 #define PAGE		VMMU_PAGE_SIZE
 #define LOG		VMMU_MEM_LOG_DIRTY_PAGES
@@ -458,7 +459,42 @@ static void test_region2(void)
 	munmap(mem, 16 * PAGE);
 }
 
+/* The oracle's stateless check of an access's exit (used by vmmu check). */
+static void test_oracle_check_exit(void)
+{
+	struct oracle_access a = { .gpa = 0x12345, .outcome = ORACLE_FAULT, .ret = -EFAULT };
+	struct vmmu_exit ex = { .reason = VMMU_EXIT_MEMORY_FAULT };
+	char why[256];
+
+	ex.memory_fault.gpa = 0x12000;
+	ex.memory_fault.size = PAGE;
+	TEST_ASSERT(oracle_check_exit(&a, 8, &ex, why, sizeof(why)), "%s", why);
+	ex.memory_fault.gpa = 0x12345;
+	TEST_ASSERT(!oracle_check_exit(&a, 8, &ex, why, sizeof(why)), "unaligned gpa accepted");
+	ex.memory_fault.gpa = 0x12000;
+	ex.memory_fault.size = 8;
+	TEST_ASSERT(!oracle_check_exit(&a, 8, &ex, NULL, 0), "size 8 accepted");
+	ex.memory_fault.size = PAGE;
+	ex.reason = VMMU_EXIT_MMIO;
+	TEST_ASSERT(!oracle_check_exit(&a, 8, &ex, NULL, 0), "wrong reason accepted");
+	a.copy = 1;	/* a copy has no exit */
+	TEST_ASSERT(oracle_check_exit(&a, 8, &ex, NULL, 0), "copy");
+	a = (struct oracle_access){ .gpa = 0x5008, .outcome = ORACLE_MMIO, .write = 1,
+				    .ret = VMMU_EXIT_MMIO };
+	ex = (struct vmmu_exit){ .reason = VMMU_EXIT_MMIO };
+	ex.mmio.phys_addr = 0x5008;
+	ex.mmio.len = 4;
+	ex.mmio.is_write = 1;
+	TEST_ASSERT(oracle_check_exit(&a, 4, &ex, why, sizeof(why)), "%s", why);
+	TEST_ASSERT(!oracle_check_exit(&a, 8, &ex, NULL, 0), "wrong length accepted");
+	a.ret = VMMU_EXIT_DIRTY_RING_FULL;
+	TEST_ASSERT(!oracle_check_exit(&a, 4, &ex, NULL, 0), "full exit with MMIO reason");
+	ex.reason = VMMU_EXIT_DIRTY_RING_FULL;
+	TEST_ASSERT(oracle_check_exit(&a, 4, &ex, NULL, 0), "full exit");
+}
+
 static const struct test_case cases[] = {
+	{ "oracle_check_exit", test_oracle_check_exit },
 	{ "enable_errnos", test_enable_errnos },
 	{ "bitmap_excluded", test_bitmap_excluded },
 	{ "push_and_reset", test_push_and_reset },

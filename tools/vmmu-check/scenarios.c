@@ -690,6 +690,12 @@ static void do_access(int vcpu_idx, uint64_t gpa, bool write, const char *who)
 	r = vmmu_vcpu_access(vcpu, gpa, &data, 8, write ? VMMU_ACCESS_WRITE : 0, &exit);
 	a.t_end = oracle_stamp(orc);
 	access_done(&a, r, data, who);
+	{
+		char why[400];
+
+		if (!oracle_check_exit(&a, 8, &exit, why, sizeof(why)))
+			chk_violation("%s: %s", who, why);
+	}
 }
 
 /* vmmu_vcpu_read_guest / write_guest: a copy, not an access. */
