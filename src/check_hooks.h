@@ -70,6 +70,7 @@ enum sched_point_id {
 	SP_NOTIFIER_COUNTED,	/* start() raised mn_active_invalidate_count */
 	SP_MEMBARRIER,		/* a flush's membarrier() (checker: drains store buffers) */
 	SP_ACCESS_TARGET,	/* walk done, target published, guest load/store next */
+	SP_RING_PUSH,		/* dirty ring: half of a push published (src/dirty_ring.c) */
 	SP_NR
 };
 
@@ -103,6 +104,7 @@ enum vmmu_checker_variant {
 	VARIANT_FLUSH_SKIPS_ANY_TARGET,		/* a flush skips every vCPU past its walk */
 	/* the dirty ring (src/dirty_ring.c) */
 	VARIANT_RING_RESET_UNHARVESTED,		/* reset recycles entries not yet harvested */
+	VARIANT_RING_PUSH_FLAG_FIRST,		/* push sets DIRTY before the index */
 	VARIANT_NR
 };
 

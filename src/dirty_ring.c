@@ -152,9 +152,22 @@ void kvm_dirty_ring_push(struct vmmu_vcpu *vcpu, const struct vmmu_memslot *slot
 	e = &ring->dirty_gfns[idx & (ring->size - 1)];
 	e->slot = (uint32_t)slot->as_id << 16 | slot->id;
 	e->offset = rel;
-	/* Release: slot and offset before DIRTY (the program acquires flags). */
-	__atomic_store_n(&e->flags, VMMU_DIRTY_GFN_F_DIRTY, __ATOMIC_RELEASE);
-	atomic_store_explicit(&ring->dirty_index, idx + 1, memory_order_release);
+	/*
+	 * dirty_index first: a reset that finds the entry RESET (which the
+	 * program can only do after seeing DIRTY) must also find it pushed.
+	 * Release on both: slot and offset before DIRTY (the program
+	 * acquires flags), and the index before DIRTY.
+	 */
+	if (variant_is(RING_PUSH_FLAG_FIRST)) {
+		/* Variant ring-push-flag-first: DIRTY, then the index. */
+		__atomic_store_n(&e->flags, VMMU_DIRTY_GFN_F_DIRTY, __ATOMIC_RELEASE);
+		sched_point(SP_RING_PUSH);
+		atomic_store_explicit(&ring->dirty_index, idx + 1, memory_order_release);
+	} else {
+		atomic_store_explicit(&ring->dirty_index, idx + 1, memory_order_release);
+		sched_point(SP_RING_PUSH);
+		__atomic_store_n(&e->flags, VMMU_DIRTY_GFN_F_DIRTY, __ATOMIC_RELEASE);
+	}
 	if (kvm_dirty_ring_used(ring) >= ring->soft_limit) {
 		/*
 		 * The next RAM access must exit: drop the vCPU's TLB (a tlb_gen
@@ -215,12 +228,11 @@ static uint32_t kvm_dirty_ring_reset(struct vmmu_vm *vm, struct kvm_dirty_ring *
 				     struct flush_range *range, bool *flush)
 {
 	uint32_t start = atomic_load_explicit(&ring->reset_index, memory_order_relaxed);
-	/* Acquire: the entries below it are published (pairs with the push). */
 	uint32_t end = atomic_load_explicit(&ring->dirty_index, memory_order_acquire);
 	uint32_t idx = start, cur_slot = 0;
 	uint64_t cur_offset = 0, mask = 0;
 
-	for (; idx != end; idx++) {
+	for (;; idx++) {
 		struct vmmu_dirty_gfn *e = &ring->dirty_gfns[idx & (ring->size - 1)];
 		uint32_t flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
 		uint32_t slot;
@@ -232,6 +244,18 @@ static uint32_t kvm_dirty_ring_reset(struct vmmu_vm *vm, struct kvm_dirty_ring *
 		 */
 		if (!(flags & VMMU_DIRTY_GFN_F_RESET) && !variant_is(RING_RESET_UNHARVESTED))
 			break;
+		/*
+		 * Only pushed entries: the acquire of RESET makes a push the
+		 * program harvested visible in dirty_index (the push stores the
+		 * index before DIRTY), so a second look settles an entry the
+		 * first snapshot did not cover; RESET written by the program
+		 * on an entry never pushed is ignored.
+		 */
+		if (idx == end) {
+			end = atomic_load_explicit(&ring->dirty_index, memory_order_acquire);
+			if (idx == end)
+				break;
+		}
 		slot = e->slot;
 		offset = e->offset;
 		__atomic_store_n(&e->flags, 0, __ATOMIC_RELAXED);

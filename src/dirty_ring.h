@@ -8,10 +8,16 @@
  *	vCPU (push, mmu_lock read)          program               reset (slots_lock,
  *	--------------------------          -------               mmu_lock write)
  *	e = gfns[dirty_index % size]        f = e.flags (acquire)  f = e.flags (acquire)
- *	e.slot, e.offset = ...              if DIRTY: read e,      while RESET: wrprot
- *	e.flags = DIRTY (release)             e.flags = RESET        e.flags = 0
- *	dirty_index++ (release)               (release)            flush TLBs
- *	install the writable SPTE                                  reset_index += n (release)
+ *	e.slot, e.offset = ...              if DIRTY: read e,      while RESET (and
+ *	dirty_index++ (release)               e.flags = RESET        pushed): wrprot,
+ *	e.flags = DIRTY (release)             (release)              e.flags = 0
+ *	install the writable SPTE                                  flush TLBs
+ *	                                                           reset_index += n (release)
+ *
+ * The index goes up before DIRTY is set, so a reset that acquires RESET
+ * (set after DIRTY was seen) also sees the index past the entry: an entry
+ * can never be harvested and then skipped by the reset (a page copied
+ * before it is write-protected again would lose the writes in between).
  *
  * The slot keeps its (unused) bitmap: slot->dirty_bitmap still says "this
  * slot is dirty-logged" to the fault path; with the ring on, no bit is set.

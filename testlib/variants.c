@@ -57,6 +57,10 @@ const struct variant_desc variants[] = {
 	  "KVM_RESET_DIRTY_RINGS recycles (and write-protects) every pushed entry, also "
 	  "those the collector has not harvested: a write between a harvest and the "
 	  "reset reaches no copy" },
+	{ "ring-push-flag-first", VARIANT_RING_PUSH_FLAG_FIRST, "ring-harvest",
+	  "a dirty-ring push sets DIRTY before it advances the ring's index: a reset "
+	  "can miss an entry the collector harvested, and the page stays writable "
+	  "after its copy" },
 };
 
 const int nr_variants = sizeof(variants) / sizeof(variants[0]);

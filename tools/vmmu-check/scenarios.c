@@ -379,7 +379,7 @@ static const struct scen ring_harvest = {
 	.init = { REGION(0, A, 2, 0, LOG) },
 	.scripts = {
 		{ "vcpu0", 0, { W(A + 8), W(A + 8) } },
-		{ "vcpu1", 1, { R(A), W(A + 0x1010) } },
+		{ "vcpu1", 1, { R(A), WG(A + 0x1010), W(A + 0x1018) } },
 		{ "collector", -1, { RING_HARVEST(), RING_RESET(), RING_HARVEST(), RING_RESET() } },
 	},
 };
@@ -554,6 +554,7 @@ static void dirty_verify(void)
 #define RING_PAGES	4
 static uint64_t ring_copy[RING_PAGES][512];
 static uint64_t ring_pending;		/* bit i: slot page i harvested, not yet copied */
+static uint32_t ring_harvested;		/* entries harvested since the last reset */
 static uint32_t ring_fetch[2];
 static struct vmmu_dirty_gfn *ring_gfns[2];
 static uint32_t ring_nr[2];
@@ -615,6 +616,7 @@ static void ring_harvest_op(const char *who)
 				  e->offset);
 			__atomic_store_n(&e->flags, VMMU_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
 			ring_fetch[v]++;
+			ring_harvested++;
 		}
 	}
 }
@@ -628,6 +630,11 @@ static void ring_reset_op(const char *who)
 	chk_trace("... = %d; copy pages 0x%" PRIx64, r, ring_pending);
 	if (r < 0)
 		chk_violation("%s: vmmu_vm_reset_dirty_rings failed: %d", who, r);
+	else if ((uint32_t)r != ring_harvested)
+		chk_violation("%s: vmmu_vm_reset_dirty_rings recycled %d entries, but %u were "
+			      "harvested (marked RESET) since the last reset", who, r,
+			      ring_harvested);
+	ring_harvested = 0;
 	ring_copy_pages(ring_pending);
 	ring_pending = 0;
 }
@@ -660,6 +667,7 @@ static void ring_setup(void)
 	uint32_t slot, hpage, npages;
 
 	ring_pending = 0;
+	ring_harvested = 0;
 	ring_wseq = 0;
 	memset(ring_fetch, 0, sizeof(ring_fetch));
 	memset(ring_copy, 0, sizeof(ring_copy));

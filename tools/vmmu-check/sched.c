@@ -611,6 +611,7 @@ static const char *const sp_names[SP_NR] = {
 	[SP_NOTIFIER_COUNTED] = "start(): active count++",
 	[SP_MEMBARRIER] = "flush: membarrier()",
 	[SP_ACCESS_TARGET] = "walk done: target published",
+	[SP_RING_PUSH] = "dirty ring: push half published",
 };
 
 const char *sp_name(int sp)
