@@ -10,7 +10,8 @@
  *   for the same condition, vmmu returns the same one.
  * - Bad input never aborts the process: NULL pointers give -EINVAL, except
  *   the bitmap of the dirty-log calls, which gives -EFAULT as a bad user
- *   pointer does in KVM.  On failure, output parameters are left untouched.
+ *   pointer does in KVM.  On failure, output parameters are left untouched
+ *   (one exception: vmmu_vcpu_access() describes a -EFAULT in its @exit).
  * - Thread safety: all VM-level calls (vmmu_vm_*, vmmu_set_user_memory_region,
  *   vmmu_memslots_generation, the notifier and dirty-log calls) may be made
  *   concurrently from any threads.  A vCPU (struct vmmu_vcpu) is used by one
@@ -328,6 +329,66 @@ VMMU_API int vmmu_vm_get_slots(struct vmmu_vm *vm, uint32_t as_id,
 			       struct vmmu_userspace_memory_region *out, uint32_t max,
 			       uint32_t *nr);
 
+/*
+ * KVM_SET_USER_MEMORY_REGION2.  VMMU_MEM_GUEST_MEMFD is KVM's flag bit 2; vmmu,
+ * like a KVM without KVM_CAP_GUEST_MEMFD, has no guest_memfd and rejects it.
+ */
+#define VMMU_MEM_GUEST_MEMFD		(1u << 2)	/* KVM_MEM_GUEST_MEMFD */
+
+/**
+ * struct vmmu_userspace_memory_region2 - same layout and meaning as
+ * struct kvm_userspace_memory_region2 (160 bytes)
+ * @slot: as in struct vmmu_userspace_memory_region (the first five fields
+ *	are that struct, at the same offsets).
+ * @flags: as there; VMMU_MEM_GUEST_MEMFD is refused.
+ * @guest_phys_addr: as there.
+ * @memory_size: as there.
+ * @userspace_addr: as there.
+ * @guest_memfd_offset: only meaningful with VMMU_MEM_GUEST_MEMFD; ignored.
+ * @guest_memfd: likewise.
+ * @pad1: not looked at, as in KVM.
+ * @pad2: not looked at, as in KVM.
+ *
+ *   0 slot  4 flags  8 guest_phys_addr  16 memory_size  24 userspace_addr
+ *  32 guest_memfd_offset  40 guest_memfd  44 pad1  48 pad2[14] ... 160
+ */
+struct vmmu_userspace_memory_region2 {
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;
+	uint64_t guest_memfd_offset;
+	uint32_t guest_memfd;
+	uint32_t pad1;
+	uint64_t pad2[14];
+};
+#ifndef __cplusplus
+_Static_assert(sizeof(struct vmmu_userspace_memory_region2) == 160, "region2 is 160 bytes");
+_Static_assert(offsetof(struct vmmu_userspace_memory_region2, userspace_addr) ==
+	       offsetof(struct vmmu_userspace_memory_region, userspace_addr) &&
+	       offsetof(struct vmmu_userspace_memory_region2, guest_memfd) == 40 &&
+	       offsetof(struct vmmu_userspace_memory_region2, pad2) == 48, "region2 layout");
+#endif
+
+/**
+ * vmmu_set_user_memory_region2() - KVM_SET_USER_MEMORY_REGION2
+ * @vm: the VM.
+ * @mem: the region.
+ *
+ * Exactly vmmu_set_user_memory_region() on the first five fields, with the
+ * same checks, errnos and effects, except that VMMU_MEM_GUEST_MEMFD in
+ * @flags gives -EINVAL (no guest_memfd support, as in a KVM that reports
+ * KVM_CAP_GUEST_MEMFD 0).  The guest_memfd fields and the padding are not
+ * looked at, as in KVM.
+ *
+ * Context: as vmmu_set_user_memory_region().
+ *
+ * Return: 0 or -errno (-EINVAL also for a NULL argument).
+ */
+VMMU_API int vmmu_set_user_memory_region2(struct vmmu_vm *vm,
+					  const struct vmmu_userspace_memory_region2 *mem);
+
 /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags (see the dirty-log calls) */
 #define VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE	(1ull << 0)
 #define VMMU_DIRTY_LOG_INITIALLY_SET		(1ull << 1)
@@ -384,11 +445,22 @@ VMMU_API int vmmu_vcpu_set_address_space(struct vmmu_vcpu *vcpu, uint32_t as_id)
 VMMU_API int vmmu_vcpu_idle(struct vmmu_vcpu *vcpu);
 
 #define VMMU_EXIT_MMIO	6	/* same number as KVM_EXIT_MMIO */
+#define VMMU_EXIT_DIRTY_RING_FULL	31	/* KVM_EXIT_DIRTY_RING_FULL (see the dirty ring) */
+#define VMMU_EXIT_MEMORY_FAULT		39	/* KVM_EXIT_MEMORY_FAULT */
+
+/* vmmu_exit.memory_fault.flags (KVM_MEMORY_EXIT_FLAG_PRIVATE; vmmu never sets it) */
+#define VMMU_MEMORY_EXIT_FLAG_PRIVATE	(1ull << 3)
 
 /**
  * struct vmmu_exit - why a guest access left vmmu, like struct kvm_run
- * @reason: VMMU_EXIT_MMIO.
+ * @reason: VMMU_EXIT_MMIO, VMMU_EXIT_DIRTY_RING_FULL (no payload) or
+ *	VMMU_EXIT_MEMORY_FAULT.
  * @mmio: the access, as kvm_run->mmio: a write's bytes are in @data.
+ * @memory_fault: as kvm_run->memory_fault with KVM_CAP_MEMORY_FAULT_INFO:
+ *	the guest-physical range [@gpa, @gpa + @size) that could not be
+ *	served (@gpa page aligned, @size one page) and @flags (0).
+ *
+ *   offset  0: reason   4: pad   8: union { mmio (24 bytes), memory_fault (24 bytes) }
  *
  * Completing an MMIO exit: vmmu does not resume the access.  For a write,
  * @mmio.data holds the @mmio.len bytes the guest stored (little-endian, the
@@ -403,13 +475,25 @@ VMMU_API int vmmu_vcpu_idle(struct vmmu_vcpu *vcpu);
 struct vmmu_exit {
 	uint32_t reason;
 	uint32_t pad;
-	struct {
-		uint64_t phys_addr;
-		uint8_t data[8];
-		uint32_t len;
-		uint8_t is_write;
-	} mmio;
+	union {
+		struct {
+			uint64_t phys_addr;
+			uint8_t data[8];
+			uint32_t len;
+			uint8_t is_write;
+		} mmio;
+		struct {
+			uint64_t flags;
+			uint64_t gpa;
+			uint64_t size;
+		} memory_fault;
+	};
 };
+#ifndef __cplusplus
+_Static_assert(sizeof(struct vmmu_exit) == 32, "struct vmmu_exit layout");
+_Static_assert(offsetof(struct vmmu_exit, mmio.phys_addr) == 8 &&
+	       offsetof(struct vmmu_exit, memory_fault.gpa) == 16, "struct vmmu_exit layout");
+#endif
 
 #define VMMU_ACCESS_WRITE	(1u << 0)
 #define VMMU_ACCESS_FETCH	(1u << 1)
@@ -436,9 +520,13 @@ struct vmmu_exit {
  * seen only as delay.
  *
  * Return: 0 when guest RAM served the access, VMMU_EXIT_MMIO when it exits,
- * -EINVAL for a bad length, flag or page-crossing access, -EFAULT when the
- * host memory behind a slot is not mapped (and no invalidation raced the
- * lookup) or a write meets a read-only host page, -ENOMEM when a page table
+ * VMMU_EXIT_DIRTY_RING_FULL when the dirty ring is on and the vCPU's ring
+ * is at its soft limit (the access was not made; see
+ * vmmu_vm_enable_dirty_ring()), -EINVAL for a bad length, flag or
+ * page-crossing access, -EFAULT when the host memory behind a slot is not
+ * mapped (and no invalidation raced the lookup) or a write meets a
+ * read-only host page - then @exit also holds a VMMU_EXIT_MEMORY_FAULT
+ * exit naming the page (KVM_CAP_MEMORY_FAULT_INFO), -ENOMEM when a page table
  * cannot be allocated, -EIO when an internal invariant is broken (a warning
  * names it; the library stays usable).
  */
@@ -511,8 +599,15 @@ VMMU_API int vmmu_vm_read_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa
  * As vmmu_vcpu_write_guest(): dirty logging marks every page written; a
  * READONLY slot gives -EFAULT.  Any thread, concurrently with everything.
  *
+ * With the dirty ring on (vmmu_vm_enable_dirty_ring()), a write to a
+ * dirty-logged slot has no vCPU ring to record it in and the slot no bitmap
+ * the collector reads (KVM's KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP, which vmmu
+ * does not have): such a write is refused with -EOPNOTSUPP rather than lost
+ * to the migration; write through a vCPU (vmmu_vcpu_write_guest()) instead.
+ *
  * Return: 0, -EFAULT (some byte has no slot, is READONLY, or its host
- * memory is unmapped; a prefix may have been written), -EINVAL as for
+ * memory is unmapped; a prefix may have been written), -EOPNOTSUPP (the
+ * ring case above; a prefix may have been written), -EINVAL as for
  * vmmu_vm_read_guest().
  */
 VMMU_API int vmmu_vm_write_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa,
@@ -655,8 +750,9 @@ VMMU_API void vmmu_mmu_notifier_release(struct vmmu_vm *vm);
  * again.  With manual protect (vmmu_vm_enable_manual_dirty_log_protect):
  * only copies the bitmap; vmmu_clear_dirty_log() clears and re-protects.
  *
- * Return: 0; -EINVAL (address space or id out of range); -ENOENT (no such
- * slot, or the slot does not log dirty pages); -EFAULT (@bitmap NULL).  As
+ * Return: 0; -ENXIO (the dirty ring is on); -EINVAL (address space or id
+ * out of range); -ENOENT (no such slot, or the slot does not log dirty
+ * pages); -EFAULT (@bitmap NULL).  As
  * in KVM, without manual protect the bits are taken before the copy-out, so
  * a call that fails with -EFAULT has still consumed them.
  */
@@ -676,7 +772,8 @@ VMMU_API int vmmu_get_dirty_log(struct vmmu_vm *vm, uint32_t slot, void *bitmap)
  * Clears the requested bits that are set and write-protects those pages.
  * Works with or without manual protect, as in KVM.
  *
- * Return: 0; -EINVAL (ids out of range, @first_page not a multiple of 64 or
+ * Return: 0; -ENXIO (the dirty ring is on); -EINVAL (ids out of range,
+ * @first_page not a multiple of 64 or
  * beyond the slot, @num_pages too large or not a multiple of 64 short of
  * the end); -ENOENT; -EFAULT (@bitmap NULL).
  */
@@ -694,6 +791,102 @@ VMMU_API int vmmu_clear_dirty_log(struct vmmu_vm *vm, uint32_t slot, uint64_t fi
  * Return: 0 or -EINVAL for unknown bits or INITIALLY_SET without ENABLE.
  */
 VMMU_API int vmmu_vm_enable_manual_dirty_log_protect(struct vmmu_vm *vm, uint64_t flags);
+
+/* ------------------------------------------------------------------------ */
+/* The dirty ring (KVM_CAP_DIRTY_LOG_RING_ACQ_REL)                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * struct vmmu_dirty_gfn - one ring entry, struct kvm_dirty_gfn:
+ *
+ *   offset  0: flags (u32)   bit 0 DIRTY: published by vmmu
+ *                            bit 1 RESET: harvested by the program
+ *   offset  4: slot (u32)    as_id << 16 | slot id
+ *   offset  8: offset (u64)  page index inside the slot
+ *
+ * Protocol, per entry: vmmu writes @slot and @offset, then stores
+ * flags = DIRTY with release.  The program loads @flags with acquire; when
+ * DIRTY is set it reads @slot and @offset, then stores flags = RESET with
+ * release.  vmmu_vm_reset_dirty_rings() recycles the RESET entries (flags
+ * back to 0) and write-protects their pages again.  Entries are used in
+ * order; the program keeps its own fetch index (modulo the entry count).
+ */
+#define VMMU_DIRTY_GFN_F_DIRTY		(1u << 0)
+#define VMMU_DIRTY_GFN_F_RESET		(1u << 1)
+#define VMMU_DIRTY_GFN_F_MASK		0x3u
+
+struct vmmu_dirty_gfn {
+	uint32_t flags;
+	uint32_t slot;
+	uint64_t offset;
+};
+#ifndef __cplusplus
+_Static_assert(sizeof(struct vmmu_dirty_gfn) == 16, "struct kvm_dirty_gfn is 16 bytes");
+#endif
+
+/* KVM_DIRTY_RING_MAX_ENTRIES * 16: what KVM_CAP_DIRTY_LOG_RING reports */
+#define VMMU_DIRTY_RING_MAX_BYTES	(65536u * 16u)
+/* KVM_DIRTY_RING_RSVD_ENTRIES: the soft limit is this many entries short of full */
+#define VMMU_DIRTY_RING_RSVD_ENTRIES	64u
+
+/**
+ * vmmu_vm_enable_dirty_ring() - KVM_ENABLE_CAP of KVM_CAP_DIRTY_LOG_RING_ACQ_REL
+ * @vm: the VM.
+ * @bytes: size of each vCPU's ring in bytes (args[0]): a power of two, at
+ *	least one page (and VMMU_DIRTY_RING_RSVD_ENTRIES entries), at most
+ *	VMMU_DIRTY_RING_MAX_BYTES.
+ *
+ * From then on, dirty-logged slots (VMMU_MEM_LOG_DIRTY_PAGES) report
+ * written pages through per-vCPU rings instead of the bitmap: the write
+ * that makes a page writable again pushes (slot, offset) to the ring of the
+ * vCPU that made it (vmmu_vcpu_write_guest() too).  vmmu_get_dirty_log()
+ * and vmmu_clear_dirty_log() fail with -ENXIO.  When a vCPU's ring holds
+ * @bytes / 16 - VMMU_DIRTY_RING_RSVD_ENTRIES entries (its soft limit) its
+ * accesses exit with VMMU_EXIT_DIRTY_RING_FULL until the program harvests
+ * and calls vmmu_vm_reset_dirty_rings().
+ *
+ * Context: thread-safe.  As in KVM: only before the first vCPU is created,
+ * and only once.
+ *
+ * Return: 0; -EINVAL (not a power of two, below a page, a vCPU exists, or
+ * already enabled); -E2BIG (above VMMU_DIRTY_RING_MAX_BYTES).
+ */
+VMMU_API int vmmu_vm_enable_dirty_ring(struct vmmu_vm *vm, uint32_t bytes);
+
+/**
+ * vmmu_vcpu_get_dirty_ring() - the vCPU's ring, like mmap() of the vCPU fd
+ * at KVM_DIRTY_LOG_PAGE_OFFSET
+ * @vcpu: the vCPU.
+ * @ring: receives the entries (valid until vmmu_vcpu_destroy()).
+ * @nr_entries: receives their number (a power of two), or NULL.
+ *
+ * Context: any thread; the entries follow the protocol drawn above
+ * struct vmmu_dirty_gfn.
+ *
+ * Return: 0; -EINVAL (NULL argument, or the dirty ring is not enabled);
+ * -ENOMEM.
+ */
+VMMU_API int vmmu_vcpu_get_dirty_ring(struct vmmu_vcpu *vcpu, struct vmmu_dirty_gfn **ring,
+				      uint32_t *nr_entries);
+
+/**
+ * vmmu_vm_reset_dirty_rings() - KVM_RESET_DIRTY_RINGS
+ * @vm: the VM.
+ *
+ * For each vCPU's ring, from its oldest entry on and while the entries are
+ * marked RESET: clears them for reuse and write-protects their pages, so
+ * the next write to each is pushed again; stops at the first entry not
+ * marked RESET.  Remote TLBs are flushed before it returns.  A program
+ * migrating memory copies a harvested page only after this call: a write
+ * made between the harvest and the reset is then in the copy, and one made
+ * after it is pushed again.
+ *
+ * Context: thread-safe; serialized with memslot updates (slots_lock).
+ *
+ * Return: the number of entries recycled (>= 0); -EINVAL (@vm NULL or the
+ * dirty ring not enabled).
+ */
+VMMU_API int vmmu_vm_reset_dirty_rings(struct vmmu_vm *vm);
 
 /* ------------------------------------------------------------------------ */
 /* Statistics                                                                */

@@ -72,6 +72,7 @@ enum sched_point_id {
 	SP_ACCESS_TARGET,	/* walk done, target published, guest load/store next */
 	SP_FLUSH_ASKED,		/* a flush asked the FAST vCPUs to fence and answer */
 	SP_FENCE_OUTSIDE,	/* a vCPU marked itself OUTSIDE (fault path, idle) */
+	SP_RING_PUSH,		/* dirty ring: half of a push published (src/dirty_ring.c) */
 	SP_NR
 };
 
@@ -104,6 +105,9 @@ enum vmmu_checker_variant {
 	VARIANT_FLUSH_WITHOUT_MEMBARRIER,	/* a flush that skips the asymmetric fence */
 	VARIANT_FLUSH_SKIPS_ANY_TARGET,		/* a flush skips every vCPU past its walk */
 	VARIANT_FLUSH_TRUSTS_FAST,		/* a flush neither asks nor fences FAST vCPUs */
+	/* the dirty ring (src/dirty_ring.c) */
+	VARIANT_RING_RESET_UNHARVESTED,		/* reset recycles entries not yet harvested */
+	VARIANT_RING_PUSH_FLAG_FIRST,		/* push sets DIRTY before the index */
 	VARIANT_NR
 };
 

@@ -7,11 +7,14 @@
  * set under mmu_lock (read) when a fault makes its SPTE writable
  * (kvm_tdp_mmu_map) and by kvm_vcpu_write_guest; taking bits and
  * write-protecting their pages happen together under mmu_lock (write), so a
- * write is never both unlogged and unprotected.
+ * write is never both unlogged and unprotected.  With the dirty ring on
+ * (dirty_ring.c) the same marks go to the vCPU's ring and both calls fail
+ * with -ENXIO, as in KVM.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "dirty_ring.h"
 #include "memslots.h"
 #include "mmu.h"
 #include "vm.h"
@@ -45,6 +48,9 @@ static int __get_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, void *bitmap)
 	bool flush = false;
 	int err = 0;
 
+	/* The bitmap and the dirty ring exclude each other (kvm_use_dirty_bitmap). */
+	if (kvm_dirty_ring_enabled(vm))
+		return -ENXIO;
 	slot = dirty_log_slot(vm, slot_arg, &err);
 	if (err)
 		return err;
@@ -115,6 +121,8 @@ static int __clear_dirty_log(struct vmmu_vm *vm, uint32_t slot_arg, uint64_t fir
 	uint64_t words;
 	int err = 0;
 
+	if (kvm_dirty_ring_enabled(vm))
+		return -ENXIO;
 	if ((slot_arg >> 16) >= vm->nr_as || (uint16_t)slot_arg >= vm->cfg.max_user_slots)
 		return -EINVAL;
 	if (first_page & 63)

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 
 #include "check_hooks.h"
+#include "dirty_ring.h"
 #include "fence.h"
 #include "memslots.h"
 #include "mmu.h"
@@ -1136,7 +1137,7 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 	 * write-protect (mmu_lock write) sees either both or neither.
 	 */
 	if (!fault->noslot && fault->map_writable && fault->slot->dirty_bitmap)
-		mark_page_dirty_in_slot(fault->slot, fault->gfn);
+		kvm_vcpu_mark_page_dirty(vcpu, fault->slot, fault->gfn);
 
 	sched_point(SP_FAULT_INSTALL);
 	vmmu_checker_fault_install(vm, vcpu->as_id, fault->gfn, fault->noslot ? 0 : fault->hva,
@@ -1300,9 +1301,15 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		}
 		if (fault.slot->flags & VMMU_MEM_READONLY)
 			fault.map_writable = false;
-		else if (fault.slot->dirty_bitmap)
+		else if (fault.slot->dirty_bitmap) {
 			fault.map_writable = fault.write && fault.host_writable;
-		else
+			/* The push this write needs must not go past the soft limit. */
+			if (fault.map_writable && unlikely(kvm_dirty_ring_enabled(vm)) &&
+			    kvm_dirty_ring_vcpu_soft_full(vcpu)) {
+				r = RET_PF_DIRTY_RING_FULL;
+				goto out;
+			}
+		} else
 			fault.map_writable = fault.host_writable;
 	}
 

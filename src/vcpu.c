@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "check_hooks.h"
+#include "dirty_ring.h"
 #include "fence.h"
 #include "mmu.h"
 #include "notifier.h"
@@ -89,6 +90,7 @@ VMMU_API void vmmu_vcpu_destroy(struct vmmu_vcpu *vcpu)
 	}
 	kvm_vcpu_stats_add(&vm->dead_vcpu_stats, &vcpu->stat);
 	vmmu_mutex_unlock(&vm->vcpus_lock);
+	kvm_dirty_ring_free(vcpu);
 	free(vcpu);
 }
 
@@ -225,7 +227,14 @@ vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uin
 	uint64_t tlb_gen = atomic_load_explicit(&vcpu->tlb_gen, memory_order_acquire);
 	bool write = flags & VMMU_ACCESS_WRITE;
 	gfn_t gfn = gpa >> PAGE_SHIFT;
-	uint64_t spte = tdp_mmu_walk_lockless(vcpu->vm, vcpu->as_id, gfn);
+	uint64_t spte;
+
+	/* The dirty ring reached its soft limit: the fault path decides. */
+	if (unlikely(vcpu->dirty_ring_full) && !vcpu->in_fault_loop) {
+		vcpu_access_end(vcpu);
+		return vcpu_access_fault(vcpu, gpa, data, len, flags, exit);
+	}
+	spte = tdp_mmu_walk_lockless(vcpu->vm, vcpu->as_id, gfn);
 
 	/* (An SPTE whose accessed bit aging cleared takes the fault path,
 	 * which sets it again, as the CPU's page walk would.) */
@@ -251,7 +260,8 @@ vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uin
 		e->gfn = gfn;
 		e->host = host;
 		e->writable = is_writable_pte(spte);
-		e->gen = tlb_gen;
+		/* While the dirty ring is at its soft limit the TLB stays empty. */
+		e->gen = unlikely(vcpu->dirty_ring_full) ? UINT64_MAX : tlb_gen;
 		vcpu_access_end(vcpu);
 		VCPU_STAT_INC(vcpu, tlb_fills);
 		return 0;
@@ -337,6 +347,12 @@ static int vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint
 	unsigned int retries = 0;
 	int r;
 
+	/* The dirty ring: its allocation, and the exit at the soft limit. */
+	if (unlikely(kvm_dirty_ring_enabled(vcpu->vm))) {
+		r = kvm_dirty_ring_vcpu_enter(vcpu, exit);
+		if (r)
+			return r;
+	}
 	vcpu->in_fault_loop = true;
 	for (;;) {
 		/*
@@ -374,6 +390,20 @@ static int vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint
 			vcpu->retry_invalidate = false;
 			vcpu->retry_invalid_slot = false;
 			break;
+		case RET_PF_DIRTY_RING_FULL:
+			r = kvm_dirty_ring_full_exit(exit);
+			goto out;
+		case -EFAULT:
+			/*
+			 * KVM_CAP_MEMORY_FAULT_INFO: the page that could not be
+			 * served, beside the errno (kvm_handle_error_pfn()).
+			 */
+			exit->reason = VMMU_EXIT_MEMORY_FAULT;
+			exit->pad = 0;
+			exit->memory_fault.flags = 0;
+			exit->memory_fault.gpa = gpa & PAGE_MASK;
+			exit->memory_fault.size = PAGE_SIZE;
+			goto out;
 		default:
 			if (r >= 0) {
 				WARN_ON_ONCE(1);
@@ -453,8 +483,8 @@ VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data, 
  * INVALID: try again), or -EAGAIN with *@seq set: wait for an end() after
  * *@seq, then try again.  Shared by the vCPU and the VM-level copies.
  */
-static int rw_guest_page(struct vmmu_vm *vm, uint32_t as_id, gpa_t gpa, uint8_t *p, size_t n,
-			 bool write, uint64_t *seq)
+static int rw_guest_page(struct vmmu_vm *vm, struct vmmu_vcpu *vcpu, uint32_t as_id, gpa_t gpa,
+			 uint8_t *p, size_t n, bool write, uint64_t *seq)
 {
 	bool locked = vm->hostmem->rw_under_mmu_lock;
 	struct vmmu_memslots *slots;
@@ -473,6 +503,17 @@ static int rw_guest_page(struct vmmu_vm *vm, uint32_t as_id, gpa_t gpa, uint8_t 
 	if (!slot || (write && (slot->flags & VMMU_MEM_READONLY))) {
 		r = -EFAULT;
 		goto out;
+	}
+	/*
+	 * A dirty-logged page with the ring on needs a free entry of the
+	 * writing vCPU's ring first.  A device thread has no ring to push to,
+	 * and with no bitmap to fall back on (KVM's RING_WITH_BITMAP) its write
+	 * would be lost to the collector: refused.
+	 */
+	if (write && slot->dirty_bitmap && unlikely(kvm_dirty_ring_enabled(vm))) {
+		r = vcpu ? kvm_dirty_ring_reserve(vcpu) : -EOPNOTSUPP;
+		if (r)
+			goto out;
 	}
 	if (locked) {
 		vmmu_read_lock(&vm->mmu.mmu_lock);
@@ -503,15 +544,19 @@ static int rw_guest_page(struct vmmu_vm *vm, uint32_t as_id, gpa_t gpa, uint8_t 
 		if (mmu_invalidate_retry_gfn_locked(vm, *seq, as_id, gfn))
 			r = -EAGAIN;
 	}
-	if (!r && write)
-		mark_page_dirty_in_slot(slot, gfn);
+	if (!r && write) {
+		if (vcpu)
+			kvm_vcpu_mark_page_dirty(vcpu, slot, gfn);
+		else
+			mark_page_dirty_in_slot(slot, gfn);
+	}
 out:
 	vmmu_rcu_read_unlock();
 	return r;
 }
 
-static int kvm_rw_guest(struct vmmu_vm *vm, uint32_t as_id, gpa_t gpa, void *buf, size_t len,
-			bool write)
+static int kvm_rw_guest(struct vmmu_vm *vm, struct vmmu_vcpu *vcpu, uint32_t as_id, gpa_t gpa,
+			void *buf, size_t len, bool write)
 {
 	uint8_t *p = buf;
 	unsigned int retries = 0;
@@ -527,7 +572,7 @@ static int kvm_rw_guest(struct vmmu_vm *vm, uint32_t as_id, gpa_t gpa, void *buf
 			n = len;
 		if (gpa + n < gpa)
 			return -EFAULT;
-		r = rw_guest_page(vm, as_id, gpa, p, n, write, &seq);
+		r = rw_guest_page(vm, vcpu, as_id, gpa, p, n, write, &seq);
 		if (r == -EAGAIN) {
 			/* Outside every lock and read section, as a fault. */
 			if (++retries > 64)
@@ -555,7 +600,7 @@ VMMU_API int vmmu_vcpu_read_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, void *bu
 {
 	if (!vcpu)
 		return -EINVAL;
-	return kvm_rw_guest(vcpu->vm, vcpu->as_id, gpa, buf, len, false);
+	return kvm_rw_guest(vcpu->vm, vcpu, vcpu->as_id, gpa, buf, len, false);
 }
 
 VMMU_API int vmmu_vcpu_write_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, const void *buf,
@@ -563,7 +608,7 @@ VMMU_API int vmmu_vcpu_write_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, const v
 {
 	if (!vcpu)
 		return -EINVAL;
-	return kvm_rw_guest(vcpu->vm, vcpu->as_id, gpa, (void *)buf, len, true);
+	return kvm_rw_guest(vcpu->vm, vcpu, vcpu->as_id, gpa, (void *)buf, len, true);
 }
 
 VMMU_API int vmmu_vm_read_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa, void *buf,
@@ -571,7 +616,7 @@ VMMU_API int vmmu_vm_read_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa
 {
 	if (!vm || as_id >= vm->nr_as)
 		return -EINVAL;
-	return kvm_rw_guest(vm, as_id, gpa, buf, len, false);
+	return kvm_rw_guest(vm, NULL, as_id, gpa, buf, len, false);
 }
 
 VMMU_API int vmmu_vm_write_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa,
@@ -579,5 +624,5 @@ VMMU_API int vmmu_vm_write_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gp
 {
 	if (!vm || as_id >= vm->nr_as)
 		return -EINVAL;
-	return kvm_rw_guest(vm, as_id, gpa, (void *)buf, len, true);
+	return kvm_rw_guest(vm, NULL, as_id, gpa, (void *)buf, len, true);
 }

@@ -174,6 +174,10 @@ VMMU_API const char *vmmu_strerror(int ret)
 		return "success";
 	case VMMU_EXIT_MMIO:
 		return "exit to the VMM: MMIO";
+	case VMMU_EXIT_DIRTY_RING_FULL:
+		return "exit to the VMM: dirty ring full";
+	case -E2BIG:
+		return "dirty ring too large";
 	case -EINVAL:
 		return "invalid argument";
 	case -EEXIST:

@@ -26,6 +26,8 @@ struct tdp_pt {
  * A root is replaced (never edited in place) by kvm_mmu_zap_all_fast; the
  * old one is obsolete from then on and is freed after a remote TLB flush.
  */
+struct kvm_dirty_ring;
+
 struct tdp_root {
 	struct tdp_pt *pt;
 	uint8_t mmu_valid_gen;
@@ -126,6 +128,14 @@ struct vmmu_vcpu {
 	uint64_t last_used_slot_gen;
 	struct vcpu_stats stat;
 	struct vcpu_tlb_entry tlb[VCPU_TLB_SIZE];
+	/*
+	 * The dirty ring (src/dirty_ring.c), off the hot cache lines: the
+	 * ring, allocated on first use (cmpxchg; freed by vmmu_vcpu_destroy
+	 * under slots_lock), and, vCPU thread only, whether a push of this
+	 * vCPU reached the soft limit (its TLB was dropped then).
+	 */
+	_Atomic(struct kvm_dirty_ring *) dirty_ring;
+	bool dirty_ring_full;
 };
 
 struct vm_stats {
@@ -259,6 +269,9 @@ struct vmmu_vm {
 	_Atomic bool asym_fence;
 	struct vmmu_hostmm *hostmm;
 	uint64_t max_gfn;		/* highest gfn the 4-level TDP table maps */
+	/* dirty ring: bytes per vCPU ring, 0 = off; set once, under vcpus_lock,
+	 * while the VM has no vCPU (src/dirty_ring.c) */
+	_Atomic uint32_t dirty_ring_size;
 };
 
 #define VM_STAT_INC(vm, f)	atomic_fetch_add_explicit(&(vm)->stat.f, 1, memory_order_relaxed)

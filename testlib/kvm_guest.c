@@ -268,10 +268,34 @@ int kvm_guest_open(struct kvm_guest *g, const struct kvm_guest_opts *opts)
 	if (r)
 		goto fail;
 
+	if (opts && opts->dirty_ring_bytes) {
+		/* Before the vCPU exists, as KVM requires (192: KVM_CAP_DIRTY_LOG_RING,
+		 * 223: its _ACQ_REL flavour; not in every installed header). */
+		struct kvm_enable_cap cap = { .cap = 223, .args = { opts->dirty_ring_bytes } };
+
+		r = kg_ioctl(g->vm_fd, KVM_ENABLE_CAP, &cap);
+		if (r == -EINVAL && kg_ioctl(g->vm_fd, KVM_CHECK_EXTENSION, (void *)223) <= 0) {
+			cap.cap = 192;
+			r = kg_ioctl(g->vm_fd, KVM_ENABLE_CAP, &cap);
+		}
+		if (r)
+			goto fail;
+	}
 	r = kg_ioctl(g->vm_fd, KVM_CREATE_VCPU, (void *)0);
 	if (r < 0)
 		goto fail;
 	g->vcpu_fd = r;
+	if (opts && opts->dirty_ring_bytes) {
+		/* KVM_DIRTY_LOG_PAGE_OFFSET (64) pages into the vCPU fd, on x86 */
+		g->dirty_ring = mmap(NULL, opts->dirty_ring_bytes, PROT_READ | PROT_WRITE,
+				     MAP_SHARED, g->vcpu_fd, 64 * KG_PAGE);
+		if (g->dirty_ring == MAP_FAILED) {
+			g->dirty_ring = NULL;
+			r = -errno;
+			goto fail;
+		}
+		g->dirty_ring_bytes = opts->dirty_ring_bytes;
+	}
 	size = kg_ioctl(g->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
 	if (size < (int)sizeof(struct kvm_run)) {
 		r = size < 0 ? size : -EINVAL;
@@ -295,6 +319,9 @@ fail:
 
 void kvm_guest_close(struct kvm_guest *g)
 {
+	if (g->dirty_ring)
+		munmap(g->dirty_ring, g->dirty_ring_bytes);
+	g->dirty_ring = NULL;
 	if (g->run)
 		munmap(g->run, g->run_size);
 	if (g->vcpu_fd >= 0)

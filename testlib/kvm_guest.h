@@ -54,11 +54,16 @@
  *	@gpa + KVM_GUEST_SLOT_SIZE <= 4 GiB.
  * @slot: memslot id (with address-space id 0) of the harness slot.
  *
- * Zero-initialised (or a NULL pointer) means slot 0 at gpa 0.
+ * @dirty_ring_bytes: if not 0, enable KVM_CAP_DIRTY_LOG_RING_ACQ_REL (or,
+ *	without it, KVM_CAP_DIRTY_LOG_RING) with this size before the vCPU is
+ *	created, and map the vCPU's ring at @dirty_ring.
+ *
+ * Zero-initialised (or a NULL pointer) means slot 0 at gpa 0, no ring.
  */
 struct kvm_guest_opts {
 	uint64_t gpa;
 	uint32_t slot;
+	uint32_t dirty_ring_bytes;
 };
 
 /**
@@ -73,6 +78,8 @@ struct kvm_guest_opts {
  * @slot: its memslot id.
  * @nr_runs: KVM_RUN calls made.
  * @nr_mmio_exits: KVM_EXIT_MMIO exits seen.
+ * @dirty_ring: the vCPU's dirty ring, mapped (NULL without one).
+ * @dirty_ring_bytes: its size.
  */
 struct kvm_guest {
 	int kvm_fd;
@@ -85,6 +92,9 @@ struct kvm_guest {
 	uint32_t slot;
 	uint64_t nr_runs;
 	uint64_t nr_mmio_exits;
+	/* the dirty ring (kvm_guest_opts.dirty_ring_bytes), as struct kvm_dirty_gfn[] */
+	void *dirty_ring;
+	uint32_t dirty_ring_bytes;
 };
 
 /**

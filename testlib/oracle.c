@@ -503,3 +503,42 @@ uint64_t oracle_verify(struct oracle *o, oracle_report_fn report, void *arg,
 	pthread_mutex_unlock(&o->lock);
 	return bad;
 }
+
+bool oracle_check_exit(const struct oracle_access *a, uint32_t len, const struct vmmu_exit *ex,
+		       char *why, size_t n)
+{
+	uint64_t page = a->gpa & ~(VMMU_PAGE_SIZE - 1);
+
+	if (a->ret == VMMU_EXIT_DIRTY_RING_FULL) {
+		if (ex->reason == VMMU_EXIT_DIRTY_RING_FULL)
+			return true;
+		if (why)
+			snprintf(why, n, "returned VMMU_EXIT_DIRTY_RING_FULL with exit reason %u",
+				 ex->reason);
+		return false;
+	}
+	if (a->outcome == ORACLE_MMIO) {
+		if (ex->reason == VMMU_EXIT_MMIO && ex->mmio.phys_addr == a->gpa &&
+		    ex->mmio.len == len && ex->mmio.is_write == (a->write ? 1 : 0))
+			return true;
+		if (why)
+			snprintf(why, n, "MMIO exit of gpa %#" PRIx64 " len %u %s says reason %u "
+				 "phys_addr %#" PRIx64 " len %u is_write %u", a->gpa, len,
+				 a->write ? "write" : "read", ex->reason, ex->mmio.phys_addr,
+				 ex->mmio.len, ex->mmio.is_write);
+		return false;
+	}
+	if (a->outcome == ORACLE_FAULT && !a->copy) {
+		if (ex->reason == VMMU_EXIT_MEMORY_FAULT && ex->memory_fault.gpa == page &&
+		    ex->memory_fault.size == VMMU_PAGE_SIZE && ex->memory_fault.flags == 0)
+			return true;
+		if (why)
+			snprintf(why, n, "-EFAULT of gpa %#" PRIx64 " comes with exit reason %u, "
+				 "memory fault gpa %#" PRIx64 " size %#" PRIx64 " flags %#" PRIx64
+				 " (KVM_CAP_MEMORY_FAULT_INFO: the page, %#" PRIx64 ", one page, 0)",
+				 a->gpa, ex->reason, ex->memory_fault.gpa, ex->memory_fault.size,
+				 ex->memory_fault.flags, page);
+		return false;
+	}
+	return true;
+}

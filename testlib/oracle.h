@@ -142,4 +142,18 @@ uint64_t oracle_verify(struct oracle *o, oracle_report_fn report, void *arg,
 /* Human-readable outcome name. */
 const char *oracle_outcome_name(enum oracle_outcome oc);
 
+struct vmmu_exit;
+
+/*
+ * oracle_check_exit() - does the exit that vmmu_vcpu_access() filled in
+ * @ex describe the access @a of @len bytes?  Stateless: ORACLE_MMIO needs
+ * a VMMU_EXIT_MMIO exit with the access's gpa, length and direction;
+ * ORACLE_FAULT (of an access, not a copy) a VMMU_EXIT_MEMORY_FAULT exit
+ * naming the access's page, one page long, flags 0; a return of
+ * VMMU_EXIT_DIRTY_RING_FULL that reason.  Other outcomes carry no exit.
+ * On false, a one-line reason is written to @why (if not NULL).
+ */
+bool oracle_check_exit(const struct oracle_access *a, uint32_t len, const struct vmmu_exit *ex,
+		       char *why, size_t n);
+
 #endif /* VMMU_ORACLE_H */

@@ -56,6 +56,14 @@ const struct variant_desc variants[] = {
 	{ "flush-trusts-fast", VARIANT_FLUSH_TRUSTS_FAST, "invalidate",
 	  "a remote TLB flush takes a vCPU whose entries do not fence (FAST) as done, "
 	  "without asking it to answer or fencing it with membarrier()" },
+	{ "ring-reset-unharvested", VARIANT_RING_RESET_UNHARVESTED, "ring-harvest",
+	  "KVM_RESET_DIRTY_RINGS recycles (and write-protects) every pushed entry, also "
+	  "those the collector has not harvested: a write between a harvest and the "
+	  "reset reaches no copy" },
+	{ "ring-push-flag-first", VARIANT_RING_PUSH_FLAG_FIRST, "ring-harvest",
+	  "a dirty-ring push sets DIRTY before it advances the ring's index: a reset "
+	  "can miss an entry the collector harvested, and the page stays writable "
+	  "after its copy" },
 };
 
 const int nr_variants = sizeof(variants) / sizeof(variants[0]);

@@ -119,6 +119,11 @@ static const uint8_t *cur_data;
 static size_t cur_size;
 
 static bool hostmm_mode;
+/* The dirty ring (KVM_CAP_DIRTY_LOG_RING): on for a quarter of the inputs. */
+#define RING_BYTES	65536u	/* 4032 entries to the soft limit: an input pushes fewer */
+static bool ring_mode;
+static struct vmmu_dirty_gfn *ring_of[NVCPU_MAX];
+static uint32_t ring_fetch[NVCPU_MAX];
 static struct vmmu_vm_config vcfg;
 static uint32_t nr_as, max_user_slots, nvcpu;
 static uint64_t max_gfn, manual, hva_base, data_seed, wseq, op_no;
@@ -188,6 +193,7 @@ enum opk {
 	T_CLEAR_FLUSH_YOUNG, T_TEST_YOUNG, T_GET_DIRTY, T_CLEAR_DIRTY, T_MANUAL, T_RELEASE,
 	T_VCPU, T_STATS, T_SWEEP, T_HM_MMAP, T_HM_MUNMAP, T_HM_DONTNEED, T_HM_MIGRATE,
 	T_HM_KSM, T_HM_SWAPOUT, T_HM_READ, T_HM_WRITE, T_HM_COPY, T_FINAL, T_CONFIG,
+	T_RING_HARVEST, T_REGION2,
 };
 
 static const char *const opk_name[] = {
@@ -199,7 +205,7 @@ static const char *const opk_name[] = {
 	"enable_manual_dirty_log_protect", "mmu_notifier_release", "vcpu lifecycle", "stats",
 	"sweep", "hostmm_mmap", "hostmm_munmap", "hostmm_madv_dontneed", "hostmm_migrate",
 	"hostmm_ksm_merge", "hostmm_swap_out", "hostmm_read", "hostmm_write", "hostmm copy page",
-	"final checks", "config",
+	"final checks", "config", "harvest dirty rings + reset", "set_user_memory_region2",
 };
 
 struct trec {
@@ -229,7 +235,11 @@ static void trace_print_one(FILE *f, const struct trec *t)
 
 	fprintf(f, "  #%-4" PRIu64 " %-32s", t->no, opk_name[t->op]);
 	switch (t->op) {
+	case T_RING_HARVEST:
+		fprintf(f, " entries=%" PRIu64, a[0]);
+		break;
 	case T_REGION:
+	case T_REGION2:
 		fprintf(f, " slot=%u/%u flags=%#" PRIx64 " gpa=%#" PRIx64 " size=%#" PRIx64
 			" hva=+%#" PRIx64, (unsigned)(a[0] >> 16), (unsigned)(a[0] & 0xffff), a[1],
 			a[2], a[3], a[4] - hva_base);
@@ -300,9 +310,9 @@ static void trace_print_one(FILE *f, const struct trec *t)
 		fprintf(f, " a=+%#" PRIx64 " b=+%#" PRIx64, a[0] - hva_base, a[1] - hva_base);
 		break;
 	case T_CONFIG:
-		fprintf(f, " %s nr_as=%" PRIu64 " max_user_slots=%" PRIu64 " mmio_gen_bits=%" PRIu64
-			" vm_flags=%#" PRIx64 " max_gpa_bits=%" PRIu64, a[5] ? "hostmm" : "direct",
-			a[0], a[1], a[2], a[3], a[4]);
+		fprintf(f, "%s %s nr_as=%" PRIu64 " max_user_slots=%" PRIu64 " mmio_gen_bits=%" PRIu64
+			" vm_flags=%#" PRIx64 " max_gpa_bits=%" PRIu64, ring_mode ? " dirty-ring" : "",
+			a[5] ? "hostmm" : "direct", a[0], a[1], a[2], a[3], a[4]);
 		break;
 	default:
 		break;
@@ -766,6 +776,14 @@ call:
 		      ex.reason, ex.mmio.phys_addr, ex.mmio.len, ex.mmio.is_write,
 		      ex.mmio.data[7], ex.mmio.data[6], ex.mmio.data[5], ex.mmio.data[4],
 		      ex.mmio.data[3], ex.mmio.data[2], ex.mmio.data[1], ex.mmio.data[0]);
+	} else if (r == -EFAULT) {
+		/* KVM_CAP_MEMORY_FAULT_INFO: the page, beside the errno. */
+		CHECK(ex.reason == VMMU_EXIT_MEMORY_FAULT && ex.pad == 0 &&
+		      ex.memory_fault.gpa == (gpa & ~(uint64_t)(PAGE - 1)) &&
+		      ex.memory_fault.size == PAGE && ex.memory_fault.flags == 0,
+		      "-EFAULT of vcpu%u gpa %#" PRIx64 ": exit reason %u, memory fault gpa %#"
+		      PRIx64 " size %#" PRIx64 " flags %#" PRIx64, vi, gpa, ex.reason,
+		      ex.memory_fault.gpa, ex.memory_fault.size, ex.memory_fault.flags);
 	} else if (r == 0 && !write) {
 		if (memcmp(buf, want, len)) {
 			uint64_t g = 0, w = 0;
@@ -1113,14 +1131,34 @@ static void op_region(struct rd *in)
 	}
 	if (exp == 0 && (ch == CH_CREATE || ch == CH_MOVE) && !hostmm_mode)
 		mark_touched(m.userspace_addr, m.memory_size >> 12);
-	r = vmmu_set_user_memory_region(vm, &m);
+	if (kind & 0x80) {
+		/* KVM_SET_USER_MEMORY_REGION2: the same outcome, whatever the padding
+		 * and guest_memfd fields say; with KVM_MEM_GUEST_MEMFD, -EINVAL. */
+		struct vmmu_userspace_memory_region2 m2 = {
+			.slot = m.slot, .flags = m.flags, .guest_phys_addr = m.guest_phys_addr,
+			.memory_size = m.memory_size, .userspace_addr = m.userspace_addr,
+			.guest_memfd_offset = mix64(gx) & ~(uint64_t)(PAGE - 1),
+			.guest_memfd = hx, .pad1 = (kind & 0x40) ? ht : 0,
+		};
+
+		m2.pad2[hx % 14] = (kind & 0x20) ? mix64(hx) : 0;
+		t->op = T_REGION2;
+		if ((kind & 0x78) == 0x78) {
+			m2.flags |= VMMU_MEM_GUEST_MEMFD;
+			t->a[1] = m2.flags;
+			exp = -EINVAL;
+		}
+		r = vmmu_set_user_memory_region2(vm, &m2);
+	} else {
+		r = vmmu_set_user_memory_region(vm, &m);
+	}
 	t->r = r;
 	if (trace_live)
 		trace_print_one(stderr, t);
-	CHECK(r == exp, "set_user_memory_region(slot %u/%u flags %#x gpa %#" PRIx64 " size %#"
-	      PRIx64 " hva %#" PRIx64 "): got %s, model says %s", m.slot >> 16, m.slot & 0xffff,
-	      m.flags, m.guest_phys_addr, m.memory_size, m.userspace_addr, errname(r),
-	      errname(exp));
+	CHECK(r == exp, "set_user_memory_region%s(slot %u/%u flags %#x gpa %#" PRIx64 " size %#"
+	      PRIx64 " hva %#" PRIx64 "): got %s, model says %s", t->op == T_REGION2 ? "2" : "",
+	      m.slot >> 16, m.slot & 0xffff, (uint32_t)t->a[1], m.guest_phys_addr,
+	      m.memory_size, m.userspace_addr, errname(r), errname(exp));
 	if (!r) {
 		model_region_apply(&m, ch, old);
 		/* The swap extended our open brackets over what it published. */
@@ -1612,6 +1650,70 @@ static void check_bitmap(struct mslot *s, const uint8_t *bm, uint64_t words)
 	}
 }
 
+/*
+ * The dirty ring's harvest: every vCPU's DIRTY entries, marked RESET, then
+ * vmmu_vm_reset_dirty_rings(), which must recycle exactly those.  Every page
+ * the model saw written since its last harvest must be among them (an entry
+ * may name a page twice, or a slot deleted since: both are allowed).
+ */
+static void ring_harvest(void)
+{
+	struct trec *t = trace_add(T_RING_HARVEST, 0, 0, 0, 0, 0, 0);
+	uint64_t n = 0;
+	int r;
+
+	for (unsigned int v = 0; v < nvcpu; v++) {
+		struct vmmu_dirty_gfn *ring = ring_of[v];
+
+		for (; ring; ring_fetch[v]++, n++) {
+			struct vmmu_dirty_gfn *e = &ring[ring_fetch[v] % (RING_BYTES / 16)];
+			uint32_t as, id;
+			struct mslot *s;
+
+			if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & VMMU_DIRTY_GFN_F_DIRTY))
+				break;
+			as = e->slot >> 16;
+			id = e->slot & 0xffff;
+			CHECK(as < nr_as && id < max_user_slots, "vcpu%u ring entry %u names slot "
+			      "%u/%u, which cannot exist", v, ring_fetch[v], as, id);
+			s = slot_by_id(as, id);
+			if (s && s->dirty && e->offset < s->npages)
+				s->dirty[e->offset] = 0;
+			__atomic_store_n(&e->flags, VMMU_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+		}
+	}
+	r = vmmu_vm_reset_dirty_rings(vm);
+	t->r = r;
+	t->a[0] = n;
+	if (trace_live)
+		trace_print_one(stderr, t);
+	CHECK(r >= 0 && (uint64_t)r == n, "reset_dirty_rings: got %s (%d), %" PRIu64
+	      " entries were harvested", errname(r < 0 ? r : 0), r, n);
+	for (int i = 0; i < MAX_SLOTS; i++) {
+		struct mslot *s = &slots[i];
+
+		for (uint64_t k = 0; s->used && s->dirty && k < s->npages; k++)
+			if (s->dirty[k])
+				fail("LOST DIRTY PAGE: slot %u/%u page %" PRIu64 " (gfn %#" PRIx64
+				     ") was written since the last harvest but no vCPU's dirty ring "
+				     "holds an entry for it", s->as, s->id, k, s->gfn + k);
+	}
+}
+
+/* With the ring on, the bitmap calls give -ENXIO before any other check. */
+static void ring_bitmap_call(uint32_t arg, bool clear, const uint8_t *src)
+{
+	static uint8_t bm[64 * 8 * 8];
+	int r;
+
+	if (clear)
+		memcpy(bm, src, 64);
+	r = clear ? vmmu_clear_dirty_log(vm, arg, 0, 64, bm) : vmmu_get_dirty_log(vm, arg, bm);
+	trace_add(clear ? T_CLEAR_DIRTY : T_GET_DIRTY, arg, 0, 0, 0, 0, 0)->r = r;
+	CHECK(r == -ENXIO, "%s_dirty_log(slot %u/%u) with the dirty ring on: got %s, model says "
+	      "-ENXIO", clear ? "clear" : "get", arg >> 16, arg & 0xffff, errname(r));
+}
+
 static void do_get_dirty(uint32_t arg, bool null)
 {
 	struct trec *t = trace_add(T_GET_DIRTY, arg, null, 0, 0, 0, 0);
@@ -1645,6 +1747,13 @@ static void op_get_dirty(struct rd *in)
 	struct mslot *s;
 	uint32_t arg = pick_dirty_slot(sel, &s);
 
+	if (ring_mode) {
+		if (nf % 4)
+			ring_harvest();
+		else
+			ring_bitmap_call(arg, false, NULL);
+		return;
+	}
 	do_get_dirty(arg, (nf % 16) == 15);
 }
 
@@ -1697,6 +1806,11 @@ static void op_clear_dirty(struct rd *in)
 	uint32_t num;
 	uint8_t src[64 * 8];
 
+	if (ring_mode) {
+		memset(src, 0xff, 64);
+		ring_bitmap_call(arg, true, src);
+		return;
+	}
 	first = first_tab[fp % 8] == -1 ? npages : first_tab[fp % 8] == -2 ? npages + 64 :
 		(uint64_t)first_tab[fp % 8];
 	rest = npages > first ? npages - first : 0;
@@ -1734,7 +1848,13 @@ static void op_manual(struct rd *in)
 {
 	static const uint64_t tab[8] = { 0, 1, 3, 1, 3, 2, 4, 1ull << 63 };
 	uint64_t f = tab[u8(in) % 8];
-	struct trec *t = trace_add(T_MANUAL, f, 0, 0, 0, 0, 0);
+	struct trec *t;
+
+	/* With the ring, INITIALLY_SET would leave newly logged pages writable (as in
+	 * KVM): their writes push nothing, which this model does not follow. */
+	if (ring_mode && f == 3)
+		f = 1;
+	t = trace_add(T_MANUAL, f, 0, 0, 0, 0, 0);
 	int exp = (f & ~3ull) || f == 2 ? -EINVAL : 0;
 	int r = vmmu_vm_enable_manual_dirty_log_protect(vm, f);
 
@@ -1761,11 +1881,18 @@ static void op_vcpu(struct rd *in)
 
 	switch (k % 4) {
 	case 0:		/* destroy and re-create: a fresh TLB, address space 0 */
+		if (ring_mode)
+			ring_harvest();	/* the vCPU's ring goes with it */
 		vmmu_vcpu_destroy(vc[vi]);
 		vc[vi] = NULL;
 		r = vmmu_vcpu_create(vm, vi, &vc[vi]);
 		exp = 0;
 		vas[vi] = 0;
+		if (ring_mode && !r) {
+			ring_fetch[vi] = 0;
+			CHECK(vmmu_vcpu_get_dirty_ring(vc[vi], &ring_of[vi], NULL) == 0,
+			      "get_dirty_ring of a new vCPU");
+		}
 		break;
 	case 1:
 		r = vmmu_vcpu_create(vm, vi, &tmp);
@@ -2186,6 +2313,9 @@ static void setup(struct rd *in)
 	max_gfn = (1ull << ((vcfg.max_gpa_bits ? vcfg.max_gpa_bits : 48) - 12)) - 1;
 	nvcpu = 2 + ((h0 >> 6) & 1);
 	manual = manual_tab[h2 & 3];
+	ring_mode = (h2 >> 6) == 3;
+	if (ring_mode && manual == 3)
+		manual = 1;	/* see op_manual() */
 	data_seed = mix64(h3);
 	for (uint32_t as = 0; as < 2; as++)
 		gen[as] = as;
@@ -2202,11 +2332,24 @@ static void setup(struct rd *in)
 	check_generations();
 	if (manual)
 		CHECK(vmmu_vm_enable_manual_dirty_log_protect(vm, manual) == 0, "manual protect");
+	if (ring_mode) {
+		r = vmmu_vm_enable_dirty_ring(vm, RING_BYTES);
+		CHECK(r == 0, "enable_dirty_ring: %s", errname(r));
+	}
 	for (unsigned int i = 0; i < nvcpu; i++) {
 		r = vmmu_vcpu_create(vm, i, &vc[i]);
 		CHECK(r == 0, "vmmu_vcpu_create: %s", errname(r));
 		vas[i] = 0;
+		ring_of[i] = NULL;
+		ring_fetch[i] = 0;
+		if (ring_mode) {
+			r = vmmu_vcpu_get_dirty_ring(vc[i], &ring_of[i], NULL);
+			CHECK(r == 0, "get_dirty_ring: %s", errname(r));
+		}
 	}
+	/* Once there is a vCPU: KVM's errno for the size, else -EINVAL. */
+	r = vmmu_vm_enable_dirty_ring(vm, (h3 & 1) ? 3 * 4096 : 4096);
+	CHECK(r == -EINVAL, "enable_dirty_ring with vCPUs: %s", errname(r));
 
 	if (!hostmm_mode) {
 		direct_region_reset();
@@ -2265,7 +2408,9 @@ static void finish(void)
 	while (nbr)
 		bracket_close(nbr - 1);
 	/* Every page written since its last harvest must show now. */
-	for (int i = 0; i < MAX_SLOTS; i++) {
+	if (ring_mode)
+		ring_harvest();
+	for (int i = 0; i < MAX_SLOTS && !ring_mode; i++) {
 		struct mslot *s = &slots[i];
 
 		if (!s->used || !s->dirty)

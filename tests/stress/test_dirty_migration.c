@@ -42,6 +42,7 @@
 #include <vmmu.h>
 
 #include "../test_util.h"
+#include "migration.h"
 
 #define PAGE		VMMU_PAGE_SIZE
 #define QWORDS		(PAGE / 8)
@@ -57,7 +58,6 @@
 #define MIN_DIRTY_ROUNDS 10u
 
 enum mode { MODE_GET, MODE_MANUAL, MODE_MANUAL_INIT_SET };
-enum writer { W_ACCESS, W_WRITE_GUEST, W_MIXED };
 
 static const char *const mode_name[] = { "get", "manual", "manual+initially_set" };
 static const char *const writer_name[] = { "vcpu_access", "write_guest", "mixed" };
@@ -79,7 +79,7 @@ struct mig {
 	uint8_t *guest;		/* guest RAM (the slot's memory) */
 	uint8_t *copy;		/* the migration destination */
 	enum mode mode;
-	enum writer writer;
+	enum mig_writer writer;
 	pthread_barrier_t start;
 	atomic_int stop;
 	struct vcpu_thread vcpus[NR_VCPUS];
@@ -98,15 +98,10 @@ static void *vcpu_fn(void *arg)
 	test_rng_init(&rng, t->seed);
 	pthread_barrier_wait(&m->start);
 	while (!atomic_load_explicit(&m->stop, memory_order_relaxed)) {
-		uint64_t op = test_rng_next(&rng);
-		bool hot = op & 1, read = ((op >> 1) & 3) == 0;
-		bool via_write_guest = m->writer == W_WRITE_GUEST ||
-				       (m->writer == W_MIXED && ((op >> 3) & 1));
-		uint64_t page = read ? test_rng_below(&rng, NPAGES) :
-			       hot ? test_rng_below(&rng, HOT_PAGES) :
-				     test_rng_below(&rng, RW_PAGES);
-		uint64_t gpa = BASE_GPA + page * PAGE + test_rng_below(&rng, QWORDS) * 8;
-		uint64_t v = test_rng_next(&rng);
+		struct mig_op o = mig_next_op(&rng, m->writer, BASE_GPA, NPAGES, HOT_PAGES,
+					      RW_PAGES);
+		bool read = o.read, via_write_guest = o.via_write_guest;
+		uint64_t gpa = o.gpa, v = o.value;
 		struct vmmu_exit ex;
 		int r;
 
@@ -130,14 +125,11 @@ static void *vcpu_fn(void *arg)
 	return NULL;
 }
 
-/* Copy one guest page with relaxed 8-byte loads (vCPUs may be writing it). */
-static void copy_page(struct mig *m, uint64_t page)
+static bool ever_dirty(const void *arg, uint64_t p)
 {
-	const uint64_t *src = (const uint64_t *)(m->guest + page * PAGE);
-	uint64_t *dst = (uint64_t *)(m->copy + page * PAGE);
+	const struct mig *m = arg;
 
-	for (unsigned int i = 0; i < QWORDS; i++)
-		dst[i] = test_guest_load64(&src[i]);
+	return m->ever_dirty[p / 64] & (1ull << (p % 64));
 }
 
 /* One migration round: GET (+ CLEAR), copy the dirty pages.  Returns their number. */
@@ -160,7 +152,7 @@ static uint64_t sync_round(struct mig *m)
 		while (mask) {
 			uint64_t page = w * 64 + __builtin_ctzll(mask);
 
-			copy_page(m, page);
+			mig_copy_page(m->copy + page * PAGE, m->guest + page * PAGE);
 			mask &= mask - 1;
 			n++;
 		}
@@ -179,7 +171,7 @@ static uint64_t total_writes(struct mig *m)
 	return n;
 }
 
-static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_rounds)
+static void run(uint64_t seed, enum mode mode, enum mig_writer writer, uint64_t min_rounds)
 {
 	struct mig *m = calloc(1, sizeof(*m));
 	uint64_t min_writes = min_rounds * 200;
@@ -289,16 +281,11 @@ static void run(uint64_t seed, enum mode mode, enum writer writer, uint64_t min_
 				    mode_name[mode], writer_name[writer], p);
 
 	/* The destination is an exact copy. */
-	for (uint64_t p = 0; p < NPAGES; p++) {
-		const uint64_t *g = (const uint64_t *)(m->guest + p * PAGE);
-		const uint64_t *c = (const uint64_t *)(m->copy + p * PAGE);
+	{
+		char what[64];
 
-		for (unsigned int i = 0; i < QWORDS; i++)
-			TEST_ASSERT(g[i] == c[i], "%s/%s seed %#" PRIx64 ": lost write: page %"
-				    PRIu64 " qword %u: guest %#" PRIx64 ", copy %#" PRIx64
-				    " (page %s reported dirty)", mode_name[mode],
-				    writer_name[writer], seed, p, i, g[i], c[i],
-				    (m->ever_dirty[p / 64] & (1ull << (p % 64))) ? "was" : "never");
+		snprintf(what, sizeof(what), "%s/%s", mode_name[mode], writer_name[writer]);
+		mig_check_copy(m->guest, m->copy, NPAGES, what, seed, ever_dirty, m);
 	}
 
 	/*
@@ -326,7 +313,7 @@ int main(int argc, char **argv)
 	uint64_t rounds = argc > 2 ? strtoull(argv[2], NULL, 0) : short_run ? 25 : 150;
 	static const struct {
 		enum mode mode;
-		enum writer writer;
+		enum mig_writer writer;
 	} runs[] = {
 		{ MODE_GET, W_ACCESS },
 		{ MODE_GET, W_WRITE_GUEST },

@@ -193,6 +193,7 @@ void chk_host_bracket(uint64_t start, uint64_t end, enum chk_bracket_event ev);
 void chk_host_change_pte_called(uint64_t hva);
 bool chk_host_announced(uint64_t hva);
 bool chk_host_expected_pfn(uint64_t hva, uint64_t *pfn);
+const uint64_t *chk_host_page_data(unsigned int page);
 
 /* monitor.c: invariants at every step, map history for the oracle */
 #define MON_MAX_GFNS		16

@@ -347,6 +347,12 @@ void chk_host_unmap(unsigned int page)
 	record_version(p, ORACLE_VERSION_UNMAPPED);
 }
 
+/* The memory host page @page maps now (NULL if none): what a migration copies. */
+const uint64_t *chk_host_page_data(unsigned int page)
+{
+	return page < HOST_PAGES ? cur_frame(page) : NULL;
+}
+
 void chk_host_final_check(void)
 {
 	if (is_lib()) {

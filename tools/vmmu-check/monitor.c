@@ -40,7 +40,8 @@
  * no memslot update is in flight: in a slot with a dirty bitmap, a gfn
  * that an SPTE or a valid TLB entry maps writable has its dirty bit set
  * (GET/CLEAR_DIRTY_LOG clear it only together with the write-protect and
- * the flush, under mmu_lock).
+ * the flush, under mmu_lock); with the dirty ring on, some vCPU's ring
+ * holds an entry for it that the reset has not yet recycled.
  *
  * Host safety is checked at every guest-memory touch (hostmm.c) and
  * bracket coverage at every change_pte re-point (vmmu_checker_change_pte
@@ -50,6 +51,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "dirty_ring.h"
 #include "memslots.h"
 #include "mmu.h"
 #include "spte.h"
@@ -233,6 +235,35 @@ static void check_translations(struct vmmu_vm *vm)
 	}
 }
 
+/*
+ * With the dirty ring on, a page is covered while some vCPU's ring holds an
+ * entry for it that the reset has not recycled yet (harvested or not: a
+ * harvested page is copied after the reset that write-protects it).
+ */
+static bool ring_covers(struct vmmu_vm *vm, const struct vmmu_memslot *slot, uint64_t gfn)
+{
+	uint32_t want = (uint32_t)slot->as_id << 16 | slot->id;
+
+	(void)vm;
+	for (int i = 0; i < mnvcpus; i++) {
+		struct kvm_dirty_ring *ring = atomic_load_explicit(&mvcpus[i]->dirty_ring,
+								   memory_order_relaxed);
+		uint32_t end, idx;
+
+		if (!ring)
+			continue;
+		end = atomic_load_explicit(&ring->dirty_index, memory_order_relaxed);
+		idx = atomic_load_explicit(&ring->reset_index, memory_order_relaxed);
+		for (; idx != end; idx++) {
+			const struct vmmu_dirty_gfn *e = &ring->dirty_gfns[idx & (ring->size - 1)];
+
+			if (e->slot == want && e->offset == gfn - slot->base_gfn)
+				return true;
+		}
+	}
+	return false;
+}
+
 static void check_dirty(struct vmmu_vm *vm)
 {
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
@@ -260,6 +291,15 @@ static void check_dirty(struct vmmu_vm *vm)
 			}
 			if (!who)
 				continue;
+			if (kvm_dirty_ring_enabled(vm)) {
+				if (!ring_covers(vm, slot, gfn) && once(ONCE_DIRTY))
+					chk_violation("dirty coverage: address space %u gfn 0x%" PRIx64
+						      " is in a dirty-logged slot and %s maps it "
+						      "writable, but no vCPU's dirty ring holds an "
+						      "entry for it that the reset has not recycled: "
+						      "a write now reaches no harvest", as, gfn, who);
+				continue;
+			}
 			rel = gfn - slot->base_gfn;
 			bits = atomic_load_explicit(&slot->dirty_bitmap[rel / 64], memory_order_relaxed);
 			if (!((bits >> (rel % 64)) & 1) && once(ONCE_DIRTY))

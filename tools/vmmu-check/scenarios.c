@@ -37,6 +37,8 @@ enum op_kind {
 	OP_CLEAR_DIRTY,	/* CLEAR_DIRTY_LOG of what the last GET of slot reported */
 	OP_SWAP_OUT,	/* lib host: vmmu_hostmm_swap_out of hpage */
 	OP_BATCH,	/* vmmu_set_user_memory_regions of batches[slot] */
+	OP_RING_HARVEST,	/* dirty ring: collect the DIRTY entries of every vCPU, mark RESET */
+	OP_RING_RESET,	/* vmmu_vm_reset_dirty_rings, then copy the harvested pages */
 };
 
 struct op {
@@ -73,6 +75,7 @@ struct scen {
 	bool covered;		/* the gfns used are in a slot at every instant: an MMIO
 				 * exit or -EFAULT is a violation, whatever the oracle's
 				 * map history allows */
+	uint32_t ring_bytes;	/* the dirty ring on (migration oracle: see ring_verify) */
 	struct op init[MAX_INIT];
 	struct script scripts[MAX_SCRIPTS];
 };
@@ -99,6 +102,8 @@ struct scen {
 #define CLEAR_DIRTY(s)	{ .kind = OP_CLEAR_DIRTY, .slot = (s) }
 #define SWAP_OUT(hp)	{ .kind = OP_SWAP_OUT, .hpage = (hp) }
 #define BATCH(i)	{ .kind = OP_BATCH, .slot = (i) }
+#define RING_HARVEST()	{ .kind = OP_RING_HARVEST }
+#define RING_RESET()	{ .kind = OP_RING_RESET }
 
 #define LOG		VMMU_MEM_LOG_DIRTY_PAGES
 #define A		0x10000ull	/* gfn 0x10 */
@@ -391,6 +396,28 @@ static const struct scen batch_split_merge = {
 	},
 };
 
+/*
+ * The dirty ring's harvest against a write: the collector harvests (marks
+ * the entries RESET), resets, then copies the harvested pages, while the
+ * vCPUs write.  A write that lands between a harvest and the reset must
+ * still reach the copy: either the harvested entry's reset re-protects the
+ * page after it (and the copy, made after the reset, has it), or the write
+ * pushed an entry the reset leaves alone until a later harvest.  At the end
+ * (quiescent) a final harvest, reset and copy; the copy must equal guest
+ * memory (ring_verify).  Writes store distinct values, so a lost one shows.
+ */
+static const struct scen ring_harvest = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.ring_bytes = 4096,
+	.init = { REGION(0, A, 2, 0, LOG) },
+	.scripts = {
+		{ "vcpu0", 0, { W(A + 8), W(A + 8) } },
+		{ "vcpu1", 1, { R(A), WG(A + 0x1010), W(A + 0x1018) } },
+		{ "collector", -1, { RING_HARVEST(), RING_RESET(), RING_HARVEST(), RING_RESET() } },
+	},
+};
+
 /* ---------------------------------------------------------------------- */
 /* Running one schedule                                                    */
 /* ---------------------------------------------------------------------- */
@@ -557,6 +584,138 @@ static void dirty_verify(void)
 	}
 }
 
+/*
+ * The migration oracle of the dirty ring: the collector's copy of the
+ * logged slot (at most RING_PAGES pages, from the scenario's first logged
+ * REGION), the entries harvested since the last reset, and the rings.
+ */
+#define RING_PAGES	4
+static uint64_t ring_copy[RING_PAGES][512];
+static uint64_t ring_pending;		/* bit i: slot page i harvested, not yet copied */
+static uint32_t ring_harvested;		/* entries harvested since the last reset */
+static uint32_t ring_fetch[2];
+static struct vmmu_dirty_gfn *ring_gfns[2];
+static uint32_t ring_nr[2];
+static uint64_t ring_wseq;
+
+/* The scenario's logged slot: slot arg, first host page, pages. */
+static bool ring_slot(uint32_t *slot, uint32_t *hpage, uint32_t *npages)
+{
+	for (int i = 0; i < MAX_INIT && cur_scen->init[i].kind != OP_END; i++) {
+		const struct op *op = &cur_scen->init[i];
+
+		if (op->kind == OP_REGION && (op->flags & LOG) && op->pages <= RING_PAGES) {
+			*slot = op->slot;
+			*hpage = op->hpage;
+			*npages = op->pages;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void ring_copy_pages(uint64_t mask)
+{
+	uint32_t slot, hpage, npages;
+
+	if (!ring_slot(&slot, &hpage, &npages))
+		return;
+	for (uint32_t i = 0; i < npages; i++) {
+		const uint64_t *src;
+
+		if (!((mask >> i) & 1))
+			continue;
+		src = chk_host_page_data(hpage + i);
+		if (src)
+			memcpy(ring_copy[i], src, sizeof(ring_copy[i]));
+	}
+}
+
+static void ring_harvest_op(const char *who)
+{
+	uint32_t slot, hpage, npages;
+
+	if (!ring_slot(&slot, &hpage, &npages))
+		return;
+	chk_trace("harvest the dirty rings ...");
+	for (int v = 0; v < cur_scen->nvcpus; v++) {
+		for (;;) {
+			struct vmmu_dirty_gfn *e = &ring_gfns[v][ring_fetch[v] % ring_nr[v]];
+
+			if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & VMMU_DIRTY_GFN_F_DIRTY))
+				break;
+			if (e->slot != slot || e->offset >= npages)
+				chk_violation("%s: vCPU %d's ring entry %u names slot %#x offset %"
+					      PRIu64 ", not a page of the logged slot", who, v,
+					      ring_fetch[v], e->slot, e->offset);
+			else
+				ring_pending |= 1ull << e->offset;
+			chk_trace("... vCPU %d entry %u: offset %" PRIu64, v, ring_fetch[v],
+				  e->offset);
+			__atomic_store_n(&e->flags, VMMU_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+			ring_fetch[v]++;
+			ring_harvested++;
+		}
+	}
+}
+
+static void ring_reset_op(const char *who)
+{
+	int r;
+
+	chk_trace("KVM_RESET_DIRTY_RINGS ...");
+	r = vmmu_vm_reset_dirty_rings(cur_vm);
+	chk_trace("... = %d; copy pages 0x%" PRIx64, r, ring_pending);
+	if (r < 0)
+		chk_violation("%s: vmmu_vm_reset_dirty_rings failed: %d", who, r);
+	else if ((uint32_t)r != ring_harvested)
+		chk_violation("%s: vmmu_vm_reset_dirty_rings recycled %d entries, but %u were "
+			      "harvested (marked RESET) since the last reset", who, r,
+			      ring_harvested);
+	ring_harvested = 0;
+	ring_copy_pages(ring_pending);
+	ring_pending = 0;
+}
+
+/* Quiescent: a final harvest, reset and copy; the copy must equal guest memory. */
+static void ring_verify(void)
+{
+	uint32_t slot, hpage, npages;
+
+	if (!ring_slot(&slot, &hpage, &npages))
+		return;
+	ring_harvest_op("final harvest");
+	ring_reset_op("final harvest");
+	for (uint32_t i = 0; i < npages; i++) {
+		const uint64_t *g = chk_host_page_data(hpage + i);
+
+		for (unsigned int k = 0; g && k < 512; k++)
+			if (g[k] != ring_copy[i][k]) {
+				chk_violation("dirty ring: the migrated copy of slot page %u qword %u "
+					      "is 0x%" PRIx64 ", guest memory holds 0x%" PRIx64
+					      ": a write reached no harvest (lost between a "
+					      "harvest and the reset?)", i, k, ring_copy[i][k], g[k]);
+				break;
+			}
+	}
+}
+
+static void ring_setup(void)
+{
+	uint32_t slot, hpage, npages;
+
+	ring_pending = 0;
+	ring_harvested = 0;
+	ring_wseq = 0;
+	memset(ring_fetch, 0, sizeof(ring_fetch));
+	memset(ring_copy, 0, sizeof(ring_copy));
+	for (int v = 0; v < cur_scen->nvcpus; v++)
+		if (vmmu_vcpu_get_dirty_ring(cur_vcpus[v], &ring_gfns[v], &ring_nr[v]))
+			chk_violation("setup: vmmu_vcpu_get_dirty_ring failed");
+	if (ring_slot(&slot, &hpage, &npages))
+		ring_copy_pages(~0ull);		/* the bulk copy */
+}
+
 static void do_access(int vcpu_idx, uint64_t gpa, bool write, const char *who)
 {
 	struct vmmu_vcpu *vcpu = cur_vcpus[vcpu_idx];
@@ -570,11 +729,19 @@ static void do_access(int vcpu_idx, uint64_t gpa, bool write, const char *who)
 	uint64_t data = write ? 0x5752495445000000ull | gpa : 0;
 	int r;
 
+	if (write && cur_scen->ring_bytes)	/* distinct values: the copy must have the last */
+		data ^= ++ring_wseq << 32;
 	chk_trace("%s 0x%" PRIx64 " ...", write ? "write" : "read", gpa);
 	a.t_begin = oracle_stamp(orc);
 	r = vmmu_vcpu_access(vcpu, gpa, &data, 8, write ? VMMU_ACCESS_WRITE : 0, &exit);
 	a.t_end = oracle_stamp(orc);
 	access_done(&a, r, data, who);
+	{
+		char why[400];
+
+		if (!oracle_check_exit(&a, 8, &exit, why, sizeof(why)))
+			chk_violation("%s: %s", who, why);
+	}
 }
 
 /* vmmu_vcpu_read_guest / write_guest: a copy, not an access. */
@@ -744,6 +911,14 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 		chk_point(NULL);
 		dirty_harvest(op->slot, op->kind == OP_CLEAR_DIRTY, who);
 		break;
+	case OP_RING_HARVEST:
+		chk_point(NULL);
+		ring_harvest_op(who);
+		break;
+	case OP_RING_RESET:
+		chk_point(NULL);
+		ring_reset_op(who);
+		break;
 	default:
 		break;
 	}
@@ -828,6 +1003,8 @@ static int scen_run(const struct scenario *sc)
 	if (s->manual &&
 	    vmmu_vm_enable_manual_dirty_log_protect(cur_vm, VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
 		return -1;
+	if (s->ring_bytes && vmmu_vm_enable_dirty_ring(cur_vm, s->ring_bytes))
+		return -1;
 	for (int i = 0; i < s->nvcpus; i++) {
 		if (vmmu_vcpu_create(cur_vm, (uint32_t)i, &cur_vcpus[i]))
 			return -1;
@@ -835,6 +1012,8 @@ static int scen_run(const struct scenario *sc)
 	}
 	for (int i = 0; i < MAX_INIT && s->init[i].kind != OP_END; i++)
 		do_op(&s->init[i], -1, "setup");
+	if (s->ring_bytes)
+		ring_setup();
 	chk_fence_reset();
 	nwrecs = nhrecs = 0;
 	memset(last_report, 0, sizeof(last_report));
@@ -864,6 +1043,8 @@ static int scen_run(const struct scenario *sc)
 				dirty_harvest(s->init[i].slot, false, "final harvest");
 		dirty_verify();
 	}
+	if (s->ring_bytes)
+		ring_verify();
 	monitor_final();
 	chk_host_final_check();
 	vmmu_vm_destroy(cur_vm);
@@ -915,6 +1096,8 @@ const struct scenario scenarios[] = {
 	{ "batch-split-merge", "2 vCPUs read and copy a range while one atomic batch splits "
 	  "its slot in two over the same host pages and another merges them back", scen_run,
 	  &batch_split_merge },
+	{ "ring-harvest", "dirty ring: 2 vCPUs write while a collector harvests, resets and "
+	  "copies twice; the final copy must equal guest memory", scen_run, &ring_harvest },
 };
 
 const int nr_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);

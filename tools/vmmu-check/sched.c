@@ -613,6 +613,7 @@ static const char *const sp_names[SP_NR] = {
 	[SP_ACCESS_TARGET] = "walk done: target published",
 	[SP_FLUSH_ASKED] = "flush: FAST vCPUs asked",
 	[SP_FENCE_OUTSIDE] = "vCPU: fence_state = OUTSIDE",
+	[SP_RING_PUSH] = "dirty ring: push half published",
 };
 
 const char *sp_name(int sp)

@@ -80,6 +80,9 @@ void cmd_kvm_diff_usage(void)
 	       "                     fewer make the generation wrap, and its zap, frequent)\n"
 	       "  -x, --exclude KIND never generate operations of KIND (repeatable; e.g.\n"
 	       "                     get-log-null; 'vmmu kvm-diff -x list' lists the kinds)\n"
+	       "      --dirty-ring M streams with the dirty ring on (harvests compared as\n"
+	       "                     sets of (slot, offset)): never, some (every other\n"
+	       "                     stream, by seed; the default) or always\n"
 	       "Exit status: 0 no mismatch, 1 mismatch, 2 usage, 77 skipped (no usable /dev/kvm).\n");
 }
 
@@ -102,6 +105,7 @@ int cmd_kvm_diff(int argc, char **argv)
 		{ "no-shrink", no_argument, NULL, 'S' },
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "mmio-gen-bits", required_argument, NULL, 'g' },
+		{ "dirty-ring", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct utsname uts;
@@ -114,6 +118,7 @@ int cmd_kvm_diff(int argc, char **argv)
 	kd_opt.ops = 500;
 	kd_opt.streams = 20;
 	kd_opt.shrink = true;
+	kd_opt.dirty_ring = 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:n:k:vx:", lopts, NULL)) != -1) {
 		switch (c) {
@@ -141,6 +146,16 @@ int cmd_kvm_diff(int argc, char **argv)
 			if (!parse_u64(optarg, &v) || !v || v > VMMU_MAX_MMIO_GEN_BITS)
 				goto usage;
 			kd_opt.mmio_gen_bits = (unsigned int)v;
+			break;
+		case 'R':
+			if (!strcmp(optarg, "never"))
+				kd_opt.dirty_ring = 0;
+			else if (!strcmp(optarg, "some"))
+				kd_opt.dirty_ring = 1;
+			else if (!strcmp(optarg, "always"))
+				kd_opt.dirty_ring = 2;
+			else
+				goto usage;
 			break;
 		case 'x': {
 			int k;
@@ -176,6 +191,10 @@ int cmd_kvm_diff(int argc, char **argv)
 	       kd_env.have_len8 ? "yes" : "no");
 	printf("vmmu: nr_address_spaces=%u max_user_slots=%u max_gpa_bits=%u\n",
 	       kd_env.nr_as, kd_env.max_user_slots, kd_env.gpa_bits);
+	printf("KVM: dirty ring %u..%u bytes%s, SET_USER_MEMORY_REGION2 %s, memory-fault exits %s\n",
+	       kd_env.ring_min_bytes, kd_env.ring_max_bytes,
+	       kd_env.ring_max_bytes ? "" : " (not diffed)", kd_env.have_region2 ? "yes" : "no",
+	       kd_env.have_memory_fault ? "yes" : "no");
 	printf("%u stream%s x %u ops, seeds %#" PRIx64 "..%#" PRIx64 "\n", kd_opt.streams,
 	       kd_opt.streams == 1 ? "" : "s", kd_opt.ops, kd_opt.seed,
 	       kd_opt.seed + kd_opt.streams - 1);
@@ -211,6 +230,11 @@ int cmd_kvm_diff(int argc, char **argv)
 	       "; KVM_RUN calls=%" PRIu64 ", MMIO exits=%" PRIu64 "\n",
 	       kd_st.get_ok, kd_st.get_err, kd_st.clear_ok, kd_st.clear_err, kd_st.kvm_runs,
 	       kd_st.mmio_exits);
+	printf("dirty ring: streams=%" PRIu64 " harvests=%" PRIu64 " entries=%" PRIu64
+	       " full exits=%" PRIu64 "; memory-fault exits=%" PRIu64 "; region2 ok=%" PRIu64
+	       " err=%" PRIu64 "\n", kd_st.ring_streams, kd_st.ring_harvests, kd_st.ring_entries,
+	       kd_st.ring_full_exits, kd_st.memory_fault_exits, kd_st.region2_ok,
+	       kd_st.region2_err);
 	if (failed) {
 		printf("FAIL: mismatch found\n");
 		return CMD_FAIL;

@@ -50,6 +50,39 @@ static int vmmu_region(struct world *w, const struct op *o)
 	return vmmu_set_user_memory_region(w->vm, &r);
 }
 
+/* The v2 struct of @o: the v1 fields, and guest_memfd fields and padding from o->value. */
+static struct vmmu_userspace_memory_region2 region2_of(const struct op *o, uint8_t *base)
+{
+	struct vmmu_userspace_memory_region2 r = {
+		.slot = o->slot, .flags = o->flags, .guest_phys_addr = o->gpa,
+		.memory_size = o->size, .userspace_addr = hva_of(o, base),
+	};
+	uint64_t s = o->value;
+
+	if (o->value) {
+		r.guest_memfd_offset = rng_next(&s) & ~(PG - 1);
+		r.guest_memfd = (uint32_t)rng_next(&s);
+		r.pad1 = (uint32_t)rng_next(&s);
+		for (unsigned int i = 0; i < 14; i++)
+			r.pad2[i] = rng_next(&s);
+	}
+	return r;
+}
+
+static int kvm_region2(struct world *w, const struct op *o)
+{
+	struct vmmu_userspace_memory_region2 r = region2_of(o, w->kmem);
+
+	return ioctl(w->g.vm_fd, KD_SET_USER_MEMORY_REGION2, &r) < 0 ? -errno : 0;
+}
+
+static int vmmu_region2(struct world *w, const struct op *o)
+{
+	struct vmmu_userspace_memory_region2 r = region2_of(o, w->vmem);
+
+	return vmmu_set_user_memory_region2(w->vm, &r);
+}
+
 static bool page_unmapped(const uint8_t *base, uint64_t page)
 {
 	unsigned char vec;
@@ -76,6 +109,9 @@ static void exec_access(struct world *w, const struct op *o, struct outcome *ko,
 		ko->mmio = res.mmio[0];
 	ko->value = res.value;
 	ko->exit_reason = res.exit_reason;
+	/* KVM_CAP_MEMORY_FAULT_INFO: the fields stay in kvm_run after the -EFAULT. */
+	if (ko->ret == -EFAULT && ko->exit_reason == KVM_EXIT_MEMORY_FAULT)
+		ko->mf = *kd_run_memory_fault(w->g.run);
 
 	if (!o->write)
 		data = 0;
@@ -99,9 +135,19 @@ static void exec_access(struct world *w, const struct op *o, struct outcome *ko,
 			memcpy(vo->mmio.data, ex.mmio.data, 8);
 		}
 		vo->value = o->write ? 0 : data;
+	} else if (r == VMMU_EXIT_DIRTY_RING_FULL) {
+		/* As the harness sees KVM's: KVM_RUN ended by an exit it does not serve. */
+		vo->ret = -EIO;
+		vo->exit_reason = KVM_EXIT_DIRTY_RING_FULL;
 	} else {
 		vo->ret = r;
 		vo->value = !r && !o->write ? data : 0;
+		if (r == -EFAULT && ex.reason == VMMU_EXIT_MEMORY_FAULT) {
+			vo->exit_reason = KVM_EXIT_MEMORY_FAULT;
+			vo->mf.flags = ex.memory_fault.flags;
+			vo->mf.gpa = ex.memory_fault.gpa;
+			vo->mf.size = ex.memory_fault.size;
+		}
 	}
 	if (!o->write && o->len < 8) {
 		vo->value &= (1ull << (o->len * 8)) - 1;
@@ -147,6 +193,94 @@ static int kvm_manual(struct world *w, uint64_t flags)
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, .args = { flags },
 	};
+
+	return ioctl(w->g.vm_fd, KVM_ENABLE_CAP, &cap) < 0 ? -errno : 0;
+}
+
+/*
+ * Harvest @ring from *@fetch: the (slot, offset) of every DIRTY entry, each
+ * then marked RESET, into @keys (sorted, duplicates removed); the number of
+ * entries in *@n_entries.  Returns the number of distinct keys.
+ */
+static size_t ring_harvest(struct vmmu_dirty_gfn *ring, uint32_t nr, uint32_t *fetch,
+			   uint64_t *keys, size_t max, uint32_t *n_entries)
+{
+	size_t n = 0, d = 0;
+
+	*n_entries = 0;
+	for (;;) {
+		struct vmmu_dirty_gfn *e = &ring[*fetch & (nr - 1)];
+
+		if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & VMMU_DIRTY_GFN_F_DIRTY))
+			break;
+		if (n < max)
+			keys[n++] = (uint64_t)e->slot << 32 | (e->offset & 0xffffffffull);
+		__atomic_store_n(&e->flags, VMMU_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+		(*fetch)++;
+		(*n_entries)++;
+		if (*n_entries == nr)
+			break;
+	}
+	for (size_t i = 1; i < n; i++)		/* insertion sort: a few hundred at most */
+		for (size_t j = i; j && keys[j - 1] > keys[j]; j--) {
+			uint64_t t = keys[j];
+
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (!d || keys[d - 1] != keys[i])
+			keys[d++] = keys[i];
+	return d;
+}
+
+#define RING_KEYS	4096u
+
+/* T_RING_HARVEST: the harvested sets must be equal; each reset recycles what was harvested. */
+static bool exec_ring_harvest(struct world *w, struct outcome *ko, struct outcome *vo)
+{
+	static uint64_t kk[RING_KEYS], vk[RING_KEYS];
+	uint32_t nr = w->ring_bytes / 16;
+	size_t kn = ring_harvest(w->kring, nr, &w->kfetch, kk, RING_KEYS, &ko->harvested);
+	size_t vn = ring_harvest(w->vring, nr, &w->vfetch, vk, RING_KEYS, &vo->harvested);
+	int r;
+
+	r = ioctl(w->g.vm_fd, KVM_RESET_DIRTY_RINGS, 0);
+	ko->ret = r < 0 ? -errno : 0;
+	vo->ret = vmmu_vm_reset_dirty_rings(w->vm);
+	if (r >= 0 && (uint32_t)r != ko->harvested) {
+		snprintf(w->why, sizeof(w->why), "KVM_RESET_DIRTY_RINGS recycled %d entries of the "
+			 "%u harvested", r, ko->harvested);
+		return false;
+	}
+	if (vo->ret >= 0 && (uint32_t)vo->ret != vo->harvested) {
+		snprintf(w->why, sizeof(w->why), "vmmu_vm_reset_dirty_rings recycled %d entries of "
+			 "the %u harvested", vo->ret, vo->harvested);
+		return false;
+	}
+	if (vo->ret > 0)
+		vo->ret = 0;
+	if (kd_counting) {
+		kd_st.ring_harvests++;
+		kd_st.ring_entries += vo->harvested;
+	}
+	for (size_t i = 0; i < kn || i < vn; i++) {
+		if (i < kn && i < vn && kk[i] == vk[i])
+			continue;
+		snprintf(w->why, sizeof(w->why), "harvested (slot, offset) sets differ (KVM %zu, "
+			 "vmmu %zu distinct): first difference KVM %s(%#" PRIx64 ", %" PRIu64 ") "
+			 "vmmu %s(%#" PRIx64 ", %" PRIu64 ")", kn, vn, i < kn ? "" : "none ",
+			 i < kn ? kk[i] >> 32 : 0, i < kn ? kk[i] & 0xffffffff : 0,
+			 i < vn ? "" : "none ", i < vn ? vk[i] >> 32 : 0,
+			 i < vn ? vk[i] & 0xffffffff : 0);
+		return false;
+	}
+	return true;
+}
+
+static int kvm_ring_enable(struct world *w, uint64_t bytes)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_DIRTY_LOG_RING_ACQ_REL, .args = { bytes } };
 
 	return ioctl(w->g.vm_fd, KVM_ENABLE_CAP, &cap) < 0 ? -errno : 0;
 }
@@ -221,6 +355,27 @@ bool exec_op(struct world *w, const struct op *o, struct outcome *ko, struct out
 		}
 		break;
 
+	case T_REGION2:
+		ko->ret = kvm_region2(w, o);
+		vo->ret = vmmu_region2(w, o);
+		if (!ko->ret)
+			model_apply_region(&w->m, o);
+		if (kd_counting)
+			*(ko->ret ? &kd_st.region2_err : &kd_st.region2_ok) += 1;
+		break;
+
+	case T_RING_HARVEST:
+		if (!w->ring_bytes)
+			break;
+		ok = exec_ring_harvest(w, ko, vo);
+		break;
+
+	case T_RING_ENABLE:
+		/* KVM's parameter is a u32: sizes of 2^32 and above are not drawn. */
+		ko->ret = kvm_ring_enable(w, o->value);
+		vo->ret = vmmu_vm_enable_dirty_ring(w->vm, (uint32_t)o->value);
+		break;
+
 	case T_ACCESS: {
 		struct mslot *s;
 		int64_t page = model_backing_page(&w->m, o->gpa, &s);
@@ -237,6 +392,16 @@ bool exec_op(struct world *w, const struct op *o, struct outcome *ko, struct out
 		 * memory is unmapped exits to user space as MMIO on this kernel
 		 * (KVM-PVM), while vmmu returns -EFAULT.  Accept exactly that.
 		 */
+		/*
+		 * Known difference: while the ring is soft-full KVM exits with
+		 * DIRTY_RING_FULL at any entry; vmmu serves an access to a gfn
+		 * with a valid MMIO SPTE as MMIO (docs/KVM-DIFFERENCES.md, 7).
+		 */
+		if (w->ring_bytes && ko->ret == -EIO && ko->exit_reason == KVM_EXIT_DIRTY_RING_FULL &&
+		    !vo->ret && vo->nr_mmio == 1) {
+			ko->known = vo->known = true;
+			break;
+		}
 		if (hole && vo->ret == -EFAULT && !ko->ret && ko->nr_mmio == 1 &&
 		    ko->mmio.gpa == o->gpa && ko->mmio.len == o->len &&
 		    ko->mmio.is_write == o->write) {
@@ -245,6 +410,24 @@ bool exec_op(struct world *w, const struct op *o, struct outcome *ko, struct out
 				kd_st.acc_known_efault++;
 			break;
 		}
+		/* Exits that carry more than the errno: their reason and fields. */
+		if (ko->ret == vo->ret &&
+		    (ko->ret == -EIO || (ko->ret == -EFAULT && kd_env.have_memory_fault)) &&
+		    (ko->exit_reason != vo->exit_reason ||
+		     memcmp(&ko->mf, &vo->mf, sizeof(ko->mf)))) {
+			snprintf(w->why, sizeof(w->why), "both %s, but KVM exit %u (memory fault "
+				 "gpa %#" PRIx64 " size %#" PRIx64 " flags %#" PRIx64 "), vmmu exit "
+				 "%u (gpa %#" PRIx64 " size %#" PRIx64 " flags %#" PRIx64 ")",
+				 ko->ret == -EIO ? "-EIO" : "-EFAULT", ko->exit_reason, ko->mf.gpa,
+				 ko->mf.size, ko->mf.flags, vo->exit_reason, vo->mf.gpa,
+				 vo->mf.size, vo->mf.flags);
+			ok = false;
+			break;
+		}
+		if (kd_counting && vo->exit_reason == KVM_EXIT_DIRTY_RING_FULL)
+			kd_st.ring_full_exits++;
+		if (kd_counting && vo->exit_reason == KVM_EXIT_MEMORY_FAULT)
+			kd_st.memory_fault_exits++;
 		if (!ko->ret && !vo->ret && !ko->nr_mmio && !vo->nr_mmio && o->write && page >= 0 &&
 		    memcmp(w->kmem + page * PG, w->vmem + page * PG, PG)) {
 			snprintf(w->why, sizeof(w->why), "guest write served by RAM in both, but "
@@ -352,10 +535,17 @@ bool full_check(struct world *w)
 	return true;
 }
 
-/* At the end: every dirty-logged slot's bitmap (GET, as the op would). */
+/* At the end: every dirty-logged slot's bitmap (GET, as the op would), or a harvest. */
 bool final_logs(struct world *w, struct op *o)
 {
 	struct outcome ko, vo;
+
+	if (w->ring_bytes) {
+		memset(o, 0, sizeof(*o));
+		o->type = T_RING_HARVEST;
+		o->kind = K_HARVEST;
+		return exec_op(w, o, &ko, &vo);
+	}
 
 	for (int i = 0; i < MODEL_MAX; i++) {
 		const struct mslot *s = &w->m.s[i];
@@ -382,6 +572,16 @@ void fmt_outcome(char *buf, size_t n, const struct op *o, const struct outcome *
 			l = strlen(buf);
 			snprintf(buf + l, n - l, ", KVM exit reason %u", x->exit_reason);
 		}
+		if (o->type == T_ACCESS && x->ret == -EFAULT &&
+		    x->exit_reason == KVM_EXIT_MEMORY_FAULT) {
+			l = strlen(buf);
+			snprintf(buf + l, n - l, ", memory fault gpa %#" PRIx64 " size %#" PRIx64
+				 " flags %#" PRIx64, x->mf.gpa, x->mf.size, x->mf.flags);
+		}
+		return;
+	}
+	if (o->type == T_RING_HARVEST) {
+		snprintf(buf, n, "0, %u entries harvested", x->harvested);
 		return;
 	}
 	if (o->type != T_ACCESS) {

@@ -19,6 +19,7 @@
 
 const char *const type_names[NR_TYPES] = {
 	"memslot", "access", "host-write", "get-log", "clear-log", "manual", "host-map",
+	"memslot2", "ring-harvest", "ring-enable",
 };
 
 const char *const kind_names[NR_KINDS] = {
@@ -30,6 +31,9 @@ const char *const kind_names[NR_KINDS] = {
 	"get-log", "get-log-null", "clear-log",
 	"manual-protect",
 	"madv-dontneed", "mmap-anon", "mmap-memfd", "munmap",
+	"region2", "region2-gmem",
+	"ring-harvest",
+	"ring-enable",
 };
 
 /* ------------------------------------------------------------------------ */
@@ -293,11 +297,50 @@ static void gen_log_slot(struct model *m, uint64_t *r, struct op *o)
 		o->slot = chance(r, 50) ? gen_edge_id(r) : HARNESS_SLOT;
 }
 
+/* KVM_ENABLE_CAP(KVM_CAP_DIRTY_LOG_RING_ACQ_REL): sizes at and around the bounds. */
+static void gen_ring_enable(uint64_t *r, struct op *o)
+{
+	static const uint64_t sizes[] = {
+		0, 16, 1024, 2048, 4096, 4096 + 16, 3 * 4096, 8192, 16384, 65536,
+		VMMU_DIRTY_RING_MAX_BYTES, 2 * VMMU_DIRTY_RING_MAX_BYTES, 0x80000000ull,
+	};
+
+	o->type = T_RING_ENABLE;
+	o->kind = K_RING_ENABLE;
+	o->value = sizes[rng_below(r, sizeof(sizes) / sizeof(sizes[0]))];
+}
+
 static void gen_one(struct model *m, uint64_t *r, struct op *o)
 {
 	uint64_t p = rng_below(r, 100);
 
 	memset(o, 0, sizeof(*o));
+	/* The newer ioctls: one operation in ten (after the draw above, so the
+	 * older kinds keep their mix among themselves). */
+	if (chance(r, 10)) {
+		uint64_t q = rng_below(r, 100);
+
+		if (q < 45 && kd_env.have_region2) {
+			gen_region(m, r, o);
+			o->type = T_REGION2;
+			o->kind = K_REGION2;
+			if (chance(r, 15)) {
+				o->kind = K_REGION2_GMEM;
+				o->flags |= MEM_GMEM;
+			}
+			o->value = chance(r, 50) ? rng_next(r) : 0;
+			return;
+		}
+		if (q < 90 && m->ring_bytes) {
+			o->type = T_RING_HARVEST;
+			o->kind = K_HARVEST;
+			return;
+		}
+		if (kd_env.ring_max_bytes) {
+			gen_ring_enable(r, o);
+			return;
+		}
+	}
 	if (p < 22) {
 		gen_region(m, r, o);
 	} else if (p < 77) {
@@ -445,6 +488,20 @@ void fmt_op(char *buf, size_t n, const struct op *o)
 		break;
 	case T_MANUAL:
 		snprintf(buf, n, "%-14s KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2, %#" PRIx64 ")",
+			 kind_names[o->kind], o->value);
+		break;
+	case T_REGION2:
+		snprintf(buf, n, "%-14s set_region2 slot=%#x flags=%#x gpa=%#" PRIx64 " size=%#"
+			 PRIx64 " hva=%s%#" PRIx64 " padding seed=%#" PRIx64, kind_names[o->kind],
+			 o->slot, o->flags, o->gpa, o->size, o->hva_abs ? "" : "backing+", o->hva,
+			 o->value);
+		break;
+	case T_RING_HARVEST:
+		snprintf(buf, n, "%-14s harvest the dirty rings, KVM_RESET_DIRTY_RINGS",
+			 kind_names[o->kind]);
+		break;
+	case T_RING_ENABLE:
+		snprintf(buf, n, "%-14s KVM_ENABLE_CAP(DIRTY_LOG_RING_ACQ_REL, %#" PRIx64 ")",
 			 kind_names[o->kind], o->value);
 		break;
 	default:

@@ -19,6 +19,7 @@
 
 #include "vmmu.h"
 #include "kvm_guest.h"
+#include "kvm_uapi.h"
 #include "rng.h"
 
 #define PG			4096ull
@@ -49,6 +50,8 @@
 
 enum op_type {
 	T_REGION, T_ACCESS, T_HOST_WRITE, T_GET_LOG, T_CLEAR_LOG, T_MANUAL, T_HOST_MAP,
+	/* KVM_SET_USER_MEMORY_REGION2, the dirty ring */
+	T_REGION2, T_RING_HARVEST, T_RING_ENABLE,
 	NR_TYPES
 };
 
@@ -64,6 +67,9 @@ enum op_kind {
 	K_GET, K_GET_NULL, K_CLEAR,
 	K_MANUAL,
 	K_DONTNEED, K_MAP_ANON, K_MAP_MEMFD, K_MUNMAP,
+	K_REGION2, K_REGION2_GMEM,
+	K_HARVEST,
+	K_RING_ENABLE,
 	NR_KINDS
 };
 
@@ -80,6 +86,12 @@ extern const char *const kind_names[NR_KINDS];
  * T_CLEAR_LOG:  slot, gpa = first_page, size = num_pages, value = pattern seed, null
  * T_MANUAL:     value = flags
  * T_HOST_MAP:   page, npages (size), memfd page (off)
+ * T_REGION2:    as T_REGION, through the v2 struct; value seeds the guest_memfd
+ *               fields and the padding (zero when value is 0)
+ * T_RING_HARVEST: harvest both rings (compared as sets of (slot, offset)),
+ *               mark RESET, then KVM_RESET_DIRTY_RINGS on both
+ * T_RING_ENABLE: KVM_ENABLE_CAP(DIRTY_LOG_RING_ACQ_REL, size) on a VM that has
+ *               its vCPU
  */
 struct op {
 	uint8_t type;
@@ -106,6 +118,10 @@ struct outcome {
 	uint64_t value;
 	uint32_t exit_reason;	/* KVM: the exit that ended a failed command */
 	bool known;		/* a known difference (docs/KVM-DIFFERENCES.md) */
+	/* -EFAULT with exit_reason KVM_EXIT_MEMORY_FAULT: kvm_run->memory_fault */
+	struct kd_memory_fault mf;
+	/* T_RING_HARVEST: entries harvested (the reset's count is ret) */
+	uint32_t harvested;
 };
 
 struct mslot {
@@ -122,6 +138,7 @@ struct model {
 	struct mslot s[MODEL_MAX];
 	uint64_t manual;
 	bool mapped[BACKING_PAGES];
+	uint32_t ring_bytes;	/* the stream's dirty ring (0: the bitmap) */
 };
 
 struct world {
@@ -135,6 +152,10 @@ struct world {
 	uint8_t kbm[BITMAP_BYTES];
 	uint8_t vbm[BITMAP_BYTES];
 	char why[512];		/* the last mismatch, described */
+	/* the dirty ring of this stream (0: off): both sides' rings, fetch indices */
+	uint32_t ring_bytes;
+	struct vmmu_dirty_gfn *kring, *vring;
+	uint32_t kfetch, vfetch;
 };
 
 /* Environment, probed once. */
@@ -147,6 +168,9 @@ struct kd_env {
 	bool have_manual;
 	bool have_len8;
 	int memfd;
+	/* the dirty ring (0 bytes: none), KVM_SET_USER_MEMORY_REGION2, memory-fault info */
+	uint32_t ring_min_bytes, ring_max_bytes;
+	bool have_region2, have_memory_fault;
 };
 extern struct kd_env kd_env;
 
@@ -158,6 +182,8 @@ struct kd_opt {
 	bool shrink;
 	unsigned int mmio_gen_bits;	/* vmmu side only; 0: vmmu's default */
 	bool exclude[NR_KINDS];
+	/* --dirty-ring: 0 never, 1 on every other stream (by seed), 2 always */
+	unsigned int dirty_ring;
 };
 extern struct kd_opt kd_opt;
 
@@ -173,6 +199,8 @@ struct kd_stats {
 	uint64_t acc_ram, acc_mmio, acc_ro_mmio, acc_known_efault;
 	uint64_t get_ok, get_err, clear_ok, clear_err;
 	uint64_t kvm_runs, mmio_exits;
+	uint64_t ring_streams, ring_harvests, ring_entries, ring_full_exits;
+	uint64_t memory_fault_exits, region2_ok, region2_err;
 };
 extern struct kd_stats kd_st;
 
@@ -218,8 +246,11 @@ int probe_env(void);
 bool exec_op(struct world *w, const struct op *o, struct outcome *ko, struct outcome *vo);
 /* Compare both backing copies page by page; false (and w->why) on a difference. */
 bool full_check(struct world *w);
-/* Compare every dirty-logged slot's bitmap at the end of a stream; the GET in *@o. */
+/* Compare every dirty-logged slot's bitmap (or, with the ring, a final harvest)
+ * at the end of a stream; the GET or harvest in *@o. */
 bool final_logs(struct world *w, struct op *o);
+/* The ring size of the stream of @seed (0: no ring), from --dirty-ring and kd_env. */
+uint32_t stream_ring_bytes(uint64_t seed);
 /* Describe the outcome @x of @o in @buf (@n bytes). */
 void fmt_outcome(char *buf, size_t n, const struct op *o, const struct outcome *x);
 

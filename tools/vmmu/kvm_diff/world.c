@@ -76,9 +76,23 @@ void world_destroy(struct world *w)
 	free(w);
 }
 
+uint32_t stream_ring_bytes(uint64_t seed)
+{
+	uint64_t s = seed ^ 0x72696e67ull;	/* its own draw, not the stream's */
+
+	if (!kd_env.ring_max_bytes || !kd_opt.dirty_ring)
+		return 0;
+	if (kd_opt.dirty_ring == 1 && !(rng_next(&s) & 1))
+		return 0;
+	/* Mostly the smallest ring KVM takes, so streams reach its soft limit. */
+	return rng_below(&s, 4) ? kd_env.ring_min_bytes : 65536;
+}
+
 struct world *world_create(uint64_t seed)
 {
-	struct kvm_guest_opts gopts = { .gpa = HARNESS_GPA, .slot = HARNESS_SLOT };
+	struct kvm_guest_opts gopts = {
+		.gpa = HARNESS_GPA, .slot = HARNESS_SLOT, .dirty_ring_bytes = stream_ring_bytes(seed),
+	};
 	struct vmmu_vm_config cfg = {
 		.nr_address_spaces = kd_env.nr_as,
 		.max_user_slots = kd_env.max_user_slots,
@@ -101,8 +115,17 @@ struct world *world_create(uint64_t seed)
 		goto fail;
 	}
 	r = vmmu_vm_create(&cfg, &w->vm);
+	w->ring_bytes = w->m.ring_bytes = gopts.dirty_ring_bytes;
+	if (!r && w->ring_bytes)
+		r = vmmu_vm_enable_dirty_ring(w->vm, w->ring_bytes);
 	if (!r)
 		r = vmmu_vcpu_create(w->vm, 0, &w->vcpu);
+	if (!r && w->ring_bytes) {
+		w->kring = w->g.dirty_ring;
+		r = vmmu_vcpu_get_dirty_ring(w->vcpu, &w->vring, NULL);
+		if (kd_counting)
+			kd_st.ring_streams++;
+	}
 	if (r) {
 		fprintf(stderr, "kvm-diff: vmmu VM: %s\n", vmmu_strerror(r));
 		goto fail;
@@ -196,6 +219,42 @@ bad:
 	return 0;
 }
 
+/*
+ * The dirty ring: its largest size (KVM_CAP_DIRTY_LOG_RING), and the
+ * smallest that KVM_ENABLE_CAP takes, found on throwaway VMs (the bound
+ * grows with the reserved entries, which include PML's buffer where the
+ * CPU has one).  vmmu reserves KVM's generic 64 entries, so a ring is
+ * diffed only when KVM's smallest is one page (its soft limit then is
+ * vmmu's too; docs/KVM-DIFFERENCES.md).
+ */
+static void probe_dirty_ring(int kvm, int vm)
+{
+	int max = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING);
+
+	kd_env.ring_max_bytes = 0;
+	if (max <= 0 || ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING_ACQ_REL) <= 0)
+		return;
+	for (uint32_t bytes = 4096; bytes <= 65536; bytes *= 2) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_DIRTY_LOG_RING_ACQ_REL,
+					      .args = { bytes } };
+		int v = ioctl(kvm, KVM_CREATE_VM, 0), r;
+
+		if (v < 0)
+			return;
+		r = ioctl(v, KVM_ENABLE_CAP, &cap);
+		close(v);
+		if (!r) {
+			kd_env.ring_min_bytes = bytes;
+			break;
+		}
+	}
+	if (kd_env.ring_min_bytes == 4096 && (uint32_t)max == VMMU_DIRTY_RING_MAX_BYTES)
+		kd_env.ring_max_bytes = (uint32_t)max;
+	else
+		printf("note: the dirty ring is not diffed: KVM's bounds are %u..%d bytes, vmmu's "
+		       "4096..%u\n", kd_env.ring_min_bytes, max, VMMU_DIRTY_RING_MAX_BYTES);
+}
+
 int probe_env(void)
 {
 	void *mem;
@@ -224,6 +283,9 @@ int probe_env(void)
 	kd_env.have_ro = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
 	kd_env.have_manual = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0;
 	kd_env.phys_bits = kvm_host_phys_bits();
+	kd_env.have_region2 = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2) > 0;
+	kd_env.have_memory_fault = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MEMORY_FAULT_INFO) > 0;
+	probe_dirty_ring(kvm, vm);
 	mem = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	kd_env.gpa_bits = mem == MAP_FAILED ? 0 : probe_gpa_bits(vm, mem);
 	if (mem != MAP_FAILED)
