@@ -839,8 +839,7 @@ int bench_churn(const struct bench_opts *o)
 			before += pcb.v[i];
 		add("", 0, "us", false, "postcopy-update", &pc);
 		bench_info("churn", "postcopy-update: rounds", pcb.n, "");
-		bench_info("churn", "postcopy-update: rounds whose update completed before "
-			   "UFFDIO_COPY", before, "");
+		bench_info("churn", "postcopy-update: done before UFFDIO_COPY", before, "");
 	}
 
 	r = mmio_scatter(&sr);

@@ -189,8 +189,7 @@ static void goal4(void)
 	}
 	pc = fig("churn", "postcopy-update");
 	if (pc && bench_info_find("churn", "postcopy-update: rounds", &rounds) &&
-	    bench_info_find("churn", "postcopy-update: rounds whose update completed before "
-			    "UFFDIO_COPY", &before)) {
+	    bench_info_find("churn", "postcopy-update: done before UFFDIO_COPY", &before)) {
 		snprintf(why, sizeof(why), "%.0f of %.0f updates waited for the fault", rounds - before,
 			 rounds);
 		goal(4, "postcopy-update", before == rounds, before, rounds,
