@@ -133,7 +133,8 @@ static void *cv_main(void *arg)
 			if (c->slices && !(++n & 63))
 				cv_slice(c, t0, n);
 		}
-		c->count += c->pages;
+		/* Atomic: move_loop() polls it to see that the pages are mapped. */
+		__atomic_store_n(&c->count, c->count + c->pages, __ATOMIC_RELAXED);
 		if (c->mode == CV_FAULT_LOOP) {
 			uint64_t len = c->pages * BENCH_PAGE;
 
