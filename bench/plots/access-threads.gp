@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 330.897 NaN
-2 673.115 NaN
-4 676.47 NaN
-8 671.465 NaN
+1 206.288 NaN
+2 218.465 NaN
+4 209.106 NaN
+8 199.653 NaN
 EOD
 $per << EOD
-1 330.987 NaN
-2 334.642 NaN
-4 179.627 NaN
-8 86.4253 NaN
+1 206.325 NaN
+2 108.785 NaN
+4 53.8996 NaN
+8 25.5098 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -8,8 +8,10 @@
  * change cost vs cached MMIO SPTEs, generation vs zap-by-walk), access (RAM
  * throughput per vCPU and over threads, first-touch faults), notifier
  * (invalidate_range_start/end cost, retries under an invalidation storm),
- * dirty (GET/CLEAR_DIRTY_LOG over 1 GiB), and with --count the callgrind
- * instruction counts of the hot paths.
+ * dirty (GET/CLEAR_DIRTY_LOG over 1 GiB), churn (vCPUs under invalidation
+ * storms, overlapping brackets, memslot updates and post-copy faults; flush
+ * cost vs vCPU threads; MMIO scatter; INITIALLY_SET), and with --count the
+ * callgrind instruction counts of the hot paths.
  *
  * Output: a table per suite, one "SUMMARY suite=... case=..." line per
  * case, GOAL lines, optionally JSON (--json) and gnuplot plots (--plot).
@@ -33,6 +35,7 @@ static const char *const suite_names[NR_SUITES] = {
 	[SUITE_ACCESS] = "access",
 	[SUITE_NOTIFIER] = "notifier",
 	[SUITE_DIRTY] = "dirty",
+	[SUITE_CHURN] = "churn",
 	[SUITE_COUNT] = "count",
 };
 
@@ -43,6 +46,7 @@ static int (*const suite_fns[NR_SUITES])(const struct bench_opts *) = {
 	[SUITE_ACCESS] = bench_access,
 	[SUITE_NOTIFIER] = bench_notifier,
 	[SUITE_DIRTY] = bench_dirty,
+	[SUITE_CHURN] = bench_churn,
 	[SUITE_COUNT] = bench_count,
 };
 
@@ -54,7 +58,8 @@ void cmd_bench_usage(void)
 	       "  -q, --quick          fewer sizes and repetitions, every suite (< 2 min;\n"
 	       "                       what make check runs)\n"
 	       "  -s, --suite LIST     comma-separated suites to run: memslot, mmio, invalidate,\n"
-	       "                       access, notifier, dirty, count (default: all but count)\n"
+	       "                       access, notifier, dirty, churn, count (default: all but\n"
+	       "                       count)\n"
 	       "  -c, --count          also count hot-path instructions with callgrind\n"
 	       "  -r, --reps N         repetitions per figure (default 5, --quick 3)\n"
 	       "  -b, --budget SEC     timed work per repetition and side (default 0.25,\n"
@@ -237,6 +242,7 @@ int cmd_bench(int argc, char **argv)
 			rc = CMD_FAIL;
 	}
 	bench_worker_stop();
+	bench_issue_goals(&o);
 	bench_machine_load(m.load_end, sizeof(m.load_end));
 
 	printf("\ntotal time %.1f s; load average at the end: %s\n", bench_now() - t0,

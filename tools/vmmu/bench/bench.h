@@ -35,6 +35,7 @@ enum bench_suite_id {
 	SUITE_ACCESS,
 	SUITE_NOTIFIER,
 	SUITE_DIRTY,
+	SUITE_CHURN,
 	SUITE_COUNT,
 	NR_SUITES
 };
@@ -134,6 +135,8 @@ struct bench_result *bench_result_at(size_t i);
 
 /* Extra named figures that are not vmmu/KVM pairs (stats, rates, counts). */
 void bench_info(const char *suite, const char *key, double value, const char *unit);
+/* The value of the info @suite/@key into *@value: true, or false when absent. */
+bool bench_info_find(const char *suite, const char *key, double *value);
 
 /* Goals: met or missed, with the measured value and the target. */
 void bench_goal(const char *suite, const char *name, bool met, double value, double target,
@@ -245,11 +248,27 @@ int bench_invalidate(const struct bench_opts *o);
 int bench_access(const struct bench_opts *o);
 int bench_notifier(const struct bench_opts *o);
 int bench_dirty(const struct bench_opts *o);
+int bench_churn(const struct bench_opts *o);
 int bench_count(const struct bench_opts *o);
 /* The hidden "vmmu bench --count-child CASE N" mode that valgrind runs. */
 int bench_count_child(const char *name, uint64_t n);
 
 int bench_plot(const struct bench_opts *o);
+
+/*
+ * The churn suite's storm progress, for the plot: series 0..3 are the same
+ * slot with the storm off and on, another slot off and on; @slice gets up
+ * to @max rates (M/s) of consecutive bench_churn_slice()-second slices.
+ */
+size_t bench_churn_progress(unsigned int series, double slice[], size_t max);
+double bench_churn_slice(void);
+
+/*
+ * Print one "GOAL <n> <name>: <figures> (target ...): met|missed: <why>"
+ * line per goal of the issue whose figures this run measured (cmd_bench
+ * calls it once, after every suite).
+ */
+void bench_issue_goals(const struct bench_opts *o);
 
 /* Helpers shared by the suites. */
 void *bench_map(size_t bytes);			/* anonymous, NORESERVE; NULL on failure */

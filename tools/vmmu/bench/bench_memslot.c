@@ -238,24 +238,43 @@ static int case_map(struct ms_env *e, double budget, struct ms_result *res)
 }
 
 /*
- * The floor under map for any MMU: the host itself writes the pages (the
- * kernel allocates and zeroes them) and drops the other half, no guest.
+ * The floor under map for any MMU: the same two threads and the same
+ * hand-off as case_map(), but the "guest" stores into the host pages
+ * directly (the kernel allocates and zeroes them) and the host's madvise()
+ * runs without the notifier.  What is left above it is the MMU's work.
  */
+static int host_guest_run(void *ctx, const struct bench_gcmd *c, const _Atomic bool *stop,
+			  uint64_t *mismatches, uint64_t *mmio_exits, uint64_t *passes)
+{
+	const struct ms_env *e = ctx;
+
+	(void)stop;
+	(void)mismatches;
+	(void)mmio_exits;
+	for (uint64_t i = 0; i < c->count; i++)
+		__atomic_store_n((uint64_t *)gpa_to_hva(e, c->gpa + i * c->stride), c->value,
+				 __ATOMIC_RELAXED);
+	(*passes)++;
+	return 0;
+}
+
+static const struct bench_guest_ops host_guest_ops = { .run = host_guest_run };
+
 static double map_floor(struct ms_env *e, double budget)
 {
-	uint64_t half = MAP_AREA / 2, it;
-	double t0 = bench_now(), t;
+	struct bench_guest *vmmu_guest = e->guest, *g;
+	struct ms_result res;
+	int r = bench_guest_start(&g, &host_guest_ops, e);
 
-	for (it = 0;; it++) {
-		uint8_t *w = gpa_to_hva(e, TEST_GPA + (it & 1) * half);
-
-		for (uint64_t off = 0; off < half; off += BENCH_PAGE)
-			__atomic_store_n((uint64_t *)(w + off), it, __ATOMIC_RELAXED);
-		madvise(gpa_to_hva(e, TEST_GPA + ((it & 1) ^ 1) * half), half, MADV_DONTNEED);
-		t = bench_now() - t0;
-		if (t >= budget && it >= 2)
-			return t / (it + 1);
-	}
+	if (r)
+		return r;
+	e->guest = g;
+	e->bare_unmap = true;
+	r = case_map(e, budget, &res);
+	e->bare_unmap = false;
+	e->guest = vmmu_guest;
+	bench_guest_end(g);
+	return r ? r : res.per_iter;
 }
 
 static int case_unmap(struct ms_env *e, double budget, uint64_t chunk, struct ms_result *res)
@@ -469,6 +488,45 @@ static int kvm_ms_close(const int64_t *a, double *v)
 struct ms_side {
 	struct ms_env env;	/* vmmu (parent) */
 	bool kvm_ok;		/* the worker has an env */
+	bool floors;		/* also sample each case's host-only floor */
+};
+
+static double rw_floor(struct ms_env *e, double budget);
+static double map_floor(struct ms_env *e, double budget);
+
+/*
+ * The host-only floor of case @c, in seconds per iteration, or a negative
+ * value: the same host work without the MMU (map: host stores instead of
+ * the guest; unmap: madvise without the notifier; rw: the host's own
+ * passes).  Sampled right after the case's vmmu sample of the same
+ * repetition, so that both see the same machine.
+ */
+static double case_floor(struct ms_env *e, enum ms_case c, double budget)
+{
+	struct ms_result mr;
+	int r;
+
+	switch (c) {
+	case MS_MAP:
+		return map_floor(e, budget);
+	case MS_UNMAP:
+	case MS_UNMAP_CHUNKED:
+		e->bare_unmap = true;
+		r = run_case(e, c, budget, &mr);
+		e->bare_unmap = false;
+		return r ? r : mr.per_iter;
+	case MS_RW:
+		return rw_floor(e, budget);
+	default:
+		return -EINVAL;
+	}
+}
+
+static const char *const floor_name[NR_MS_CASES] = {
+	[MS_MAP] = "host-only floor (no MMU)",
+	[MS_UNMAP] = "madvise only (no notifier)",
+	[MS_UNMAP_CHUNKED] = "madvise only (no notifier)",
+	[MS_RW] = "host-only floor (no guest)",
 };
 
 static void kvm_close_env(void)
@@ -520,9 +578,10 @@ static int setup_both(struct ms_side *s, uint64_t mem, uint32_t n, unsigned int 
 static void run_interleaved(struct ms_side *s, enum ms_case c, uint32_t n,
 			    const struct bench_opts *o)
 {
-	struct bench_samples sv = { .n = 0 }, sk = { .n = 0 };
+	struct bench_samples sv = { .n = 0 }, sk = { .n = 0 }, sf = { .n = 0 };
 	struct bench_result *res;
 	uint64_t verrors = 0, kerrors = 0;
+	bool floor = s->floors && floor_name[c];
 
 	res = bench_result_add("memslot", ms_case_name[c], n, "ms", false, "%s@%u",
 			       ms_case_name[c], n);
@@ -552,6 +611,20 @@ static void run_interleaved(struct ms_side *s, enum ms_case c, uint32_t n,
 			bench_progress("memslot: vmmu %s@%u failed: %s", ms_case_name[c], n,
 				       vmmu_strerror(r));
 		}
+		if (floor) {
+			double x = case_floor(&s->env, c, o->budget);
+
+			if (x > 0)
+				bench_sample(&sf, x * 1e3);
+		}
+	}
+	if (floor && sf.n) {
+		struct bench_fig f;
+		char key[64];
+
+		bench_fig_reduce(&f, sf.v, sf.n);
+		snprintf(key, sizeof(key), "%s@%u %s", ms_case_name[c], n, floor_name[c]);
+		bench_info("memslot", key, f.median, "ms");
 	}
 	bench_result_vmmu(res, &sv);
 	bench_result_kvm(res, &sk);
@@ -584,41 +657,6 @@ static double rw_floor(struct ms_env *e, double budget)
 		t = bench_now() - t0;
 		if (t >= budget)
 			return bad ? -1 : t / it;
-	}
-}
-
-/* Median per-iteration time of the bare madvise loop (no notifier). */
-static void unmap_baseline(struct ms_side *s, uint32_t n, const struct bench_opts *o)
-{
-	static const enum ms_case cs[] = { MS_UNMAP, MS_UNMAP_CHUNKED };
-
-	s->env.bare_unmap = true;
-	for (size_t i = 0; i < 2; i++) {
-		struct bench_samples sv = { .n = 0 };
-		struct bench_fig f;
-		char key[64];
-
-		for (unsigned int rep = 0; rep < o->reps; rep++) {
-			struct ms_result mr;
-
-			if (!run_case(&s->env, cs[i], o->budget, &mr))
-				bench_sample(&sv, mr.per_iter * 1e3);
-		}
-		bench_fig_reduce(&f, sv.v, sv.n);
-		snprintf(key, sizeof(key), "%s@%u madvise only (no notifier)", ms_case_name[cs[i]], n);
-		bench_info("memslot", key, f.median, "ms");
-	}
-	s->env.bare_unmap = false;
-	{
-		struct bench_samples sv = { .n = 0 };
-		struct bench_fig f;
-		char key[64];
-
-		for (unsigned int rep = 0; rep < o->reps; rep++)
-			bench_sample(&sv, rw_floor(&s->env, o->budget) * 1e3);
-		bench_fig_reduce(&f, sv.v, sv.n);
-		snprintf(key, sizeof(key), "rw@%u host-only floor (no guest)", n);
-		bench_info("memslot", key, f.median, "ms");
 	}
 }
 
@@ -723,10 +761,9 @@ int bench_memslot(const struct bench_opts *o)
 		bench_result_vmmu(per, &pv);
 		bench_result_kvm(per, &pk);
 
+		s.floors = i == nc - 1;
 		for (int c = MS_UNMAP; c < NR_MS_CASES; c++)
 			run_interleaved(&s, (enum ms_case)c, n, o);
-		if (i == nc - 1)
-			unmap_baseline(&s, n, o);
 		kvm_close_env();
 		env_close(&s.env);
 
@@ -737,17 +774,6 @@ int bench_memslot(const struct bench_opts *o)
 		if (r)
 			break;
 		run_interleaved(&s, MS_MAP, nmap, o);
-		if (i == nc - 1) {
-			struct bench_samples sf = { .n = 0 };
-			struct bench_fig f;
-			char key[64];
-
-			for (unsigned int rep = 0; rep < o->reps; rep++)
-				bench_sample(&sf, map_floor(&s.env, o->budget) * 1e3);
-			bench_fig_reduce(&f, sf.v, sf.n);
-			snprintf(key, sizeof(key), "map@%u host-only floor (no MMU)", nmap);
-			bench_info("memslot", key, f.median, "ms");
-		}
 		kvm_close_env();
 		env_close(&s.env);
 	}

@@ -11,6 +11,10 @@
  *   access-threads throughput vs vCPU threads, total and per vCPU
  *   notifier       start+end cost vs range size and vs slot count
  *   mmio           the MMIO rungs, vmmu and KVM (log scale)
+ *   storm          storm progress: vCPU accesses (same slot) and faults
+ *                  (another slot) per time slice, the storm off and on
+ *   flush-vcpus    time per MOVE of a slot that 1-8 vCPU threads read (a
+ *                  remote flush), beside a MOVE of a slot nobody uses
  */
 #include <errno.h>
 #include <math.h>
@@ -147,8 +151,11 @@ static void notifier_body(FILE *f)
 		   "unset multiplot\n");
 }
 
+static bool mmio_kvm;	/* some MMIO case has a KVM figure */
+
 static void mmio_data(FILE *f)
 {
+	mmio_kvm = false;
 	fprintf(f, "$mmio << EOD\n");
 	for (size_t i = 0; i < bench_result_count(); i++) {
 		const struct bench_result *r = bench_result_at(i);
@@ -161,17 +168,70 @@ static void mmio_data(FILE *f)
 			fprintf(f, "%.6g\n", r->kvm.fig.median);
 		else
 			fprintf(f, "NaN\n");
+		mmio_kvm |= r->kvm.state == SIDE_OK;
 	}
 	fprintf(f, "EOD\n");
 }
 
 static void mmio_body(FILE *f)
 {
-	fprintf(f, "set title 'MMIO access: vmmu rungs vs KVM exit round trip'\n"
+	fprintf(f, "set title 'MMIO access: vmmu rungs vs KVM exit round trip (KVM: when measured)'\n"
 		   "set logscale y\nset grid ytics\nset key below\nset ylabel 'ns per access'\n"
 		   "set style data histograms\nset style histogram clustered gap 1\n"
 		   "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset xtics rotate by -20\n"
-		   "plot $mmio using 2:xtic(1) title 'vmmu', '' using 3 title 'KVM'\n");
+		   "plot $mmio using 2:xtic(1) title 'vmmu'%s\n",
+		mmio_kvm ? ", '' using 3 title 'KVM'" : "");
+}
+
+static const char *const prog_block[] = { "sameoff", "sameon", "otheroff", "otheron" };
+
+static void storm_data(FILE *f)
+{
+	double v[512];
+
+	for (unsigned int i = 0; i < 4; i++) {
+		size_t n = bench_churn_progress(i, v, sizeof(v) / sizeof(v[0]));
+
+		fprintf(f, "$%s << EOD\n", prog_block[i]);
+		for (size_t k = 0; k < n; k++)
+			fprintf(f, "%.4g %.6g\n", (k + 1) * bench_churn_slice(), v[k]);
+		fprintf(f, "EOD\n");
+	}
+}
+
+static void storm_body(FILE *f)
+{
+	fprintf(f, "set multiplot layout 1,2 title 'invalidation storm: vCPU progress per "
+		   "%.0f ms slice (start/end pairs on random 64 KiB ranges)'\n"
+		   "set grid\nset key below\nset yrange [0:*]\nset xlabel 'seconds'\n"
+		   "set title 'storm on the 16 MiB the vCPU writes'\n"
+		   "set ylabel 'M accesses/s'\n"
+		   "plot $sameoff using 1:2 with lines lw 2 title 'storm off', "
+		   "$sameon using 1:2 with lines lw 2 title 'storm on'\n"
+		   "set title 'storm on another slot; the vCPU faults its own slot'\n"
+		   "set ylabel 'M faults/s'\n"
+		   "plot $otheroff using 1:2 with lines lw 2 title 'storm off', "
+		   "$otheron using 1:2 with lines lw 2 title 'storm on'\n"
+		   "unset multiplot\n", bench_churn_slice() * 1e3);
+}
+
+static void flush_data(FILE *f)
+{
+	const struct bench_result *u = bench_result_find("churn", "move-unused@1");
+
+	datablock(f, "used", "churn", "move-used");
+	fprintf(f, "unused = %.6g\n", u && u->vmmu.state == SIDE_OK ? u->vmmu.fig.median : NAN);
+}
+
+static void flush_body(FILE *f)
+{
+	fprintf(f, "set title 'MOVE of a slot that vCPU threads read (remote TLB flush), "
+		   "%ld cores'\n"
+		   "set logscale x 2\nset grid\nset key below\nset yrange [0:*]\n"
+		   "set xlabel 'vCPU threads reading the slot'\nset ylabel 'us per MOVE'\n"
+		   "plot $used using 1:2 with linespoints lw 2 title 'slot in use (flush)', "
+		   "unused with lines dt 2 lw 2 title 'slot nobody uses (1 vCPU thread running)'\n",
+		sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 static int run_plot(const char *dir, const char *name, void (*data)(FILE *), plot_body_fn body,
@@ -229,5 +289,13 @@ int bench_plot(const struct bench_opts *o)
 		rc |= run_plot(dir, "notifier", notifier_data, notifier_body, 1400, 600);
 	if (suite_has("mmio", NULL))
 		rc |= run_plot(dir, "mmio", mmio_data, mmio_body, 900, 600);
+	if (suite_has("churn", "move-used"))
+		rc |= run_plot(dir, "flush-vcpus", flush_data, flush_body, 900, 600);
+	{
+		double v;
+
+		if (bench_churn_progress(0, &v, 1))
+			rc |= run_plot(dir, "storm", storm_data, storm_body, 1400, 600);
+	}
 	return rc ? -EIO : 0;
 }

@@ -778,3 +778,13 @@ void bench_worker_stop(void)
 	worker_reap(NULL);
 	snprintf(worker_why, sizeof(worker_why), "skipped (KVM worker stopped)");
 }
+
+bool bench_info_find(const char *suite, const char *key, double *value)
+{
+	for (size_t i = 0; i < nr_infos; i++)
+		if (!strcmp(infos[i].suite, suite) && !strcmp(infos[i].key, key)) {
+			*value = infos[i].value;
+			return true;
+		}
+	return false;
+}

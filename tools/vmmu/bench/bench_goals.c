@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmmu bench: the goals of the "keep vCPUs moving while the host churns"
+ * work, one line each, printed after every suite has run:
+ *
+ *   GOAL <n> <name>: <figures, side by side> (target <target>): met
+ *   GOAL <n> <name>: <figures> (target <target>): missed: <why>
+ *
+ * Every figure comes from this run; a goal whose figures this run did not
+ * measure at all (its suite not run) prints nothing, and a goal measured
+ * only in part (no KVM side) says "missed" with the reason, never "met".
+ * The lines also go into the JSON's goals (suite "issue").
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define BIT_AT_A_TIME_NS	4.9	/* INITIALLY_SET's old fill, ns per page */
+
+/* The result @suite/@name if its vmmu side was measured, else NULL. */
+static const struct bench_result *fig(const char *suite, const char *name)
+{
+	const struct bench_result *r = bench_result_find(suite, "%s", name);
+
+	return r && r->vmmu.state == SIDE_OK ? r : NULL;
+}
+
+/* The largest x among @suite/@series results measured on the vmmu side, or 0. */
+static double top_x(const char *suite, const char *series)
+{
+	double x = 0;
+
+	for (size_t i = 0; i < bench_result_count(); i++) {
+		const struct bench_result *r = bench_result_at(i);
+
+		if (!strcmp(r->suite, suite) && !strcmp(r->series, series) &&
+		    r->vmmu.state == SIDE_OK && r->x > x)
+			x = r->x;
+	}
+	return x;
+}
+
+/*
+ * Print and record one goal.  @why is the reason it was missed (ignored when
+ * @met); @what the figures and @target the target, as text.
+ */
+static void goal(int n, const char *name, bool met, double value, double target,
+		 const char *target_text, const char *why, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+static void goal(int n, const char *name, bool met, double value, double target,
+		 const char *target_text, const char *why, const char *fmt, ...)
+{
+	char what[256], gname[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	printf("GOAL %d %s: %s (target %s): %s%s\n", n, name, what, target_text,
+	       met ? "met" : "missed: ", met ? "" : why);
+	snprintf(gname, sizeof(gname), "%d-%s", n, name);
+	bench_goal("issue", gname, met, value, target, "%s (target %s): %s%s", what, target_text,
+		   met ? "met" : "missed: ", met ? "" : why);
+}
+
+static const char *const no_kvm = "KVM side not measured (no /dev/kvm)";
+
+/* "a is at most/least limit x b": met, and the why when not. */
+static bool ratio_ok(double ratio, double limit, bool at_most, char *why, size_t len)
+{
+	bool ok = at_most ? ratio <= limit : ratio >= limit;
+
+	if (!ok)
+		snprintf(why, len, "%.3g is %s than %.3g", ratio, at_most ? "more" : "less", limit);
+	return ok;
+}
+
+static void goal1(void)
+{
+	const struct bench_result *off, *on;
+	char why[128];
+	double p;
+
+	off = fig("churn", "storm-other-off-faults");
+	on = fig("churn", "storm-other-on-faults");
+	if (off && on) {
+		p = 100 * on->vmmu.fig.median / off->vmmu.fig.median;
+		snprintf(why, sizeof(why), "%.3g%% < 50%%", p);
+		goal(1, "storm-other-slot", p >= 50, p, 50, ">= 50%", why,
+		     "faults %.3g%% of storm-off (%.4g vs %.4g M/s)", p, on->vmmu.fig.median,
+		     off->vmmu.fig.median);
+	}
+	off = fig("churn", "storm-same-off-accesses");
+	on = fig("churn", "storm-same-on-accesses");
+	if (off && on) {
+		p = 100 * on->vmmu.fig.median / off->vmmu.fig.median;
+		snprintf(why, sizeof(why), "%.3g%% < 10%%", p);
+		goal(1, "storm-same-16MiB", p >= 10, p, 10, ">= 10%", why,
+		     "accesses %.3g%% of storm-off (%.4g vs %.4g M/s)", p, on->vmmu.fig.median,
+		     off->vmmu.fig.median);
+	}
+}
+
+static void goal2(void)
+{
+	const struct bench_result *a, *b;
+	char why[128];
+	double x;
+
+	a = fig("churn", "move-used@1");
+	b = fig("churn", "move-unused@1");
+	if (a && b) {
+		x = a->vmmu.fig.median / b->vmmu.fig.median;
+		goal(2, "move-used", ratio_ok(x, 3, true, why, sizeof(why)), x, 3, "<= 3x", why,
+		     "MOVE of a slot a running vCPU reads %.4g us vs an unused slot %.4g us: %.3gx",
+		     a->vmmu.fig.median, b->vmmu.fig.median, x);
+	}
+	a = fig("access", "ram-write-tlb-hit");
+	b = fig("access", "ram-read-tlb-hit");
+	if (a && b) {
+		x = a->vmmu.fig.median / b->vmmu.fig.median;
+		goal(2, "write-hit", ratio_ok(x, 1.5, true, why, sizeof(why)), x, 1.5, "<= 1.5x",
+		     why, "RAM TLB-hit write %.4g ns vs read %.4g ns: %.3gx", a->vmmu.fig.median,
+		     b->vmmu.fig.median, x);
+	}
+	a = fig("count", "ram-tlb-hit");
+	if (a) {
+		x = a->vmmu.fig.median;
+		snprintf(why, sizeof(why), "%.4g instructions > 49", x);
+		goal(2, "read-hit-instructions", x <= 49, x, 49, "<= 49", why,
+		     "RAM TLB-hit read %.4g instructions per vmmu_vcpu_access (callgrind)", x);
+	}
+}
+
+static void goal3(void)
+{
+	double tables, cap, reclaims, rss, reads;
+	char why[160];
+
+	if (!bench_info_find("churn", "mmio-scatter: page tables, most seen", &tables) ||
+	    !bench_info_find("churn", "mmio-scatter: page-table cap", &cap) ||
+	    !bench_info_find("churn", "mmio-scatter: reclaims", &reclaims) ||
+	    !bench_info_find("churn", "mmio-scatter: RSS growth", &rss) ||
+	    !bench_info_find("churn", "mmio-scatter: reads", &reads))
+		return;
+	if (tables > cap)
+		snprintf(why, sizeof(why), "%.0f tables > cap %.0f", tables, cap);
+	else
+		snprintf(why, sizeof(why), "no reclaim ran");
+	goal(3, "mmio-scatter", tables <= cap && reclaims > 0, tables, cap,
+	     "tables <= cap, reclaims > 0", why,
+	     "%.0f random-gpa MMIO reads: page tables at most %.0f of cap %.0f, %.0f reclaims, "
+	     "RSS +%.1f MiB (cap x 4 KiB = %.1f MiB)", reads, tables, cap, reclaims, rss,
+	     cap * 4096 / (1 << 20));
+}
+
+static void goal4(void)
+{
+	const struct bench_result *off, *on, *idle, *busy, *step, *pc;
+	char why[160];
+	double p, rounds, before;
+
+	off = fig("churn", "storm-other-off-faults");
+	on = fig("churn", "overlap-uncovered-faults");
+	if (off && on) {
+		p = 100 * on->vmmu.fig.median / off->vmmu.fig.median;
+		snprintf(why, sizeof(why), "%.3g%% < 50%%", p);
+		goal(4, "uncovered-fault", p >= 50, p, 50, ">= 50% of no brackets", why,
+		     "faults on a gfn no bracket covers, brackets overlapping without pause: "
+		     "%.4g M/s, %.3g%% of %.4g M/s with none", on->vmmu.fig.median, p,
+		     off->vmmu.fig.median);
+	}
+	idle = fig("churn", "update-idle");
+	busy = fig("churn", "update-overlap");
+	step = fig("churn", "overlap-step");
+	if (idle && busy && step) {
+		double limit = idle->vmmu.fig.median + 2 * step->vmmu.fig.median;
+
+		snprintf(why, sizeof(why), "%.4g us > %.4g us", busy->vmmu.fig.median, limit);
+		goal(4, "update-under-overlap", busy->vmmu.fig.median <= limit,
+		     busy->vmmu.fig.median, limit, "<= idle + 2 bracket lifetimes", why,
+		     "MOVE %.4g us while brackets overlap vs %.4g us with none; each bracket open "
+		     "%.3g us", busy->vmmu.fig.median, idle->vmmu.fig.median,
+		     step->vmmu.fig.median);
+	}
+	pc = fig("churn", "postcopy-update");
+	if (pc && bench_info_find("churn", "postcopy-update: rounds", &rounds) &&
+	    bench_info_find("churn", "postcopy-update: done before UFFDIO_COPY", &before)) {
+		snprintf(why, sizeof(why), "%.0f of %.0f updates waited for the fault", rounds - before,
+			 rounds);
+		goal(4, "postcopy-update", before == rounds, before, rounds,
+		     "every update completes before the fault is resolved", why,
+		     "DELETE of a mapped slot while a vCPU is blocked in a userfaultfd fault: "
+		     "%.4g us (max %.4g), %.0f of %.0f before UFFDIO_COPY", pc->vmmu.fig.median,
+		     pc->vmmu.fig.max, before, rounds);
+	} else if (bench_info_find("churn", "postcopy-update: userfaultfd unavailable", &p)) {
+		goal(4, "postcopy-update", false, NAN, 0, "completes", "userfaultfd unavailable",
+		     "not measured");
+	}
+}
+
+/* Goal 5's "vmmu at least/most @limit x KVM" lines. */
+static void goal5_kvm(const char *name, const char *cas, double limit, const char *target)
+{
+	double n = top_x("memslot", cas);
+	const struct bench_result *r;
+	char why[128];
+
+	if (!n)
+		return;
+	r = bench_result_find("memslot", "%s@%.0f", cas, n);
+	if (!r || r->vmmu.state != SIDE_OK)
+		return;
+	if (r->kvm.state != SIDE_OK) {
+		goal(5, name, false, NAN, limit, target,
+		     bench_worker_alive() ? "KVM measurement failed" : no_kvm,
+		     "%s at %.0f slots: vmmu %.4g %s, KVM -", cas, n, r->vmmu.fig.median, r->unit);
+		return;
+	}
+	{
+		double speedup = r->kvm.fig.median / r->vmmu.fig.median;
+
+		snprintf(why, sizeof(why), "%.3gx < %.3gx", speedup, limit);
+		goal(5, name, speedup >= limit, speedup, limit, target, why,
+		     "%s at %.0f slots: vmmu %.4g %s, KVM %.4g %s: %.3gx faster", cas, n,
+		     r->vmmu.fig.median, r->unit, r->kvm.fig.median, r->unit, speedup);
+	}
+}
+
+/* Goal 5's "vmmu's case within 1.1x of the host floor" lines. */
+static void goal5_floor(const char *name, const char *cas, const char *floor_name)
+{
+	double n = top_x("memslot", cas), floor;
+	const struct bench_result *r;
+	char key[96], why[128];
+
+	if (!n)
+		return;
+	r = bench_result_find("memslot", "%s@%.0f", cas, n);
+	snprintf(key, sizeof(key), "%s@%.0f %s", cas, n, floor_name);
+	if (!r || r->vmmu.state != SIDE_OK || !bench_info_find("memslot", key, &floor))
+		return;
+	{
+		double x = r->vmmu.fig.median / floor;
+
+		goal(5, name, ratio_ok(x, 1.1, true, why, sizeof(why)), x, 1.1, "<= 1.1x", why,
+		     "%s at %.0f slots: vmmu %.4g ms vs host floor %.4g ms: %.3gx", cas, n,
+		     r->vmmu.fig.median, floor, x);
+	}
+}
+
+static void goal5(void)
+{
+	const struct bench_result *a, *b;
+	char why[128];
+	double n;
+
+	goal5_kvm("move-active-10x-kvm", "move-active", 10, ">= 10x faster than KVM");
+	n = top_x("memslot", "unmap-chunked");
+	a = n ? bench_result_find("memslot", "unmap-chunked@%.0f", n) : NULL;
+	b = bench_result_find("memslot", "unmap-chunked@100");
+	if (a && b && n > 100 && a->vmmu.state == SIDE_OK && b->vmmu.state == SIDE_OK) {
+		double x = a->vmmu.fig.median / b->vmmu.fig.median;
+
+		goal(5, "unmap-chunked-scaling", ratio_ok(x, 2, true, why, sizeof(why)), x, 2,
+		     "<= 2x", why, "unmap-chunked %.4g ms at %.0f slots vs %.4g ms at 100: %.3gx",
+		     a->vmmu.fig.median, n, b->vmmu.fig.median, x);
+	}
+	goal5_floor("map-floor", "map", "host-only floor (no MMU)");
+	goal5_floor("unmap-floor", "unmap", "madvise only (no notifier)");
+	goal5_kvm("rw-vs-kvm", "rw", 1, ">= 1x (no slower than KVM)");
+	a = fig("churn", "dirty-create-initially-set");
+	b = fig("churn", "dirty-create-plain");
+	if (a && b && bench_info_find("churn", "dirty-create: pages in the slot", &n)) {
+		double ns = (a->vmmu.fig.median - b->vmmu.fig.median) * 1e6 / n;
+
+		snprintf(why, sizeof(why), "%.3g ns per page > 0.5", ns);
+		goal(5, "dirty-initially-set", ns <= 0.5, ns, 0.5,
+		     "<= 0.5 ns per page, word by word", why,
+		     "CREATE of a %.0f-page slot with INITIALLY_SET %.4g ms vs without %.4g ms: "
+		     "%.3g ns per page (bit at a time: %.1f)", n, a->vmmu.fig.median,
+		     b->vmmu.fig.median, ns, BIT_AT_A_TIME_NS);
+	}
+}
+
+void bench_issue_goals(const struct bench_opts *o)
+{
+	(void)o;
+	printf("\n== goals (issue: keep vCPUs moving while the host churns), this run's figures\n");
+	goal1();
+	goal2();
+	goal3();
+	goal4();
+	goal5();
+	fflush(stdout);
+}
