@@ -30,6 +30,20 @@ void vcpu_fence_outside(struct vmmu_vcpu *vcpu)
 	sched_point(SP_FENCE_OUTSIDE);
 }
 
+uint64_t vmmu_flush_answer_budget(void)
+{
+	const char *env = getenv("VMMU_FLUSH_ANSWER_NS");
+	char *end;
+	unsigned long long v;
+
+	if (!env || !*env)
+		return FLUSH_ANSWER_BUDGET_NS;
+	v = strtoull(env, &end, 10);
+	if (*end || !v || v > 1000000000ull)
+		return FLUSH_ANSWER_BUDGET_NS;
+	return v;
+}
+
 uint64_t vmmu_now_ns(void)
 {
 	struct timespec ts;
@@ -47,11 +61,11 @@ uint64_t vmmu_now_ns(void)
  * ones after three rounds, and both paths are explored (deterministically,
  * so a schedule replays).
  */
-bool vmmu_flush_answer_expired(unsigned int spins, uint64_t t0_ns)
+bool vmmu_flush_answer_expired(const struct vmmu_vm *vm, unsigned int spins, uint64_t t0_ns)
 {
 	if (VMMU_IS_CHECKER)
 		return spins >= 3 * (unsigned int)(~t0_ns & 1);
-	return !(spins & 15) && spins && vmmu_now_ns() - t0_ns >= FLUSH_ANSWER_BUDGET_NS;
+	return !(spins & 15) && spins && vmmu_now_ns() - t0_ns >= vm->flush_answer_budget_ns;
 }
 
 /*

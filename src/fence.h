@@ -189,12 +189,21 @@ void vmmu_membarrier(struct vmmu_vm *vm);
 /*
  * vmmu_flush_answer_expired() - has a flusher waited long enough for vCPUs
  * to answer its request (@spins rounds since @t0_ns, a CLOCK_MONOTONIC
- * reading)?  Released builds: FLUSH_ANSWER_BUDGET_NS of wall time, about a
- * tenth of a membarrier() on the machines we measured; the checker: a few
- * rounds, so that both outcomes (an answer, a fallback) get explored.
+ * reading)?  Released builds: @vm->flush_answer_budget_ns of wall time
+ * (FLUSH_ANSWER_BUDGET_NS by default, about a tenth of a membarrier() on
+ * the machines we measured); the checker: a few rounds, so that both
+ * outcomes (an answer, a fallback) get explored.
  */
 #define FLUSH_ANSWER_BUDGET_NS	2000u
-bool vmmu_flush_answer_expired(unsigned int spins, uint64_t t0_ns);
+bool vmmu_flush_answer_expired(const struct vmmu_vm *vm, unsigned int spins, uint64_t t0_ns);
+
+/*
+ * vmmu_flush_answer_budget() - the budget of a new VM, in ns:
+ * FLUSH_ANSWER_BUDGET_NS, or VMMU_FLUSH_ANSWER_NS from the environment
+ * (1 ns .. 1 s; tests that need a running vCPU's answer to arrive on a
+ * loaded machine raise it).  Only the cost of a flush depends on it.
+ */
+uint64_t vmmu_flush_answer_budget(void);
 uint64_t vmmu_now_ns(void);
 
 #endif /* VMMU_FENCE_H */

@@ -47,17 +47,23 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
  * Is the page at @hva mapped in this process?  mincore() says (it fails
  * with ENOMEM on an unmapped range), but costs a system call, most of a RAM
  * fault's time.  So a whole 2 MiB host region found mapped is remembered in
- * a small per-VM direct-mapped cache, each entry tagged with the VM's
- * hostmem_gen.  A region only partly mapped is checked page by page and
- * never cached.
+ * a small per-VM direct-mapped cache.  A region only partly mapped is
+ * checked page by page and never cached.
  *
  * An entry packs the region number (hva >> 21, below 2^26 in the 47-bit
- * user half) and 38 bits of the generation into one word, so a racing
- * writer can never pair one fault's region with another's generation.
+ * user half) and 38 bits of its bucket's generation into one word, so a
+ * racing writer can never pair one fault's region with another's
+ * generation.  A bucket's generation is the sum of the VM-wide hostmem_gen
+ * and the bucket's own direct_gen: both only grow, so a bump of either
+ * changes it.
  *
  * The rule that keeps an entry true: the host unmaps or replaces memory
- * only inside a start()/end() bracket, so an entry may be filled only
- * while no bracket is open, and must not survive one.
+ * only inside a start()/end() bracket of its range, so an entry may be
+ * filled only while no bracket covering its region is open, and must not
+ * survive one.  Brackets are tracked per bucket: a bracket over fewer than
+ * DIRECT_WIDE regions raises the counters of its regions' buckets only
+ * (a storm of small brackets elsewhere leaves a region's entry alone), a
+ * wider one the VM-wide pair.  For each pair of counters:
  *
  *	start()                              fill
  *	-------                              ----
@@ -71,11 +77,15 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
  * brackets raised (brackets++ precedes gen++) and fills nothing.  end()
  * bumps gen again, so nothing filled before end() is trusted after it -
  * in particular nothing that a lookup inside the bracket, before the
- * host's munmap, found mapped (vmmu's defect 3).  A caller that changes
- * memory outside a bracket breaks the notifier contract.
+ * host's munmap, found mapped (vmmu's defect 3).  The fill reads both
+ * generations before both bracket counts, so the argument holds for each
+ * pair.  A caller that changes memory outside a bracket breaks the
+ * notifier contract.
  */
 #define REGION_SHIFT	21
 #define REGION_BITS	26
+#define DIRECT_WIDE	64u	/* regions; < DIRECT_MAPPED_CACHE: a bracket's buckets differ */
+_Static_assert(DIRECT_WIDE < DIRECT_MAPPED_CACHE, "a narrow bracket's regions have distinct buckets");
 
 static uint64_t region_tag(hva_t hva, uint64_t gen)
 {
@@ -84,13 +94,17 @@ static uint64_t region_tag(hva_t hva, uint64_t gen)
 
 static bool direct_page_mapped(struct vmmu_vm *vm, hva_t hva)
 {
-	uint64_t gen = atomic_load_explicit(&vm->hostmem_gen, memory_order_seq_cst);
-	_Atomic uint64_t *e = &vm->direct_mapped[(hva >> REGION_SHIFT) % DIRECT_MAPPED_CACHE];
+	unsigned int b = (hva >> REGION_SHIFT) % DIRECT_MAPPED_CACHE;
+	uint64_t gen = atomic_load_explicit(&vm->hostmem_gen, memory_order_seq_cst) +
+		       atomic_load_explicit(&vm->direct_gen[b], memory_order_seq_cst);
+	_Atomic uint64_t *e = &vm->direct_mapped[b];
 	unsigned char vec[1u << (REGION_SHIFT - PAGE_SHIFT)];
 	uint64_t tag = region_tag(hva, gen);
 	/* Variant direct-cache-fills-in-bracket (defect 3): fills regardless. */
-	bool fill = !atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst) ||
+	bool fill = (!atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst) &&
+		     !atomic_load_explicit(&vm->direct_brackets[b], memory_order_seq_cst)) ||
 		    variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
+
 	if (atomic_load_explicit(e, memory_order_relaxed) == tag)
 		return true;
 	if (fill && !mincore((void *)(uintptr_t)(hva & ~((1ull << REGION_SHIFT) - 1)),
@@ -123,19 +137,57 @@ static int direct_rw(struct vmmu_vm *vm, hva_t hva, void *buf, size_t len, bool 
 	return 0;
 }
 
-/* start(): see the table above direct_page_mapped(). */
-void hostmem_invalidate_begin(struct vmmu_vm *vm)
+/*
+ * The 2 MiB regions [*@r0, *@r1] that [@start, @end) touches; false if it
+ * touches none (empty) or DIRECT_WIDE or more (the VM-wide counters).
+ */
+static bool direct_regions(hva_t start, hva_t end, uint64_t *r0, uint64_t *r1)
 {
-	atomic_fetch_add_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
-	atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
+	if (end <= start)
+		return false;
+	*r0 = start >> REGION_SHIFT;
+	*r1 = (end - 1) >> REGION_SHIFT;
+	return *r1 - *r0 < DIRECT_WIDE;
 }
 
-void hostmem_invalidate_end(struct vmmu_vm *vm)
+/* start(): see the table above direct_page_mapped(). */
+void hostmem_invalidate_begin(struct vmmu_vm *vm, hva_t start, hva_t end)
+{
+	uint64_t r0, r1;
+
+	if (direct_regions(start, end, &r0, &r1)) {
+		for (uint64_t r = r0; r <= r1; r++) {
+			unsigned int b = r % DIRECT_MAPPED_CACHE;
+
+			atomic_fetch_add_explicit(&vm->direct_brackets[b], 1, memory_order_seq_cst);
+			atomic_fetch_add_explicit(&vm->direct_gen[b], 1, memory_order_seq_cst);
+		}
+	} else if (end > start) {
+		atomic_fetch_add_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
+		atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
+	}
+}
+
+void hostmem_invalidate_end(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
 	/* Variant direct-cache-fills-in-bracket (defect 3): end() drops nothing. */
-	if (!variant_is(DIRECT_CACHE_FILLS_IN_BRACKET))
-		atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
-	atomic_fetch_sub_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
+	bool bump = !variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
+	uint64_t r0, r1;
+
+	if (direct_regions(start, end, &r0, &r1)) {
+		for (uint64_t r = r0; r <= r1; r++) {
+			unsigned int b = r % DIRECT_MAPPED_CACHE;
+
+			if (bump)
+				atomic_fetch_add_explicit(&vm->direct_gen[b], 1,
+							  memory_order_seq_cst);
+			atomic_fetch_sub_explicit(&vm->direct_brackets[b], 1, memory_order_seq_cst);
+		}
+	} else if (end > start) {
+		if (bump)
+			atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
+		atomic_fetch_sub_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
+	}
 }
 
 /* Memory behind some hva changed with no bracket (a memslot CREATE or MOVE

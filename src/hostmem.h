@@ -45,8 +45,8 @@ extern const struct hostmem_ops hostmem_direct_ops;
 /* The direct backend's "region is mapped" cache: start() and end() of a
  * bracket (no entry is filled between them, none filled before end() is
  * trusted after it), and a change with no bracket (memslot CREATE/MOVE). */
-void hostmem_invalidate_begin(struct vmmu_vm *vm);
-void hostmem_invalidate_end(struct vmmu_vm *vm);
+void hostmem_invalidate_begin(struct vmmu_vm *vm, hva_t start, hva_t end);
+void hostmem_invalidate_end(struct vmmu_vm *vm, hva_t start, hva_t end);
 void hostmem_invalidate(struct vmmu_vm *vm);
 
 /* Guest-memory copies are relaxed atomics of the access size: guest RAM is

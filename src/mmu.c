@@ -353,7 +353,7 @@ static bool flush_ask_vcpus(struct vmmu_vm *vm)
 		}
 		if (!asked)
 			break;
-		if (vmmu_flush_answer_expired(spins, t0)) {
+		if (vmmu_flush_answer_expired(vm, spins, t0)) {
 			/* No answer in time: fence them, then wait by access_seq. */
 			for (uint32_t i = 0; i < vm->nr_online; i++)
 				if (vm->online[i]->flush_wait == FLUSH_WAIT_ANSWER)

@@ -398,7 +398,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 		id = b->id;
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
-	hostmem_invalidate_begin(vm);
+	hostmem_invalidate_begin(vm, start, end);
 	sched_point(SP_NOTIFIER_COUNTED);
 
 	/*
@@ -454,7 +454,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
 		vmmu_cond_broadcast(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	/* After the range's end: see hostmem_invalidate_end(). */
-	hostmem_invalidate_end(vm);
+	hostmem_invalidate_end(vm, start, end);
 }
 
 struct change_pte_arg {

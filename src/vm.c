@@ -57,6 +57,7 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 	vm->hostmem = &hostmem_direct_ops;
 	for (unsigned int i = 0; i < DIRECT_MAPPED_CACHE; i++)
 		atomic_init(&vm->direct_mapped[i], UINT64_MAX);
+	vm->flush_answer_budget_ns = vmmu_flush_answer_budget();
 	/* Asymmetric unless membarrier() is missing or the VM asks not to (fence.h). */
 	atomic_init(&vm->asym_fence, vmmu_asym_fence_available() &&
 		    !(vm->cfg.flags & VMMU_VM_SYMMETRIC_FENCE));

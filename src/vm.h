@@ -256,9 +256,16 @@ struct vmmu_vm {
 	 * created under.
 	 */
 	const struct hostmem_ops *hostmem;
-	/* direct backend: 2 MiB host regions known mapped, tagged with hostmem_gen */
+	/*
+	 * direct backend: 2 MiB host regions known mapped, tagged with
+	 * hostmem_gen + direct_gen[bucket]; brackets open over each bucket's
+	 * regions (direct_brackets) or over many regions (hostmem_brackets).
+	 * See hostmem.c, direct_page_mapped().
+	 */
 #define DIRECT_MAPPED_CACHE	256
 	_Atomic uint64_t direct_mapped[DIRECT_MAPPED_CACHE];
+	_Atomic uint64_t direct_gen[DIRECT_MAPPED_CACHE];
+	_Atomic uint32_t direct_brackets[DIRECT_MAPPED_CACHE];
 	_Atomic uint64_t hostmem_gen;
 	/* open start() brackets, for the direct backend's cache (hostmem.c) */
 	_Atomic long hostmem_brackets;
@@ -267,6 +274,7 @@ struct vmmu_vm {
 	 * Cleared (for good) when membarrier() fails: see vmmu_membarrier().
 	 */
 	_Atomic bool asym_fence;
+	uint64_t flush_answer_budget_ns;	/* fence.h: how long a flush waits for answers */
 	struct vmmu_hostmm *hostmm;
 	uint64_t max_gfn;		/* highest gfn the 4-level TDP table maps */
 	/* dirty ring: bytes per vCPU ring, 0 = off; set once, under vcpus_lock,

@@ -142,8 +142,9 @@ static void *run_vcpu(void *arg)
  * A running vCPU answers: over a few hundred flushes (each of page 0,
  * which only the main thread's vCPU faults in), the running vCPU answers
  * at least once instead of costing a membarrier().  (Not every time: on a
- * loaded machine its thread may be descheduled through a budget; each
- * flush waits until the runner has made accesses since the last one.)
+ * loaded machine its thread may be descheduled through a budget, which
+ * is raised to 100 ms here; each flush waits until the runner has made
+ * accesses since the last one.)
  */
 static void test_running_vcpu_answers(void)
 {
@@ -156,7 +157,14 @@ static void test_running_vcpu_answers(void)
 
 	if (!asym_mode())
 		test_skip("asymmetric fences are off");
+	/*
+	 * A budget long enough for the runner to be scheduled on a loaded
+	 * machine (sanitizers, parallel tests): with 2 us, both threads must
+	 * be on a CPU at the same moment, and a run can see no answer at all.
+	 */
+	setenv("VMMU_FLUSH_ANSWER_NS", "100000000", 1);
 	vm = vm_with_ram(0);
+	unsetenv("VMMU_FLUSH_ANSWER_NS");
 	self = test_vcpu_create(vm, 1);
 	r.vcpu = test_vcpu_create(vm, 0);
 	test_vcpu_write64(self, GPA + PAGE, 0x1234);
