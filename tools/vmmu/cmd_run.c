@@ -508,7 +508,7 @@ static void write_json(const struct run_ctx *ctx, const char *path, double elaps
 int cmd_run(int argc, char **argv)
 {
 	struct run_ctx ctx = { 0 };
-	struct vmmu_vm_config cfg = { 0 };
+	struct vmmu_vm_config cfg = { .size = sizeof(cfg) };
 	struct slot_state *st;
 	struct vcpu_thread *vt;
 	pthread_t churn_tid, dirty_tid;
@@ -516,7 +516,7 @@ int cmd_run(int argc, char **argv)
 	uint64_t s, ops = 0, ok_ops = 0, rejected = 0, t_lo = 0, t_hi = 0;
 	double t0, t_end, next_report, now, epoch_start, paused = 0;
 	bool tty = isatty(STDOUT_FILENO);
-	struct vmmu_stats stats;
+	struct vmmu_stats stats = { .size = sizeof(stats) };
 	int ret = CMD_OK;
 
 	if (parse_opts(argc, argv, &ctx.o)) {

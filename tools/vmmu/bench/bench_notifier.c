@@ -147,7 +147,7 @@ struct storm_res {
 static int storm_run(struct bench_vm *e, bool storm, double secs, struct storm_res *res)
 {
 	struct storm st = { .e = e };
-	struct vmmu_stats a, b;
+	struct vmmu_stats a = { .size = sizeof(a) }, b = { .size = sizeof(b) };
 	uint64_t s = 0x853c49e6748fea9bull, n = 0;
 	uint64_t base = (uint64_t)(uintptr_t)e->mem;
 	pthread_t tid;
