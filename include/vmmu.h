@@ -630,6 +630,110 @@ struct vmmu_stats {
  */
 VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *stats);
 
+/*
+ * Binary statistics, in the layout of KVM's stats file (KVM_GET_STATS_FD):
+ * self-describing, so a reader learns names, kinds and units from the data
+ * and new counters need no new API.  One "file" per VM and per vCPU:
+ *
+ *	offset 0		struct vmmu_stats_header
+ *	id_offset		id string, name_size bytes, NUL-padded:
+ *				"vmmu-<pid>" or "vmmu-<pid>/vcpu-<id>"
+ *	desc_offset		num_desc descriptors, each a struct vmmu_stats_desc
+ *				followed by its name (name_size bytes, NUL-padded)
+ *	data_offset		the values: each desc->size uint64_t at
+ *				data_offset + desc->offset
+ *
+ * The header, id and descriptors never change for the life of the library
+ * (read them once); the values are read live at each read.  Names are KVM's
+ * where KVM has the counter (pf_fixed, pf_spurious, pf_emulate,
+ * pf_mmio_spte_created, mmio_exits, remote_tlb_flush,
+ * remote_tlb_flush_requests), vmmu's own otherwise (the fields of struct
+ * vmmu_stats).  The VM's file also carries the vCPU counters summed over
+ * its vCPUs, live and destroyed (KVM's VM file has none).  Flags: the kind
+ * (cumulative since creation, instant value, or peak), the unit and the
+ * base of the exponent, as KVM's KVM_STATS_* values.
+ */
+#define VMMU_STATS_TYPE_SHIFT		0
+#define VMMU_STATS_TYPE_MASK		(0xfu << VMMU_STATS_TYPE_SHIFT)
+#define VMMU_STATS_TYPE_CUMULATIVE	(0u << VMMU_STATS_TYPE_SHIFT)
+#define VMMU_STATS_TYPE_INSTANT		(1u << VMMU_STATS_TYPE_SHIFT)
+#define VMMU_STATS_TYPE_PEAK		(2u << VMMU_STATS_TYPE_SHIFT)
+#define VMMU_STATS_UNIT_SHIFT		4
+#define VMMU_STATS_UNIT_MASK		(0xfu << VMMU_STATS_UNIT_SHIFT)
+#define VMMU_STATS_UNIT_NONE		(0u << VMMU_STATS_UNIT_SHIFT)
+#define VMMU_STATS_UNIT_BYTES		(1u << VMMU_STATS_UNIT_SHIFT)
+#define VMMU_STATS_UNIT_SECONDS		(2u << VMMU_STATS_UNIT_SHIFT)
+#define VMMU_STATS_UNIT_CYCLES		(3u << VMMU_STATS_UNIT_SHIFT)
+#define VMMU_STATS_UNIT_BOOLEAN		(4u << VMMU_STATS_UNIT_SHIFT)
+#define VMMU_STATS_BASE_SHIFT		8
+#define VMMU_STATS_BASE_MASK		(0xfu << VMMU_STATS_BASE_SHIFT)
+#define VMMU_STATS_BASE_POW10		(0u << VMMU_STATS_BASE_SHIFT)
+#define VMMU_STATS_BASE_POW2		(1u << VMMU_STATS_BASE_SHIFT)
+#define VMMU_STATS_NAME_SIZE		48	/* name_size: id and every name */
+
+/* As struct kvm_stats_header. */
+struct vmmu_stats_header {
+	uint32_t flags;		/* 0 */
+	uint32_t name_size;	/* bytes of the id and of each name, NUL included */
+	uint32_t num_desc;
+	uint32_t id_offset;
+	uint32_t desc_offset;
+	uint32_t data_offset;
+};
+
+/* As struct kvm_stats_desc; name_size bytes of name follow each one. */
+struct vmmu_stats_desc {
+	uint32_t flags;		/* VMMU_STATS_TYPE_* | _UNIT_* | _BASE_* */
+	int16_t exponent;	/* value * base^exponent is in the unit */
+	uint16_t size;		/* number of uint64_t values */
+	uint32_t offset;	/* of the values, from data_offset */
+	uint32_t bucket_size;	/* 0 (no histograms) */
+	char name[];
+};
+
+/**
+ * vmmu_vm_stats_read() - read the VM's binary statistics, as pread() reads
+ *	KVM's stats fd
+ * @vm: the VM.
+ * @buf: receives up to @size bytes.
+ * @size: bytes to read.
+ * @offset: where in the stats file (see above) to start.
+ *
+ * Any thread, concurrently with everything but vmmu_vm_destroy().  Values
+ * are read live (each one exact, the set not atomic).
+ *
+ * Return: the number of bytes read (0 at or past the end), -EINVAL for a
+ * NULL @vm, or a NULL @buf with a non-zero @size.
+ */
+VMMU_API int64_t vmmu_vm_stats_read(struct vmmu_vm *vm, void *buf, uint64_t size,
+				    uint64_t offset);
+
+/**
+ * vmmu_vcpu_stats_read() - the same for one vCPU's counters
+ * @vcpu: the vCPU; may be running in another thread.
+ *
+ * Return: as vmmu_vm_stats_read(); -EINVAL for a NULL @vcpu.
+ */
+VMMU_API int64_t vmmu_vcpu_stats_read(struct vmmu_vcpu *vcpu, void *buf, uint64_t size,
+				      uint64_t offset);
+
+/**
+ * vmmu_vm_stats_fd() - the VM's binary statistics as a file descriptor
+ * @vm: the VM.
+ *
+ * A memfd holding the stats file as of this call (a snapshot: the values
+ * do not change afterwards; call again, or use vmmu_vm_stats_read(), for
+ * fresh ones), for code that reads KVM's stats fd with pread().  The
+ * caller closes it.
+ *
+ * Return: the fd, -EINVAL for a NULL @vm, or the -errno of memfd_create()
+ * or write() (-EMFILE, -ENOMEM, ...).
+ */
+VMMU_API int vmmu_vm_stats_fd(struct vmmu_vm *vm);
+
+/** vmmu_vcpu_stats_fd() - the same for one vCPU. */
+VMMU_API int vmmu_vcpu_stats_fd(struct vmmu_vcpu *vcpu);
+
 /**
  * vmmu_strerror() - a short description of a vmmu return value
  * @ret: 0, a positive result (VMMU_EXIT_MMIO) or a negative errno.
