@@ -126,10 +126,42 @@ static void stats_image(uint8_t *img, const struct stats_def *defs, size_t n, co
 	}
 }
 
-/* pread() on @img (@len bytes). */
-static int64_t image_read(const uint8_t *img, size_t len, void *buf, uint64_t size,
-			  uint64_t offset)
+/* A file's image: at most IMAGE_MAX bytes (the VM's file is the larger). */
+#define IMAGE_MAX	IMAGE_SIZE(NR_VM_STATS)
+_Static_assert(NR_VCPU_STATS <= NR_VM_STATS, "IMAGE_MAX");
+typedef size_t (*image_fn)(void *obj, uint8_t *img);
+
+/* The VM's file, built into @img; returns its size. */
+static size_t vm_image(void *obj, uint8_t *img)
 {
+	struct vmmu_stats st = { .size = sizeof(st) };
+	char id[VMMU_STATS_NAME_SIZE];
+
+	vmmu_vm_get_stats(obj, &st);
+	snprintf(id, sizeof(id), "vmmu-%d", (int)getpid());
+	stats_image(img, vm_defs, NR_VM_STATS, id, &st, 0);
+	return IMAGE_SIZE(NR_VM_STATS);
+}
+
+static size_t vcpu_image(void *obj, uint8_t *img)
+{
+	struct vmmu_vcpu *vcpu = obj;
+	char id[VMMU_STATS_NAME_SIZE];
+
+	snprintf(id, sizeof(id), "vmmu-%d/vcpu-%u", (int)getpid(), vcpu->id);
+	stats_image(img, vcpu_defs, NR_VCPU_STATS, id, &vcpu->stat, 1);
+	return IMAGE_SIZE(NR_VCPU_STATS);
+}
+
+/* pread() on the file of @obj. */
+static int64_t stats_read(image_fn build, void *obj, void *buf, uint64_t size, uint64_t offset)
+{
+	uint8_t img[IMAGE_MAX];
+	size_t len;
+
+	if (!obj || (!buf && size))
+		return -EINVAL;
+	len = build(obj, img);
 	if (offset >= len)
 		return 0;
 	if (size > len - offset)
@@ -138,53 +170,17 @@ static int64_t image_read(const uint8_t *img, size_t len, void *buf, uint64_t si
 	return (int64_t)size;
 }
 
-/* The VM's file, built into @img (IMAGE_SIZE(NR_VM_STATS) bytes). */
-static void vm_image(struct vmmu_vm *vm, uint8_t *img)
+/* A memfd holding the file of @obj as of now, or -errno. */
+static int stats_fd(image_fn build, void *obj, const char *name)
 {
-	struct vmmu_stats st = { .size = sizeof(st) };
-	char id[VMMU_STATS_NAME_SIZE];
+	uint8_t img[IMAGE_MAX];
+	size_t len;
+	int fd, err;
 
-	vmmu_vm_get_stats(vm, &st);
-	snprintf(id, sizeof(id), "vmmu-%d", (int)getpid());
-	stats_image(img, vm_defs, NR_VM_STATS, id, &st, 0);
-}
-
-static void vcpu_image(struct vmmu_vcpu *vcpu, uint8_t *img)
-{
-	char id[VMMU_STATS_NAME_SIZE];
-
-	snprintf(id, sizeof(id), "vmmu-%d/vcpu-%u", (int)getpid(), vcpu->id);
-	stats_image(img, vcpu_defs, NR_VCPU_STATS, id, &vcpu->stat, 1);
-}
-
-VMMU_API int64_t vmmu_vm_stats_read(struct vmmu_vm *vm, void *buf, uint64_t size,
-				    uint64_t offset)
-{
-	uint8_t img[IMAGE_SIZE(NR_VM_STATS)];
-
-	if (!vm || (!buf && size))
+	if (!obj)
 		return -EINVAL;
-	vm_image(vm, img);
-	return image_read(img, sizeof(img), buf, size, offset);
-}
-
-VMMU_API int64_t vmmu_vcpu_stats_read(struct vmmu_vcpu *vcpu, void *buf, uint64_t size,
-				      uint64_t offset)
-{
-	uint8_t img[IMAGE_SIZE(NR_VCPU_STATS)];
-
-	if (!vcpu || (!buf && size))
-		return -EINVAL;
-	vcpu_image(vcpu, img);
-	return image_read(img, sizeof(img), buf, size, offset);
-}
-
-/* A memfd named @name holding @len bytes of @img, or -errno. */
-static int image_fd(const char *name, const uint8_t *img, size_t len)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	int err;
-
+	len = build(obj, img);
+	fd = memfd_create(name, MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	for (size_t done = 0; done < len;) {
@@ -200,22 +196,24 @@ static int image_fd(const char *name, const uint8_t *img, size_t len)
 	return fd;
 }
 
+VMMU_API int64_t vmmu_vm_stats_read(struct vmmu_vm *vm, void *buf, uint64_t size,
+				    uint64_t offset)
+{
+	return stats_read(vm_image, vm, buf, size, offset);
+}
+
+VMMU_API int64_t vmmu_vcpu_stats_read(struct vmmu_vcpu *vcpu, void *buf, uint64_t size,
+				      uint64_t offset)
+{
+	return stats_read(vcpu_image, vcpu, buf, size, offset);
+}
+
 VMMU_API int vmmu_vm_stats_fd(struct vmmu_vm *vm)
 {
-	uint8_t img[IMAGE_SIZE(NR_VM_STATS)];
-
-	if (!vm)
-		return -EINVAL;
-	vm_image(vm, img);
-	return image_fd("vmmu-vm-stats", img, sizeof(img));
+	return stats_fd(vm_image, vm, "vmmu-vm-stats");
 }
 
 VMMU_API int vmmu_vcpu_stats_fd(struct vmmu_vcpu *vcpu)
 {
-	uint8_t img[IMAGE_SIZE(NR_VCPU_STATS)];
-
-	if (!vcpu)
-		return -EINVAL;
-	vcpu_image(vcpu, img);
-	return image_fd("vmmu-vcpu-stats", img, sizeof(img));
+	return stats_fd(vcpu_image, vcpu, "vmmu-vcpu-stats");
 }
