@@ -24,20 +24,7 @@ pc=$(find "$root" -name vmmu.pc | head -1)
 [ -n "$a" ] && [ -n "$so" ] && [ -n "$pc" ] || { echo "FAIL: libvmmu.a, libvmmu.so or vmmu.pc missing"; exit 1; }
 other=$(nm -g --defined-only "$a" | awk 'NF == 3 && $3 !~ /^vmmu_/')
 [ -z "$other" ] || { echo "FAIL: the installed libvmmu.a exports:"; echo "$other"; bad=1; }
-cat >"$dest/prog.c" <<'PROG'
-#include <stdio.h>
-#include <vmmu.h>
-int main(void)
-{
-	struct vmmu_vm *vm;
-
-	if (vmmu_vm_create(NULL, &vm))
-		return 1;
-	vmmu_vm_destroy(vm);
-	printf("%s\n", vmmu_version());
-	return 0;
-}
-PROG
+cp "$(dirname "$0")/prog.c" "$dest/prog.c"
 flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --define-variable=prefix="$root" \
 	--cflags --libs vmmu) || { echo "FAIL: pkg-config vmmu"; exit 1; }
 # shellcheck disable=SC2086

@@ -13,22 +13,7 @@ recipe=$(grep -E '^cc prog\.c ' "$srcdir/README.md" | head -1)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ln -s "$builddir" "$tmp/build"
-cat >"$tmp/prog.c" <<'PROG'
-#include <stdio.h>
-#include <string.h>
-#include <vmmu.h>
-
-int main(void)
-{
-	struct vmmu_vm *vm;
-
-	if (vmmu_vm_create(NULL, &vm))
-		return 1;
-	vmmu_vm_destroy(vm);
-	printf("%s\n", vmmu_version());
-	return strcmp(vmmu_version(), VMMU_VERSION_STRING) != 0;
-}
-PROG
+cp "$(dirname "$0")/prog.c" "$tmp/prog.c"
 cd "$tmp"
 echo "recipe: $recipe"
 flags=$(echo "$recipe" | sed 's/^cc prog\.c //')
