@@ -74,13 +74,15 @@ struct vmmu_vcpu;
 #define VMMU_VM_MMIO_ZAP_WALK		(1u << 1)
 /*
  * VMMU_VM_SYMMETRIC_FENCE: vCPUs fence themselves when an access begins (a
- * locked instruction, a few ns per access) and remote TLB flushes send no
- * IPI.  By default, where the kernel offers membarrier(), an access begins
- * with no fence and each flush issues one membarrier() (an IPI to every CPU
- * running a thread of the process) instead: best when accesses outnumber
- * flushes by thousands to one, as in most guests; this flag is better for
- * workloads that change the map or the host memory constantly.  The
- * environment variable VMMU_NO_MEMBARRIER=1 sets it for every VM.
+ * locked instruction, a few ns per access) and remote TLB flushes never
+ * send an IPI.  By default, where the kernel offers membarrier(), an access
+ * begins with no fence; a flush asks the running vCPUs to fence once and
+ * answer (a round trip, well under a microsecond while they run) and
+ * issues one membarrier() (an IPI to every CPU running a thread of the
+ * process) only for vCPUs that do not answer within about 2 us: idle ones
+ * (see vmmu_vcpu_idle()).  The flag suits a VM whose vCPU threads sit idle
+ * while its map changes constantly.  The environment variable
+ * VMMU_NO_MEMBARRIER=1 sets it for every VM.
  */
 #define VMMU_VM_SYMMETRIC_FENCE		(1u << 2)
 #define VMMU_VM_VALID_FLAGS		(VMMU_VM_QUIRK_SLOT_ZAP_ALL | VMMU_VM_MMIO_ZAP_WALK | \
@@ -270,6 +272,95 @@ VMMU_API int vmmu_set_user_memory_region(struct vmmu_vm *vm,
  */
 VMMU_API uint64_t vmmu_memslots_generation(struct vmmu_vm *vm, uint32_t as_id);
 
+/*
+ * Atomic batches, slot lookup and iteration
+ */
+
+/**
+ * vmmu_set_user_memory_regions() - apply several region changes as one
+ * @vm: the VM.
+ * @regions: @nr regions, each as for vmmu_set_user_memory_region(); may be
+ *	NULL when @nr is 0.
+ * @nr: number of entries; 0 does nothing and returns 0.
+ *
+ * The entries are checked in order, each against the state the earlier ones
+ * produce, with the checks and errnos of vmmu_set_user_memory_region() (so
+ * deleting slot 0 and then creating a slot over its range is valid; so is
+ * touching one slot id several times).  An entry that changes nothing is
+ * skipped, as the single call would.
+ *
+ * All or nothing: if an entry fails, no slot and no generation changes, and
+ * the call returns that entry's -errno; vmmu_last_error() then names the
+ * entry ("entry 3: ...") and the cause.  If all pass, the net change is
+ * installed as one update: every vCPU sees the old map or the new one.  An
+ * access to a gpa that both maps cover never exits with VMMU_EXIT_MMIO and
+ * reads or writes only the old or the new backing (it may wait while the
+ * update runs); vmmu_vcpu_read_guest() and vmmu_vm_read_guest() likewise.
+ * Accesses to gpas only one map covers see either map, as for the single
+ * call.
+ *
+ * Generations: each address space whose slots change advances by exactly
+ * nr_address_spaces, whatever the number of entries (G -> G + nr_as); in
+ * between it reads G | IN_PROGRESS while slots that are deleted or moved
+ * are INVALID, then (G + nr_as) | IN_PROGRESS.  An address space in which
+ * the batch only creates slots that it deletes again keeps its generation.
+ * Dirty logging and its bitmaps follow the entries as if applied one by one
+ * (a slot deleted and created again starts a fresh bitmap).
+ *
+ * Cost: O(k log n) for k entries over n slots, plus two RCU grace periods
+ * (one if nothing is deleted or moved), and the zap of each slot deleted
+ * or moved, with one remote TLB flush for all of them.
+ *
+ * Context: as vmmu_set_user_memory_region(); clears vmmu_last_error() on
+ * entry.
+ *
+ * Return: 0; the failing entry's -errno; -EINVAL for a NULL @vm, or NULL
+ * @regions with @nr > 0; -ENOMEM.
+ */
+VMMU_API int vmmu_set_user_memory_regions(struct vmmu_vm *vm,
+				const struct vmmu_userspace_memory_region *regions, uint32_t nr);
+
+/**
+ * vmmu_vm_find_slot() - the slot covering a gpa
+ * @vm: the VM.
+ * @as_id: the address space.
+ * @gpa: the guest physical address.
+ * @out: receives the slot as it was set (slot = as_id << 16 | id).
+ *
+ * One lock-free look at the memslot set in effect: the answer belongs to
+ * one generation.  While an update is in flight it may be the old map's or
+ * the new one's (a slot being deleted or moved is reported as it was).
+ *
+ * Context: any thread, concurrently with everything.
+ * Return: 0, -ENOENT (no slot covers @gpa), -EINVAL (NULL argument, @as_id
+ * out of range).
+ */
+VMMU_API int vmmu_vm_find_slot(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa,
+			       struct vmmu_userspace_memory_region *out);
+
+/**
+ * vmmu_vm_get_slots() - a snapshot of the slots of an address space
+ * @vm: the VM.
+ * @as_id: the address space.
+ * @out: receives up to @max slots in ascending gpa order (may be NULL if
+ *	@max is 0).
+ * @max: room in @out.
+ * @nr: receives the number of slots written or, on -ENOSPC, needed.
+ *
+ * Snapshot: every slot comes from one memslot set (one read of the set
+ * pointer, inside one RCU read section), so the list is exactly the map of
+ * one generation, as vmmu_vm_find_slot() describes.  To learn which, read
+ * vmmu_memslots_generation() before and after: equal values without
+ * VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS name it.
+ *
+ * Context: any thread, concurrently with everything.
+ * Return: 0; -ENOSPC (more than @max slots; @out untouched, *@nr set);
+ * -EINVAL (NULL @vm or @nr, NULL @out with @max > 0, @as_id out of range).
+ */
+VMMU_API int vmmu_vm_get_slots(struct vmmu_vm *vm, uint32_t as_id,
+			       struct vmmu_userspace_memory_region *out, uint32_t max,
+			       uint32_t *nr);
+
 /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags (see the dirty-log calls) */
 #define VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE	(1ull << 0)
 #define VMMU_DIRTY_LOG_INITIALLY_SET		(1ull << 1)
@@ -306,12 +397,41 @@ VMMU_API void vmmu_vcpu_destroy(struct vmmu_vcpu *vcpu);
  */
 VMMU_API int vmmu_vcpu_set_address_space(struct vmmu_vcpu *vcpu, uint32_t as_id);
 
+/**
+ * vmmu_vcpu_idle() - tell vmmu the vCPU will make no access for a while
+ * @vcpu: the vCPU; call from the thread that makes its accesses, between
+ *	accesses.
+ *
+ * Remote TLB flushes (memslot updates, invalidations) ask every running
+ * vCPU to fence once and wait briefly for the answer, which a vCPU gives at
+ * its next access; a vCPU that does not answer within about 2 us costs the
+ * flush one membarrier() (an IPI to every CPU running a thread of the
+ * process).  Call this before the vCPU thread blocks or spends long outside
+ * vmmu_vcpu_access() (a halted guest, the emulation of an MMIO exit, a
+ * pause): flushes then do not wait for the vCPU at all, and its next access
+ * pays one fence (a locked instruction).  KVM's equivalent is the vCPU
+ * leaving KVM_RUN.  Optional: correctness never depends on it.
+ *
+ * Return: 0 or -EINVAL (@vcpu NULL).
+ */
+VMMU_API int vmmu_vcpu_idle(struct vmmu_vcpu *vcpu);
+
 #define VMMU_EXIT_MMIO	6	/* same number as KVM_EXIT_MMIO */
 
 /**
  * struct vmmu_exit - why a guest access left vmmu, like struct kvm_run
  * @reason: VMMU_EXIT_MMIO.
  * @mmio: the access, as kvm_run->mmio: a write's bytes are in @data.
+ *
+ * Completing an MMIO exit: vmmu does not resume the access.  For a write,
+ * @mmio.data holds the @mmio.len bytes the guest stored (little-endian, the
+ * rest zero); the device model consumes them.  For a read, vmmu sets
+ * @mmio.data to zero and leaves the access's data buffer untouched; the
+ * device model (the caller) produces the value and delivers it to the
+ * guest itself, e.g. by writing it into that buffer or the guest register
+ * it emulates, as a VMM fills kvm_run->mmio.data before re-entering
+ * KVM_RUN.  The vCPU sees exactly what the caller delivers; vmmu keeps no
+ * state for the exit, so the next vmmu_vcpu_access() is a new access.
  */
 struct vmmu_exit {
 	uint32_t reason;
@@ -369,9 +489,10 @@ VMMU_API int vmmu_vcpu_access(struct vmmu_vcpu *vcpu, uint64_t gpa, void *data,
  * A page that an MMU-notifier invalidation covers is copied only after its
  * end(), as for vmmu_vcpu_access().
  *
- * Return: 0, -EFAULT if any part of the range is not RAM (no slot, an
- * INVALID slot being deleted or moved, or unmapped host memory), -EINVAL
- * for NULL arguments.  On -EFAULT a prefix of @buf may have been written.
+ * Return: 0, -EFAULT if any part of the range is not RAM (no slot, or
+ * unmapped host memory; a slot that a memslot update in flight deletes or
+ * moves is waited for), -EINVAL for NULL arguments.  On -EFAULT a prefix
+ * of @buf may have been written.
  */
 VMMU_API int vmmu_vcpu_read_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, void *buf, size_t len);
 
@@ -388,6 +509,47 @@ VMMU_API int vmmu_vcpu_read_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, void *bu
  * Return: 0, -EFAULT, -EINVAL.
  */
 VMMU_API int vmmu_vcpu_write_guest(struct vmmu_vcpu *vcpu, uint64_t gpa, const void *buf, size_t len);
+
+/**
+ * vmmu_vm_read_guest() - copy guest RAM out from any thread, like
+ * kvm_read_guest()
+ * @vm: the VM.
+ * @as_id: the address space to resolve @gpa in.
+ * @gpa: start.
+ * @buf: destination.
+ * @len: bytes; may cross pages and slots.
+ *
+ * For device models and I/O threads, which have no vCPU: the same copy as
+ * vmmu_vcpu_read_guest(), with the same coherence (a page an MMU-notifier
+ * invalidation covers is copied after its end(); a slot being deleted or
+ * moved is waited for).  Any thread, concurrently with everything,
+ * including vCPUs and memslot updates.
+ *
+ * Return: 0; -EFAULT if any byte of the range has no slot (or its host
+ * memory is unmapped), a prefix of @buf possibly written; -EINVAL for a
+ * NULL @vm, a NULL @buf with @len > 0, or @as_id out of range.
+ */
+VMMU_API int vmmu_vm_read_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa, void *buf,
+				size_t len);
+
+/**
+ * vmmu_vm_write_guest() - copy into guest RAM from any thread, like
+ * kvm_write_guest()
+ * @vm: the VM.
+ * @as_id: the address space.
+ * @gpa: start.
+ * @buf: source.
+ * @len: bytes; may cross pages and slots.
+ *
+ * As vmmu_vcpu_write_guest(): dirty logging marks every page written; a
+ * READONLY slot gives -EFAULT.  Any thread, concurrently with everything.
+ *
+ * Return: 0, -EFAULT (some byte has no slot, is READONLY, or its host
+ * memory is unmapped; a prefix may have been written), -EINVAL as for
+ * vmmu_vm_read_guest().
+ */
+VMMU_API int vmmu_vm_write_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa,
+				 const void *buf, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* MMU notifiers: host memory coherence                                      */
@@ -616,8 +778,12 @@ struct vmmu_stats {
 	uint64_t page_tables_reclaimed;	/* tables those reclaims freed */
 	uint64_t page_table_reclaim_zaps;	/* reclaims that freed too little and zapped
 						 * everything (also counted in zap_all_fast) */
+	uint64_t remote_tlb_flush_answers;	/* vCPUs that answered a flush's request to
+						 * fence (no IPI needed for them) */
+	uint64_t remote_tlb_flush_membarriers;	/* flushes that fenced vCPUs by membarrier():
+						 * some did not answer in time (idle ones) */
 };
-#define VMMU_STATS_SIZE_VER0		256u	/* size .. page_table_reclaim_zaps (0.2) */
+#define VMMU_STATS_SIZE_VER0		272u	/* size .. remote_tlb_flush_membarriers (0.2) */
 
 /**
  * vmmu_vm_get_stats() - read the VM's counters
@@ -741,6 +907,51 @@ VMMU_API int vmmu_vcpu_stats_fd(struct vmmu_vcpu *vcpu);
  * Return: a static string.
  */
 VMMU_API const char *vmmu_strerror(int ret);
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics: log callback and last error                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Log levels, as syslog's. */
+#define VMMU_LOG_ERR		3
+#define VMMU_LOG_WARNING	4
+#define VMMU_LOG_INFO		6
+#define VMMU_LOG_DEBUG		7
+
+/**
+ * typedef vmmu_log_fn - receives the library's diagnostics
+ * @level: VMMU_LOG_*.
+ * @msg: one line, no trailing newline; valid only during the call.
+ * @opaque: as given to vmmu_set_log_callback().
+ *
+ * May be called from any thread, concurrently, with library locks held:
+ * it must not call back into vmmu.
+ */
+typedef void (*vmmu_log_fn)(int level, const char *msg, void *opaque);
+
+/**
+ * vmmu_set_log_callback() - route diagnostics (broken-invariant warnings)
+ * @cb: the callback, or NULL to restore the default (one line on stderr,
+ *	prefixed "vmmu: ").
+ * @opaque: passed to @cb.
+ *
+ * Process-wide.  Thread-safe; a message being delivered while the callback
+ * changes goes to the old or the new one.
+ */
+VMMU_API void vmmu_set_log_callback(vmmu_log_fn cb, void *opaque);
+
+/**
+ * vmmu_last_error() - why the calling thread's last failing call failed
+ *
+ * vmmu_set_user_memory_region() and vmmu_set_user_memory_regions() clear it
+ * on entry and, when they fail, set it to the cause (which of their -EINVAL
+ * checks, the overlap of -EEXIST, and for a batch the index of the failing
+ * entry: "entry 2: slot id 40000 out of range").
+ *
+ * Return: a per-thread string, "" if nothing was recorded; valid until the
+ * thread's next vmmu call.
+ */
+VMMU_API const char *vmmu_last_error(void);
 
 #ifdef __cplusplus
 }

@@ -62,7 +62,8 @@ trap 'exit 130' INT TERM
 #                   an error whose pan message matches the regex, and a trail.
 # The generation model's assertions: "after_create" is property (a), the bare
 # "may_mmio" one is (b); notifier: "dead" is (c), "in_progress" is (d);
-# notifier_rp: the same, and "hit" is the precision property (p).
+# notifier_rp: the same, and "hit" is the precision property (p); fence:
+# "freed" is the stale-translation property.
 cases=(
 "generation|correct/1as|ok|-DNR_AS=1 -DGEN_BITS=1 -DNSWAPS=3 -DNVCPU=2|"
 "generation|correct/2as|ok|-DNR_AS=2 -DGEN_BITS=2 -DNSWAPS=3 -DNVCPU=2|"
@@ -86,6 +87,11 @@ cases=(
 "notifier_rp|swap-ignores-open-brackets|error|-DSWAP_IGNORES_OPEN_BRACKETS|violated.*dead"
 "notifier_rp|swap-ignores-open-brackets/create|error|-DSWAP_IGNORES_OPEN_BRACKETS -DINIT_NONE|violated.*dead"
 "notifier_rp|shared-bucket-precision|error|-DSHARED_BUCKET_PRECISION|violated hit"
+"fence|correct|ok||"
+"fence|correct/4acc-3flush|ok|-DNACC=4 -DNFLUSH=3|"
+"fence|flush-trusts-fast|error|-DFLUSH_TRUSTS_FAST|violated.*freed"
+"fence|flush-without-membarrier|error|-DFLUSH_WITHOUT_MEMBARRIER|violated.*freed"
+"fence|answer-without-fence|error|-DANSWER_WITHOUT_FENCE|violated.*freed"
 )
 
 now() { date +%s.%N; }

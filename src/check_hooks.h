@@ -70,6 +70,8 @@ enum sched_point_id {
 	SP_NOTIFIER_COUNTED,	/* start() raised mn_active_invalidate_count */
 	SP_MEMBARRIER,		/* a flush's membarrier() (checker: drains store buffers) */
 	SP_ACCESS_TARGET,	/* walk done, target published, guest load/store next */
+	SP_FLUSH_ASKED,		/* a flush asked the FAST vCPUs to fence and answer */
+	SP_FENCE_OUTSIDE,	/* a vCPU marked itself OUTSIDE (fault path, idle) */
 	SP_NR
 };
 
@@ -101,6 +103,7 @@ enum vmmu_checker_variant {
 	VARIANT_CHANGE_PTE_HULL_COVERAGE,	/* defect 5: change_pte checked against the hull */
 	VARIANT_FLUSH_WITHOUT_MEMBARRIER,	/* a flush that skips the asymmetric fence */
 	VARIANT_FLUSH_SKIPS_ANY_TARGET,		/* a flush skips every vCPU past its walk */
+	VARIANT_FLUSH_TRUSTS_FAST,		/* a flush neither asks nor fences FAST vCPUs */
 	VARIANT_NR
 };
 
@@ -339,9 +342,24 @@ static inline void vmmu_rwlock_init(vmmu_rwlock_t *l)
 #endif
 }
 static inline void vmmu_rwlock_destroy(vmmu_rwlock_t *l) { pthread_rwlock_destroy(&l->l); }
+/*
+ * Spin a little before sleeping: mmu_lock's writers (zaps, memslot
+ * updates) hold it for microseconds, and a reader that sleeps costs the
+ * writer's unlock a futex wake, a system call that is a hypervisor exit in
+ * a nested VM: spinning first made a MOVE of a slot a running vCPU faults
+ * on several times cheaper.  A waiting writer makes tryrdlock fail (the
+ * lock prefers writers), so spinning readers do not starve it.
+ */
+#define VMMU_RWLOCK_SPINS	128u
 static inline void vmmu_read_lock(vmmu_rwlock_t *l)
 {
-	pthread_rwlock_rdlock(&l->l);
+	for (unsigned int i = 0; pthread_rwlock_tryrdlock(&l->l); i++) {
+		if (i == VMMU_RWLOCK_SPINS) {
+			pthread_rwlock_rdlock(&l->l);
+			break;
+		}
+		__builtin_ia32_pause();
+	}
 	lockdep_read_acquire(l);
 }
 static inline void vmmu_read_unlock(vmmu_rwlock_t *l)
@@ -351,7 +369,13 @@ static inline void vmmu_read_unlock(vmmu_rwlock_t *l)
 }
 static inline void vmmu_write_lock(vmmu_rwlock_t *l)
 {
-	pthread_rwlock_wrlock(&l->l);
+	for (unsigned int i = 0; pthread_rwlock_trywrlock(&l->l); i++) {
+		if (i == VMMU_RWLOCK_SPINS) {
+			pthread_rwlock_wrlock(&l->l);
+			break;
+		}
+		__builtin_ia32_pause();
+	}
 #if VMMU_LOCKDEP
 	atomic_store_explicit(&l->writer, lockdep_self(), memory_order_relaxed);
 #endif

@@ -1,16 +1,58 @@
 // SPDX-License-Identifier: MIT
 /*
- * The flusher's half of the asymmetric fence (fence.h): membarrier(), and
- * the fallback when it goes away.
+ * The vCPU's slow entries and the flusher's half of the asymmetric fence
+ * (fence.h): answering a flusher's request, membarrier() for vCPUs that do
+ * not answer, and the fallback when membarrier() goes away.
  */
 #include <linux/membarrier.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fence.h"
+
+/* vcpu_fence_outside() - see fence.h. */
+void vcpu_fence_outside(struct vmmu_vcpu *vcpu)
+{
+	uint8_t s = atomic_load_explicit(&vcpu->fence_state, memory_order_relaxed);
+
+	vmmu_checker_fence(vcpu);
+	do {
+		/* Symmetric: flushes read access_seq, which is even now. */
+		if (s & FENCE_ALWAYS)
+			return;
+	} while (!atomic_compare_exchange_weak_explicit(&vcpu->fence_state, &s, FENCE_OUTSIDE,
+							memory_order_seq_cst,
+							memory_order_relaxed));
+	sched_point(SP_FENCE_OUTSIDE);
+}
+
+uint64_t vmmu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * vmmu_flush_answer_expired() - see fence.h.  The clock is read every 16
+ * rounds only: a round is a few loads and a pause.  The checker has no
+ * clock, and a vCPU it lets run always answers in the end; the budget is
+ * what lets a flush give up on a vCPU that is still inside an access.  So
+ * there @t0_ns is the flush's number: odd flushes give up at once, even
+ * ones after three rounds, and both paths are explored (deterministically,
+ * so a schedule replays).
+ */
+bool vmmu_flush_answer_expired(unsigned int spins, uint64_t t0_ns)
+{
+	if (VMMU_IS_CHECKER)
+		return spins >= 3 * (unsigned int)(~t0_ns & 1);
+	return !(spins & 15) && spins && vmmu_now_ns() - t0_ns >= FLUSH_ANSWER_BUDGET_NS;
+}
 
 /*
  * The asymmetric fence for remote TLB flushes (see vcpu_access_begin):
@@ -87,11 +129,11 @@ static void tlb_shootdown_barrier(void)
  * membarrier() was registered in asym_fence_init(), so it fails only if
  * something took it away since: a seccomp filter installed later, say.  A
  * local fence would not order the vCPUs' plain stores, so the VM switches
- * to symmetric fences for good: every vCPU's asym_fence is cleared, then
+ * to symmetric fences for good: every vCPU's fence_state gets ALWAYS, then
  * one fallback barrier makes each vCPU either visible inside its access or
- * see the cleared flag (vcpu_access_begin() reads it after its increment)
- * and fence itself.  From then on no flush of this VM needs a barrier, and
- * new VMs start symmetric.
+ * see the flag (vcpu_access_begin() reads it after its increment) and
+ * fence itself.  From then on no flush of this VM asks or needs a barrier,
+ * and new VMs start symmetric.
  */
 void vmmu_membarrier(struct vmmu_vm *vm)
 {
@@ -110,7 +152,8 @@ void vmmu_membarrier(struct vmmu_vm *vm)
 	atomic_store_explicit(&asym_fence_ok, false, memory_order_relaxed);
 	atomic_store_explicit(&vm->asym_fence, false, memory_order_seq_cst);
 	for (uint32_t i = 0; i < vm->nr_online; i++)
-		atomic_store_explicit(&vm->online[i]->asym_fence, false, memory_order_seq_cst);
+		atomic_fetch_or_explicit(&vm->online[i]->fence_state, FENCE_ALWAYS,
+					 memory_order_seq_cst);
 	tlb_shootdown_barrier();
 	VM_STAT_INC(vm, fence_fallbacks);
 }

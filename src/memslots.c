@@ -14,6 +14,9 @@
  * arithmetic".
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +128,37 @@ static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 }
 
 /*
+ * kvm_publish_memslots() - tag the inactive set of @as_id with @tag and
+ * publish it, its open-bracket extension done under the locks that start()
+ * and end() change the bracket list under.  Context: slots_lock.
+ */
+static void kvm_publish_memslots(struct vmmu_vm *vm, uint32_t as_id, uint64_t tag)
+{
+	struct vmmu_memslots *slots = kvm_get_inactive_memslots(vm, as_id);
+
+	lockdep_assert_held(&vm->slots_lock);
+	atomic_store_explicit(&slots->generation, tag, memory_order_relaxed);
+	sched_point(SP_MEMSLOT_GEN_IP);
+
+	/*
+	 * docs/INVARIANTS.md, 2: a publish extends the open brackets.  No
+	 * wait for them (continuous brackets would starve the update): every
+	 * open bracket gains the new set's ranges in its host range, so faults
+	 * there retry until its end(), and that end() bumps them.  Both locks:
+	 * start() and end() change the bracket list under them.
+	 */
+	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	kvm_mmu_invalidate_extend(vm, as_id, slots);
+	/* Release: pairs with the acquire in __kvm_memslots(). */
+	vmmu_rcu_assign_pointer(vm->memslots[as_id], slots);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
+	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
+	sched_point(SP_MEMSLOT_PUBLISH);
+	VM_STAT_INC(vm, memslot_swaps);
+}
+
+/*
  * kvm_swap_active_memslots() - publish the inactive set of @as_id
  *
  *	updater                              vCPU fault
@@ -157,27 +191,9 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 	 * the new set carries its final generation before it is published.
 	 */
 	if (variant_is(GEN_BEFORE_PUBLISH))
-		atomic_store_explicit(&slots->generation, gen + vm->nr_as, memory_order_relaxed);
+		kvm_publish_memslots(vm, as_id, gen + vm->nr_as);
 	else
-		atomic_store_explicit(&slots->generation, gen | VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS,
-				      memory_order_relaxed);
-	sched_point(SP_MEMSLOT_GEN_IP);
-
-	/*
-	 * docs/INVARIANTS.md, 2: a publish extends the open brackets.  No
-	 * wait for them (continuous brackets would starve the update): every
-	 * open bracket gains the new set's ranges in its host range, so faults
-	 * there retry until its end(), and that end() bumps them.  Both locks:
-	 * start() and end() change the bracket list under them.
-	 */
-	vmmu_mutex_lock(&vm->mn_invalidate_lock);
-	vmmu_write_lock(&vm->mmu.mmu_lock);
-	kvm_mmu_invalidate_extend(vm, as_id, slots);
-	/* Release: pairs with the acquire in __kvm_memslots(). */
-	vmmu_rcu_assign_pointer(vm->memslots[as_id], slots);
-	vmmu_write_unlock(&vm->mmu.mmu_lock);
-	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
-	sched_point(SP_MEMSLOT_PUBLISH);
+		kvm_publish_memslots(vm, as_id, gen | VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
 
 	vmmu_synchronize_rcu();
 	sched_point(SP_MEMSLOT_SYNC);
@@ -193,7 +209,6 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 		atomic_store_explicit(&slots->generation, gen, memory_order_release);
 	sched_point(SP_MEMSLOT_GEN_FINAL);
 	trace_memslot_update(as_id, gen);
-	VM_STAT_INC(vm, memslot_swaps);
 }
 
 static void kvm_activate_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
@@ -408,9 +423,41 @@ static bool access_ok(uint64_t addr, uint64_t size)
 	return size <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX - size;
 }
 
-/* kvm_set_memory_region(): validation in KVM's order, then the change. */
-static int __kvm_set_memory_region(struct vmmu_vm *vm,
-				   const struct vmmu_userspace_memory_region *mem)
+/* A validated change: what kvm_set_memslot() or a batch carries out. */
+struct mr_change {
+	struct vmmu_memslot *old, *new;
+	struct vmmu_memslot *invalid;	/* batch: INVALID copy of the slot at rest */
+	enum kvm_mr_change change;
+};
+
+static int mr_einval(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* -EINVAL, with its cause as the thread's last error. */
+static int mr_einval(const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vmmu_set_last_error("%s", msg);
+	return -EINVAL;
+}
+
+/*
+ * kvm_check_memory_region() - KVM_SET_USER_MEMORY_REGION's checks, in KVM's
+ * order, against the active set of the region's address space or, for a
+ * batch (@scratch), its inactive set, which then holds the state the
+ * earlier entries produce.  @nr_pages: the pages all slots of that state
+ * hold.  On success *@c holds the change, with a new, unpublished slot
+ * object (no dirty bitmap yet) unless it is a DELETE.
+ * Context: slots_lock.
+ * Return: 0, 1 for a modification that changes nothing, or -errno.
+ */
+static int kvm_check_memory_region(struct vmmu_vm *vm,
+				   const struct vmmu_userspace_memory_region *mem, bool scratch,
+				   uint64_t nr_pages, struct mr_change *c)
 {
 	struct vmmu_memslot *old, *new;
 	uint32_t as_id = mem->slot >> 16;
@@ -423,59 +470,81 @@ static int __kvm_set_memory_region(struct vmmu_vm *vm,
 
 	lockdep_assert_held(&vm->slots_lock);
 	if (mem->flags & ~(VMMU_MEM_LOG_DIRTY_PAGES | VMMU_MEM_READONLY))
-		return -EINVAL;
+		return mr_einval("flags 0x%x: unknown bits", mem->flags);
 	if (mem->memory_size & (PAGE_SIZE - 1))
-		return -EINVAL;
+		return mr_einval("memory_size 0x%" PRIx64 " is not a multiple of the page size",
+				 mem->memory_size);
 	if (mem->guest_phys_addr & (PAGE_SIZE - 1))
-		return -EINVAL;
-	if ((mem->userspace_addr & (PAGE_SIZE - 1)) ||
-	    !access_ok(mem->userspace_addr, mem->memory_size))
-		return -EINVAL;
-	if (as_id >= vm->nr_as || id >= VMMU_MEM_SLOTS_NUM)
-		return -EINVAL;
+		return mr_einval("guest_phys_addr 0x%" PRIx64 " is not page aligned",
+				 mem->guest_phys_addr);
+	if (mem->userspace_addr & (PAGE_SIZE - 1))
+		return mr_einval("userspace_addr 0x%" PRIx64 " is not page aligned",
+				 mem->userspace_addr);
+	if (!access_ok(mem->userspace_addr, mem->memory_size))
+		return mr_einval("userspace_addr range [0x%" PRIx64 ", +0x%" PRIx64 ") leaves the "
+				 "user half of the address space", mem->userspace_addr,
+				 mem->memory_size);
+	if (as_id >= vm->nr_as)
+		return mr_einval("address space %u out of range (the VM has %u)", as_id, vm->nr_as);
+	if (id >= VMMU_MEM_SLOTS_NUM)
+		return mr_einval("slot id %u out of range", id);
 	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
-		return -EINVAL;
+		return mr_einval("guest physical range [0x%" PRIx64 ", +0x%" PRIx64 ") wraps",
+				 mem->guest_phys_addr, mem->memory_size);
 	npages = mem->memory_size >> PAGE_SHIFT;
 	if (npages > VMMU_MEM_MAX_NR_PAGES)
-		return -EINVAL;
+		return mr_einval("memory_size 0x%" PRIx64 ": more than 2^31 - 1 pages",
+				 mem->memory_size);
 
-	slots = __kvm_memslots(vm, as_id);
+	slots = scratch ? kvm_get_inactive_memslots(vm, as_id) : __kvm_memslots(vm, as_id);
 	old = id_to_memslot(slots, id);
+	*c = (struct mr_change){ .old = old };
 
 	if (!mem->memory_size) {
 		if (!old || !old->npages)
-			return -EINVAL;
-		if (WARN_ON_ONCE(vm->nr_memslot_pages < old->npages))
+			return mr_einval("delete of slot %u of address space %u, which does not "
+					 "exist", id, as_id);
+		if (WARN_ON_ONCE(nr_pages < old->npages))
 			return -EIO;
-		return kvm_set_memslot(vm, old, NULL, KVM_MR_DELETE);
+		c->change = KVM_MR_DELETE;
+		return 0;
 	}
 
 	base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
 
 	if (!old || !old->npages) {
 		change = KVM_MR_CREATE;
-		if (vm->nr_memslot_pages + npages < vm->nr_memslot_pages)
-			return -EINVAL;
+		if (nr_pages + npages < nr_pages)
+			return mr_einval("the VM's total of slot pages would overflow");
 	} else {
-		if (mem->userspace_addr != old->userspace_addr || npages != old->npages ||
-		    ((mem->flags ^ old->flags) & VMMU_MEM_READONLY))
-			return -EINVAL;
+		/* Only guest_phys_addr and LOG_DIRTY_PAGES of a slot may change. */
+		if (mem->userspace_addr != old->userspace_addr)
+			return mr_einval("slot %u exists: its userspace_addr cannot change", id);
+		if (npages != old->npages)
+			return mr_einval("slot %u exists: its memory_size cannot change", id);
+		if ((mem->flags ^ old->flags) & VMMU_MEM_READONLY)
+			return mr_einval("slot %u exists: its READONLY flag cannot change", id);
 		if (base_gfn != old->base_gfn)
 			change = KVM_MR_MOVE;
 		else if (mem->flags != old->flags)
 			change = KVM_MR_FLAGS_ONLY;
 		else
-			return 0;
+			return 1;
 	}
 
 	if ((change == KVM_MR_CREATE || change == KVM_MR_MOVE) &&
-	    kvm_check_memslot_overlap(slots, id, base_gfn, base_gfn + npages))
+	    kvm_check_memslot_overlap(slots, id, base_gfn, base_gfn + npages)) {
+		vmmu_set_last_error("guest physical range [0x%" PRIx64 ", +0x%" PRIx64 ") "
+				    "overlaps another slot of address space %u",
+				    mem->guest_phys_addr, mem->memory_size, as_id);
 		return -EEXIST;
+	}
 
 	/* x86's kvm_arch_prepare_memory_region: the TDP table must reach it. */
 	if ((change == KVM_MR_CREATE || change == KVM_MR_MOVE) &&
 	    base_gfn + npages - 1 > vm->max_gfn)
-		return -EINVAL;
+		return mr_einval("guest physical range ends beyond max_gpa_bits (gfn 0x%" PRIx64
+				 ")", vm->max_gfn);
 
 	if (change == KVM_MR_CREATE) {
 		r = memslot_id_chunk_prepare(vm, as_id, id);
@@ -486,24 +555,39 @@ static int __kvm_set_memory_region(struct vmmu_vm *vm,
 	new = calloc(1, sizeof(*new));
 	if (!new)
 		return -ENOMEM;
-	/*
-	 * Host memory a new slot points at may have changed without a
-	 * notifier (it was in no slot): forget what the direct backend
-	 * remembers about it before the slot is published.  (A moved slot
-	 * keeps its hva, whose changes had to be notified all along.)
-	 */
-	if (change == KVM_MR_CREATE)
-		hostmem_invalidate(vm);
 	new->as_id = as_id;
 	new->id = id;
 	new->base_gfn = base_gfn;
 	new->npages = npages;
 	new->flags = mem->flags;
 	new->userspace_addr = mem->userspace_addr;
+	c->new = new;
+	c->change = change;
+	return 0;
+}
 
-	r = kvm_set_memslot(vm, old, new, change);
+/* kvm_set_memory_region(): validation in KVM's order, then the change. */
+static int __kvm_set_memory_region(struct vmmu_vm *vm,
+				   const struct vmmu_userspace_memory_region *mem)
+{
+	struct mr_change c;
+	int r;
+
+	r = kvm_check_memory_region(vm, mem, false, vm->nr_memslot_pages, &c);
 	if (r)
-		free(new);
+		return r < 0 ? r : 0;
+	/*
+	 * Host memory a new slot points at may have changed without a
+	 * notifier (it was in no slot): forget what the direct backend
+	 * remembers about it before the slot is published.  (A moved slot
+	 * keeps its hva, whose changes had to be notified all along.)
+	 */
+	if (c.change == KVM_MR_CREATE)
+		hostmem_invalidate(vm);
+
+	r = kvm_set_memslot(vm, c.old, c.new, c.change);
+	if (r)
+		free(c.new);
 	return r;
 }
 
@@ -512,14 +596,334 @@ VMMU_API int vmmu_set_user_memory_region(struct vmmu_vm *vm,
 {
 	int r;
 
+	vmmu_clear_last_error();
 	if (!vm || !mem)
-		return -EINVAL;
+		return mr_einval("NULL argument");
 	/* kvm_vm_ioctl_set_memory_region: the id must be a user slot. */
 	if ((uint16_t)mem->slot >= vm->cfg.max_user_slots)
-		return -EINVAL;
+		return mr_einval("slot id %u: at most %u user slots", (uint16_t)mem->slot,
+				 vm->cfg.max_user_slots);
 	vmmu_mutex_lock(&vm->slots_lock);
 	r = __kvm_set_memory_region(vm, mem);
 	vmmu_mutex_unlock(&vm->slots_lock);
+	return r;
+}
+
+/*
+ * Atomic batches (docs/DESIGN.md, "Atomic memslot batches").
+ *
+ * Validation runs the entries one by one on the inactive sets, which then
+ * hold the state the earlier entries produce (no reader can see them), and
+ * logs each change.  A failing entry undoes the log in reverse and frees
+ * what it allocated: nothing was published.  Otherwise the log is undone
+ * too, and the net change per slot id (the slot at rest, "orig", and the
+ * last entry's result, "final") is installed as one update:
+ *
+ *	step 1 (only if some orig is deleted or moved, by any entry)
+ *	  inactive: orig -> INVALID copy, for each such orig
+ *	  publish, tagged G | IP, in each address space that has one
+ *	  synchronize_rcu; zap each such orig's SPTEs, one flush for all
+ *	step 2
+ *	  inactive: every orig out, then every final in
+ *	  publish, tagged (G + nr_as) | IP, in each address space touched
+ *	  synchronize_rcu; wrap check; store G + nr_as
+ *	  the other set: every INVALID copy or orig out, every final in
+ *	commit: each logged change in entry order (accounting, dirty bitmaps,
+ *	  write-protect on enabling dirty logging, frees)
+ *
+ * A gfn covered before and after is, at every instant, in a valid slot of
+ * the old map, in an INVALID copy (faults retry, copies wait), or in a
+ * slot of the new map: never in no slot, so it never exits to MMIO.  The
+ * generation moves once per address space touched; the two tags differ, so
+ * nothing cached under the intermediate set (a vCPU's last-used slot) is
+ * taken for valid under the final one.
+ */
+struct batch_rec {
+	struct mr_change c;
+	uint32_t key;		/* as_id << 16 | slot id */
+	uint32_t idx;		/* position in the log */
+};
+
+struct batch_slot {
+	struct vmmu_memslot *orig, *final, *invalid;
+	uint32_t as_id;
+};
+
+static int batch_key_cmp(const void *a, const void *b)
+{
+	const struct batch_rec *x = *(const struct batch_rec *const *)a;
+	const struct batch_rec *y = *(const struct batch_rec *const *)b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* A slot object's dirty bitmap, unless it inherited @old's. */
+static _Atomic uint64_t *batch_own_bitmap(const struct mr_change *c)
+{
+	if (!c->new || !c->new->dirty_bitmap)
+		return NULL;
+	return c->old && c->old->dirty_bitmap == c->new->dirty_bitmap ? NULL :
+	       c->new->dirty_bitmap;
+}
+
+/* Undo the first @n logged edits of the inactive sets, last first. */
+static void batch_undo(struct vmmu_vm *vm, struct batch_rec *recs, uint32_t n, bool free_new)
+{
+	while (n--) {
+		struct mr_change *c = &recs[n].c;
+
+		kvm_replace_memslot(vm, c->new, c->old);
+		if (free_new) {
+			free(batch_own_bitmap(c));
+			free(c->new);
+			free(c->invalid);
+		}
+	}
+}
+
+/* Validate entry @i on the inactive sets and log it.  Return 0, 1 (no-op), -errno. */
+static int batch_check_entry(struct vmmu_vm *vm, const struct vmmu_userspace_memory_region *mem,
+			     uint64_t *nr_pages, struct batch_rec *rec)
+{
+	struct mr_change *c = &rec->c;
+	int r;
+
+	if ((uint16_t)mem->slot >= vm->cfg.max_user_slots)
+		return mr_einval("slot id %u: at most %u user slots", (uint16_t)mem->slot,
+				 vm->cfg.max_user_slots);
+	r = kvm_check_memory_region(vm, mem, true, *nr_pages, c);
+	if (r)
+		return r;
+	r = kvm_prepare_memory_region(vm, c->old, c->new, c->change);
+	if (!r && (c->change == KVM_MR_DELETE || c->change == KVM_MR_MOVE) &&
+	    id_to_memslot(__kvm_memslots(vm, mem->slot >> 16), (uint16_t)mem->slot)) {
+		/* The slot at rest will need an INVALID copy (step 1). */
+		c->invalid = calloc(1, sizeof(*c->invalid));
+		if (!c->invalid)
+			r = -ENOMEM;
+	}
+	if (r) {
+		free(batch_own_bitmap(c));
+		free(c->new);
+		return r;
+	}
+	rec->key = mem->slot;
+	kvm_replace_memslot(vm, c->old, c->new);
+	if (c->change == KVM_MR_CREATE)
+		*nr_pages += c->new->npages;
+	else if (c->change == KVM_MR_DELETE)
+		*nr_pages -= c->old->npages;
+	return 0;
+}
+
+/* The net change per slot id: @sorted holds the log in (key, idx) order. */
+static uint32_t batch_net(struct batch_rec **sorted, uint32_t n, struct batch_slot *out)
+{
+	uint32_t ng = 0;
+
+	for (uint32_t i = 0, j; i < n; i = j) {
+		struct batch_slot g = {
+			.orig = sorted[i]->c.old,
+			.as_id = sorted[i]->key >> 16,
+		};
+
+		for (j = i; j < n && sorted[j]->key == sorted[i]->key; j++) {
+			g.final = sorted[j]->c.new;
+			/* One INVALID copy per slot at rest: keep the first, free the others. */
+			if (!g.invalid)
+				g.invalid = sorted[j]->c.invalid;
+			else
+				free(sorted[j]->c.invalid);
+			sorted[j]->c.invalid = NULL;
+		}
+		if (g.orig || g.final)
+			out[ng++] = g;
+		else
+			free(g.invalid);
+	}
+	return ng;
+}
+
+/*
+ * Step 1's zaps: the SPTEs of every slot deleted or moved (now INVALID in
+ * the active set), under one hold of mmu_lock and with one remote flush of
+ * the hull of the ranges that had something present, before mmu_lock is
+ * dropped (see kvm_arch_flush_shadow_memslot()).
+ */
+static void batch_zap_invalidated(struct vmmu_vm *vm, struct batch_slot *g, uint32_t ng)
+{
+	struct flush_range range = { 0 };
+
+	if (vm->cfg.flags & VMMU_VM_QUIRK_SLOT_ZAP_ALL) {
+		/* One zap of everything does for all of them. */
+		for (uint32_t i = 0; i < ng; i++) {
+			if (g[i].invalid) {
+				kvm_arch_flush_shadow_memslot(vm, g[i].orig);
+				return;
+			}
+		}
+	}
+	vmmu_write_lock(&vm->mmu.mmu_lock);
+	for (uint32_t i = 0; i < ng; i++) {
+		const struct vmmu_memslot *s = g[i].orig;
+
+		if (!g[i].invalid)
+			continue;
+		if (__kvm_tdp_mmu_zap_leafs(vm, s->as_id, s->base_gfn, s->base_gfn + s->npages))
+			flush_range_add(&range, s->as_id, s->base_gfn, s->base_gfn + s->npages);
+		VM_STAT_INC(vm, slot_zaps);
+	}
+	sched_point(SP_ZAP);
+	if (range.as_mask)
+		kvm_flush_remote_tlbs_range(vm, range);
+	vmmu_write_unlock(&vm->mmu.mmu_lock);
+}
+
+/* Steps 1 and 2 above.  Context: slots_lock; the inactive sets equal the active ones. */
+static void batch_install(struct vmmu_vm *vm, struct batch_slot *g, uint32_t ng)
+{
+	uint64_t gen[VMMU_MAX_ADDRESS_SPACES];
+	bool touched[VMMU_MAX_ADDRESS_SPACES] = { false }, step1[VMMU_MAX_ADDRESS_SPACES] = { false };
+	bool any_step1 = false;
+
+	for (uint32_t i = 0; i < ng; i++) {
+		touched[g[i].as_id] = true;
+		step1[g[i].as_id] |= g[i].invalid != NULL;
+		any_step1 |= g[i].invalid != NULL;
+	}
+	for (uint32_t as = 0; as < vm->nr_as; as++) {
+		gen[as] = atomic_load_explicit(&__kvm_memslots(vm, as)->generation,
+					       memory_order_relaxed);
+		WARN_ON_ONCE(gen[as] & VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
+	}
+
+	if (any_step1) {
+		for (uint32_t i = 0; i < ng; i++) {
+			if (!g[i].invalid)
+				continue;
+			kvm_copy_memslot(g[i].invalid, g[i].orig);
+			g[i].invalid->flags |= KVM_MEMSLOT_INVALID;
+			kvm_replace_memslot(vm, g[i].orig, g[i].invalid);
+		}
+		for (uint32_t as = 0; as < vm->nr_as; as++)
+			if (step1[as])
+				kvm_publish_memslots(vm, as, gen[as] |
+						     VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
+		vmmu_synchronize_rcu();
+		sched_point(SP_MEMSLOT_SYNC);
+		batch_zap_invalidated(vm, g, ng);
+	}
+
+	/* Step 2: every removal before any insertion (gfn keys are unique). */
+	for (uint32_t i = 0; i < ng; i++)
+		if (g[i].orig)
+			kvm_replace_memslot(vm, g[i].orig, NULL);
+	for (uint32_t i = 0; i < ng; i++)
+		if (g[i].final)
+			kvm_replace_memslot(vm, NULL, g[i].final);
+	for (uint32_t as = 0; as < vm->nr_as; as++)
+		if (touched[as])
+			kvm_publish_memslots(vm, as, (gen[as] + vm->nr_as) |
+					     VMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
+	vmmu_synchronize_rcu();
+	sched_point(SP_MEMSLOT_SYNC);
+	for (uint32_t as = 0; as < vm->nr_as; as++)
+		if (touched[as])
+			kvm_arch_memslots_updated(vm, gen[as] + vm->nr_as);
+	/* Release, as in kvm_swap_active_memslots(); no schedule point in between. */
+	for (uint32_t as = 0; as < vm->nr_as; as++)
+		if (touched[as])
+			atomic_store_explicit(&__kvm_memslots(vm, as)->generation,
+					      gen[as] + vm->nr_as, memory_order_release);
+	sched_point(SP_MEMSLOT_GEN_FINAL);
+
+	/* Bring the now-inactive sets in sync. */
+	for (uint32_t i = 0; i < ng; i++) {
+		struct vmmu_memslot *old = g[i].invalid ? g[i].invalid : g[i].orig;
+
+		if (old)
+			kvm_replace_memslot(vm, old, NULL);
+	}
+	for (uint32_t i = 0; i < ng; i++)
+		if (g[i].final)
+			kvm_replace_memslot(vm, NULL, g[i].final);
+}
+
+VMMU_API int vmmu_set_user_memory_regions(struct vmmu_vm *vm,
+					  const struct vmmu_userspace_memory_region *regions,
+					  uint32_t nr)
+{
+	struct batch_rec *recs = NULL, **sorted = NULL;
+	struct batch_slot *net = NULL;
+	uint64_t nr_pages;
+	uint32_t n = 0, ng;
+	bool create = false;
+	char where[32];
+	int r = 0;
+
+	vmmu_clear_last_error();
+	if (!vm || (!regions && nr))
+		return mr_einval("NULL argument");
+	if (!nr)
+		return 0;
+	recs = calloc(nr, sizeof(*recs));
+	sorted = calloc(nr, sizeof(*sorted));
+	net = calloc(nr, sizeof(*net));
+	if (!recs || !sorted || !net) {
+		vmmu_set_last_error("batch of %u entries: out of memory", nr);
+		r = -ENOMEM;
+		goto out_free;
+	}
+
+	vmmu_mutex_lock(&vm->slots_lock);
+	nr_pages = vm->nr_memslot_pages;
+	for (uint32_t i = 0; i < nr; i++) {
+		recs[n].idx = n;
+		r = batch_check_entry(vm, &regions[i], &nr_pages, &recs[n]);
+		if (r == 1)
+			continue;
+		if (r) {
+			batch_undo(vm, recs, n, true);
+			vmmu_mutex_unlock(&vm->slots_lock);
+			if (!vmmu_last_error()[0])
+				vmmu_set_last_error("%s", r == -ENOMEM ? "out of memory" :
+						    "internal error");
+			snprintf(where, sizeof(where), "entry %u: ", i);
+			vmmu_prefix_last_error(where);
+			goto out_free;
+		}
+		create |= recs[n].c.change == KVM_MR_CREATE;
+		sorted[n] = &recs[n];
+		n++;
+	}
+	r = 0;
+	if (!n)
+		goto out_unlock;
+
+	batch_undo(vm, recs, n, false);
+	qsort(sorted, n, sizeof(*sorted), batch_key_cmp);
+	ng = batch_net(sorted, n, net);
+	/* As for a single CREATE (__kvm_set_memory_region). */
+	if (create)
+		hostmem_invalidate(vm);
+	if (ng)
+		batch_install(vm, net, ng);
+
+	/* Everything replaced is unreachable from both sets, a grace period on. */
+	for (uint32_t i = 0; i < n; i++) {
+		kvm_commit_memory_region(vm, recs[i].c.old, recs[i].c.new, recs[i].c.change);
+		VM_STAT_INC(vm, memslot_updates);
+	}
+	for (uint32_t i = 0; i < ng; i++)
+		free(net[i].invalid);
+out_unlock:
+	vmmu_mutex_unlock(&vm->slots_lock);
+out_free:
+	free(net);
+	free(sorted);
+	free(recs);
 	return r;
 }
 
@@ -564,4 +968,62 @@ void memslots_destroy(struct vmmu_vm *vm)
 			for (unsigned int c = 0; c < MEMSLOT_ID_CHUNKS; c++)
 				free(vm->__memslots[i][j].id_chunk[c]);
 	}
+}
+
+/* A slot as the program set it: INVALID (a DELETE or MOVE in flight) is the slot at rest. */
+static void memslot_to_region(const struct vmmu_memslot *s,
+			      struct vmmu_userspace_memory_region *out)
+{
+	*out = (struct vmmu_userspace_memory_region){
+		.slot = (uint32_t)s->as_id << 16 | s->id,
+		.flags = s->flags & (VMMU_MEM_LOG_DIRTY_PAGES | VMMU_MEM_READONLY),
+		.guest_phys_addr = s->base_gfn << PAGE_SHIFT,
+		.memory_size = s->npages << PAGE_SHIFT,
+		.userspace_addr = s->userspace_addr,
+	};
+}
+
+VMMU_API int vmmu_vm_find_slot(struct vmmu_vm *vm, uint32_t as_id, uint64_t gpa,
+			       struct vmmu_userspace_memory_region *out)
+{
+	struct vmmu_memslot *slot;
+	int r = -ENOENT;
+
+	if (!vm || !out || as_id >= vm->nr_as)
+		return -EINVAL;
+	vmmu_rcu_read_lock();
+	slot = search_memslots(__kvm_memslots(vm, as_id), gpa >> PAGE_SHIFT);
+	if (slot) {
+		memslot_to_region(slot, out);
+		r = 0;
+	}
+	vmmu_rcu_read_unlock();
+	return r;
+}
+
+VMMU_API int vmmu_vm_get_slots(struct vmmu_vm *vm, uint32_t as_id,
+			       struct vmmu_userspace_memory_region *out, uint32_t max,
+			       uint32_t *nr)
+{
+	struct vmmu_memslots *slots;
+	struct avl_node *n;
+	uint32_t i = 0;
+	int r = 0;
+
+	if (!vm || !nr || (!out && max) || as_id >= vm->nr_as)
+		return -EINVAL;
+	vmmu_rcu_read_lock();
+	slots = __kvm_memslots(vm, as_id);
+	/* nr_slots is the set's own count: it never changes while the set is active. */
+	if (slots->nr_slots > max) {
+		*nr = slots->nr_slots;
+		r = -ENOSPC;
+		goto out;
+	}
+	for (n = avl_first(&slots->gfn_tree); n; n = avl_next(n))
+		memslot_to_region(gfn_node_to_slot(n, slots->node_idx), &out[i++]);
+	*nr = i;
+out:
+	vmmu_rcu_read_unlock();
+	return r;
 }

@@ -274,10 +274,107 @@ static inline bool access_target_outside(uint64_t t, struct flush_range r)
 	return !(r.as_mask & (1u << as_id)) || gfn < r.start || gfn >= r.end;
 }
 
+/* What a running flush waits for from one vCPU (vcpu->flush_wait). */
+enum { FLUSH_WAIT_NONE, FLUSH_WAIT_ANSWER, FLUSH_WAIT_SEQ };
+
+/*
+ * Ask every vCPU whose entries do not fence (FAST) to fence once and
+ * answer (REQ), and wait a short budget for the answers.  Marks the vCPUs
+ * that the flush must still wait for by their access_seq (FLUSH_WAIT_SEQ);
+ * returns whether one of them needs a membarrier() first.  Context:
+ * vcpus_lock, after the tlb_gen bump.
+ *
+ *	flusher                              vCPU
+ *	-------                              ----
+ *	tlb_gen++ (seq_cst RMW)              access_seq = odd (plain)
+ *	CAS fence_state FAST -> REQ          s = fence_state
+ *	wait until fence_state != REQ        if s != FAST: fence_state &= ALWAYS
+ *	                                       (a locked RMW: the fence)
+ *	                                     gen = tlb_gen ...
+ *
+ * A vCPU's RMW that replaces our REQ read it, so it comes after our bump:
+ * the vCPU loads the new tlb_gen from then on, and every access it began
+ * before the RMW is over (its even store precedes the RMW).  OUTSIDE is the
+ * same answer given in advance: the vCPU fenced after its last access and
+ * fences again before its next one, so a flush that reads OUTSIDE after its
+ * bump need not wait.
+ *
+ * REQ at the start is an earlier flush's request that nobody answered, so
+ * that flush issued a membarrier(), and the vCPU has begun no access since
+ * (its first would have answered): access_seq shows the truth (odd only for
+ * an access older than that barrier, which made its odd store visible), and
+ * we read it without another barrier.  An idle vCPU costs the first flush
+ * after it went idle the budget and one membarrier(), and later ones
+ * nothing.
+ */
+static bool flush_ask_vcpus(struct vmmu_vm *vm)
+{
+	uint32_t asked = 0;
+	uint64_t t0 = 0;
+
+	for (uint32_t i = 0; i < vm->nr_online; i++) {
+		struct vmmu_vcpu *vcpu = vm->online[i];
+		uint8_t s = FENCE_FAST;
+
+		vcpu->flush_wait = FLUSH_WAIT_NONE;
+		/* Variant flush-trusts-fast: a FAST vCPU counts as done. */
+		if (variant_is(FLUSH_TRUSTS_FAST) &&
+		    atomic_load_explicit(&vcpu->fence_state, memory_order_seq_cst) == FENCE_FAST)
+			continue;
+		if (atomic_compare_exchange_strong_explicit(&vcpu->fence_state, &s, FENCE_REQ,
+							    memory_order_seq_cst,
+							    memory_order_seq_cst)) {
+			vcpu->flush_wait = FLUSH_WAIT_ANSWER;
+			asked++;
+		} else if (s != FENCE_OUTSIDE) {
+			/* REQ (idle since an earlier flush's barrier), or ALWAYS. */
+			vcpu->flush_wait = FLUSH_WAIT_SEQ;
+		}
+	}
+	if (asked) {
+		sched_point(SP_FLUSH_ASKED);
+		/* The checker's budget is counted in rounds; see fence.c. */
+		t0 = VMMU_IS_CHECKER ?
+			atomic_load_explicit(&vm->stat.remote_tlb_flush_requests,
+					     memory_order_relaxed) : vmmu_now_ns();
+	}
+	for (unsigned int spins = 0; asked; spins++) {
+		for (uint32_t i = 0; i < vm->nr_online; i++) {
+			struct vmmu_vcpu *vcpu = vm->online[i];
+
+			if (vcpu->flush_wait == FLUSH_WAIT_ANSWER &&
+			    atomic_load_explicit(&vcpu->fence_state, memory_order_seq_cst) !=
+				    FENCE_REQ) {
+				vcpu->flush_wait = FLUSH_WAIT_NONE;
+				VM_STAT_INC(vm, remote_tlb_flush_answers);
+				asked--;
+			}
+		}
+		if (!asked)
+			break;
+		if (vmmu_flush_answer_expired(spins, t0)) {
+			/* No answer in time: fence them, then wait by access_seq. */
+			for (uint32_t i = 0; i < vm->nr_online; i++)
+				if (vm->online[i]->flush_wait == FLUSH_WAIT_ANSWER)
+					vm->online[i]->flush_wait = FLUSH_WAIT_SEQ;
+			return true;
+		}
+		vmmu_wait_relax(spins < 64 ? spins : 64);
+	}
+	return false;
+}
+
 /*
  * kvm_flush_remote_tlbs_range() - after it returns, no vCPU uses a
  * translation, page table or MMIO SPTE in @range that was removed before
  * it was called.
+ *
+ * Every vCPU's tlb_gen is bumped; then each vCPU must be known either to
+ * see the new value in every access it may still be in or begin, or to
+ * have left such an access.  Running vCPUs tell us so themselves
+ * (flush_ask_vcpus(): the default, asymmetric mode).  For the others, and
+ * in the symmetric mode, we read access_seq and wait for an odd one to
+ * change:
  *
  *	flusher                              vCPU
  *	-------                              ----
@@ -292,10 +389,10 @@ static inline bool access_target_outside(uint64_t t, struct flush_range r)
  * before our return), or the flusher's tlb_gen++ is (the vCPU then loads
  * the new gen, so it neither hits a TLB entry of the old gen nor - by the
  * acquire it implies - misses the cleared SPTE in its walk).  The order is
- * given either by seq_cst on both sides (*: a seq_cst RMW; no **) or, with
- * vm->asym_fence, by the membarrier (**) against a plain store (*): see
+ * given either by seq_cst on both sides (*: the symmetric mode's fence; no
+ * **) or by the membarrier (**) against a plain store (*): see
  * vcpu_access_begin().  This is KVM_REQ_TLB_FLUSH with KVM_REQUEST_WAIT:
- * vCPUs are never interrupted, only waited for.
+ * vCPUs are never interrupted, only asked or waited for.
  *
  * An access can block, though: its load or store of guest memory may take
  * a host page fault that another thread resolves (userfaultfd, post-copy
@@ -316,11 +413,13 @@ static inline bool access_target_outside(uint64_t t, struct flush_range r)
  * the vCPU's walk is over and all that is left of access s is the touch
  * of T's page, through a translation this flush did not remove, and a TLB
  * entry tagged with a generation read before the walk.  Waiting for it
- * would add nothing; a flush covering T waits, as before.
+ * would add nothing; a flush covering T waits, as before.  (A blocked vCPU
+ * does not answer a request; it costs the flush the answer budget and a
+ * membarrier().)
  */
 void kvm_flush_remote_tlbs_range(struct vmmu_vm *vm, struct flush_range range)
 {
-	bool waited = false;
+	bool waited = false, asym;
 
 	trace_remote_tlb_flush(vm, range.start, range.end);
 	VM_STAT_INC(vm, remote_tlb_flush_requests);
@@ -328,12 +427,21 @@ void kvm_flush_remote_tlbs_range(struct vmmu_vm *vm, struct flush_range range)
 	vmmu_mutex_lock(&vm->vcpus_lock);
 	for (uint32_t i = 0; i < vm->nr_online; i++)
 		atomic_fetch_add_explicit(&vm->online[i]->tlb_gen, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&vm->asym_fence, memory_order_relaxed) && vm->nr_online)
+	asym = atomic_load_explicit(&vm->asym_fence, memory_order_relaxed);
+	if (!asym) {
+		for (uint32_t i = 0; i < vm->nr_online; i++)
+			vm->online[i]->flush_wait = FLUSH_WAIT_SEQ;
+	} else if (flush_ask_vcpus(vm)) {
+		VM_STAT_INC(vm, remote_tlb_flush_membarriers);
 		vmmu_membarrier(vm);
+	}
 	for (uint32_t i = 0; i < vm->nr_online; i++) {
 		struct vmmu_vcpu *vcpu = vm->online[i];
-		uint64_t s = atomic_load_explicit(&vcpu->access_seq, memory_order_seq_cst);
+		uint64_t s;
 
+		if (vcpu->flush_wait != FLUSH_WAIT_SEQ)
+			continue;
+		s = atomic_load_explicit(&vcpu->access_seq, memory_order_seq_cst);
 		if (!(s & 1))
 			continue;
 		for (unsigned int spins = 0;
@@ -1111,6 +1219,9 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 
 	if (fault.slot && (fault.slot->flags & KVM_MEMSLOT_INVALID)) {
 		VCPU_STAT_INC(vcpu, invalid_slot_retries);
+		/* The caller waits for the update to publish its next set. */
+		vcpu->retry_invalid_slot = true;
+		vcpu->retry_gen = gen;
 		r = RET_PF_RETRY;
 		goto out;
 	}

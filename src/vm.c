@@ -16,7 +16,7 @@
 
 _Static_assert(offsetof(struct vmmu_vm_config, max_page_tables) + 4 == VMMU_VM_CONFIG_SIZE_VER0,
 	       "VMMU_VM_CONFIG_SIZE_VER0 is the 0.2 layout");
-_Static_assert(offsetof(struct vmmu_stats, page_table_reclaim_zaps) + 8 == VMMU_STATS_SIZE_VER0,
+_Static_assert(offsetof(struct vmmu_stats, remote_tlb_flush_membarriers) + 8 == VMMU_STATS_SIZE_VER0,
 	       "VMMU_STATS_SIZE_VER0 is the 0.2 layout");
 
 static int vm_config_validate(const struct vmmu_vm_config *in, struct vmmu_vm_config *out)
@@ -74,7 +74,6 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 
 	vmmu_mutex_init(&vm->slots_lock);
 	vmmu_mutex_init(&vm->mn_invalidate_lock);
-	vmmu_cond_init(&vm->mn_memslots_update_cond);
 	vmmu_cond_init(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_init(&vm->vcpus_lock);
 
@@ -93,7 +92,6 @@ out_mmu:
 out_locks:
 	vmmu_mutex_destroy(&vm->vcpus_lock);
 	vmmu_cond_destroy(&vm->mn_invalidate_end_cond);
-	vmmu_cond_destroy(&vm->mn_memslots_update_cond);
 	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
 	vmmu_mutex_destroy(&vm->slots_lock);
 out_free:
@@ -113,7 +111,6 @@ VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm)
 	memslots_destroy(vm);
 	vmmu_mutex_destroy(&vm->vcpus_lock);
 	vmmu_cond_destroy(&vm->mn_invalidate_end_cond);
-	vmmu_cond_destroy(&vm->mn_memslots_update_cond);
 	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
 	vmmu_mutex_destroy(&vm->slots_lock);
 	free(vm->mn_brackets);
@@ -187,6 +184,8 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *out)
 	st->page_table_reclaims = LOAD(vm->stat.page_table_reclaims);
 	st->page_tables_reclaimed = LOAD(vm->stat.page_tables_reclaimed);
 	st->page_table_reclaim_zaps = LOAD(vm->stat.page_table_reclaim_zaps);
+	st->remote_tlb_flush_answers = LOAD(vm->stat.remote_tlb_flush_answers);
+	st->remote_tlb_flush_membarriers = LOAD(vm->stat.remote_tlb_flush_membarriers);
 	st->size = (uint32_t)len;
 	memcpy(out, st, (size_t)len);
 	return 0;
@@ -202,7 +201,7 @@ VMMU_API const char *vmmu_strerror(int ret)
 	case -EINVAL:
 		return "invalid argument";
 	case -EEXIST:
-		return "guest physical range overlaps another memslot";
+		return "already exists (a memslot overlaps the range, or the id is in use)";
 	case -ENOMEM:
 		return "out of memory";
 	case -EFAULT:

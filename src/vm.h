@@ -106,10 +106,15 @@ struct vmmu_vcpu {
 	uint32_t as_id;
 	uint32_t id;
 	bool in_fault_loop;		/* vcpu_access_fault is on the stack */
-	/* copy of vm->asym_fence on the hot cache line; flushers clear it */
-	_Atomic bool asym_fence;
+	/* how the next access enters its bracket (fence.h, FENCE_*) */
+	_Atomic uint8_t fence_state;
+	/* what the running flush waits for from this vCPU (mmu.c; vcpus_lock) */
+	uint8_t flush_wait;
 	/* why the last RET_PF_RETRY: an invalidation, seen at this seq */
 	bool retry_invalidate;
+	/* ... or a KVM_MEMSLOT_INVALID slot, in the set of generation retry_gen */
+	bool retry_invalid_slot;
+	uint64_t retry_gen;
 	uint64_t retry_seq;
 	uint32_t online_idx;		/* index in vm->online[] (vcpus_lock) */
 	/* per-vCPU MMIO info cache (docs/KVM-SEMANTICS.md): mmio_gen UINT64_MAX = empty */
@@ -128,7 +133,8 @@ struct vm_stats {
 		slot_zaps, sptes_zapped, remote_tlb_flush_requests, remote_tlb_flush,
 		change_pte_unbracketed, invalidate_end_unmatched, invalidate_waits,
 		fault_flushes, fence_fallbacks, remote_tlb_flush_skips, page_table_reclaims,
-		page_tables_reclaimed, page_table_reclaim_zaps;
+		page_tables_reclaimed, page_table_reclaim_zaps, remote_tlb_flush_answers,
+		remote_tlb_flush_membarriers;
 };
 
 /*
@@ -193,12 +199,10 @@ struct vmmu_vm {
 	/*
 	 * MMU-notifier state (docs/KVM-SEMANTICS.md, "MMU-notifier coherence").
 	 * mn_invalidate_lock protects mn_active_invalidate_count (open
-	 * start()s) and the bracket list.  Memslot swaps do not wait for it
-	 * (they extend the open brackets instead); mn_memslots_update_cond is
-	 * no longer waited on.
+	 * start()s) and the bracket list.  Memslot swaps do not wait for open
+	 * brackets: they extend them over the slots they change instead.
 	 */
 	vmmu_mutex_t mn_invalidate_lock;
-	vmmu_cond_t mn_memslots_update_cond;
 	long mn_active_invalidate_count;
 	/*
 	 * The open brackets (mn_invalidate_lock and mmu_lock for write; read

@@ -20,6 +20,16 @@
 void vmmu_warn(const char *file, int line, const char *cond);
 
 /*
+ * The calling thread's last-error message (last_error.c), returned by
+ * vmmu_last_error(): set where a call fails with a cause worth naming,
+ * cleared by the calls that document it on entry.  vmmu_prefix_last_error()
+ * puts @prefix before the current message (a batch names its entry).
+ */
+void vmmu_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vmmu_clear_last_error(void);
+void vmmu_prefix_last_error(const char *prefix);
+
+/*
  * Tier 1: always on.  WARN_ON_ONCE(cond) evaluates to cond, so it can sit in
  * an if (); the first time a site fires it prints the condition.
  */

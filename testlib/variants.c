@@ -53,6 +53,9 @@ const struct variant_desc variants[] = {
 	{ "flush-skips-any-target", VARIANT_FLUSH_SKIPS_ANY_TARGET, "invalidate",
 	  "a remote TLB flush does not wait for a vCPU that has published its access "
 	  "target, even when the flushed range contains it" },
+	{ "flush-trusts-fast", VARIANT_FLUSH_TRUSTS_FAST, "invalidate",
+	  "a remote TLB flush takes a vCPU whose entries do not fence (FAST) as done, "
+	  "without asking it to answer or fencing it with membarrier()" },
 };
 
 const int nr_variants = sizeof(variants) / sizeof(variants[0]);

@@ -25,8 +25,8 @@
  * The single-thread rule: a vCPU access (or read/write_guest) to a gfn that
  * an open invalidation covers would wait for an end() that only this thread
  * can call, so the model predicts those and skips them (marked "skipped" in
- * the trace); likewise a memslot change that would have to wait for the
- * open brackets.
+ * the trace).  Memslot changes do not wait for open brackets: they extend
+ * them over the slots they publish, and the model follows.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -153,16 +153,30 @@ static bool touched[CPAGES];		/* direct: to restore before the next input */
 static bool region_ready;
 static uint8_t decoy[PAGE] __attribute__((aligned(4096)));
 
-/* Open brackets (ours) and the invalidation state they imply. */
+/*
+ * Open brackets (ours) and the invalidation state they imply.  Each one
+ * covers the gfn ranges of the slots its host range met when it began, and
+ * of every slot a memslot update published into its host range while it
+ * was open (range-precise retry, docs/DESIGN.md); a fault on a covered
+ * (as, gfn) waits for its end().  The library keeps at most BR_RANGES
+ * ranges, merging contained ones, and beyond that covers everything; the
+ * model merges only equal ranges, so it covers at least what the library
+ * does (it may skip an access the library would serve, never the reverse).
+ */
+#define BR_RANGES	8	/* the library's MN_BRACKET_RANGES */
 struct br {
 	uint64_t s, e;
 	bool hit;
+	bool all;
+	int nr;
+	struct {
+		uint32_t as;
+		uint64_t g0, g1;
+	} r[BR_RANGES];
 };
 static struct br brs[MAX_BR];
 static int nbr;
 static long inprog;
-static uint64_t hull_s, hull_e;
-static bool hull_reset;
 
 /* ------------------------------------------------------------------------ */
 /* Trace                                                                     */
@@ -397,15 +411,56 @@ static struct mslot *nth_slot(int as, unsigned int k, bool logged_only)
 	return NULL;
 }
 
-static bool in_hull(uint64_t gfn)
+static void br_add(struct br *b, uint32_t as, uint64_t g0, uint64_t g1)
 {
-	return inprog > 0 && gfn >= hull_s && gfn < hull_e;
+	if (b->all)
+		return;
+	for (int i = 0; i < b->nr; i++)
+		if (b->r[i].as == as && b->r[i].g0 == g0 && b->r[i].g1 == g1)
+			return;
+	if (b->nr == BR_RANGES) {
+		b->all = true;
+		return;
+	}
+	b->r[b->nr].as = as;
+	b->r[b->nr].g0 = g0;
+	b->r[b->nr].g1 = g1;
+	b->nr++;
+}
+
+/* Add the ranges of the slots (of @as, or of all if @as < 0) that meet @b's host range. */
+static void br_add_slots(struct br *b, int as)
+{
+	if (b->e <= b->s)
+		return;
+	for (int i = 0; i < MAX_SLOTS; i++) {
+		struct mslot *sl = &slots[i];
+		uint64_t ss = sl->hva, se = sl->hva + sl->npages * PAGE, hs, he;
+
+		if (!sl->used || (as >= 0 && sl->as != (uint32_t)as) || !(ss < b->e && b->s < se))
+			continue;
+		hs = b->s > ss ? b->s : ss;
+		he = b->e < se ? b->e : se;
+		br_add(b, sl->as, sl->gfn + ((hs - ss) >> 12), sl->gfn + ((he + PAGE - 1 - ss) >> 12));
+	}
+}
+
+/* Would a fault on (@as, @gfn) wait for one of our open brackets? */
+static bool br_covered(uint32_t as, uint64_t gfn)
+{
+	for (int i = 0; i < nbr; i++) {
+		if (brs[i].all)
+			return true;
+		for (int j = 0; j < brs[i].nr; j++)
+			if (brs[i].r[j].as == as && gfn >= brs[i].r[j].g0 && gfn < brs[i].r[j].g1)
+				return true;
+	}
+	return false;
 }
 
 /*
- * kvm_handle_hva_range() for start(): every slot of every address space
- * whose host range meets [s, e) adds its gfns to the invalidation hull.
- * Returns whether any slot was hit (then in_progress was raised).
+ * kvm_handle_hva_range() for start(): does any slot of any address space
+ * meet [s, e)?  Then in_progress was raised.
  */
 static bool model_bracket_begin(uint64_t s, uint64_t e)
 {
@@ -413,36 +468,13 @@ static bool model_bracket_begin(uint64_t s, uint64_t e)
 
 	if (e <= s)
 		return false;
-	for (uint32_t as = 0; as < nr_as; as++) {
-		for (int i = 0; i < MAX_SLOTS; i++) {
-			struct mslot *sl = &slots[i];
-			uint64_t ss, se, hs, he, g0, g1;
+	for (int i = 0; i < MAX_SLOTS && !hit; i++) {
+		struct mslot *sl = &slots[i];
 
-			if (!sl->used || sl->as != as)
-				continue;
-			ss = sl->hva;
-			se = sl->hva + sl->npages * PAGE;
-			if (!(ss < e && s < se))
-				continue;
-			hs = s > ss ? s : ss;
-			he = e < se ? e : se;
-			g0 = sl->gfn + ((hs - ss) >> 12);
-			g1 = sl->gfn + ((he + PAGE - 1 - ss) >> 12);
-			if (!hit) {
-				hit = true;
-				if (inprog++ == 0)
-					hull_reset = true;
-			}
-			if (hull_reset) {
-				hull_s = g0;
-				hull_e = g1;
-				hull_reset = false;
-			} else {
-				hull_s = g0 < hull_s ? g0 : hull_s;
-				hull_e = g1 > hull_e ? g1 : hull_e;
-			}
-		}
+		hit = sl->used && sl->hva < e && s < sl->hva + sl->npages * PAGE;
 	}
+	if (hit)
+		inprog++;
 	return hit;
 }
 
@@ -675,7 +707,7 @@ static int do_access(unsigned int vi, uint64_t gpa, uint32_t len, uint32_t flags
 		exp = -EINVAL;
 		goto call;
 	}
-	if (in_hull(gfn)) {
+	if (br_covered(as, gfn)) {
 		t->skip = true;
 		return R_SKIP;
 	}
@@ -1075,11 +1107,6 @@ static void op_region(struct rd *in)
 	exp = model_region(&m, &ch, &old);
 	t = trace_add(T_REGION, m.slot, m.flags, m.guest_phys_addr, m.memory_size,
 		      m.userspace_addr, 0);
-	if (exp == 0 && ch != CH_NONE && nbr > 0) {
-		/* It would wait for our open brackets: memslot updates do. */
-		t->skip = true;
-		return;
-	}
 	if (exp == 0 && ch == CH_CREATE && nr_slots(-1) >= MAX_SLOTS) {
 		t->skip = true;
 		return;
@@ -1094,8 +1121,13 @@ static void op_region(struct rd *in)
 	      PRIx64 " hva %#" PRIx64 "): got %s, model says %s", m.slot >> 16, m.slot & 0xffff,
 	      m.flags, m.guest_phys_addr, m.memory_size, m.userspace_addr, errname(r),
 	      errname(exp));
-	if (!r)
+	if (!r) {
 		model_region_apply(&m, ch, old);
+		/* The swap extended our open brackets over what it published. */
+		if (ch != CH_NONE)
+			for (int i = 0; i < nbr; i++)
+				br_add_slots(&brs[i], (int)(m.slot >> 16));
+	}
 	check_generations();
 }
 
@@ -1168,7 +1200,7 @@ static void op_rw_guest(struct rd *in)
 
 		if (n > left)
 			n = left;
-		if (s && in_hull(g >> 12)) {
+		if (s && br_covered(as, g >> 12)) {
 			t->skip = true;
 			return;
 		}
@@ -1251,9 +1283,11 @@ static void bracket_open(uint64_t s, uint64_t e)
 {
 	struct trec *t = trace_add(T_BSTART, s, e, 0, 0, 0, 0);
 
+	memset(&brs[nbr], 0, sizeof(brs[nbr]));
 	brs[nbr].s = s;
 	brs[nbr].e = e;
 	brs[nbr].hit = model_bracket_begin(s, e);
+	br_add_slots(&brs[nbr], -1);
 	t->r = brs[nbr].hit;
 	nbr++;
 	vmmu_mmu_notifier_invalidate_range_start(vm, s, e);
@@ -2133,8 +2167,6 @@ static void setup(struct rd *in)
 	nbr = 0;
 	focus_valid = false;
 	inprog = 0;
-	hull_reset = true;
-	hull_s = hull_e = 0;
 	n_updates = n_swaps = n_cpte_refused = n_end_unmatched = 0;
 	wseq = 0;
 	op_no = 0;

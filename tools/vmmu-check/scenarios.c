@@ -36,6 +36,7 @@ enum op_kind {
 	OP_GET_DIRTY,	/* GET_DIRTY_LOG of slot */
 	OP_CLEAR_DIRTY,	/* CLEAR_DIRTY_LOG of what the last GET of slot reported */
 	OP_SWAP_OUT,	/* lib host: vmmu_hostmm_swap_out of hpage */
+	OP_BATCH,	/* vmmu_set_user_memory_regions of batches[slot] */
 };
 
 struct op {
@@ -69,6 +70,9 @@ struct scen {
 					 * operations) */
 	bool manual;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
 	bool dirty;		/* every write must reach a GET_DIRTY_LOG (dirty-log oracle) */
+	bool covered;		/* the gfns used are in a slot at every instant: an MMIO
+				 * exit or -EFAULT is a violation, whatever the oracle's
+				 * map history allows */
 	struct op init[MAX_INIT];
 	struct script scripts[MAX_SCRIPTS];
 };
@@ -94,6 +98,7 @@ struct scen {
 #define GET_DIRTY(s)	{ .kind = OP_GET_DIRTY, .slot = (s) }
 #define CLEAR_DIRTY(s)	{ .kind = OP_CLEAR_DIRTY, .slot = (s) }
 #define SWAP_OUT(hp)	{ .kind = OP_SWAP_OUT, .hpage = (hp) }
+#define BATCH(i)	{ .kind = OP_BATCH, .slot = (i) }
 
 #define LOG		VMMU_MEM_LOG_DIRTY_PAGES
 #define A		0x10000ull	/* gfn 0x10 */
@@ -357,6 +362,35 @@ static const struct scen hostmm_lib = {
 	},
 };
 
+/*
+ * Atomic batches (docs/DESIGN.md, "Atomic memslot batches"): a 2-page slot
+ * over host pages 0-1 is split into two 1-page slots over the same pages
+ * (DELETE, CREATE, CREATE) and merged back (DELETE, DELETE, CREATE), each
+ * as one vmmu_set_user_memory_regions(), while two vCPUs read both gfns
+ * and copy them with read_guest.  Every map in the history covers both
+ * gfns with the same host pages, so the oracle accepts only RAM reads of
+ * those pages, and .covered makes any MMIO exit or -EFAULT (a vCPU that saw
+ * "no slot" between the entries) a violation by itself: with the same
+ * changes made by six single calls, the checker reports one at once.
+ */
+#define MAX_BATCH	3
+static const struct op batches[][MAX_BATCH] = {
+	{ REGION(0, A, 0, 0, 0), REGION(0, A, 1, 0, 0), REGION(1, A + 0x1000, 1, 1, 0) },
+	{ REGION(1, A + 0x1000, 0, 1, 0), REGION(0, A, 0, 0, 0), REGION(0, A, 2, 0, 0) },
+};
+
+static const struct scen batch_split_merge = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.covered = true,
+	.init = { REGION(0, A, 2, 0, 0) },
+	.scripts = {
+		{ "vcpu0", 0, { R(A), R(A + 0x1000), R(A), R(A + 0x1000) } },
+		{ "vcpu1", 1, { R(A + 0x1000), RG(A), R(A), RG(A + 0x1000) } },
+		{ "updater", -1, { BATCH(0), BATCH(1) } },
+	},
+};
+
 /* ---------------------------------------------------------------------- */
 /* Running one schedule                                                    */
 /* ---------------------------------------------------------------------- */
@@ -431,6 +465,10 @@ static void access_done(struct oracle_access *a, int r, uint64_t data, const cha
 		chk_trace("... = %s", oracle_outcome_name(a->outcome));
 	if (!oracle_check(orc, a, why, sizeof(why)))
 		chk_violation("%s: %s", who, why);
+	if (cur_scen->covered && (a->outcome == ORACLE_MMIO || a->outcome == ORACLE_FAULT))
+		chk_violation("%s: %s of gpa 0x%" PRIx64 " gave %s, but a slot covers it at "
+			      "every instant", who, a->copy ? "copy" : "access", a->gpa,
+			      oracle_outcome_name(a->outcome));
 	if (a->outcome == ORACLE_RAM_WRITE)
 		dirty_record_write(a->as_id, a->gpa, a->t_begin, a->t_end, who);
 }
@@ -588,6 +626,18 @@ static void do_change_pte(const struct op *op, const char *who)
 			      "covers the page: it must be refused (-EINVAL)", who, op->hpage, r);
 }
 
+/* The region an OP_REGION describes. */
+static struct vmmu_userspace_memory_region op_region(const struct op *op)
+{
+	return (struct vmmu_userspace_memory_region){
+		.slot = op->slot,
+		.flags = op->flags,
+		.guest_phys_addr = op->gpa,
+		.memory_size = (uint64_t)op->pages << 12,
+		.userspace_addr = chk_host_hva(op->hpage),
+	};
+}
+
 static void do_op(const struct op *op, int vcpu_idx, const char *who)
 {
 	uint64_t hva = chk_host_hva(op->hpage);
@@ -605,13 +655,7 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 		do_copy(vcpu_idx, op->gpa, op->kind == OP_WRITE_GUEST, who);
 		break;
 	case OP_REGION: {
-		const struct vmmu_userspace_memory_region m = {
-			.slot = op->slot,
-			.flags = op->flags,
-			.guest_phys_addr = op->gpa,
-			.memory_size = (uint64_t)op->pages << 12,
-			.userspace_addr = hva,
-		};
+		const struct vmmu_userspace_memory_region m = op_region(op);
 
 		chk_point(NULL);
 		chk_trace("set region as%u slot %u gpa 0x%" PRIx64 " %s%s", op->slot >> 16,
@@ -623,6 +667,23 @@ static void do_op(const struct op *op, int vcpu_idx, const char *who)
 		chk_trace("set region -> %d", r);
 		if (r)
 			chk_violation("%s: vmmu_set_user_memory_region failed: %d", who, r);
+		break;
+	}
+	case OP_BATCH: {
+		struct vmmu_userspace_memory_region m[MAX_BATCH];
+		uint32_t n = 0;
+
+		for (; n < MAX_BATCH && batches[op->slot][n].kind == OP_REGION; n++)
+			m[n] = op_region(&batches[op->slot][n]);
+		chk_point(NULL);
+		chk_trace("batch %u: %u region changes as one", op->slot, n);
+		monitor_updates_in_flight++;
+		r = vmmu_set_user_memory_regions(cur_vm, m, n);
+		monitor_updates_in_flight--;
+		chk_trace("batch -> %d", r);
+		if (r)
+			chk_violation("%s: vmmu_set_user_memory_regions failed: %d (%s)", who, r,
+				      vmmu_last_error());
 		break;
 	}
 	case OP_INV_START:
@@ -851,6 +912,9 @@ const struct scenario scenarios[] = {
 	  "address space (nr_as 2; defect 5)", scen_run, &change_pte_cross },
 	{ "hostmm-lib", "the library's simulated host MM: 2 vCPUs vs migrate, swap-out, "
 	  "munmap (src/hostmm.c)", scen_run, &hostmm_lib },
+	{ "batch-split-merge", "2 vCPUs read and copy a range while one atomic batch splits "
+	  "its slot in two over the same host pages and another merges them back", scen_run,
+	  &batch_split_merge },
 };
 
 const int nr_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);

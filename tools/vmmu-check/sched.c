@@ -611,6 +611,8 @@ static const char *const sp_names[SP_NR] = {
 	[SP_NOTIFIER_COUNTED] = "start(): active count++",
 	[SP_MEMBARRIER] = "flush: membarrier()",
 	[SP_ACCESS_TARGET] = "walk done: target published",
+	[SP_FLUSH_ASKED] = "flush: FAST vCPUs asked",
+	[SP_FENCE_OUTSIDE] = "vCPU: fence_state = OUTSIDE",
 };
 
 const char *sp_name(int sp)
