@@ -163,6 +163,8 @@ static int64_t stats_read(image_fn build, void *obj, void *buf, uint64_t size, u
 
 	if (!obj || (!buf && size))
 		return -EINVAL;
+	if (!size)
+		return 0;
 	len = build(obj, img);
 	if (offset >= len)
 		return 0;

@@ -517,8 +517,8 @@ int bench_write_json(const char *path, const struct bench_machine *m,
 
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"tool\": \"vmmu bench\",\n  \"version\": \"%d.%d\",\n",
-		VMMU_VERSION_MAJOR, VMMU_VERSION_MINOR);
+	fprintf(f, "{\n  \"tool\": \"vmmu bench\",\n  \"version\": \"%s\",\n",
+		vmmu_version());
 	fprintf(f, "  \"machine\": {\"cpu\": ");
 	json_str(f, m->cpu);
 	fprintf(f, ", \"cores_online\": %ld, \"cores_configured\": %ld, \"kernel\": ",
