@@ -415,7 +415,7 @@ int main(void)
 	atomic_store(&dev.stop, true);
 	pthread_join(dt, NULL);
 	{
-		struct vmmu_stats st;
+		struct vmmu_stats st = { .size = sizeof(st) };
 
 		CHECK(vmmu_vm_get_stats(vm, &st) == 0, "stats");
 		printf("stats:      %" PRIu64 " MMIO exits, %" PRIu64 " memslot updates, %" PRIu64

@@ -33,7 +33,9 @@ run_suite() {	# name builddir meson-setup-args... ; runs "meson test"
 	echo "${ok:-0} ${skip:-0} $(( ${fail:-0} + ${tout:-0} + ${xpass:-0} )) 0" >>"$summary"
 }
 
-# Every suite in the release build; the correctness suites again under
+# Every suite in the release build (among them abi: exported symbols and the
+# README recipe; trace: the USDT probes under bpftrace, skipped where it
+# cannot attach; man: the man pages render); the correctness suites again under
 # ASan+UBSan (benchmarks and the model checker gain nothing there); the
 # concurrency tests (suite "tsan") again under ThreadSanitizer.  Sanitizer
 # runs set VMMU_TEST_SHORT=1 so stress tests cut their iteration counts.

@@ -19,6 +19,12 @@ if [ "${1:-}" = "--check" ]; then
 	command -v clang >/dev/null 2>&1 || need="$need clang"
 	[ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] ||
 		need="$need libclang-rt-14-dev"
+	# USDT probes (<sys/sdt.h>) and the tracer the 'trace' suite runs them under
+	[ -f /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -f /usr/include/sys/sdt.h ] ||
+		need="$need systemtap-sdt-dev"
+	command -v bpftrace >/dev/null 2>&1 || need="$need bpftrace"
+	# the man-page test renders with man
+	command -v man >/dev/null 2>&1 || need="$need man-db"
 fi
 
 [ -z "$need" ] && exit 0

@@ -208,6 +208,7 @@ void kvm_swap_active_memslots(struct vmmu_vm *vm, uint32_t as_id)
 	if (!variant_is(GEN_BEFORE_PUBLISH))
 		atomic_store_explicit(&slots->generation, gen, memory_order_release);
 	sched_point(SP_MEMSLOT_GEN_FINAL);
+	trace_memslot_update(as_id, gen);
 }
 
 static void kvm_activate_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,

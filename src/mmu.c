@@ -422,6 +422,7 @@ void kvm_flush_remote_tlbs_range(struct vmmu_vm *vm, struct flush_range range)
 {
 	bool waited = false, asym;
 
+	trace_remote_tlb_flush(vm, range.start, range.end);
 	VM_STAT_INC(vm, remote_tlb_flush_requests);
 
 	vmmu_mutex_lock(&vm->vcpus_lock);
@@ -492,6 +493,7 @@ static void range_walk_leaf(struct range_walk *w, struct tdp_iter *it)
 		return;
 	case LEAF_ZAP:
 		atomic_store_explicit(it->sptep, SHADOW_NONPRESENT_VALUE, memory_order_relaxed);
+		trace_kvm_tdp_mmu_spte_changed(it->gfn, spte, SHADOW_NONPRESENT_VALUE);
 		if (is_shadow_present_pte(spte)) {
 			w->flush = true;
 			w->zapped++;
@@ -506,6 +508,7 @@ static void range_walk_leaf(struct range_walk *w, struct tdp_iter *it)
 	case LEAF_REPOINT:
 		DEBUG_CHECK(!w->new_spte || spte_writable_invariants_ok(w->new_spte));
 		atomic_store_explicit(it->sptep, w->new_spte, memory_order_release);
+		trace_kvm_tdp_mmu_spte_changed(it->gfn, spte, w->new_spte);
 		w->flush = true;
 		break;
 	case LEAF_WRPROT:
@@ -628,6 +631,7 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 	struct tdp_root *fresh[VMMU_MAX_ADDRESS_SPACES] = { 0 };
 	bool fallback = false;
 	lockdep_assert_held(&vm->slots_lock);
+	trace_kvm_mmu_zap_all_fast(vm);
 
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		fresh[as] = alloc_root(vm);
@@ -1145,6 +1149,7 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 	if (!atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
 						     memory_order_relaxed))
 		return RET_PF_RETRY;
+	trace_kvm_mmu_set_spte(vcpu->as_id, fault->gfn, old, new);
 	/*
 	 * The leaf-SPTE flush rule (docs/LOCKING.md): a change that removes
 	 * access from a present SPTE must be flushed before anyone relies on

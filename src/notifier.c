@@ -389,6 +389,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 
 	if (!vm)
 		return;
+	trace_kvm_unmap_hva_range(start, end);
 	/* Register: a memslot swap from now on extends this bracket. */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	vm->mn_active_invalidate_count++;
@@ -598,6 +599,7 @@ static int mmu_notifier_age(struct vmmu_vm *vm, hva_t start, hva_t end, gfn_hand
 
 	if (!vm)
 		return 0;
+	trace_kvm_age_hva(start, end);
 	return kvm_handle_hva_range(vm, &range).ret;
 }
 

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "trace.h"
 #include "warn.h"
 
 #define PT_READABLE_MASK		BIT_ULL(0)
@@ -141,6 +142,7 @@ static inline uint64_t get_mmio_spte_generation(uint64_t spte)
  */
 static inline uint64_t make_mmio_spte(gfn_t gfn, unsigned int access, uint64_t gen_slice)
 {
+	trace_mark_mmio_spte(gfn, access, gen_slice);
 	return SPTE_MMIO_VALUE | generation_mmio_spte_mask(gen_slice) |
 	       ((gfn << PAGE_SHIFT) & SPTE_MMIO_GFN_MASK) | (access & SPTE_MMIO_ACCESS_MASK);
 }

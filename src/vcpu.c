@@ -308,6 +308,7 @@ vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, ui
 			return vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
 		}
 		VCPU_STAT_INC(vcpu, pf_invalid);	/* RET_PF_INVALID */
+		trace_check_mmio_spte(spte, gen);
 	} else if (is_shadow_present_pte(spte)) {
 		return vcpu_access_ram(vcpu, gpa, data, len, flags, exit);
 	}
@@ -365,7 +366,9 @@ static int vcpu_access_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint
 		switch (r) {
 		case RET_PF_EMULATE:
 			VCPU_STAT_INC(vcpu, pf_emulate);
+			trace_handle_mmio_page_fault(gpa, gpa >> PAGE_SHIFT, vcpu->id);
 			r = vcpu_mmio_exit(vcpu, gpa, data, len, flags, exit);
+			trace_kvm_mmio(exit->mmio.is_write, len, gpa, access_data(exit->mmio.data, 8));
 			goto out;
 		case RET_PF_FIXED:
 			VCPU_STAT_INC(vcpu, pf_fixed);

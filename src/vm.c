@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "fence.h"
 #include "hostmm.h"
 #include "memslots.h"
@@ -13,12 +14,22 @@
 #include "vcpu.h"
 #include "vm.h"
 
+_Static_assert(offsetof(struct vmmu_vm_config, max_page_tables) + 4 == VMMU_VM_CONFIG_SIZE_VER0,
+	       "VMMU_VM_CONFIG_SIZE_VER0 is the 0.2 layout");
+_Static_assert(offsetof(struct vmmu_stats, remote_tlb_flush_membarriers) + 8 == VMMU_STATS_SIZE_VER0,
+	       "VMMU_STATS_SIZE_VER0 is the 0.2 layout");
+
 static int vm_config_validate(const struct vmmu_vm_config *in, struct vmmu_vm_config *out)
 {
 	struct vmmu_vm_config c = { 0 };
 
-	if (in)
-		c = *in;
+	if (in) {
+		int r = sized_struct_in(&c, sizeof(c), in, in->size, VMMU_VM_CONFIG_SIZE_VER0);
+
+		if (r)
+			return r;
+	}
+	c.size = sizeof(c);
 	if (!c.nr_address_spaces)
 		c.nr_address_spaces = 2;
 	if (!c.max_user_slots)
@@ -109,20 +120,31 @@ VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm)
 
 VMMU_API int vmmu_vm_get_config(struct vmmu_vm *vm, struct vmmu_vm_config *cfg)
 {
+	long len;
+
 	if (!vm || !cfg)
 		return -EINVAL;
-	*cfg = vm->cfg;
+	len = sized_struct_len(cfg->size, VMMU_VM_CONFIG_SIZE_VER0, sizeof(*cfg));
+	if (len < 0)
+		return (int)len;
+	memcpy(cfg, &vm->cfg, (size_t)len);
+	cfg->size = (uint32_t)len;
 	return 0;
 }
 
 #define LOAD(x)	atomic_load_explicit(&(x), memory_order_relaxed)
 
-VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
+VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *out)
 {
+	struct vmmu_stats stats, *st = &stats;
 	struct vcpu_stats sum;
+	long len;
 
-	if (!vm || !st)
+	if (!vm || !out)
 		return -EINVAL;
+	len = sized_struct_len(out->size, VMMU_STATS_SIZE_VER0, sizeof(*out));
+	if (len < 0)
+		return (int)len;
 	memset(&sum, 0, sizeof(sum));
 	vmmu_mutex_lock(&vm->vcpus_lock);
 	kvm_vcpu_stats_add(&sum, &vm->dead_vcpu_stats);
@@ -165,6 +187,8 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
 	st->page_table_reclaim_zaps = LOAD(vm->stat.page_table_reclaim_zaps);
 	st->remote_tlb_flush_answers = LOAD(vm->stat.remote_tlb_flush_answers);
 	st->remote_tlb_flush_membarriers = LOAD(vm->stat.remote_tlb_flush_membarriers);
+	st->size = (uint32_t)len;
+	memcpy(out, st, (size_t)len);
 	return 0;
 }
 

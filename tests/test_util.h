@@ -228,7 +228,7 @@ static inline void __test_set_region_ok(const char *file, int line, struct vmmu_
 /* vmmu_vm_get_stats(); fails the test on error. */
 static inline struct vmmu_stats test_vm_stats(struct vmmu_vm *vm)
 {
-	struct vmmu_stats st;
+	struct vmmu_stats st = { .size = sizeof(st) };
 
 	TEST_ASSERT_EQ(vmmu_vm_get_stats(vm, &st), 0);
 	return st;

@@ -622,7 +622,7 @@ static void check_generations(void)
 
 static void check_stats(void)
 {
-	struct vmmu_stats st;
+	struct vmmu_stats st = { .size = sizeof(st) };
 
 	CHECK(vmmu_vm_get_stats(vm, &st) == 0, "vmmu_vm_get_stats failed");
 	CHECK(st.memslot_updates == n_updates, "stats.memslot_updates %" PRIu64 ", model %" PRIu64,
@@ -2286,7 +2286,7 @@ static const uint32_t swap_tab[4] = { 0, 4, 16, 2 };
 static void setup(struct rd *in)
 {
 	uint8_t h0 = u8(in), h1 = u8(in), h2 = u8(in), h3 = u8(in);
-	struct vmmu_vm_config got;
+	struct vmmu_vm_config got = { .size = sizeof(got) };
 	int r;
 
 	memset(slots, 0, sizeof(slots));

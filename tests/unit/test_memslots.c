@@ -30,7 +30,7 @@
 
 static uint32_t vm_nr_as(struct vmmu_vm *vm)
 {
-	struct vmmu_vm_config cfg;
+	struct vmmu_vm_config cfg = { .size = sizeof(cfg) };
 
 	TEST_ASSERT_EQ(vmmu_vm_get_config(vm, &cfg), 0);
 	return cfg.nr_address_spaces;
@@ -200,6 +200,7 @@ static void expect_cfg_ok(const struct vmmu_vm_config *cfg, const struct vmmu_vm
 
 	TEST_ASSERT(r == 0 && vm, "%s: vmmu_vm_create = %d", what, r);
 	memset(&got, 0xff, sizeof(got));
+	got.size = sizeof(got);
 	TEST_ASSERT_EQ(vmmu_vm_get_config(vm, &got), 0);
 	TEST_ASSERT(got.nr_address_spaces == want->nr_address_spaces &&
 		    got.max_user_slots == want->max_user_slots &&
@@ -1033,7 +1034,7 @@ static void test_change_noop(void)
 static void test_add_max_memory_regions(void)
 {
 	struct vmmu_vm *vm = test_vm_create(NULL);
-	struct vmmu_vm_config cfg;
+	struct vmmu_vm_config cfg = { .size = sizeof(cfg) };
 	uint32_t max;
 	size_t total;
 	uint8_t *mem;

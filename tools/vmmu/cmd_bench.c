@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "vmmu.h"
 #include "bench.h"
 #include "cmd.h"
+#include "opts.h"
 
 static const char *const suite_names[NR_SUITES] = {
 	[SUITE_MEMSLOT] = "memslot",
@@ -55,9 +57,9 @@ static int (*const suite_fns[NR_SUITES])(const struct bench_opts *) = {
 void cmd_bench_usage(void)
 {
 	printf("usage: vmmu bench [options]\n"
-	       "  -q, --quick          fewer sizes and repetitions, every suite (< 2 min;\n"
+	       "      --quick          fewer sizes and repetitions, every suite (< 2 min;\n"
 	       "                       what make check runs)\n"
-	       "  -s, --suite LIST     comma-separated suites to run: memslot, mmio, invalidate,\n"
+	       "      --suite LIST     comma-separated suites to run: memslot, mmio, invalidate,\n"
 	       "                       access, notifier, dirty, churn, count (default: all but\n"
 	       "                       count)\n"
 	       "  -c, --count          also count hot-path instructions with callgrind\n"
@@ -65,14 +67,19 @@ void cmd_bench_usage(void)
 	       "  -b, --budget SEC     timed work per repetition and side (default 0.25,\n"
 	       "                       --quick 0.03)\n"
 	       "      --slots LIST     memslot suite slot counts (default 10,100,509,4096,\n"
-	       "                       32763; --quick 10,509), ascending\n"
+	       "                       32763; --quick 10,509), strictly ascending\n"
 	       "      --no-kvm         do not measure /dev/kvm (KVM columns say skipped)\n"
 	       "  -j, --json FILE      write every figure and the machine description as JSON\n"
+	       "                       (-: to stdout, the tables then go to stderr)\n"
 	       "  -p, --plot DIR       write PNG and SVG plots (gnuplot) into DIR\n"
 	       "Every figure is the median (and min) of the repetitions; vmmu and KVM are\n"
-	       "measured interleaved, KVM in a forked worker.  The ratio is vmmu/KVM in\n"
-	       "the case's unit.  Exit status: 0, also without /dev/kvm; 1 if a vmmu\n"
-	       "measurement failed; 2 on a bad command line.\n");
+	       "measured interleaved, KVM in a forked worker.  The tables' KVM/vmmu column is\n"
+	       "how many times faster vmmu is than KVM (KVM's time over vmmu's; for rates,\n"
+	       "vmmu's over KVM's), as in the README; the ratio of the SUMMARY lines and\n"
+	       "of the JSON is vmmu/KVM in the case's unit.  Exit status: 0, also without\n"
+	       "/dev/kvm; 1 if a vmmu measurement failed; 2 on a bad command line.\n"
+	       "(-q, -s and -v are not bench options: they mean --quiet, --seed and\n"
+	       "--verbose in the other commands.)\n");
 }
 
 static int parse_suites(const char *list, unsigned int *mask)
@@ -107,10 +114,17 @@ static int parse_slots(const char *list, struct bench_opts *o)
 	snprintf(buf, sizeof(buf), "%s", list);
 	o->nr_slots = 0;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		unsigned long n = strtoul(t, NULL, 0);
+		uint64_t n;
 
-		if (n < 1 || n > 32763 || o->nr_slots == sizeof(o->slots) / sizeof(o->slots[0])) {
-			fprintf(stderr, "vmmu bench: --slots takes up to 8 counts in 1..32763\n");
+		if (opt_u64("bench", "--slots", t, 1, 32763, &n))
+			return -EINVAL;
+		if (o->nr_slots == sizeof(o->slots) / sizeof(o->slots[0])) {
+			fprintf(stderr, "vmmu bench: --slots: at most 8 counts\n");
+			return -EINVAL;
+		}
+		if (o->nr_slots && n <= o->slots[o->nr_slots - 1]) {
+			fprintf(stderr, "vmmu bench: --slots: '%s' is not ascending (%" PRIu64
+				" after %u)\n", list, n, o->slots[o->nr_slots - 1]);
 			return -EINVAL;
 		}
 		o->slots[o->nr_slots++] = (uint32_t)n;
@@ -120,10 +134,10 @@ static int parse_slots(const char *list, struct bench_opts *o)
 
 int cmd_bench(int argc, char **argv)
 {
-	enum { OPT_NO_KVM = 256, OPT_COUNT_CHILD, OPT_SLOTS };
+	enum { OPT_NO_KVM = 256, OPT_COUNT_CHILD, OPT_SLOTS, OPT_QUICK, OPT_SUITE };
 	static const struct option long_opts[] = {
-		{ "quick", no_argument, NULL, 'q' },
-		{ "suite", required_argument, NULL, 's' },
+		{ "quick", no_argument, NULL, OPT_QUICK },
+		{ "suite", required_argument, NULL, OPT_SUITE },
 		{ "count", no_argument, NULL, 'c' },
 		{ "reps", required_argument, NULL, 'r' },
 		{ "budget", required_argument, NULL, 'b' },
@@ -137,19 +151,20 @@ int cmd_bench(int argc, char **argv)
 	struct bench_opts o = { .suites = ALL_TIMED_SUITES };
 	const char *count_child = NULL;
 	struct bench_machine m;
-	static char self[PATH_MAX];
+	static char self[PATH_MAX], json_fd_path[32];
 	bool suites_given = false;
 	unsigned int reps = 0;
 	double budget = 0, t0;
 	int c, rc = CMD_OK;
 	ssize_t n;
 
-	while ((c = getopt_long(argc, argv, "qs:cr:b:j:p:", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":cr:b:j:p:", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'q':
+		case OPT_QUICK:
 			o.quick = true;
 			break;
-		case 's':
+		case OPT_SUITE:
 			if (parse_suites(optarg, &o.suites))
 				return CMD_USAGE;
 			suites_given = true;
@@ -158,18 +173,12 @@ int cmd_bench(int argc, char **argv)
 			o.count = true;
 			break;
 		case 'r':
-			reps = (unsigned int)strtoul(optarg, NULL, 0);
-			if (!reps || reps > BENCH_MAX_SAMPLES) {
-				fprintf(stderr, "vmmu bench: --reps must be 1..%d\n", BENCH_MAX_SAMPLES);
+			if (opt_uint("bench", "--reps", optarg, 1, BENCH_MAX_SAMPLES, &reps))
 				return CMD_USAGE;
-			}
 			break;
 		case 'b':
-			budget = strtod(optarg, NULL);
-			if (!(budget > 0 && budget <= 60)) {
-				fprintf(stderr, "vmmu bench: --budget must be in (0, 60] seconds\n");
+			if (opt_double("bench", "--budget", optarg, 0, 60, &budget))
 				return CMD_USAGE;
-			}
 			break;
 		case OPT_NO_KVM:
 			o.no_kvm = true;
@@ -187,8 +196,12 @@ int cmd_bench(int argc, char **argv)
 		case OPT_COUNT_CHILD:
 			count_child = optarg;
 			break;
+		case ':':
+			fprintf(stderr, "vmmu bench: %s needs a value\n", argv[optind - 1]);
+			return CMD_USAGE;
 		default:
-			cmd_bench_usage();
+			fprintf(stderr, "vmmu bench: unknown option '%s' (vmmu bench --help)\n",
+				argv[optind - 1]);
 			return CMD_USAGE;
 		}
 	}
@@ -200,6 +213,23 @@ int cmd_bench(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "vmmu bench: unexpected argument '%s'\n", argv[optind]);
 		return CMD_USAGE;
+	}
+	/*
+	 * A JSON path that cannot be written fails now, not after the run.
+	 * "-": the report goes to the real stdout (through /dev/fd/N), the
+	 * tables to stderr.
+	 */
+	if (o.json) {
+		FILE *jf = opt_open_output("bench", "--json", o.json);
+
+		if (!jf)
+			return CMD_USAGE;
+		if (!strcmp(o.json, "-")) {
+			snprintf(json_fd_path, sizeof(json_fd_path), "/dev/fd/%d", fileno(jf));
+			o.json = json_fd_path;
+		} else {
+			fclose(jf);
+		}
 	}
 	if (o.count)
 		o.suites |= 1u << SUITE_COUNT;
@@ -219,8 +249,8 @@ int cmd_bench(int argc, char **argv)
 	else if (o.suites & ~(1u << SUITE_COUNT))
 		bench_worker_start();
 	bench_machine_probe(&m, bench_worker_alive());
-	printf("vmmu bench %d.%d%s: reps %u, budget %g s per repetition and side\n",
-	       VMMU_VERSION_MAJOR, VMMU_VERSION_MINOR, o.quick ? " --quick" : "", o.reps, o.budget);
+	printf("vmmu bench %s%s: reps %u, budget %g s per repetition and side\n",
+	       vmmu_version(), o.quick ? " --quick" : "", o.reps, o.budget);
 	printf("machine: %s, %ld cores online (%ld configured), %s\n", m.cpu, m.cores_online,
 	       m.cores_conf, m.kernel);
 	printf("load average at start: %s\n", m.load_start);
@@ -253,7 +283,7 @@ int cmd_bench(int argc, char **argv)
 		if (r) {
 			fprintf(stderr, "vmmu bench: writing %s: %s\n", o.json, strerror(-r));
 			rc = CMD_FAIL;
-		} else {
+		} else if (strcmp(o.json, json_fd_path)) {
 			printf("wrote %s\n", o.json);
 		}
 	}

@@ -54,6 +54,7 @@
 
 #include "cmd.h"
 #include "kvm_diff.h"
+#include "opts.h"
 
 /*
  * The pieces are in kvm_diff/ (kvm_diff.h lists them); this file is the
@@ -86,15 +87,6 @@ void cmd_kvm_diff_usage(void)
 	       "Exit status: 0 no mismatch, 1 mismatch, 2 usage, 77 skipped (no usable /dev/kvm).\n");
 }
 
-static bool parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return *s && !*end && !errno && *s != '-';
-}
-
 int cmd_kvm_diff(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -120,20 +112,22 @@ int cmd_kvm_diff(int argc, char **argv)
 	kd_opt.shrink = true;
 	kd_opt.dirty_ring = 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:n:k:vx:", lopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:n:k:vx:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (!parse_u64(optarg, &kd_opt.seed))
-				goto usage;
+			if (opt_u64("kvm-diff", "--seed", optarg, 0, UINT64_MAX, &kd_opt.seed))
+				return CMD_USAGE;
 			break;
 		case 'n':
-			if (!parse_u64(optarg, &v) || !v || v > 10000000)	/* ops are kept for shrinking */
-				goto usage;
+			/* ops are kept for shrinking */
+			if (opt_u64("kvm-diff", "--ops", optarg, 1, 10000000, &v))
+				return CMD_USAGE;
 			kd_opt.ops = (unsigned int)v;
 			break;
 		case 'k':
-			if (!parse_u64(optarg, &v) || !v || v > 1000000)
-				goto usage;
+			if (opt_u64("kvm-diff", "--streams", optarg, 1, 1000000, &v))
+				return CMD_USAGE;
 			kd_opt.streams = (unsigned int)v;
 			break;
 		case 'v':
@@ -143,8 +137,8 @@ int cmd_kvm_diff(int argc, char **argv)
 			kd_opt.shrink = false;
 			break;
 		case 'g':
-			if (!parse_u64(optarg, &v) || !v || v > VMMU_MAX_MMIO_GEN_BITS)
-				goto usage;
+			if (opt_u64("kvm-diff", "--mmio-gen-bits", optarg, 1, VMMU_MAX_MMIO_GEN_BITS, &v))
+				return CMD_USAGE;
 			kd_opt.mmio_gen_bits = (unsigned int)v;
 			break;
 		case 'R':
@@ -154,8 +148,11 @@ int cmd_kvm_diff(int argc, char **argv)
 				kd_opt.dirty_ring = 1;
 			else if (!strcmp(optarg, "always"))
 				kd_opt.dirty_ring = 2;
-			else
-				goto usage;
+			else {
+				fprintf(stderr, "vmmu kvm-diff: --dirty-ring: '%s' is not never, "
+					"some or always\n", optarg);
+				return CMD_USAGE;
+			}
 			break;
 		case 'x': {
 			int k;
@@ -172,12 +169,19 @@ int cmd_kvm_diff(int argc, char **argv)
 			kd_opt.exclude[k] = true;
 			break;
 		}
+		case ':':
+			fprintf(stderr, "vmmu kvm-diff: %s needs a value\n", argv[optind - 1]);
+			return CMD_USAGE;
 		default:
-			goto usage;
+			fprintf(stderr, "vmmu kvm-diff: unknown option '%s' (vmmu kvm-diff --help)\n",
+				argv[optind - 1]);
+			return CMD_USAGE;
 		}
 	}
-	if (optind != argc)
-		goto usage;
+	if (optind != argc) {
+		fprintf(stderr, "vmmu kvm-diff: unexpected argument '%s'\n", argv[optind]);
+		return CMD_USAGE;
+	}
 
 	r = probe_env();
 	if (r != CMD_OK)
@@ -242,7 +246,4 @@ int cmd_kvm_diff(int argc, char **argv)
 	printf("PASS: %u streams x %u ops, 0 mismatches, %.2f s (%.0f ops/s)\n", kd_opt.streams,
 	       kd_opt.ops, dt, dt > 0 ? (double)total_ops / dt : 0.0);
 	return CMD_OK;
-usage:
-	cmd_kvm_diff_usage();
-	return CMD_USAGE;
 }

@@ -31,6 +31,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 
 #include "vmmu.h"
 #include "cmd.h"
+#include "opts.h"
 #include "oracle.h"
 #include "rng.h"
 
@@ -61,10 +63,12 @@ struct run_opts {
 	unsigned int mmio_gen_bits;
 	unsigned int nr_as;
 	bool quiet;
+	bool verbose;		/* a line per oracle epoch */
 	bool direct;		/* plain host memory instead of a simulated host MM */
 	bool oracle;		/* check sampled accesses against the map history */
 	bool asym_fence;	/* --fence asym: flushes IPI instead of vCPUs fencing */
-	const char *json;	/* write a JSON report here */
+	const char *json;	/* write a JSON report here ("-": stdout) */
+	FILE *json_f;		/* opened before the run, so a bad path fails at once */
 };
 
 struct slot_state {
@@ -109,6 +113,15 @@ struct vcpu_thread {
 	uint64_t logged;	/* this epoch */
 };
 
+/* Ctrl-C: the main loop stops as at the end of the run, and reports. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
 static double now_sec(void)
 {
 	struct timespec ts;
@@ -120,9 +133,10 @@ static double now_sec(void)
 void cmd_run_usage(void)
 {
 	printf("usage: vmmu run [options]\n"
-	       "  -t, --seconds N      run time (default 10)\n"
-	       "  -s, --seed S         random seed (default: from the clock; printed)\n"
-	       "  -v, --vcpus N        vCPU threads (default 2)\n"
+	       "  -t, --seconds N      run time (default 10); Ctrl-C ends the run early, with\n"
+	       "                       the summary and the JSON report\n"
+	       "  -s, --seed S         random seed, 0..2^64-1 (default: from the clock; printed)\n"
+	       "      --vcpus N        vCPU threads, 1..256 (default 2)\n"
 	       "      --slots N        slot ids per address space (default 64)\n"
 	       "      --pages N        pages per slot (default 16)\n"
 	       "      --address-spaces N  1 or 2 (default 2)\n"
@@ -132,8 +146,9 @@ void cmd_run_usage(void)
 	       "      --fence sym|asym vCPUs fence each access (sym, default: this workload\n"
 	       "                       flushes constantly) or flushes IPI them (asym)\n"
 	       "      --no-oracle      do not check access outcomes against the map history\n"
-	       "      --json FILE      write every figure as JSON to FILE\n"
+	       "      --json FILE      write every figure as JSON to FILE (-: stdout)\n"
 	       "  -q, --quiet          no progress lines\n"
+	       "  -v, --verbose        also a line per oracle epoch\n"
 	       "Exit status: 0 when every access outcome was one the map allowed, 1 otherwise,\n"
 	       "2 for a bad command line.\n");
 }
@@ -333,7 +348,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	static const struct option lo[] = {
 		{ "seconds", required_argument, 0, 't' },
 		{ "seed", required_argument, 0, 's' },
-		{ "vcpus", required_argument, 0, 'v' },
+		{ "vcpus", required_argument, 0, 10 },
+		{ "verbose", no_argument, 0, 'v' },
 		{ "slots", required_argument, 0, 1 },
 		{ "pages", required_argument, 0, 2 },
 		{ "mmio-gen-bits", required_argument, 0, 3 },
@@ -354,35 +370,54 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				.vcpus = 2, .slots = 64, .pages = 16, .mmio_gen_bits = 19,
 				.nr_as = 2, .oracle = true };
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:s:v:q", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:s:vq", lo, NULL)) != -1) {
+		int bad = 0;
+
 		switch (c) {
-		case 't': o->seconds = strtod(optarg, NULL); break;
-		case 's': o->seed = strtoull(optarg, NULL, 0); break;
-		case 'v': o->vcpus = strtoul(optarg, NULL, 0); break;
-		case 1: o->slots = strtoul(optarg, NULL, 0); break;
-		case 2: o->pages = strtoul(optarg, NULL, 0); break;
-		case 3: o->mmio_gen_bits = strtoul(optarg, NULL, 0); break;
-		case 4: o->nr_as = strtoul(optarg, NULL, 0); break;
+		case 't': bad = opt_double("run", "--seconds", optarg, 0, 1e6, &o->seconds); break;
+		case 's': bad = opt_u64("run", "--seed", optarg, 0, UINT64_MAX, &o->seed); break;
+		case 10: bad = opt_uint("run", "--vcpus", optarg, 1, 256, &o->vcpus); break;
+		case 1: bad = opt_uint("run", "--slots", optarg, 1, 4096, &o->slots); break;
+		case 2: bad = opt_uint("run", "--pages", optarg, 1, 4096, &o->pages); break;
+		case 3:
+			bad = opt_uint("run", "--mmio-gen-bits", optarg, 1, 19, &o->mmio_gen_bits);
+			break;
+		case 4: bad = opt_uint("run", "--address-spaces", optarg, 1, 2, &o->nr_as); break;
 		case 'q': o->quiet = true; break;
+		case 'v': o->verbose = true; break;
 		case 5: o->direct = true; break;
 		case 6: o->oracle = false; break;
 		case 7: o->oracle = true; break;
 		case 8: o->json = optarg; break;
 		case 9:
-			if (!strcmp(optarg, "asym"))
+			if (!strcmp(optarg, "asym")) {
 				o->asym_fence = true;
-			else if (strcmp(optarg, "sym"))
-				return -1;
+			} else if (strcmp(optarg, "sym")) {
+				fprintf(stderr, "vmmu run: --fence: '%s' is neither sym nor asym\n",
+					optarg);
+				bad = -1;
+			}
 			break;
-		default: return -1;
+		case ':':
+			fprintf(stderr, "vmmu run: %s needs a value\n", argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "vmmu run: unknown option '%s' (vmmu run --help)\n",
+				argv[optind - 1]);
+			return -1;
 		}
+		if (bad)
+			return -1;
 	}
-	if (optind != argc || o->seconds <= 0 || o->vcpus < 1 || o->vcpus > 256 ||
-	    o->slots < 1 || o->slots > 4096 || o->pages < 1 || o->pages > 4096 ||
-	    o->mmio_gen_bits < 1 || o->mmio_gen_bits > 19 || o->nr_as < 1 || o->nr_as > 2)
+	if (optind != argc) {
+		fprintf(stderr, "vmmu run: unexpected argument '%s'\n", argv[optind]);
 		return -1;
+	}
 	if (!o->seed)
 		o->seed = 1;
+	if (o->json && !(o->json_f = opt_open_output("run", "--json", o->json)))
+		return -1;
 	return 0;
 }
 
@@ -453,41 +488,72 @@ static void end_epoch(struct run_ctx *ctx, const struct slot_state *st, struct v
 	}
 }
 
-static void write_json(const struct run_ctx *ctx, const char *path, double elapsed, uint64_t ops,
-		       uint64_t ok_ops, uint64_t rejected, const struct vmmu_stats *st,
-		       const struct vmmu_hostmm_stats *hs, bool pass)
+/*
+ * The VM's binary statistics as a JSON object, read as a reader of KVM's
+ * stats fd reads them (header, descriptors, data): the names are those of
+ * the stats file, KVM's where KVM has the counter.
+ */
+static void json_vm_stats(FILE *f, struct vmmu_vm *vm)
 {
-	FILE *f = fopen(path, "w");
+	struct vmmu_stats_header h;
+	uint8_t *descs = NULL;
+	uint64_t *data = NULL;
+	size_t dsz = 0;
+	int ok;
+
+	ok = vmmu_vm_stats_read(vm, &h, sizeof(h), 0) == (int64_t)sizeof(h);
+	if (ok) {
+		dsz = (sizeof(struct vmmu_stats_desc) + h.name_size) * h.num_desc;
+		descs = malloc(dsz);
+		data = calloc(h.num_desc, sizeof(*data));
+		ok = descs && data &&
+		     vmmu_vm_stats_read(vm, descs, dsz, h.desc_offset) == (int64_t)dsz &&
+		     vmmu_vm_stats_read(vm, data, h.num_desc * sizeof(*data), h.data_offset) ==
+		     (int64_t)(h.num_desc * sizeof(*data));
+	}
+	fprintf(f, "  \"stats\": {");
+	for (uint32_t i = 0; ok && i < h.num_desc; i++) {
+		const struct vmmu_stats_desc *d =
+			(const void *)(descs + i * (sizeof(*d) + h.name_size));
+
+		/* (every counter is one value, at most h.num_desc of them) */
+		if (d->size == 1 && d->offset / 8 < h.num_desc)
+			fprintf(f, "%s\n    \"%s\": %" PRIu64, i ? "," : "", d->name,
+				data[d->offset / 8]);
+	}
+	fprintf(f, "\n  },\n");
+	free(descs);
+	free(data);
+}
+
+/*
+ * The JSON report.  "format" 2: the VM's counters are in "stats", named
+ * as in the binary statistics file (format 1 spread them, under other
+ * names, over "access", "mmio" and "faults").
+ */
+static int write_json(const struct run_ctx *ctx, FILE *f, double elapsed, uint64_t ops,
+		      uint64_t ok_ops, uint64_t rejected, const struct vmmu_hostmm_stats *hs,
+		      bool pass)
+{
 	uint64_t acc = atomic_load(&ctx->accesses);
 
-	if (!f) {
-		fprintf(stderr, "vmmu run: cannot write %s\n", path);
-		return;
-	}
-	fprintf(f, "{\n  \"seed\": %" PRIu64 ",\n  \"seconds\": %.3f,\n", ctx->o.seed, elapsed);
+	fprintf(f, "{\n  \"format\": 2,\n  \"tool\": \"vmmu run\",\n  \"version\": \"%s\",\n",
+		vmmu_version());
+	fprintf(f, "  \"seed\": %" PRIu64 ",\n  \"seconds\": %.3f,\n  \"interrupted\": %s,\n",
+		ctx->o.seed, elapsed, interrupted ? "true" : "false");
 	fprintf(f, "  \"config\": {\"vcpus\": %u, \"address_spaces\": %u, \"slots\": %u, "
 		"\"pages_per_slot\": %u, \"mmio_gen_bits\": %u, \"host_memory\": \"%s\", "
 		"\"oracle\": %s},\n", ctx->o.vcpus, ctx->o.nr_as, ctx->o.slots, ctx->o.pages,
 		ctx->o.mmio_gen_bits, ctx->o.direct ? "direct" : "simulated",
 		ctx->o.oracle ? "true" : "false");
 	fprintf(f, "  \"memslot\": {\"ops\": %" PRIu64 ", \"applied\": %" PRIu64 ", \"eexist\": %"
-		PRIu64 ", \"ops_per_sec\": %.0f, \"swaps\": %" PRIu64 "},\n", ops, ok_ops, rejected,
-		ops / elapsed, st->memslot_swaps);
+		PRIu64 ", \"ops_per_sec\": %.0f},\n", ops, ok_ops, rejected, ops / elapsed);
 	fprintf(f, "  \"generation\": [%" PRIu64, vmmu_memslots_generation(ctx->vm, 0));
 	if (ctx->o.nr_as > 1)
 		fprintf(f, ", %" PRIu64, vmmu_memslots_generation(ctx->vm, 1));
-	fprintf(f, "],\n  \"access\": {\"accesses\": %" PRIu64 ", \"per_sec\": %.0f, "
-		"\"tlb_fills\": %" PRIu64 ", \"mmio_exits\": %" PRIu64 "},\n", acc, acc / elapsed,
-		st->tlb_fills, st->mmio_exits);
-	fprintf(f, "  \"mmio\": {\"sptes_created\": %" PRIu64 ", \"fast_hits\": %" PRIu64
-		", \"cache_hits\": %" PRIu64 ", \"generation_misses\": %" PRIu64
-		", \"wrap_zaps\": %" PRIu64 "},\n", st->mmio_sptes_created, st->fast_mmio_hits,
-		st->mmio_cache_hits, st->pf_invalid, st->mmio_wrap_zaps);
-	fprintf(f, "  \"faults\": {\"fixed\": %" PRIu64 ", \"spurious\": %" PRIu64 ", \"retry\": %"
-		PRIu64 ", \"invalid_slot\": %" PRIu64 ", \"notifier_retries\": %" PRIu64
-		", \"zap_all_fast\": %" PRIu64 ", \"slot_zaps\": %" PRIu64 ", \"tlb_flushes\": %"
-		PRIu64 "},\n", st->pf_fixed, st->pf_spurious, st->pf_retry, st->invalid_slot_retries,
-		st->notifier_retries, st->zap_all_fast, st->slot_zaps, st->remote_tlb_flush_requests);
+	fprintf(f, "],\n  \"access\": {\"accesses\": %" PRIu64 ", \"per_sec\": %.0f},\n", acc,
+		acc / elapsed);
+	json_vm_stats(f, ctx->vm);
 	fprintf(f, "  \"dirty_log\": {\"rounds\": %" PRIuFAST64 ", \"gets\": %" PRIuFAST64
 		", \"dirty_pages\": %" PRIuFAST64 "},\n", atomic_load(&ctx->dirty_rounds),
 		atomic_load(&ctx->dirty_gets), atomic_load(&ctx->dirty_pages));
@@ -502,13 +568,13 @@ static void write_json(const struct run_ctx *ctx, const char *path, double elaps
 	fprintf(f, "  \"check\": {\"bad_reads\": %" PRIuFAST64 ", \"errors\": %" PRIuFAST64
 		"},\n  \"result\": \"%s\"\n}\n", atomic_load(&ctx->bad_reads),
 		atomic_load(&ctx->errors), pass ? "PASS" : "FAIL");
-	fclose(f);
+	return opt_close_output("run", ctx->o.json, f);
 }
 
 int cmd_run(int argc, char **argv)
 {
 	struct run_ctx ctx = { 0 };
-	struct vmmu_vm_config cfg = { 0 };
+	struct vmmu_vm_config cfg = { .size = sizeof(cfg) };
 	struct slot_state *st;
 	struct vcpu_thread *vt;
 	pthread_t churn_tid, dirty_tid;
@@ -516,13 +582,11 @@ int cmd_run(int argc, char **argv)
 	uint64_t s, ops = 0, ok_ops = 0, rejected = 0, t_lo = 0, t_hi = 0;
 	double t0, t_end, next_report, now, epoch_start, paused = 0;
 	bool tty = isatty(STDOUT_FILENO);
-	struct vmmu_stats stats;
+	struct vmmu_stats stats = { .size = sizeof(stats) };
 	int ret = CMD_OK;
 
-	if (parse_opts(argc, argv, &ctx.o)) {
-		cmd_run_usage();
+	if (parse_opts(argc, argv, &ctx.o))
 		return CMD_USAGE;
-	}
 	s = ctx.o.seed;
 	cfg.nr_address_spaces = ctx.o.nr_as;
 	cfg.mmio_gen_bits = ctx.o.mmio_gen_bits;
@@ -574,15 +638,16 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 
-	printf("vmmu run: seed=%" PRIu64 " seconds=%.1f vcpus=%u address-spaces=%u "
-	       "slots=%u pages/slot=%u mmio-gen-bits=%u fence=%s\n", ctx.o.seed, ctx.o.seconds,
-	       ctx.o.vcpus, ctx.o.nr_as, ctx.o.slots, ctx.o.pages, ctx.o.mmio_gen_bits,
-	       ctx.o.asym_fence ? "asym" : "sym");
+	/* Every line of the report fits 80 columns. */
+	printf("vmmu run: seed=%" PRIu64 " seconds=%.1f vcpus=%u address-spaces=%u\n",
+	       ctx.o.seed, ctx.o.seconds, ctx.o.vcpus, ctx.o.nr_as);
+	printf("vmmu run: slots=%u pages/slot=%u mmio-gen-bits=%u fence=%s\n", ctx.o.slots,
+	       ctx.o.pages, ctx.o.mmio_gen_bits, ctx.o.asym_fence ? "asym" : "sym");
 	if (ctx.o.direct)
 		printf("host memory: direct (this process's memory), dirty-log thread\n");
 	else
-		printf("host memory: simulated host MM, %" PRIu64 " frames, %" PRIu64 " swap slots; "
-		       "host thread migrates, swaps out and KSM-merges; dirty-log thread\n",
+		printf("host memory: simulated host MM, %" PRIu64 " frames, %" PRIu64 " swap slots\n"
+		       "host threads: migrate, swap out and KSM-merge; take the dirty log\n",
 		       2 * ctx.backing_pages + 256, ctx.backing_pages);
 
 	if (ctx.o.oracle) {
@@ -596,7 +661,7 @@ int cmd_run(int argc, char **argv)
 				fprintf(stderr, "vmmu run: out of memory\n");
 				return CMD_FAIL;
 			}
-		printf("oracle: every access sampled against the memory-map history, %.1f s epochs\n",
+		printf("oracle: accesses sampled against the map history, %.1f s epochs\n",
 		       EPOCH_SECONDS);
 	}
 	pthread_barrier_init(&ctx.parked, NULL, ctx.o.vcpus + 1);
@@ -619,12 +684,14 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	pthread_barrier_wait(&ctx.start);
+	interrupted = 0;
+	signal(SIGINT, on_sigint);
 
 	t0 = now_sec();
 	t_end = t0 + ctx.o.seconds;
 	next_report = t0 + 1;
 	epoch_start = t0;
-	while ((now = now_sec()) < t_end) {
+	while ((now = now_sec()) < t_end && !interrupted) {
 		uint64_t r = rng_next(&s);
 		uint32_t as = ctx.o.nr_as > 1 ? r & 1 : 0;
 		uint32_t id = (r >> 1) % ctx.o.slots;
@@ -660,6 +727,10 @@ int cmd_run(int argc, char **argv)
 
 				end_epoch(&ctx, st, vt, false);
 				paused += now_sec() - p0;
+				if (ctx.o.verbose)
+					printf("%sepoch %" PRIu64 ": %" PRIu64 " accesses checked, %" PRIu64
+					       " violations\n", tty && !ctx.o.quiet ? "\r" : "",
+					       ctx.epochs, ctx.oracle_checked, ctx.oracle_violations);
 				epoch_start = now_sec();
 				frac = 0;
 			}
@@ -689,20 +760,23 @@ int cmd_run(int argc, char **argv)
 		if (!ctx.o.quiet && now_sec() >= next_report) {
 			double el = now_sec() - t0;
 
-			/* A live line on a terminal, one line a second otherwise. */
-			printf("%s  %5.1fs  memslot ops %9" PRIu64 "  checked %10" PRIu64
-			       "  violations %" PRIu64 "  gen AS0 %" PRIu64, tty ? "\r" : "", el, ops,
-			       ctx.oracle_checked, ctx.oracle_violations,
-			       vmmu_memslots_generation(ctx.vm, 0));
+			/* A live line on a terminal, one line a second otherwise;
+			 * at most 79 columns. */
+			printf("%s%6.1fs ops %" PRIu64 " checked %" PRIu64 " violations %" PRIu64
+			       " gen %" PRIu64, tty ? "\r" : "", el, ops, ctx.oracle_checked,
+			       ctx.oracle_violations, vmmu_memslots_generation(ctx.vm, 0));
 			if (ctx.o.nr_as > 1)
-				printf("  AS1 %" PRIu64, vmmu_memslots_generation(ctx.vm, 1));
-			printf(tty ? "   " : "\n");
+				printf("/%" PRIu64, vmmu_memslots_generation(ctx.vm, 1));
+			printf(tty ? " " : "\n");
 			fflush(stdout);
 			next_report += 1;
 		}
 	}
+	signal(SIGINT, SIG_DFL);
 	if (tty && !ctx.o.quiet)
 		printf("\n");
+	if (interrupted)
+		printf("vmmu run: interrupted after %.1f s\n", now_sec() - t0);
 
 	atomic_store(&ctx.stop, true);
 	for (unsigned int i = 0; i < ctx.o.vcpus; i++)
@@ -720,50 +794,56 @@ int cmd_run(int argc, char **argv)
 	}
 
 	vmmu_vm_get_stats(ctx.vm, &stats);
-	printf("memslot: %" PRIu64 " ops (%" PRIu64 " applied, %" PRIu64 " -EEXIST), %.0f ops/s, "
-	       "%" PRIu64 " swaps\n", ops, ok_ops, rejected, ops / elapsed, stats.memslot_swaps);
+	printf("memslot: %" PRIu64 " ops, %.0f/s, %" PRIu64 " swaps\n", ops, ops / elapsed,
+	       stats.memslot_swaps);
+	printf("memslot: %" PRIu64 " applied, %" PRIu64 " rejected (-EEXIST)\n", ok_ops, rejected);
 	printf("generation trail: AS0 0 -> %" PRIu64, vmmu_memslots_generation(ctx.vm, 0));
 	if (ctx.o.nr_as > 1)
 		printf(", AS1 1 -> %" PRIu64, vmmu_memslots_generation(ctx.vm, 1));
 	printf("\n");
-	printf("access: %" PRIuFAST64 " accesses, %.0f/s, %" PRIu64 " TLB fills, %" PRIu64
-	       " MMIO exits\n", atomic_load(&ctx.accesses), atomic_load(&ctx.accesses) / elapsed,
-	       stats.tlb_fills, stats.mmio_exits);
-	printf("mmio: %" PRIu64 " SPTEs created, %" PRIu64 " fast hits, %" PRIu64
-	       " cache hits, %" PRIu64 " generation misses (RET_PF_INVALID), %" PRIu64
-	       " wrap zaps\n", stats.mmio_sptes_created, stats.fast_mmio_hits,
-	       stats.mmio_cache_hits, stats.pf_invalid, stats.mmio_wrap_zaps);
-	printf("faults: %" PRIu64 " fixed, %" PRIu64 " spurious, %" PRIu64 " retry (%" PRIu64
-	       " INVALID slot), %" PRIu64 " zap-all, %" PRIu64 " slot zaps, %" PRIu64
-	       " TLB flushes\n", stats.pf_fixed, stats.pf_spurious, stats.pf_retry,
-	       stats.invalid_slot_retries, stats.zap_all_fast, stats.slot_zaps,
-	       stats.remote_tlb_flush_requests);
+	printf("access: %" PRIuFAST64 " accesses, %.0f/s\n", atomic_load(&ctx.accesses),
+	       atomic_load(&ctx.accesses) / elapsed);
+	printf("access: %" PRIu64 " TLB fills, %" PRIu64 " MMIO exits\n", stats.tlb_fills,
+	       stats.mmio_exits);
+	printf("mmio: %" PRIu64 " SPTEs created, %" PRIu64 " fast hits, %" PRIu64 " cache hits\n",
+	       stats.mmio_sptes_created, stats.fast_mmio_hits, stats.mmio_cache_hits);
+	printf("mmio: %" PRIu64 " generation misses (RET_PF_INVALID), %" PRIu64 " wrap zaps\n",
+	       stats.pf_invalid, stats.mmio_wrap_zaps);
+	printf("faults: %" PRIu64 " fixed, %" PRIu64 " spurious, %" PRIu64 " retry\n",
+	       stats.pf_fixed, stats.pf_spurious, stats.pf_retry);
+	printf("faults: %" PRIu64 " on an INVALID slot, %" PRIu64 " lost to an invalidation\n",
+	       stats.invalid_slot_retries, stats.notifier_retries);
+	printf("zaps: %" PRIu64 " zap-all, %" PRIu64 " slot zaps, %" PRIu64 " TLB flushes\n",
+	       stats.zap_all_fast, stats.slot_zaps, stats.remote_tlb_flush_requests);
 	printf("dirty-log: %" PRIuFAST64 " rounds, %" PRIuFAST64 " GET_DIRTY_LOG calls, %"
 	       PRIuFAST64 " dirty pages\n", atomic_load(&ctx.dirty_rounds),
 	       atomic_load(&ctx.dirty_gets), atomic_load(&ctx.dirty_pages));
 	if (!ctx.o.direct) {
 		printf("host-mm: %" PRIuFAST64 " migrations, %" PRIuFAST64 " swap-outs (%" PRIu64
-		       " swap-ins), %" PRIuFAST64 " KSM merges (%" PRIuFAST64 " refused), %" PRIu64
-		       " COW breaks, %" PRIu64 " first-touch faults\n", atomic_load(&ctx.mm_migrate),
-		       atomic_load(&ctx.mm_swap_out), hs.swap_ins, atomic_load(&ctx.mm_ksm),
-		       atomic_load(&ctx.mm_ksm_refused), hs.cow_breaks, hs.faults);
-		printf("host-mm notifiers: %" PRIu64 " invalidations, %" PRIu64 " change_pte, %"
-		       PRIu64 " faults retried, %" PRIu64 " frames freed (poisoned), %" PRIu64
+		       " swap-ins)\n", atomic_load(&ctx.mm_migrate), atomic_load(&ctx.mm_swap_out),
+		       hs.swap_ins);
+		printf("host-mm: %" PRIuFAST64 " KSM merges (%" PRIuFAST64 " refused), %" PRIu64
+		       " COW breaks\n", atomic_load(&ctx.mm_ksm), atomic_load(&ctx.mm_ksm_refused),
+		       hs.cow_breaks);
+		printf("host-mm: %" PRIu64 " first-touch faults, %" PRIu64 " frames freed (poisoned)\n",
+		       hs.faults, hs.frames_freed);
+		printf("host-mm: %" PRIu64 " invalidations, %" PRIu64 " change_pte, %" PRIu64
 		       " written after free\n", hs.invalidations, hs.change_pte_calls,
-		       stats.notifier_retries, hs.frames_freed, hs.poison_corruptions);
+		       hs.poison_corruptions);
 	}
-	if (ctx.oracle)
-		printf("oracle: %" PRIu64 " accesses checked in %" PRIu64 " epochs (%.1f s of "
-		       "checking not counted above), %" PRIu64 " violations\n", ctx.oracle_checked,
-		       ctx.epochs, paused, ctx.oracle_violations);
+	if (ctx.oracle) {
+		printf("oracle: %" PRIu64 " accesses checked in %" PRIu64 " epochs, %" PRIu64
+		       " violations\n", ctx.oracle_checked, ctx.epochs, ctx.oracle_violations);
+		printf("oracle: %.1f s of checking, not counted in the rates above\n", paused);
+	}
 	printf("check: %" PRIuFAST64 " bad RAM reads, %" PRIuFAST64 " unexpected errors\n",
 	       atomic_load(&ctx.bad_reads), atomic_load(&ctx.errors));
 	if (atomic_load(&ctx.bad_reads) || atomic_load(&ctx.errors) || hs.poison_corruptions ||
 	    stats.change_pte_unbracketed || ctx.oracle_violations)
 		ret = CMD_FAIL;
-	if (ctx.o.json)
-		write_json(&ctx, ctx.o.json, elapsed, ops, ok_ops, rejected, &stats, &hs,
-			   ret == CMD_OK);
+	if (ctx.o.json_f && write_json(&ctx, ctx.o.json_f, elapsed, ops, ok_ops, rejected, &hs,
+				       ret == CMD_OK))
+		ret = CMD_FAIL;
 
 	vmmu_vm_destroy(ctx.vm);
 	oracle_destroy(ctx.oracle);

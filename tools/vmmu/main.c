@@ -39,7 +39,11 @@ int main(int argc, char **argv)
 		return CMD_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("vmmu %d.%d\n", VMMU_VERSION_MAJOR, VMMU_VERSION_MINOR);
+		/* the library's version; the headers' too if they differ */
+		if (strcmp(vmmu_version(), VMMU_VERSION_STRING))
+			printf("vmmu %s (headers %s)\n", vmmu_version(), VMMU_VERSION_STRING);
+		else
+			printf("vmmu %s\n", vmmu_version());
 		return CMD_OK;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

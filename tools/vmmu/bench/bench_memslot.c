@@ -781,6 +781,6 @@ int bench_memslot(const struct bench_opts *o)
 	kvm_close_env();
 	memslot_goals(counts, nc, o->quick);
 	bench_print_suite("memslot", "memslot_perf_test cases, time per iteration "
-			  "(setup: all slots; ratio < 1: vmmu faster)");
+			  "(setup: all slots; KVM/vmmu > 1: vmmu faster)");
 	return r;
 }

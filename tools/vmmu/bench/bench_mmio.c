@@ -429,7 +429,7 @@ int bench_invalidate(const struct bench_opts *o)
 		bench_progress("invalidate: %" PRIu64 " MMIO SPTEs done", sizes[i]);
 	}
 	for (int d = 0; d < 2; d++) {
-		struct vmmu_stats st;
+		struct vmmu_stats st = { .size = sizeof(st) };
 
 		vmmu_vm_get_stats(m[d].b.vm, &st);
 		bench_info("invalidate", d ? "zap-walk: MMIO SPTEs zapped (total)" :
