@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 206.288 NaN
-2 218.465 NaN
-4 209.106 NaN
-8 199.653 NaN
+1 326.509 NaN
+2 636.48 NaN
+4 635.76 NaN
+8 639.897 NaN
 EOD
 $per << EOD
-1 206.325 NaN
-2 108.785 NaN
-4 53.8996 NaN
-8 25.5098 NaN
+1 326.806 NaN
+2 321.457 NaN
+4 172.761 NaN
+8 82.4381 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -1,11 +1,11 @@
 # vmmu bench --plot: flush-vcpus (data inline)
 $used << EOD
-1 4.54982 NaN
-2 5.81147 NaN
-4 10.0008 NaN
-8 21.9303 NaN
+1 5.61218 NaN
+2 7.0973 NaN
+4 10.9582 NaN
+8 22.6962 NaN
 EOD
-unused = 3.33427
+unused = 1.06555
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/flush-vcpus.png'
 set title 'MOVE of a slot that vCPU threads read (remote TLB flush), 2 cores'
