@@ -396,7 +396,7 @@ struct vmmu_userspace_memory_region2 {
 	uint32_t pad1;
 	uint64_t pad2[14];
 };
-#ifndef __cplusplus
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct vmmu_userspace_memory_region2) == 160, "region2 is 160 bytes");
 _Static_assert(offsetof(struct vmmu_userspace_memory_region2, userspace_addr) ==
 	       offsetof(struct vmmu_userspace_memory_region, userspace_addr) &&
@@ -505,10 +505,17 @@ VMMU_API int vmmu_vcpu_idle(struct vmmu_vcpu *vcpu);
  * KVM_RUN.  The vCPU sees exactly what the caller delivers; vmmu keeps no
  * state for the exit, so the next vmmu_vcpu_access() is a new access.
  */
+/* The anonymous union is C11; __extension__ keeps stricter modes quiet. */
+#if defined(__GNUC__) && !defined(__cplusplus)
+#define VMMU_ANON_UNION	__extension__ union
+#else
+#define VMMU_ANON_UNION	union
+#endif
+
 struct vmmu_exit {
 	uint32_t reason;
 	uint32_t pad;
-	union {
+	VMMU_ANON_UNION {
 		struct {
 			uint64_t phys_addr;
 			uint8_t data[8];
@@ -522,7 +529,7 @@ struct vmmu_exit {
 		} memory_fault;
 	};
 };
-#ifndef __cplusplus
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct vmmu_exit) == 32, "struct vmmu_exit layout");
 _Static_assert(offsetof(struct vmmu_exit, mmio.phys_addr) == 8 &&
 	       offsetof(struct vmmu_exit, memory_fault.gpa) == 16, "struct vmmu_exit layout");
@@ -853,7 +860,7 @@ struct vmmu_dirty_gfn {
 	uint32_t slot;
 	uint64_t offset;
 };
-#ifndef __cplusplus
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct vmmu_dirty_gfn) == 16, "struct kvm_dirty_gfn is 16 bytes");
 #endif
 

@@ -1304,9 +1304,9 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 			r = -EFAULT;
 			goto out;
 		}
-		if (fault.slot->flags & VMMU_MEM_READONLY)
+		if (fault.slot->flags & VMMU_MEM_READONLY) {
 			fault.map_writable = false;
-		else if (fault.slot->dirty_bitmap) {
+		} else if (fault.slot->dirty_bitmap) {
 			fault.map_writable = fault.write && fault.host_writable;
 			/* The push this write needs must not go past the soft limit. */
 			if (fault.map_writable && unlikely(kvm_dirty_ring_enabled(vm)) &&
@@ -1314,8 +1314,9 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 				r = RET_PF_DIRTY_RING_FULL;
 				goto out;
 			}
-		} else
+		} else {
 			fault.map_writable = fault.host_writable;
+		}
 	}
 
 	vmmu_read_lock(&vm->mmu.mmu_lock);
