@@ -137,6 +137,33 @@ static void test_bitmap_excluded(void)
 	ring_env_fini(&t);
 }
 
+/*
+ * A device-thread write to a dirty-logged slot with the ring on has no
+ * vCPU ring to push to and no bitmap the collector reads: refused, not
+ * lost.  The same write through a vCPU pushes an entry; reads and writes
+ * to unlogged memory from a device thread still work.
+ */
+static void test_device_write_refused(void)
+{
+	struct ring_env t;
+	uint64_t v = 0x1234, got = 0;
+
+	ring_env_init(&t, 4096, 64);
+	EXPECT_ERR(vmmu_vm_write_guest(t.vm, 0, 8 * PAGE, &v, sizeof(v)), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(test_guest_load64(t.mem + 8 * PAGE), 0);
+	EXPECT_ERR(vmmu_vm_read_guest(t.vm, 0, 8 * PAGE, &got, sizeof(got)), 0);
+	EXPECT_ERR(vmmu_vcpu_write_guest(t.vcpu, 8 * PAGE, &v, sizeof(v)), 0);
+	TEST_ASSERT_EQ(test_guest_load64(t.mem + 8 * PAGE), 0x1234);
+	TEST_ASSERT_EQ(ring_flags(&t.ring[0]), VMMU_DIRTY_GFN_F_DIRTY);
+	TEST_ASSERT_EQ(t.ring[0].offset, 8);
+	/* Logging off: nothing to record, the device write goes through. */
+	TEST_SET_REGION_OK(t.vm, SLOT(0, 1), 0, 0, t.npages * PAGE, t.mem);
+	v = 0x5678;
+	EXPECT_ERR(vmmu_vm_write_guest(t.vm, 0, 8 * PAGE, &v, sizeof(v)), 0);
+	TEST_ASSERT_EQ(test_guest_load64(t.mem + 8 * PAGE), 0x5678);
+	ring_env_fini(&t);
+}
+
 static void test_push_and_reset(void)
 {
 	struct ring_env t;
@@ -497,6 +524,7 @@ static const struct test_case cases[] = {
 	{ "oracle_check_exit", test_oracle_check_exit },
 	{ "enable_errnos", test_enable_errnos },
 	{ "bitmap_excluded", test_bitmap_excluded },
+	{ "device_write_refused", test_device_write_refused },
 	{ "push_and_reset", test_push_and_reset },
 	{ "wrap_and_coalesce", test_wrap_and_coalesce },
 	{ "full_exit", test_full_exit },
