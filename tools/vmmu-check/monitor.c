@@ -54,6 +54,7 @@
 #include "dirty_ring.h"
 #include "memslots.h"
 #include "mmu.h"
+#include "notifier.h"
 #include "spte.h"
 #include "vm.h"
 
@@ -339,24 +340,6 @@ uint64_t vmmu_checker_fault_snapshot(struct vmmu_vm *vm)
 	return vm == mvm ? gepoch : 0;
 }
 
-/* Does an open bracket's gfn ranges contain (as, gfn)?  The library's state. */
-static bool lib_covered(struct vmmu_vm *vm, uint32_t as_id, uint64_t gfn)
-{
-	if (vm->mn_untracked)
-		return true;
-	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
-		const struct mn_bracket *b = &vm->mn_brackets[i];
-
-		if (b->all)
-			return true;
-		for (uint32_t j = 0; j < b->nr_ranges; j++)
-			if (b->ranges[j].as_id == as_id && b->ranges[j].start <= gfn &&
-			    gfn < b->ranges[j].end)
-				return true;
-	}
-	return false;
-}
-
 /* docs/INVARIANTS.md, 4: install only with a current snapshot.  Under mmu_lock (read). */
 void vmmu_checker_fault_install(struct vmmu_vm *vm, uint32_t as_id, uint64_t gfn, uint64_t hva,
 				uint64_t mmu_seq, uint64_t epoch)
@@ -368,7 +351,7 @@ void vmmu_checker_fault_install(struct vmmu_vm *vm, uint32_t as_id, uint64_t gfn
 	if (!chk_monitor_on(MON_PROTOCOL))
 		return;
 	if (atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed) &&
-	    lib_covered(vm, as_id, gfn))
+	    mn_gfn_covered(vm, as_id, gfn, gfn + 1))
 		chk_violation("fault installs an SPTE for gfn 0x%" PRIx64 " of address space %u "
 			      "while an open bracket's ranges contain it", gfn, as_id);
 	else if (now != mmu_seq)
