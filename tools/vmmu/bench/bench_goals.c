@@ -79,30 +79,32 @@ static bool ratio_ok(double ratio, double limit, bool at_most, char *why, size_t
 	return ok;
 }
 
-static void goal1(void)
+/*
+ * A goal "churn case @on is at least @min_pct % of churn case @off" (both
+ * M/s, measured in the same repetitions); nothing if either is missing.
+ */
+static void pct_goal(int n, const char *name, const char *on_case, const char *off_case,
+		     double min_pct, const char *what, const char *off_text)
 {
-	const struct bench_result *off, *on;
-	char why[128];
+	const struct bench_result *on = fig("churn", on_case), *off = fig("churn", off_case);
+	char why[64], target[64];
 	double p;
 
-	off = fig("churn", "storm-other-off-faults");
-	on = fig("churn", "storm-other-on-faults");
-	if (off && on) {
-		p = 100 * on->vmmu.fig.median / off->vmmu.fig.median;
-		snprintf(why, sizeof(why), "%.3g%% < 50%%", p);
-		goal(1, "storm-other-slot", p >= 50, p, 50, ">= 50%", why,
-		     "faults %.3g%% of storm-off (%.4g vs %.4g M/s)", p, on->vmmu.fig.median,
-		     off->vmmu.fig.median);
-	}
-	off = fig("churn", "storm-same-off-accesses");
-	on = fig("churn", "storm-same-on-accesses");
-	if (off && on) {
-		p = 100 * on->vmmu.fig.median / off->vmmu.fig.median;
-		snprintf(why, sizeof(why), "%.3g%% < 10%%", p);
-		goal(1, "storm-same-16MiB", p >= 10, p, 10, ">= 10%", why,
-		     "accesses %.3g%% of storm-off (%.4g vs %.4g M/s)", p, on->vmmu.fig.median,
-		     off->vmmu.fig.median);
-	}
+	if (!on || !off)
+		return;
+	p = 100 * on->vmmu.fig.median / off->vmmu.fig.median;
+	snprintf(why, sizeof(why), "%.3g%% < %.3g%%", p, min_pct);
+	snprintf(target, sizeof(target), ">= %.3g%% of %s", min_pct, off_text);
+	goal(n, name, p >= min_pct, p, min_pct, target, why, "%s %.3g%% of %s (%.4g vs %.4g M/s)",
+	     what, p, off_text, on->vmmu.fig.median, off->vmmu.fig.median);
+}
+
+static void goal1(void)
+{
+	pct_goal(1, "storm-other-slot", "storm-other-on-faults", "storm-other-off-faults", 50,
+		 "faults", "storm-off");
+	pct_goal(1, "storm-same-16MiB", "storm-same-on-accesses", "storm-same-off-accesses", 10,
+		 "accesses", "storm-off");
 }
 
 static void goal2(void)
@@ -160,20 +162,13 @@ static void goal3(void)
 
 static void goal4(void)
 {
-	const struct bench_result *off, *on, *idle, *busy, *step, *pc;
+	const struct bench_result *idle, *busy, *step, *pc;
 	char why[160];
 	double p, rounds, before;
 
-	off = fig("churn", "storm-other-off-faults");
-	on = fig("churn", "overlap-uncovered-faults");
-	if (off && on) {
-		p = 100 * on->vmmu.fig.median / off->vmmu.fig.median;
-		snprintf(why, sizeof(why), "%.3g%% < 50%%", p);
-		goal(4, "uncovered-fault", p >= 50, p, 50, ">= 50% of no brackets", why,
-		     "faults on a gfn no bracket covers, brackets overlapping without pause: "
-		     "%.4g M/s, %.3g%% of %.4g M/s with none", on->vmmu.fig.median, p,
-		     off->vmmu.fig.median);
-	}
+	pct_goal(4, "uncovered-fault", "overlap-uncovered-faults", "storm-other-off-faults", 50,
+		 "faults on a gfn no bracket covers, brackets overlapping without pause:",
+		 "no brackets");
 	idle = fig("churn", "update-idle");
 	busy = fig("churn", "update-overlap");
 	step = fig("churn", "overlap-step");
