@@ -1310,6 +1310,21 @@ static void bracket_close(int i)
 	struct br b = brs[i];
 	struct trec *t = trace_add(T_BEND, b.s, b.e, 0, 0, 0, 0);
 
+	/*
+	 * end() names a host range, not a bracket: with several open over the
+	 * same range, the library may end another one than ours, whose gfn
+	 * ranges differ if a memslot update came between their starts.  The
+	 * ones left keep the union, so the model still covers at least what
+	 * the library does.
+	 */
+	for (int j = 0; j < nbr; j++) {
+		if (j == i || brs[j].s != b.s || brs[j].e != b.e)
+			continue;
+		brs[j].all |= b.all;
+		for (int k = 0; k < b.nr; k++)
+			br_add(&brs[j], b.r[k].as, b.r[k].g0, b.r[k].g1);
+	}
+
 	brs[i] = brs[--nbr];
 	model_bracket_end(b.hit);
 	vmmu_mmu_notifier_invalidate_range_end(vm, b.s, b.e);
