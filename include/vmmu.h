@@ -982,6 +982,8 @@ struct vmmu_stats {
 						 * fence (no IPI needed for them) */
 	uint64_t remote_tlb_flush_membarriers;	/* flushes that fenced vCPUs by membarrier():
 						 * some did not answer in time (idle ones) */
+	uint64_t invalidate_unlocked;	/* invalidate_range_start()s that found nothing
+					 * mapped and took no mmu_lock for write */
 };
 #define VMMU_STATS_SIZE_VER0		272u	/* size .. remote_tlb_flush_membarriers (0.2) */
 

@@ -73,6 +73,8 @@ enum sched_point_id {
 	SP_FLUSH_ASKED,		/* a flush asked the FAST vCPUs to fence and answer */
 	SP_FENCE_OUTSIDE,	/* a vCPU marked itself OUTSIDE (fault path, idle) */
 	SP_RING_PUSH,		/* dirty ring: half of a push published (src/dirty_ring.c) */
+	SP_NOTIFIER_INTENTS,	/* start() read the intents, walks for present SPTEs next */
+	SP_FAULT_INTENT,	/* fault published its intent, locked check next */
 	SP_NR
 };
 
@@ -94,6 +96,8 @@ enum vmmu_checker_variant {
 	VARIANT_FAULT_NO_SEQ_RECHECK,		/* KVM before 2012 */
 	VARIANT_SWAP_IGNORES_OPEN_BRACKETS,	/* RP: publish without extending brackets */
 	VARIANT_END_SKIPS_RANGE_BUMP,		/* RP: end() bumps no counter */
+	VARIANT_START_SKIPS_INTENT_SCAN,	/* start() skips the zap on an empty walk alone */
+	VARIANT_FAULT_INTENT_AFTER_CHECK,	/* a fault publishes its intent after its check */
 	VARIANT_CHANGE_PTE_UNBRACKETED,		/* KVM before 2012 */
 	VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS,	/* KVM's 2014 fix */
 	/* vmmu's own bug history (docs/DESIGN.md, "Defects found in use") */

@@ -571,6 +571,22 @@ bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gf
 	return tdp_mmu_range_op(vm, as_id, start, end, LEAF_ZAP, 0);
 }
 
+bool kvm_tdp_mmu_range_has_present(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
+{
+	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_relaxed);
+	struct tdp_iter it;
+
+	lockdep_assert_held_read(&vm->mmu.mmu_lock);
+	if (end > vm->max_gfn + 1)
+		end = vm->max_gfn + 1;
+	if (start >= end)
+		return false;
+	for_each_tdp_leaf(it, root->pt, vm->mmu.root_level, start, end)
+		if (is_shadow_present_pte(it.old_spte))
+			return true;
+	return false;
+}
+
 bool __kvm_tdp_mmu_wrprot(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
 	lockdep_assert_held_write(&vm->mmu.mmu_lock);
@@ -1007,7 +1023,7 @@ static struct vmmu_memslot *kvm_vcpu_gfn_to_memslot(struct vmmu_vcpu *vcpu,
 
 static bool is_page_fault_stale(struct vmmu_vm *vm, struct tdp_root *root,
 				const struct kvm_page_fault *fault, uint32_t as_id,
-				_Atomic uint64_t *inv_bucket)
+				struct mn_inv_bucket *inv_bucket)
 {
 	if (root->mmu_valid_gen != vm->mmu.mmu_valid_gen)
 		return true;	/* obsolete root */
@@ -1190,8 +1206,10 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		.write = access_flags & VMMU_ACCESS_WRITE,
 		.exec = access_flags & VMMU_ACCESS_FETCH,
 	};
-	/* &vm->inv_seq[bucket(as, gfn)]: the fault's invalidation counter */
-	_Atomic uint64_t *inv_bucket;
+	/* &vm->inv[bucket(as, gfn)]: the fault's invalidation counters */
+	struct mn_inv_bucket *inv_bucket;
+	uint64_t intent = 0;
+	bool stale;
 	struct vmmu_memslots *slots;
 	struct tdp_root *root;
 	uint64_t gen;
@@ -1210,7 +1228,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	 * until it installs (model/notifier_rp.pml: a MOVE's zap of the old
 	 * location waits for it).
 	 */
-	inv_bucket = &vm->inv_seq[mn_inv_bucket(vcpu->as_id, gfn)];
+	inv_bucket = mn_bucket(vm, vcpu->as_id, gfn);
 	fault.mmu_seq = mmu_invalidate_read(vm, inv_bucket);
 	fault_set_chk_epoch(&fault, vm);
 	sched_point(SP_FAULT_SEQ_SNAPSHOT);
@@ -1319,9 +1337,29 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		}
 	}
 
+	/*
+	 * A RAM fault publishes what it will install before its locked
+	 * check and withdraws it after the install: a start() that finds
+	 * nothing mapped reads it and zaps (under mmu_lock for write) if it
+	 * is in its range (notifier.c, mn_bracket_needs_zap()).  seq_cst: the
+	 * store must be ordered before the check's loads.
+	 */
+	if (!fault.noslot) {
+		intent = vcpu_access_target(vcpu->as_id, gfn);
+		/* Variant fault-intent-after-check: published after the check. */
+		if (!variant_is(FAULT_INTENT_AFTER_CHECK)) {
+			atomic_exchange_explicit(&vcpu->mn_intent, intent, memory_order_seq_cst);
+			sched_point(SP_FAULT_INTENT);
+		}
+	}
 	vmmu_read_lock(&vm->mmu.mmu_lock);
 	root = atomic_load_explicit(&vm->mmu.root[vcpu->as_id], memory_order_relaxed);
-	if (is_page_fault_stale(vm, root, &fault, vcpu->as_id, inv_bucket)) {
+	stale = is_page_fault_stale(vm, root, &fault, vcpu->as_id, inv_bucket);
+	if (intent && variant_is(FAULT_INTENT_AFTER_CHECK)) {
+		sched_point(SP_FAULT_INTENT);
+		atomic_exchange_explicit(&vcpu->mn_intent, intent, memory_order_seq_cst);
+	}
+	if (stale) {
 		if (!fault.noslot) {
 			VCPU_STAT_INC(vcpu, notifier_retries);
 			vcpu->retry_invalidate = true;
@@ -1332,6 +1370,8 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		r = kvm_tdp_mmu_map(vcpu, root, &fault);
 	}
 	vmmu_read_unlock(&vm->mmu.mmu_lock);
+	if (intent)
+		atomic_store_explicit(&vcpu->mn_intent, 0, memory_order_release);
 out:
 	vmmu_rcu_read_unlock();
 	/* At the page-table cap: make room, then retry (no lock held here). */

@@ -115,6 +115,12 @@ static inline void kvm_flush_remote_tlbs(struct vmmu_vm *vm)
 	kvm_flush_remote_tlbs_range(vm, FLUSH_ALL);
 }
 
+/*
+ * kvm_tdp_mmu_range_has_present() - does a present leaf SPTE map a gfn of
+ * [start, end) of @as_id?  Context: mmu_lock (read or write).
+ */
+bool kvm_tdp_mmu_range_has_present(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);
+
 /* Zap leaf SPTEs mapping gfns [start, end) of @as_id; true if a present one
  * went (flush needed).  Context: mmu_lock held for write. */
 bool __kvm_tdp_mmu_zap_leafs(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end);

@@ -183,23 +183,90 @@ bool mmu_invalidate_retry_gfn_locked(struct vmmu_vm *vm, uint64_t mmu_seq, uint3
 }
 
 /*
- * mn_bracket_add_range() - @b now covers [@start, @end) of @as_id (an exact
- * duplicate is skipped; a bracket out of room covers everything).
- * Context: mn_invalidate_lock and mmu_lock (write).
+ * mn_open_range() - add @d (+1 or -1) to the open counts of [@start, @end)
+ * of @as_id: its granules' buckets, or inv_open_wide for a wide range.
+ * The increments are seq_cst: they publish a bracket's coverage, and a
+ * start() reads the vCPUs' intents after them (the Dekker pair with the
+ * fault's intent store and open load).  The decrements are release: they
+ * follow the end()'s bumps.  Context: mn_invalidate_lock.
  */
-static void mn_bracket_add_range(struct mn_bracket *b, uint32_t as_id, gfn_t start, gfn_t end)
+static void mn_open_range(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end, int d)
 {
-	if (b->all || end <= start)
-		return;
-	for (uint32_t i = 0; i < b->nr_ranges; i++)
-		if (b->ranges[i].as_id == as_id && b->ranges[i].start <= start &&
-		    end <= b->ranges[i].end)
-			return;
-	if (b->nr_ranges == MN_BRACKET_RANGES) {
-		b->all = true;
+	memory_order mo = d > 0 ? memory_order_seq_cst : memory_order_release;
+	gfn_t g0 = start >> MN_GRANULE_SHIFT, g1 = (end - 1) >> MN_GRANULE_SHIFT;
+
+	if (g1 - g0 >= MN_WIDE_GRANULES) {
+		atomic_fetch_add_explicit(&vm->inv_open_wide, (uint64_t)(int64_t)d, mo);
 		return;
 	}
-	b->ranges[b->nr_ranges++] = (struct mn_gfn_range){ as_id, start, end };
+	for (gfn_t g = g0; g <= g1; g++)
+		atomic_fetch_add_explicit(&vm->inv[mn_inv_bucket(as_id, g << MN_GRANULE_SHIFT)].open,
+					  (uint64_t)(int64_t)d, mo);
+}
+
+/* @b (active) covers everything from now on; inv_open_wide counts it. */
+static void mn_bracket_set_all(struct vmmu_vm *vm, struct mn_bracket *b)
+{
+	if (atomic_load_explicit(&b->all, memory_order_relaxed))
+		return;
+	atomic_store_explicit(&b->all, true, memory_order_release);
+	atomic_fetch_add_explicit(&vm->inv_open_wide, 1, memory_order_seq_cst);
+}
+
+/*
+ * mn_bracket_add_range() - @b now covers [@start, @end) of @as_id (an exact
+ * duplicate is skipped; a bracket out of room covers everything).  The
+ * range is written, then counted (nr_ranges, release), then opened in its
+ * buckets: a fault that sees the open count sees the range.
+ * Context: mn_invalidate_lock.
+ */
+static void mn_bracket_add_range(struct vmmu_vm *vm, struct mn_bracket *b, uint32_t as_id,
+				 gfn_t start, gfn_t end)
+{
+	uint32_t n = atomic_load_explicit(&b->nr_ranges, memory_order_relaxed);
+	struct mn_gfn_range *r;
+
+	lockdep_assert_held(&vm->mn_invalidate_lock);
+	if (atomic_load_explicit(&b->all, memory_order_relaxed) || end <= start)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		r = &b->ranges[i];
+		if (atomic_load_explicit(&r->as_id, memory_order_relaxed) == as_id &&
+		    atomic_load_explicit(&r->start, memory_order_relaxed) <= start &&
+		    end <= atomic_load_explicit(&r->end, memory_order_relaxed))
+			return;
+	}
+	if (n == MN_BRACKET_RANGES) {
+		mn_bracket_set_all(vm, b);
+		return;
+	}
+	r = &b->ranges[n];
+	atomic_store_explicit(&r->as_id, as_id, memory_order_relaxed);
+	atomic_store_explicit(&r->start, start, memory_order_relaxed);
+	atomic_store_explicit(&r->end, end, memory_order_relaxed);
+	atomic_store_explicit(&b->nr_ranges, n + 1, memory_order_release);
+	mn_open_range(vm, as_id, start, end, 1);
+}
+
+/* Add to @b the gfns of @slots' slots that host range [@start, @end) intersects. */
+static void mn_bracket_add_slots(struct vmmu_vm *vm, struct mn_bracket *b, uint32_t as_id,
+				 struct vmmu_memslots *slots, hva_t start, hva_t end)
+{
+	int idx = slots->node_idx;
+	struct itree_node *n;
+
+	if (end <= start)
+		return;
+	for (n = itree_iter_first(&slots->hva_tree, start, end - 1); n;
+	     n = itree_iter_next(n, start, end - 1)) {
+		struct vmmu_memslot *slot = hva_node_to_slot(n, idx);
+		hva_t slot_end = slot->userspace_addr + (slot->npages << PAGE_SHIFT);
+		hva_t s = start > slot->userspace_addr ? start : slot->userspace_addr;
+		hva_t e = end < slot_end ? end : slot_end;
+
+		mn_bracket_add_range(vm, b, as_id, hva_to_gfn_memslot(s, slot),
+				     hva_to_gfn_memslot(e + PAGE_SIZE - 1, slot));
+	}
 }
 
 /*
@@ -213,48 +280,24 @@ static void mn_bracket_add_range(struct mn_bracket *b, uint32_t as_id, gfn_t sta
  */
 void kvm_mmu_invalidate_extend(struct vmmu_vm *vm, uint32_t as_id, struct vmmu_memslots *slots)
 {
-	int idx = slots->node_idx;
+	uint32_t hwm = atomic_load_explicit(&vm->mn_brackets_hwm, memory_order_relaxed);
 
 	lockdep_assert_held(&vm->mn_invalidate_lock);
 	lockdep_assert_held_write(&vm->mmu.mmu_lock);
 	/* Variant swap-ignores-open-brackets: publish without extending. */
 	if (variant_is(SWAP_IGNORES_OPEN_BRACKETS))
 		return;
-	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
+	for (uint32_t i = 0; i < hwm; i++) {
 		struct mn_bracket *b = &vm->mn_brackets[i];
-		struct itree_node *n;
 
-		if (b->end <= b->start)
-			continue;
-		for (n = itree_iter_first(&slots->hva_tree, b->start, b->end - 1); n;
-		     n = itree_iter_next(n, b->start, b->end - 1)) {
-			struct vmmu_memslot *slot = hva_node_to_slot(n, idx);
-			hva_t slot_end = slot->userspace_addr + (slot->npages << PAGE_SHIFT);
-			hva_t s = b->start > slot->userspace_addr ? b->start : slot->userspace_addr;
-			hva_t e = b->end < slot_end ? b->end : slot_end;
-
-			mn_bracket_add_range(b, as_id, hva_to_gfn_memslot(s, slot),
-					     hva_to_gfn_memslot(e + PAGE_SIZE - 1, slot));
-		}
+		if (atomic_load_explicit(&b->active, memory_order_relaxed))
+			mn_bracket_add_slots(vm, b, as_id, slots, b->start, b->end);
 	}
 }
 
-/* Context: mmu_lock (write), mn_invalidate_lock. */
-static void kvm_mmu_invalidate_begin(struct vmmu_vm *vm)
-{
-	long n = atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed);
-
-	lockdep_assert_held_write(&vm->mmu.mmu_lock);
-	atomic_store_explicit(&vm->mmu_invalidate_in_progress, n + 1, memory_order_relaxed);
-}
-
-/* start()'s handler: the bracket (range->arg; NULL if untracked) covers the range, zapped. */
+/* start()'s handler (its slow path): zap the range. */
 static bool kvm_mmu_unmap_gfn_range(struct vmmu_vm *vm, const struct kvm_gfn_range *range)
 {
-	struct mn_bracket *b = (struct mn_bracket *)range->arg;
-
-	if (b)
-		mn_bracket_add_range(b, range->as_id, range->start, range->end);
 	return __kvm_tdp_mmu_zap_leafs(vm, range->as_id, range->start, range->end);
 }
 
@@ -268,109 +311,246 @@ static void kvm_mmu_invalidate_bump(struct vmmu_vm *vm, uint32_t as_id, gfn_t st
 		return;
 	}
 	for (gfn_t g = g0; g <= g1; g++)
-		atomic_fetch_add_explicit(&vm->inv_seq[mn_inv_bucket(as_id, g << MN_GRANULE_SHIFT)],
+		atomic_fetch_add_explicit(&vm->inv[mn_inv_bucket(as_id, g << MN_GRANULE_SHIFT)].seq,
 					  1, memory_order_release);
 }
 
+/* One range of a bracket, as values (read under mn_invalidate_lock). */
+struct mn_range_val {
+	uint32_t as_id;
+	gfn_t start, end;
+};
+
+static struct mn_range_val mn_range(const struct mn_bracket *b, uint32_t j)
+{
+	const struct mn_gfn_range *r = &b->ranges[j];
+
+	return (struct mn_range_val){
+		atomic_load_explicit(&r->as_id, memory_order_relaxed),
+		atomic_load_explicit(&r->start, memory_order_relaxed),
+		atomic_load_explicit(&r->end, memory_order_relaxed),
+	};
+}
+
 /*
- * kvm_mmu_invalidate_end() - bracket @b (NULL: an untracked one) ends: bump
- * per range (a bracket that found no range bumps nothing), count, remove
- * it.  The bumps come first, release: a lockless reader that sees the
- * bracket gone sees them.  Context: mmu_lock (write), mn_invalidate_lock.
+ * kvm_mmu_invalidate_end() - bracket slot @idx (MN_MAX_BRACKETS: an
+ * untracked one) ends: bump per range (a bracket that found no range bumps
+ * nothing), count, close it.  The order is what a lockless fault needs:
+ * the bumps (release), then the slot inactive (release), then its open
+ * counts down (release): a fault that sees any of the later ones sees the
+ * bumps.  Context: mn_invalidate_lock.
  */
 static void kvm_mmu_invalidate_end(struct vmmu_vm *vm, uint32_t idx)
 {
-	struct mn_bracket *b = idx < vm->nr_mn_brackets ? &vm->mn_brackets[idx] : NULL;
-	long n;
+	struct mn_bracket *b = idx < MN_MAX_BRACKETS ? &vm->mn_brackets[idx] : NULL;
+	bool all = !b || atomic_load_explicit(&b->all, memory_order_relaxed);
+	uint32_t n = b ? atomic_load_explicit(&b->nr_ranges, memory_order_relaxed) : 0;
+	long in_progress;
 
-	lockdep_assert_held_write(&vm->mmu.mmu_lock);
+	lockdep_assert_held(&vm->mn_invalidate_lock);
 	/* Variant end-skips-range-bump: the bracket goes, nothing is bumped. */
 	if (!variant_is(END_SKIPS_RANGE_BUMP)) {
-		if (!b || b->all)
+		if (all) {
 			atomic_fetch_add_explicit(&vm->inv_seq_wide, 1, memory_order_release);
-		else
-			for (uint32_t i = 0; i < b->nr_ranges; i++)
-				kvm_mmu_invalidate_bump(vm, b->ranges[i].as_id, b->ranges[i].start,
-							b->ranges[i].end);
+		} else {
+			for (uint32_t j = 0; j < n; j++) {
+				struct mn_range_val r = mn_range(b, j);
+
+				kvm_mmu_invalidate_bump(vm, r.as_id, r.start, r.end);
+			}
+		}
 	}
 	atomic_fetch_add_explicit(&vm->mmu_invalidate_seq, 1, memory_order_release);
 	if (b) {
+		uint32_t hwm = atomic_load_explicit(&vm->mn_brackets_hwm, memory_order_relaxed);
+
 		/*
 		 * Another open bracket with the same host range may be the one
-		 * this end() closes: it inherits this one's ranges, so it
-		 * covers at least what the closed start() covered.
+		 * this end() closes: it inherits this one's ranges (opened
+		 * before ours close), so it covers at least what the closed
+		 * start() covered.
 		 */
-		for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
+		for (uint32_t i = 0; i < hwm; i++) {
 			struct mn_bracket *o = &vm->mn_brackets[i];
 
-			if (i == idx || o->start != b->start || o->end != b->end)
+			if (i == idx || !atomic_load_explicit(&o->active, memory_order_relaxed) ||
+			    o->start != b->start || o->end != b->end)
 				continue;
-			o->all |= b->all;
-			for (uint32_t j = 0; j < b->nr_ranges; j++)
-				mn_bracket_add_range(o, b->ranges[j].as_id, b->ranges[j].start,
-						     b->ranges[j].end);
+			if (all)
+				mn_bracket_set_all(vm, o);
+			for (uint32_t j = 0; j < n; j++) {
+				struct mn_range_val r = mn_range(b, j);
+
+				mn_bracket_add_range(vm, o, r.as_id, r.start, r.end);
+			}
 		}
-		vm->mn_brackets[idx] = vm->mn_brackets[--vm->nr_mn_brackets];
+		atomic_store_explicit(&b->active, false, memory_order_release);
+		for (uint32_t j = 0; j < n; j++) {
+			struct mn_range_val r = mn_range(b, j);
+
+			mn_open_range(vm, r.as_id, r.start, r.end, -1);
+		}
+		if (all)
+			atomic_fetch_sub_explicit(&vm->inv_open_wide, 1, memory_order_release);
+		vm->nr_mn_brackets--;
+	} else {
+		atomic_fetch_sub_explicit(&vm->mn_untracked, 1, memory_order_release);
+		atomic_fetch_sub_explicit(&vm->inv_open_wide, 1, memory_order_release);
 	}
-	else
-		vm->mn_untracked--;
-	n = atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed);
-	if (WARN_ON_ONCE(n <= 0))
+	in_progress = atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed);
+	if (WARN_ON_ONCE(in_progress <= 0))
 		return;
-	atomic_store_explicit(&vm->mmu_invalidate_in_progress, n - 1, memory_order_release);
+	atomic_fetch_sub_explicit(&vm->mmu_invalidate_in_progress, 1, memory_order_release);
 }
 
 /*
- * The open-bracket list (mn_invalidate_lock and mmu_lock for write: faults
- * scan it under mmu_lock for read).  Brackets are few (one per host thread
- * changing memory at a time), so a flat array does.  Returns the new
- * bracket, or NULL if it could not be allocated (then counted untracked).
+ * mn_bracket_add() - open a bracket for host range [start, end) in a free
+ * slot, covering the gfns of the active memslots it intersects; returns
+ * it, or NULL if every slot is taken (then it is counted untracked and
+ * covers everything).  The slot is written while inactive, made active
+ * (release), then its ranges are opened one by one (mn_bracket_add_range).
+ * Context: mn_invalidate_lock.
  */
 static struct mn_bracket *mn_bracket_add(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
-	lockdep_assert_held(&vm->mn_invalidate_lock);
-	lockdep_assert_held_write(&vm->mmu.mmu_lock);
-	if (vm->nr_mn_brackets == vm->mn_brackets_cap) {
-		uint32_t cap = vm->mn_brackets_cap ? 2 * vm->mn_brackets_cap : 8;
-		struct mn_bracket *b = realloc(vm->mn_brackets, cap * sizeof(*b));
+	struct mn_bracket *b = NULL;
+	uint32_t i;
 
-		if (!b) {
-			/* start() cannot fail: remember it only by count. */
-			vm->mn_untracked++;
-			return NULL;
+	lockdep_assert_held(&vm->mn_invalidate_lock);
+	for (i = 0; i < MN_MAX_BRACKETS; i++) {
+		if (!atomic_load_explicit(&vm->mn_brackets[i].active, memory_order_relaxed)) {
+			b = &vm->mn_brackets[i];
+			break;
 		}
-		vm->mn_brackets = b;
-		vm->mn_brackets_cap = cap;
 	}
-	vm->mn_brackets[vm->nr_mn_brackets] = (struct mn_bracket){
-		.start = start, .end = end, .id = ++vm->mn_bracket_ids,
-	};
-	return &vm->mn_brackets[vm->nr_mn_brackets++];
+	if (!b) {
+		/* start() cannot fail: remember it only by count. */
+		atomic_fetch_add_explicit(&vm->mn_untracked, 1, memory_order_seq_cst);
+		atomic_fetch_add_explicit(&vm->inv_open_wide, 1, memory_order_seq_cst);
+		return NULL;
+	}
+	if (i >= atomic_load_explicit(&vm->mn_brackets_hwm, memory_order_relaxed))
+		atomic_store_explicit(&vm->mn_brackets_hwm, i + 1, memory_order_release);
+	b->start = start;
+	b->end = end;
+	b->id = ++vm->mn_bracket_ids;
+	atomic_store_explicit(&b->all, false, memory_order_relaxed);
+	atomic_store_explicit(&b->nr_ranges, 0, memory_order_relaxed);
+	atomic_store_explicit(&b->active, true, memory_order_release);
+	vm->nr_mn_brackets++;
+	for (uint32_t as = 0; as < vm->nr_as; as++)
+		mn_bracket_add_slots(vm, b, as, __kvm_memslots(vm, as), start, end);
+	return b;
 }
 
 /*
- * The index of the open bracket [start, end), nr_mn_brackets for an
+ * The slot index of the open bracket [start, end), MN_MAX_BRACKETS for an
  * untracked one, or -1 if no open start() has that range.
  */
 static long mn_bracket_find(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
+	uint32_t hwm = atomic_load_explicit(&vm->mn_brackets_hwm, memory_order_relaxed);
+
 	lockdep_assert_held(&vm->mn_invalidate_lock);
-	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++)
-		if (vm->mn_brackets[i].start == start && vm->mn_brackets[i].end == end)
+	for (uint32_t i = 0; i < hwm; i++) {
+		const struct mn_bracket *b = &vm->mn_brackets[i];
+
+		if (atomic_load_explicit(&b->active, memory_order_relaxed) && b->start == start &&
+		    b->end == end)
 			return i;
-	return vm->mn_untracked ? (long)vm->nr_mn_brackets : -1;
+	}
+	return atomic_load_explicit(&vm->mn_untracked, memory_order_relaxed) ? MN_MAX_BRACKETS
+									    : -1;
 }
 
-/* Does an open bracket contain [start, end)?  (Untracked ones may.) */
+/* Does an open bracket contain host range [start, end)?  (Untracked ones may.) */
 static bool mn_bracket_covers(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
+	uint32_t hwm = atomic_load_explicit(&vm->mn_brackets_hwm, memory_order_relaxed);
+
 	lockdep_assert_held(&vm->mn_invalidate_lock);
-	if (vm->mn_untracked)
+	if (atomic_load_explicit(&vm->mn_untracked, memory_order_relaxed))
 		return true;
-	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++)
-		if (vm->mn_brackets[i].start <= start && end <= vm->mn_brackets[i].end)
+	for (uint32_t i = 0; i < hwm; i++) {
+		const struct mn_bracket *b = &vm->mn_brackets[i];
+
+		if (atomic_load_explicit(&b->active, memory_order_relaxed) && b->start <= start &&
+		    end <= b->end)
 			return true;
+	}
 	return false;
+}
+
+/* Is @t (a vCPU's mn_intent) a gfn of one of @b's ranges? */
+static bool mn_intent_in(const struct mn_bracket *b, uint64_t t)
+{
+	gfn_t gfn = (t & ~ACCESS_TARGET_VALID) >> ACCESS_TARGET_GFN_SHIFT;
+	uint32_t as_id = t & ((1u << ACCESS_TARGET_GFN_SHIFT) - 1);
+	uint32_t n = atomic_load_explicit(&b->nr_ranges, memory_order_relaxed);
+
+	if (!(t & ACCESS_TARGET_VALID))
+		return false;
+	for (uint32_t j = 0; j < n; j++) {
+		struct mn_range_val r = mn_range(b, j);
+
+		if (r.as_id == as_id && r.start <= gfn && gfn < r.end)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * mn_bracket_needs_zap() - must start() take mmu_lock for write and zap
+ * bracket @b?  Not if no SPTE maps one of its gfns and none can appear:
+ *
+ *	start()                              fault on gfn g
+ *	-------                              --------------
+ *	open counts of b's buckets++         mn_intent = g     (seq_cst xchg)
+ *	  (seq_cst RMWs)                     mmu_lock (read)
+ *	read every vCPU's mn_intent,         if bucket(g) open and a bracket
+ *	  and mn_copy_intents (seq_cst)        covers g: retry
+ *	mmu_lock (read): walk b's gfns       install the SPTE
+ *	  for a present SPTE                 mmu_lock (read) released
+ *	                                     mn_intent = 0     (release)
+ *
+ * Either the fault's intent store is ordered first, and we see g and zap
+ * under mmu_lock (write), which waits for its install, or our open count
+ * is, and the fault retries.  A fault whose intent we read as cleared has
+ * installed (release/acquire), so the walk sees its SPTE.  Only faults
+ * make an SPTE present (zaps, write-protection, aging and change_pte
+ * change present ones; they flush before mmu_lock is released, so no TLB
+ * entry outlives an SPTE the walk finds absent).  Device copies are
+ * counted in mn_copy_intents the same way; any of them sends us to the
+ * zap, whose write lock waits for the copy.  Context: mn_invalidate_lock.
+ */
+static bool mn_bracket_needs_zap(struct vmmu_vm *vm, struct mn_bracket *b)
+{
+	uint32_t n = atomic_load_explicit(&b->nr_ranges, memory_order_relaxed);
+	bool zap = false;
+
+	lockdep_assert_held(&vm->mn_invalidate_lock);
+	if (atomic_load_explicit(&b->all, memory_order_relaxed) ||
+	    atomic_load_explicit(&vm->mn_copy_intents, memory_order_seq_cst))
+		return true;
+	/* Variant start-skips-intent-scan: only the walk decides. */
+	if (!variant_is(START_SKIPS_INTENT_SCAN)) {
+		vmmu_mutex_lock(&vm->vcpus_lock);
+		for (uint32_t i = 0; i < vm->nr_online && !zap; i++)
+			zap = mn_intent_in(b, atomic_load_explicit(&vm->online[i]->mn_intent,
+								   memory_order_seq_cst));
+		vmmu_mutex_unlock(&vm->vcpus_lock);
+		if (zap)
+			return true;
+	}
+	sched_point(SP_NOTIFIER_INTENTS);
+	vmmu_read_lock(&vm->mmu.mmu_lock);
+	for (uint32_t j = 0; j < n && !zap; j++) {
+		struct mn_range_val r = mn_range(b, j);
+
+		zap = kvm_tdp_mmu_range_has_present(vm, r.as_id, r.start, r.end);
+	}
+	vmmu_read_unlock(&vm->mmu.mmu_lock);
+	return zap;
 }
 
 VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint64_t start,
@@ -390,34 +570,40 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 	if (!vm)
 		return;
 	trace_kvm_unmap_hva_range(start, end);
-	/* Register: a memslot swap from now on extends this bracket. */
+	/*
+	 * Open the bracket over the gfns of the active slots: faults there
+	 * retry from now on, and a memslot swap extends it.
+	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	vm->mn_active_invalidate_count++;
-	vmmu_write_lock(&vm->mmu.mmu_lock);
 	b = mn_bracket_add(vm, start, end);
 	if (b)
 		id = b->id;
-	vmmu_write_unlock(&vm->mmu.mmu_lock);
+	atomic_fetch_add_explicit(&vm->mmu_invalidate_in_progress, 1, memory_order_seq_cst);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	hostmem_invalidate_begin(vm, start, end);
 	sched_point(SP_NOTIFIER_COUNTED);
 
 	/*
-	 * Its gfn ranges from the active slots (INVALID copies included),
-	 * counted, zapped.  mn_invalidate_lock keeps the bracket where it is
-	 * (the array moves only under it) and the active set as it is.
+	 * Zap what maps the range, if anything does or may (mmu_lock for
+	 * write); mn_invalidate_lock keeps the bracket in its slot and the
+	 * active set as it is.
 	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	b = NULL;
-	for (uint32_t i = 0; id && i < vm->nr_mn_brackets; i++)
-		if (vm->mn_brackets[i].id == id)
+	for (uint32_t i = 0; id && i < MN_MAX_BRACKETS; i++)
+		if (atomic_load_explicit(&vm->mn_brackets[i].active, memory_order_relaxed) &&
+		    vm->mn_brackets[i].id == id)
 			b = &vm->mn_brackets[i];
-	range.arg = b;
-	vmmu_write_lock(&vm->mmu.mmu_lock);
-	kvm_mmu_invalidate_begin(vm);
-	kvm_handle_hva_range(vm, &range);
-	vmmu_checker_invalidate_started(vm, start, end);
-	vmmu_write_unlock(&vm->mmu.mmu_lock);
+	if (!b || mn_bracket_needs_zap(vm, b)) {
+		vmmu_write_lock(&vm->mmu.mmu_lock);
+		kvm_handle_hva_range(vm, &range);
+		vmmu_checker_invalidate_started(vm, start, end);
+		vmmu_write_unlock(&vm->mmu.mmu_lock);
+	} else {
+		VM_STAT_INC(vm, invalidate_unlocked);
+		vmmu_checker_invalidate_started(vm, start, end);
+	}
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	sched_point(SP_NOTIFIER_BEGIN);
 }
@@ -443,11 +629,9 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
 		return;
 	}
 	sched_point(SP_NOTIFIER_END);
-	/* Both locks: the swap walks the bracket list under mn_invalidate_lock. */
-	vmmu_write_lock(&vm->mmu.mmu_lock);
+	/* No mmu_lock: faults read the bracket state locklessly, in order. */
 	kvm_mmu_invalidate_end(vm, (uint32_t)idx);
 	vmmu_checker_invalidate_ended(vm, start, end);
-	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	if (!WARN_ON_ONCE(vm->mn_active_invalidate_count <= 0))
 		vm->mn_active_invalidate_count--;
 	/* Pairs with the test in kvm_mmu_invalidate_wait(). */
@@ -470,15 +654,22 @@ struct change_pte_arg {
  */
 static bool mn_hull_covers(struct vmmu_vm *vm, gfn_t start, gfn_t end)
 {
+	uint32_t hwm = atomic_load_explicit(&vm->mn_brackets_hwm, memory_order_relaxed);
 	gfn_t lo = UINT64_MAX, hi = 0;
 
-	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++)
-		for (uint32_t j = 0; j < vm->mn_brackets[i].nr_ranges; j++) {
-			const struct mn_gfn_range *r = &vm->mn_brackets[i].ranges[j];
+	for (uint32_t i = 0; i < hwm; i++) {
+		const struct mn_bracket *b = &vm->mn_brackets[i];
+		uint32_t n = atomic_load_explicit(&b->nr_ranges, memory_order_relaxed);
 
-			lo = r->start < lo ? r->start : lo;
-			hi = r->end > hi ? r->end : hi;
+		if (!atomic_load_explicit(&b->active, memory_order_relaxed))
+			continue;
+		for (uint32_t j = 0; j < n; j++) {
+			struct mn_range_val r = mn_range(b, j);
+
+			lo = r.start < lo ? r.start : lo;
+			hi = r.end > hi ? r.end : hi;
 		}
+	}
 	return start >= lo && end <= hi;
 }
 

@@ -11,77 +11,108 @@
 #include "check_hooks.h"
 #include "vm.h"
 
+/* The bucket of (@as_id, @gfn). */
+static inline struct mn_inv_bucket *mn_bucket(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn)
+{
+	return &vm->inv[mn_inv_bucket(as_id, gfn)];
+}
+
+/* The invalidation sequence of bucket @b: inv_seq_wide + b->seq. */
+static inline uint64_t mmu_invalidate_read(struct vmmu_vm *vm, struct mn_inv_bucket *b)
+{
+	return atomic_load_explicit(&vm->inv_seq_wide, memory_order_acquire) +
+	       atomic_load_explicit(&b->seq, memory_order_acquire);
+}
+
 /*
  * mmu_invalidate_snapshot() - the invalidation sequence of (@as_id, @gfn):
- * inv_seq_wide + inv_seq[bucket].  Both only grow, so the sum moves iff
- * an end() bumped either.  Acquire: pairs with the release bumps in
+ * inv_seq_wide + inv[bucket].seq.  Both only grow, so the sum moves iff an
+ * end() bumped either.  Acquire: pairs with the release bumps in
  * kvm_mmu_invalidate_end().  Take it before the memslot and host lookups.
  */
 static inline uint64_t mmu_invalidate_snapshot(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn)
 {
-	return atomic_load_explicit(&vm->inv_seq_wide, memory_order_acquire) +
-	       atomic_load_explicit(&vm->inv_seq[mn_inv_bucket(as_id, gfn)],
-				    memory_order_acquire);
-}
-
-/* The same, with the bucket's counter found once (the fault path). */
-static inline uint64_t mmu_invalidate_read(struct vmmu_vm *vm, _Atomic uint64_t *bucket)
-{
-	return atomic_load_explicit(&vm->inv_seq_wide, memory_order_acquire) +
-	       atomic_load_explicit(bucket, memory_order_acquire);
+	return mmu_invalidate_read(vm, mn_bucket(vm, as_id, gfn));
 }
 
 /*
  * mn_gfn_covered() - does an open bracket's gfn ranges contain [@start,
- * @end) of @as_id?  Context: mmu_lock (read or write) or mn_invalidate_lock.
+ * @end) of @as_id?  No lock needed (the bracket slots are read as struct
+ * mn_bracket says); exact under mn_invalidate_lock.  An answer read while
+ * a bracket opens or closes is either: the callers' ordering makes both
+ * safe (docs/LOCKING.md, "Brackets without mmu_lock").
  */
 static inline bool mn_gfn_covered(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
 {
-	if (vm->mn_untracked)
-		return true;
-	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
-		const struct mn_bracket *b = &vm->mn_brackets[i];
+	uint32_t hwm;
 
-		if (b->all)
+	if (atomic_load_explicit(&vm->mn_untracked, memory_order_acquire))
+		return true;
+	hwm = atomic_load_explicit(&vm->mn_brackets_hwm, memory_order_acquire);
+	for (uint32_t i = 0; i < hwm; i++) {
+		const struct mn_bracket *b = &vm->mn_brackets[i];
+		uint32_t n;
+
+		if (!atomic_load_explicit(&b->active, memory_order_acquire))
+			continue;
+		if (atomic_load_explicit(&b->all, memory_order_acquire))
 			return true;
-		for (uint32_t j = 0; j < b->nr_ranges; j++)
-			if (b->ranges[j].as_id == as_id && b->ranges[j].start <= start &&
-			    end <= b->ranges[j].end)
+		n = atomic_load_explicit(&b->nr_ranges, memory_order_acquire);
+		for (uint32_t j = 0; j < n && j < MN_BRACKET_RANGES; j++) {
+			const struct mn_gfn_range *r = &b->ranges[j];
+
+			if (atomic_load_explicit(&r->as_id, memory_order_relaxed) == as_id &&
+			    atomic_load_explicit(&r->start, memory_order_relaxed) <= start &&
+			    end <= atomic_load_explicit(&r->end, memory_order_relaxed))
 				return true;
+		}
 	}
 	return false;
+}
+
+/*
+ * mn_bucket_open() - may an open bracket cover a gfn of bucket @b?  No
+ * when neither @b's open count nor inv_open_wide is non-zero.  seq_cst:
+ * with the vCPU's seq_cst mn_intent store before it, this is the fault's
+ * half of the Dekker pair with start() (docs/LOCKING.md).
+ */
+static inline bool mn_bucket_open(struct vmmu_vm *vm, struct mn_inv_bucket *b)
+{
+	return atomic_load_explicit(&b->open, memory_order_seq_cst) |
+	       atomic_load_explicit(&vm->inv_open_wide, memory_order_seq_cst);
 }
 
 /*
  * mmu_invalidate_retry_gfn() - must a fault (or a guest-memory copy) on
  * (@as_id, @gfn) whose snapshot (mmu_invalidate_snapshot()) was @mmu_seq
  * start over?  Yes if an open bracket covers the gfn, or an end() of a
- * range in its bucket (or a wide one) came since the snapshot.  Exact
- * under mmu_lock (read): the state changes only under mmu_lock (write).
+ * range in its bucket (or a wide one) came since the snapshot.  The caller
+ * published its intent (vcpu->mn_intent or vm->mn_copy_intents) before,
+ * and holds mmu_lock (read) until it has installed or copied.
  */
 static inline bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq,
 					    uint32_t as_id, gfn_t gfn)
 {
-	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed)) &&
-	    mn_gfn_covered(vm, as_id, gfn, gfn + 1))
+	struct mn_inv_bucket *b = mn_bucket(vm, as_id, gfn);
+
+	if (unlikely(mn_bucket_open(vm, b)) && mn_gfn_covered(vm, as_id, gfn, gfn + 1))
 		return true;
-	return mmu_invalidate_snapshot(vm, as_id, gfn) != mmu_seq;
+	return mmu_invalidate_read(vm, b) != mmu_seq;
 }
 
-/* mmu_invalidate_retry_gfn() with (@as_id, @gfn)'s counter @bucket found once. */
+/* mmu_invalidate_retry_gfn() with (@as_id, @gfn)'s bucket @b found once. */
 static inline bool __mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq,
-					      _Atomic uint64_t *bucket, uint32_t as_id, gfn_t gfn)
+					      struct mn_inv_bucket *b, uint32_t as_id, gfn_t gfn)
 {
-	if (unlikely(atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed)) &&
-	    mn_gfn_covered(vm, as_id, gfn, gfn + 1))
+	if (unlikely(mn_bucket_open(vm, b)) && mn_gfn_covered(vm, as_id, gfn, gfn + 1))
 		return true;
-	return mmu_invalidate_read(vm, bucket) != mmu_seq;
+	return mmu_invalidate_read(vm, b) != mmu_seq;
 }
 
 /*
  * mmu_invalidate_retry_gfn_unsafe() - lockless hint: has the snapshot of
  * (@as_id, @gfn) moved?  The bracket list cannot be read without a lock, so
- * it does not see open brackets: false says nothing, true is exact.
+ * it does not look at open brackets: false says nothing, true is exact.
  */
 static inline bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t mmu_seq,
 						   uint32_t as_id, gfn_t gfn)
@@ -95,7 +126,7 @@ static inline bool mmu_invalidate_retry_gfn_unsafe(struct vmmu_vm *vm, uint64_t 
 /*
  * mmu_invalidate_retry_gfn_locked() - mmu_invalidate_retry_gfn() taking
  * mmu_lock (read) itself: for the slow paths (a failed host lookup) that
- * must see open brackets.  Context: no mmu_lock held.
+ * must see open brackets.  Context: no mmu_lock held, an RCU read section.
  */
 bool mmu_invalidate_retry_gfn_locked(struct vmmu_vm *vm, uint64_t mmu_seq, uint32_t as_id,
 				     gfn_t gfn);

@@ -64,6 +64,7 @@ static const struct stats_def vm_defs[] = {
 	VM_STAT("remote_tlb_flush_skips", remote_tlb_flush_skips, CUMUL),
 	VM_STAT("remote_tlb_flush_answers", remote_tlb_flush_answers, CUMUL),
 	VM_STAT("remote_tlb_flush_membarriers", remote_tlb_flush_membarriers, CUMUL),
+	VM_STAT("invalidate_unlocked", invalidate_unlocked, CUMUL),
 	VM_STAT("memslot_updates", memslot_updates, CUMUL),
 	VM_STAT("memslot_swaps", memslot_swaps, CUMUL),
 	VM_STAT("zap_all_fast", zap_all_fast, CUMUL),

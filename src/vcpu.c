@@ -519,6 +519,12 @@ static int rw_guest_page(struct vmmu_vm *vm, struct vmmu_vcpu *vcpu, uint32_t as
 			goto out;
 	}
 	if (locked) {
+		/*
+		 * Counted from before the coverage check to the end of the
+		 * copy, as a fault's intent: a start() that sees the count
+		 * takes mmu_lock for write, which waits for the copy.
+		 */
+		atomic_fetch_add_explicit(&vm->mn_copy_intents, 1, memory_order_seq_cst);
 		vmmu_read_lock(&vm->mmu.mmu_lock);
 		/*
 		 * Only coverage matters here (the copy itself checks that the
@@ -530,13 +536,16 @@ static int rw_guest_page(struct vmmu_vm *vm, struct vmmu_vcpu *vcpu, uint32_t as
 		if (mmu_invalidate_retry_gfn(vm, *seq, as_id, gfn) &&
 		    !variant_is(RW_IGNORES_INVALIDATION)) {
 			vmmu_read_unlock(&vm->mmu.mmu_lock);
+			atomic_fetch_sub_explicit(&vm->mn_copy_intents, 1, memory_order_release);
 			r = -EAGAIN;
 			goto out;
 		}
 	}
 	r = vm->hostmem->rw(vm, __gfn_to_hva_memslot(slot, gfn) + (gpa & ~PAGE_MASK), p, n, write);
-	if (locked)
+	if (locked) {
 		vmmu_read_unlock(&vm->mmu.mmu_lock);
+		atomic_fetch_sub_explicit(&vm->mn_copy_intents, 1, memory_order_release);
+	}
 	/*
 	 * A backend without that exclusion (the simulated host MM serializes
 	 * on its own lock) may find the page gone mid-replacement: as for a

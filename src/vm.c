@@ -114,7 +114,6 @@ VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm)
 	vmmu_cond_destroy(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
 	vmmu_mutex_destroy(&vm->slots_lock);
-	free(vm->mn_brackets);
 	free(vm);
 }
 
@@ -187,6 +186,7 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *out)
 	st->page_table_reclaim_zaps = LOAD(vm->stat.page_table_reclaim_zaps);
 	st->remote_tlb_flush_answers = LOAD(vm->stat.remote_tlb_flush_answers);
 	st->remote_tlb_flush_membarriers = LOAD(vm->stat.remote_tlb_flush_membarriers);
+	st->invalidate_unlocked = LOAD(vm->stat.invalidate_unlocked);
 	st->size = (uint32_t)len;
 	memcpy(out, st, (size_t)len);
 	return 0;

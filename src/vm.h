@@ -104,6 +104,15 @@ struct vmmu_vcpu {
 	 * block for as long as another thread pleases: post-copy).
 	 */
 	_Atomic uint64_t access_target;
+	/*
+	 * mn_intent: from just before a fault's locked invalidation check to
+	 * just after its install, the (address space, gfn) it installs,
+	 * encoded as access_target; else 0.  Written only by the vCPU's thread
+	 * (seq_cst exchange in, release out); a start() that does not take
+	 * mmu_lock for write reads it after publishing its bracket
+	 * (notifier.c, mn_bracket_needs_zap()).
+	 */
+	_Atomic uint64_t mn_intent;
 	struct vmmu_vm *vm;
 	uint32_t as_id;
 	uint32_t id;
@@ -144,20 +153,22 @@ struct vm_stats {
 		change_pte_unbracketed, invalidate_end_unmatched, invalidate_waits,
 		fault_flushes, fence_fallbacks, remote_tlb_flush_skips, page_table_reclaims,
 		page_tables_reclaimed, page_table_reclaim_zaps, remote_tlb_flush_answers,
-		remote_tlb_flush_membarriers;
+		remote_tlb_flush_membarriers, invalidate_unlocked;
 };
 
 /*
  * Range-precise invalidation retry (docs/DESIGN.md, "Range-precise retry"):
  * an end() bumps the counter of every 64 KiB granule ("bucket") its gfn
  * ranges touch, or inv_seq_wide for a range wider than MN_WIDE_GRANULES.
- * A fault snapshots inv_seq_wide + inv_seq[bucket] and retries only if that
- * sum moved or an open bracket's ranges contain its gfn.
+ * A fault snapshots inv_seq_wide + inv[bucket].seq and retries only if that
+ * sum moved or an open bracket's ranges contain its gfn; it looks at the
+ * brackets only when inv_open_wide or its bucket's open count is non-zero.
  */
 #define MN_INV_SEQ_BUCKETS	1024
 #define MN_GRANULE_SHIFT	4		/* 16 pages = 64 KiB */
 #define MN_WIDE_GRANULES	64
 #define MN_BRACKET_RANGES	8
+#define MN_MAX_BRACKETS		64		/* tracked at once; more count as untracked */
 _Static_assert((MN_INV_SEQ_BUCKETS & (MN_INV_SEQ_BUCKETS - 1)) == 0,
 	       "MN_INV_SEQ_BUCKETS must be a power of two");
 
@@ -171,24 +182,48 @@ static inline uint32_t mn_inv_bucket(uint32_t as_id, gfn_t gfn)
 	return (uint32_t)((gfn >> MN_GRANULE_SHIFT) + as_id) & (MN_INV_SEQ_BUCKETS - 1);
 }
 
-/* One gfn range of an open bracket: [start, end) of address space as_id. */
+/*
+ * One bucket: the end()s of ranges in it (seq: only grows) and the open
+ * bracket ranges in it (open).  Both on one line: a fault reads the two,
+ * and a storm elsewhere writes other lines.
+ *
+ *	 0        8        16
+ *	+--------+--------+
+ *	|  seq   |  open  |     4 buckets per 64-byte line
+ *	+--------+--------+
+ */
+struct mn_inv_bucket {
+	_Atomic uint64_t seq;
+	_Atomic uint64_t open;
+};
+_Static_assert(sizeof(struct mn_inv_bucket) == 16 && 64 % sizeof(struct mn_inv_bucket) == 0,
+	       "a bucket is 16 bytes and never straddles a cache line");
+
+/*
+ * One gfn range of an open bracket: [start, end) of address space as_id.
+ * Atomic fields: faults read them with no lock while a slot is reused.
+ */
 struct mn_gfn_range {
-	uint32_t as_id;
-	gfn_t start, end;
+	_Atomic uint32_t as_id;
+	_Atomic gfn_t start, end;
 };
 
 /*
- * An open invalidate_range_start() bracket: host addresses [start, end),
- * and the gfn ranges it covers (computed by start() from the active
- * memslots, extended by memslot swaps).  A bracket with more ranges than
- * fit is marked @all: it covers every gfn and its end() bumps inv_seq_wide.
- * Written under mn_invalidate_lock and mmu_lock (write); read under either.
+ * A bracket slot: an open invalidate_range_start() when @active, with its
+ * host addresses [start, end) and the gfn ranges it covers (computed by
+ * start() from the active memslots, appended to by memslot swaps; never
+ * changed otherwise while active).  A bracket with more ranges than fit is
+ * marked @all: it covers every gfn and its end() bumps inv_seq_wide.
+ * Written under mn_invalidate_lock; read under it, or by faults with no
+ * lock: a fault loads @active (acquire), then @nr_ranges (acquire), then
+ * ranges below it.  Slots are never moved, only reused.
  */
 struct mn_bracket {
-	hva_t start, end;
-	uint64_t id;			/* unique, to find it again */
-	bool all;
-	uint32_t nr_ranges;
+	_Atomic bool active;
+	_Atomic bool all;
+	_Atomic uint32_t nr_ranges;
+	hva_t start, end;		/* mn_invalidate_lock */
+	uint64_t id;			/* unique, to find it again (mn_invalidate_lock) */
 	struct mn_gfn_range ranges[MN_BRACKET_RANGES];
 };
 
@@ -215,29 +250,42 @@ struct vmmu_vm {
 	vmmu_mutex_t mn_invalidate_lock;
 	long mn_active_invalidate_count;
 	/*
-	 * The open brackets (mn_invalidate_lock and mmu_lock for write; read
-	 * under either): end() must match one exactly by host range,
-	 * change_pte() must fall inside one, and a fault retries on a gfn one
-	 * covers.  A start() whose entry could not be allocated is counted in
-	 * mn_untracked; while it is non-zero every gfn counts as covered and
-	 * an unmatched end() is taken to be its partner.
+	 * The open brackets (docs/LOCKING.md, "Brackets without mmu_lock"):
+	 * written under mn_invalidate_lock, read by faults with no lock.  end()
+	 * must match one exactly by host range, change_pte() must fall inside
+	 * one, and a fault retries on a gfn one covers.  Slots [0,
+	 * mn_brackets_hwm) have been used.  A start() that found no free slot is
+	 * counted in mn_untracked; while it is non-zero every gfn counts as
+	 * covered and an unmatched end() is taken to be its partner.
 	 */
-	struct mn_bracket *mn_brackets;
-	uint32_t nr_mn_brackets, mn_brackets_cap, mn_untracked;
+	struct mn_bracket mn_brackets[MN_MAX_BRACKETS];
+	_Atomic uint32_t mn_brackets_hwm;
+	_Atomic uint32_t mn_untracked;
+	uint32_t nr_mn_brackets;	/* active ones (mn_invalidate_lock) */
 	uint64_t mn_bracket_ids;	/* the last id given */
+	/*
+	 * Device-thread guest copies between their coverage check and the end
+	 * of their copy (vcpu.c, rw_guest_page()): a start() that sees one
+	 * takes mmu_lock for write, which waits for it.  vCPUs publish theirs
+	 * in vcpu->mn_intent.
+	 */
+	_Atomic long mn_copy_intents;
 	/* vCPUs blocked until an end() (mn_invalidate_lock); end() wakes them */
 	uint32_t mn_end_waiters;
 	vmmu_cond_t mn_invalidate_end_cond;
 	/*
-	 * Written under mmu_lock (write); read locklessly by faults.
+	 * Written under mn_invalidate_lock; read locklessly by faults.
 	 * mmu_invalidate_seq counts end()s (stats, KVM's name); retries are
-	 * decided by inv_seq_wide + inv_seq[bucket] and the open brackets.
-	 * mmu_invalidate_in_progress counts the open brackets (0: no scan).
+	 * decided by inv_seq_wide + inv[bucket].seq and the open brackets.
+	 * mmu_invalidate_in_progress counts the open brackets; inv_open_wide
+	 * the open wide ranges (and "all" and untracked brackets): non-zero
+	 * sends every fault to the bracket scan.
 	 */
 	_Atomic uint64_t mmu_invalidate_seq;
 	_Atomic long mmu_invalidate_in_progress;
 	_Atomic uint64_t inv_seq_wide;
-	_Atomic uint64_t inv_seq[MN_INV_SEQ_BUCKETS];
+	_Atomic uint64_t inv_open_wide;
+	struct mn_inv_bucket inv[MN_INV_SEQ_BUCKETS];
 
 	struct vmmu_mmu mmu;
 

@@ -27,6 +27,13 @@ const struct variant_desc variants[] = {
 	  "gfn ranges to the bracket" },
 	{ "end-skips-range-bump", VARIANT_END_SKIPS_RANGE_BUMP, "invalidate",
 	  "end() removes the bracket but bumps neither its buckets nor inv_seq_wide" },
+	{ "start-skips-intent-scan", VARIANT_START_SKIPS_INTENT_SCAN, "invalidate",
+	  "start() finds no present SPTE and takes no mmu_lock for write without reading "
+	  "the vCPUs' intents: a fault that checked before the bracket opened installs "
+	  "after the walk, and its translation outlives start()" },
+	{ "fault-intent-after-check", VARIANT_FAULT_INTENT_AFTER_CHECK, "invalidate",
+	  "a fault publishes its intent after its locked check instead of before it: a "
+	  "start() can miss both the intent and the SPTE the fault installs" },
 	{ "change-pte-unbracketed", VARIANT_CHANGE_PTE_UNBRACKETED, "change-pte",
 	  "change_pte outside start/end, neither bumping the seq nor refused" },
 	{ "mmio-cache-ignores-in-progress", VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS, "create-mmio",

@@ -19,7 +19,12 @@
  *    inside; inside, it only re-points SPTEs that are present (none, after
  *    start()), so it installs nothing;
  *  - clear_young / test_young / clear_flush_young;
- *  - release() zaps everything; later accesses refault and work.
+ *  - release() zaps everything; later accesses refault and work;
+ *  - a start() over memory nothing maps takes no mmu_lock for write
+ *    (invalidate_unlocked) and still covers it: a fault there waits for
+ *    end(); a start() over a mapped page zaps it (the slow path); more
+ *    open brackets than there are slots are still exact (untracked ones
+ *    cover everything until their end()).
  *
  * Threads synchronize only through atomics; waits are bounded spins with
  * sched_yield and a clock deadline (a hang is reported, not waited out).
@@ -726,6 +731,66 @@ static void test_release(void)
 	munmap(mem, 64 * PAGE);
 }
 
+/*
+ * start() on memory no SPTE maps opens its bracket without mmu_lock for
+ * write; the bracket still holds faults off until end().  On mapped memory
+ * it zaps.  70 brackets open at once (64 slots, then untracked ones) keep
+ * every page covered and every end() matched.
+ */
+static void test_unlocked_start(void)
+{
+	struct vmmu_vm *vm = test_vm_new();
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
+	uint8_t *mem = test_alloc_guest(128 * PAGE);
+	uint64_t h = HVA(mem);
+	struct vmmu_stats before, after;
+	struct async_access a;
+
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, 128 * PAGE, mem);
+	memset(mem, 0, 128 * PAGE);
+
+	/* nothing mapped: no write lock, no zap, no flush */
+	before = test_vm_stats(vm);
+	vmmu_mmu_notifier_invalidate_range_start(vm, h, h + 16 * PAGE);
+	after = test_vm_stats(vm);
+	TEST_ASSERT_EQ(after.invalidate_unlocked - before.invalidate_unlocked, 1);
+	TEST_ASSERT_EQ(after.sptes_zapped, before.sptes_zapped);
+	TEST_ASSERT_EQ(after.remote_tlb_flush_requests, before.remote_tlb_flush_requests);
+	/* ... and covers: a fault inside waits for end() */
+	async_access_start(&a, vcpu, 5 * PAGE, false, 0);
+	TEST_ASSERT(stays_zero(&a.done), "a fault completed inside an unlocked bracket");
+	*(uint64_t *)(mem + 5 * PAGE) = 0x5555;
+	vmmu_mmu_notifier_invalidate_range_end(vm, h, h + 16 * PAGE);
+	async_access_join(&a);
+	TEST_ASSERT_EQ(a.r, 0);
+	TEST_ASSERT_EQ(a.val, 0x5555);
+
+	/* page 5 is mapped now: the slow path zaps it */
+	before = test_vm_stats(vm);
+	vmmu_mmu_notifier_invalidate_range_start(vm, h + 5 * PAGE, h + 6 * PAGE);
+	after = test_vm_stats(vm);
+	TEST_ASSERT_EQ(after.invalidate_unlocked, before.invalidate_unlocked);
+	TEST_ASSERT_EQ(after.sptes_zapped - before.sptes_zapped, 1);
+	TEST_ASSERT(!vmmu_mmu_notifier_test_young(vm, h + 5 * PAGE), "page 5 still mapped");
+	vmmu_mmu_notifier_invalidate_range_end(vm, h + 5 * PAGE, h + 6 * PAGE);
+
+	/* 70 one-page brackets open at once; each page is held off */
+	for (int p = 0; p < 70; p++)
+		vmmu_mmu_notifier_invalidate_range_start(vm, h + p * PAGE, h + (p + 1) * PAGE);
+	async_access_start(&a, vcpu, 69 * PAGE, false, 0);
+	TEST_ASSERT(stays_zero(&a.done), "a fault completed under an untracked bracket");
+	for (int p = 0; p < 70; p++)
+		vmmu_mmu_notifier_invalidate_range_end(vm, h + p * PAGE, h + (p + 1) * PAGE);
+	async_access_join(&a);
+	TEST_ASSERT_EQ(a.r, 0);
+	after = test_vm_stats(vm);
+	TEST_ASSERT_EQ(after.invalidate_end_unmatched, 0);
+	/* everything closed: faults anywhere complete at once */
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 100 * PAGE), 0);
+	vmmu_vm_destroy(vm);
+	munmap(mem, 128 * PAGE);
+}
+
 static const struct test_case cases[] = {
 	{ "nohit", test_nohit },
 	{ "zap_range", test_zap_range },
@@ -737,6 +802,7 @@ static const struct test_case cases[] = {
 	{ "change_pte_noslot_bracket", test_change_pte_noslot_bracket },
 	{ "aging", test_aging },
 	{ "release", test_release },
+	{ "unlocked_start", test_unlocked_start },
 };
 
 TEST_CASES_MAIN(cases)

@@ -16,13 +16,15 @@
  *	     intersects has its gfns in that bracket's ranges.
  *	5.2  mmu_invalidate_in_progress never goes negative, and is 0 (and so
  *	     is the active count) when everything is quiescent.
- *	4.  at the install itself (vmmu_checker_fault_install below): the
- *	     library's rule (no open bracket's ranges contain the gfn, and
- *	     the snapshot inv_seq_wide + inv_seq[bucket] is current), and,
- *	     from the checker's own record of the brackets by host address
- *	     (independent of the library's ranges and counters), no bracket
+ *	4.  at the install itself (vmmu_checker_fault_install below), from
+ *	     the checker's own record of the brackets by host address
+ *	     (independent of the library's ranges and counters): no bracket
  *	     whose start() is done covers the fault's host page, and none
- *	     that covers it has ended since the fault's snapshot.
+ *	     that covers it has ended since the fault's snapshot.  (The
+ *	     library's own rule is checked at the fault's locked check, and
+ *	     a bracket may open, or an end() elsewhere bump the fault's
+ *	     bucket, between that check and the install: start() then waits
+ *	     for the install through the fault's intent.)
  *
  * translation coherence (tlb), whenever no thread holds mmu_lock for
  * write (every change that takes access away is made, and flushed, under
@@ -344,20 +346,10 @@ uint64_t vmmu_checker_fault_snapshot(struct vmmu_vm *vm)
 void vmmu_checker_fault_install(struct vmmu_vm *vm, uint32_t as_id, uint64_t gfn, uint64_t hva,
 				uint64_t mmu_seq, uint64_t epoch)
 {
-	uint64_t now = atomic_load_explicit(&vm->inv_seq_wide, memory_order_relaxed) +
-		       atomic_load_explicit(&vm->inv_seq[mn_inv_bucket(as_id, gfn)],
-					    memory_order_relaxed);
-
+	(void)as_id;
+	(void)mmu_seq;
 	if (!chk_monitor_on(MON_PROTOCOL))
 		return;
-	if (atomic_load_explicit(&vm->mmu_invalidate_in_progress, memory_order_relaxed) &&
-	    mn_gfn_covered(vm, as_id, gfn, gfn + 1))
-		chk_violation("fault installs an SPTE for gfn 0x%" PRIx64 " of address space %u "
-			      "while an open bracket's ranges contain it", gfn, as_id);
-	else if (now != mmu_seq)
-		chk_violation("fault installs an SPTE for gfn 0x%" PRIx64 " of address space %u "
-			      "with a stale snapshot (%" PRIu64 ", now %" PRIu64 ")", gfn, as_id,
-			      mmu_seq, now);
 	if (!hva || vm != mvm)
 		return;
 	for (int i = 0; i < ngopen; i++)
@@ -386,11 +378,15 @@ static void check_publish_extends(struct vmmu_vm *vm, uint32_t as, struct vmmu_m
 {
 	int idx = set->node_idx;
 
-	for (uint32_t i = 0; i < vm->nr_mn_brackets; i++) {
+	uint32_t hwm = atomic_load_explicit(&vm->mn_brackets_hwm, memory_order_relaxed);
+
+	for (uint32_t i = 0; i < hwm; i++) {
 		const struct mn_bracket *b = &vm->mn_brackets[i];
+		uint32_t nr = atomic_load_explicit(&b->nr_ranges, memory_order_relaxed);
 		struct itree_node *n;
 
-		if (b->all || b->end <= b->start)
+		if (!atomic_load_explicit(&b->active, memory_order_relaxed) ||
+		    atomic_load_explicit(&b->all, memory_order_relaxed) || b->end <= b->start)
 			continue;
 		for (n = itree_iter_first(&set->hva_tree, b->start, b->end - 1); n;
 		     n = itree_iter_next(n, b->start, b->end - 1)) {
@@ -403,9 +399,13 @@ static void check_publish_extends(struct vmmu_vm *vm, uint32_t as, struct vmmu_m
 				      ((e + PAGE_SIZE - 1 - slot->userspace_addr) >> PAGE_SHIFT);
 			bool in = false;
 
-			for (uint32_t j = 0; j < b->nr_ranges && !in; j++)
-				in = b->ranges[j].as_id == as && b->ranges[j].start <= g0 &&
-				     g1 <= b->ranges[j].end;
+			for (uint32_t j = 0; j < nr && !in; j++) {
+				const struct mn_gfn_range *r = &b->ranges[j];
+
+				in = atomic_load_explicit(&r->as_id, memory_order_relaxed) == as &&
+				     atomic_load_explicit(&r->start, memory_order_relaxed) <= g0 &&
+				     g1 <= atomic_load_explicit(&r->end, memory_order_relaxed);
+			}
 			if (!in && once(ONCE_EXTEND))
 				chk_violation("memslot set of address space %u published with slot "
 					      "%u (gfns 0x%" PRIx64 "-0x%" PRIx64 ") inside the open "

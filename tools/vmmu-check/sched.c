@@ -614,6 +614,8 @@ static const char *const sp_names[SP_NR] = {
 	[SP_FLUSH_ASKED] = "flush: FAST vCPUs asked",
 	[SP_FENCE_OUTSIDE] = "vCPU: fence_state = OUTSIDE",
 	[SP_RING_PUSH] = "dirty ring: push half published",
+	[SP_NOTIFIER_INTENTS] = "start(): intents read, walk next",
+	[SP_FAULT_INTENT] = "fault: intent published",
 };
 
 const char *sp_name(int sp)

@@ -274,7 +274,7 @@ static int storm_run(struct bench_vm *e, enum cv_mode mode, enum storm_kind kind
 	};
 	_Atomic bool stop = false;
 	pthread_barrier_t go;
-	struct vmmu_stats a, b;
+	struct vmmu_stats a = { .size = sizeof(a) }, b = { .size = sizeof(b) };
 	uint64_t n;
 	double t0, t;
 	int r;
@@ -594,7 +594,7 @@ static int mmio_scatter(struct scatter_res *sr)
 		.nr_vcpus = 1,
 	};
 	uint64_t s = 0x6a09e667f3bcc909ull, max_tables = 0;
-	struct vmmu_stats a, b;
+	struct vmmu_stats a = { .size = sizeof(a) }, b = { .size = sizeof(b) };
 	struct bench_vm e;
 	double rss0, t0, t;
 	int r = bench_vm_open(&e, &spec);
