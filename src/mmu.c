@@ -1348,7 +1348,8 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		intent = vcpu_access_target(vcpu->as_id, gfn);
 		/* Variant fault-intent-after-check: published after the check. */
 		if (!variant_is(FAULT_INTENT_AFTER_CHECK)) {
-			atomic_exchange_explicit(&vcpu->mn_intent, intent, memory_order_seq_cst);
+			atomic_exchange_explicit(&vm->mn_intent[vcpu->id].v, intent,
+						 memory_order_seq_cst);
 			sched_point(SP_FAULT_INTENT);
 		}
 	}
@@ -1357,7 +1358,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	stale = is_page_fault_stale(vm, root, &fault, vcpu->as_id, inv_bucket);
 	if (intent && variant_is(FAULT_INTENT_AFTER_CHECK)) {
 		sched_point(SP_FAULT_INTENT);
-		atomic_exchange_explicit(&vcpu->mn_intent, intent, memory_order_seq_cst);
+		atomic_exchange_explicit(&vm->mn_intent[vcpu->id].v, intent, memory_order_seq_cst);
 	}
 	if (stale) {
 		if (!fault.noslot) {
@@ -1371,7 +1372,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	}
 	vmmu_read_unlock(&vm->mmu.mmu_lock);
 	if (intent)
-		atomic_store_explicit(&vcpu->mn_intent, 0, memory_order_release);
+		atomic_store_explicit(&vm->mn_intent[vcpu->id].v, 0, memory_order_release);
 out:
 	vmmu_rcu_read_unlock();
 	/* At the page-table cap: make room, then retry (no lock held here). */

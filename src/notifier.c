@@ -503,15 +503,15 @@ static bool mn_intent_in(const struct mn_bracket *b, uint64_t t)
  * mn_bracket_needs_zap() - must start() take mmu_lock for write and zap
  * bracket @b?  Not if no SPTE maps one of its gfns and none can appear:
  *
- *	start()                              fault on gfn g
- *	-------                              --------------
- *	open counts of b's buckets++         mn_intent = g     (seq_cst xchg)
+ *	start()                              fault on gfn g (vCPU id)
+ *	-------                              ------------------------
+ *	open counts of b's buckets++         mn_intent[id] = g (seq_cst xchg)
  *	  (seq_cst RMWs)                     mmu_lock (read)
  *	read every vCPU's mn_intent,         if bucket(g) open and a bracket
  *	  and mn_copy_intents (seq_cst)        covers g: retry
  *	mmu_lock (read): walk b's gfns       install the SPTE
  *	  for a present SPTE                 mmu_lock (read) released
- *	                                     mn_intent = 0     (release)
+ *	                                     mn_intent[id] = 0 (release)
  *
  * Either the fault's intent store is ordered first, and we see g and zap
  * under mmu_lock (write), which waits for its install, or our open count
@@ -534,13 +534,12 @@ static bool mn_bracket_needs_zap(struct vmmu_vm *vm, struct mn_bracket *b)
 		return true;
 	/* Variant start-skips-intent-scan: only the walk decides. */
 	if (!variant_is(START_SKIPS_INTENT_SCAN)) {
-		vmmu_mutex_lock(&vm->vcpus_lock);
-		for (uint32_t i = 0; i < vm->nr_online && !zap; i++)
-			zap = mn_intent_in(b, atomic_load_explicit(&vm->online[i]->mn_intent,
-								   memory_order_seq_cst));
-		vmmu_mutex_unlock(&vm->vcpus_lock);
-		if (zap)
-			return true;
+		uint32_t hwm = atomic_load_explicit(&vm->mn_intent_hwm, memory_order_acquire);
+
+		for (uint32_t i = 0; i < hwm; i++)
+			if (mn_intent_in(b, atomic_load_explicit(&vm->mn_intent[i].v,
+								 memory_order_seq_cst)))
+				return true;
 	}
 	sched_point(SP_NOTIFIER_INTENTS);
 	vmmu_read_lock(&vm->mmu.mmu_lock);
@@ -565,36 +564,22 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 		.mmu_locked = true,
 	};
 	struct mn_bracket *b;
-	uint64_t id = 0;
 
 	if (!vm)
 		return;
 	trace_kvm_unmap_hva_range(start, end);
+	hostmem_invalidate_begin(vm, start, end);
 	/*
 	 * Open the bracket over the gfns of the active slots: faults there
-	 * retry from now on, and a memslot swap extends it.
+	 * retry from now on, and a memslot swap extends it.  Then zap what
+	 * maps the range, if anything does or may (mmu_lock for write);
+	 * mn_invalidate_lock keeps the active set as it is meanwhile.
 	 */
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	vm->mn_active_invalidate_count++;
 	b = mn_bracket_add(vm, start, end);
-	if (b)
-		id = b->id;
 	atomic_fetch_add_explicit(&vm->mmu_invalidate_in_progress, 1, memory_order_seq_cst);
-	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
-	hostmem_invalidate_begin(vm, start, end);
 	sched_point(SP_NOTIFIER_COUNTED);
-
-	/*
-	 * Zap what maps the range, if anything does or may (mmu_lock for
-	 * write); mn_invalidate_lock keeps the bracket in its slot and the
-	 * active set as it is.
-	 */
-	vmmu_mutex_lock(&vm->mn_invalidate_lock);
-	b = NULL;
-	for (uint32_t i = 0; id && i < MN_MAX_BRACKETS; i++)
-		if (atomic_load_explicit(&vm->mn_brackets[i].active, memory_order_relaxed) &&
-		    vm->mn_brackets[i].id == id)
-			b = &vm->mn_brackets[i];
 	if (!b || mn_bracket_needs_zap(vm, b)) {
 		vmmu_write_lock(&vm->mmu.mmu_lock);
 		kvm_handle_hva_range(vm, &range);

@@ -87,7 +87,7 @@ static inline bool mn_bucket_open(struct vmmu_vm *vm, struct mn_inv_bucket *b)
  * (@as_id, @gfn) whose snapshot (mmu_invalidate_snapshot()) was @mmu_seq
  * start over?  Yes if an open bracket covers the gfn, or an end() of a
  * range in its bucket (or a wide one) came since the snapshot.  The caller
- * published its intent (vcpu->mn_intent or vm->mn_copy_intents) before,
+ * published its intent (vm->mn_intent[id] or vm->mn_copy_intents) before,
  * and holds mmu_lock (read) until it has installed or copied.
  */
 static inline bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq,

@@ -57,6 +57,8 @@ VMMU_API int vmmu_vcpu_create(struct vmmu_vm *vm, uint32_t id, struct vmmu_vcpu 
 		return -EEXIST;
 	}
 	vm->vcpus[id] = vcpu;
+	if (id >= atomic_load_explicit(&vm->mn_intent_hwm, memory_order_relaxed))
+		atomic_store_explicit(&vm->mn_intent_hwm, id + 1, memory_order_release);
 	vcpu->online_idx = vm->nr_online;
 	vm->online[vm->nr_online++] = vcpu;
 	vmmu_mutex_unlock(&vm->vcpus_lock);

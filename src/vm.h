@@ -104,15 +104,6 @@ struct vmmu_vcpu {
 	 * block for as long as another thread pleases: post-copy).
 	 */
 	_Atomic uint64_t access_target;
-	/*
-	 * mn_intent: from just before a fault's locked invalidation check to
-	 * just after its install, the (address space, gfn) it installs,
-	 * encoded as access_target; else 0.  Written only by the vCPU's thread
-	 * (seq_cst exchange in, release out); a start() that does not take
-	 * mmu_lock for write reads it after publishing its bracket
-	 * (notifier.c, mn_bracket_needs_zap()).
-	 */
-	_Atomic uint64_t mn_intent;
 	struct vmmu_vm *vm;
 	uint32_t as_id;
 	uint32_t id;
@@ -267,9 +258,24 @@ struct vmmu_vm {
 	 * Device-thread guest copies between their coverage check and the end
 	 * of their copy (vcpu.c, rw_guest_page()): a start() that sees one
 	 * takes mmu_lock for write, which waits for it.  vCPUs publish theirs
-	 * in vcpu->mn_intent.
+	 * in mn_intent[] below.
 	 */
 	_Atomic long mn_copy_intents;
+	/*
+	 * mn_intent[id]: from just before vCPU id's fault takes its locked
+	 * invalidation check to just after its install, the (address space,
+	 * gfn) it installs, encoded as vcpu_access_target(); else 0.  Written
+	 * only by the vCPU's thread (seq_cst exchange in, release out); read
+	 * by start() after it opened its bracket (notifier.c,
+	 * mn_bracket_needs_zap()), for ids below mn_intent_hwm (set under
+	 * vcpus_lock), with no lock: an entry outlives its vCPU.  One line
+	 * each, so faults on different vCPUs do not share one.
+	 */
+	struct mn_intent {
+		_Atomic uint64_t v;
+		char pad[56];
+	} mn_intent[VMMU_MAX_VCPUS];
+	_Atomic uint32_t mn_intent_hwm;
 	/* vCPUs blocked until an end() (mn_invalidate_lock); end() wakes them */
 	uint32_t mn_end_waiters;
 	vmmu_cond_t mn_invalidate_end_cond;
