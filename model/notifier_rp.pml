@@ -12,37 +12,66 @@
  * page; each replacement installs a fresh page number (pages are never
  * reused).
  *
- * Following the specification (not yet the C code):
- *   start(hva mask): register the bracket (mn_invalidate_lock); then under
- *       mmu_lock (write): add the gfns of the active slot (VALID or INVALID
- *       copy) that the mask intersects, in_progress++, zap them.
- *   end(): under both locks: for each gfn of the bracket, bump
- *       inv_seq[bucket(g)], or inv_seq_wide once if the range is wide; the
- *       global seq++; remove the bracket; in_progress--.
+ * Following the protocol as implemented (lock-free start/end):
+ *   start(hva mask), step 1, under mn_invalidate_lock alone: the bracket's
+ *       gfn ranges from the active slot (VALID or INVALID copy) that the
+ *       mask intersects; mark the bracket active (release); count each
+ *       range open: inv_open[bucket(g)]++, or inv_open_wide++ for a wide
+ *       bracket (seq_cst RMWs); in_progress++.  The lock is dropped and
+ *       taken again (a swap may extend the bracket in between).
+ *     Step 3, under mn_invalidate_lock: the bracket's gfns as they stand
+ *       now; the intent scan (a seq_cst load of every vCPU's intent): an
+ *       intent on one of them -> SLOW; else, under mmu_lock (read), the
+ *       walk: a present SPTE on one of them -> SLOW; else FAST: return,
+ *       with no zap, no flush and no mmu_lock (write).  SLOW: under
+ *       mmu_lock (write), zap the bracket's gfns (and flush).
+ *   end(), under mn_invalidate_lock alone: for each gfn of the bracket,
+ *       bump inv_seq[bucket(g)], or inv_seq_wide once if the bracket is
+ *       wide and has a range; mark the bracket inactive (release); count
+ *       its ranges closed (release); in_progress--.
  *   fault(g): snapshot s = inv_seq_wide + inv_seq[bucket(g)] (two loads)
- *       under RCU, BEFORE the memslot lookup and GUP; under mmu_lock: retry
- *       if an open bracket contains g, or if the sum moved; else install.
- *   swap (CREATE, DELETE, MOVE): under both locks, no wait: add the NEW
- *       slot's gfns that each registered bracket's hva mask intersects, then
- *       publish.  DELETE and MOVE publish an INVALID copy first, wait for RCU
- *       readers and zap the old location (kvm_arch_flush_shadow_memslot), as
- *       today.
+ *       under RCU, BEFORE the memslot lookup and GUP; publish the intent
+ *       (intent = g, a seq_cst exchange); under mmu_lock (read): retry if
+ *       inv_open_wide or inv_open[bucket(g)] is not 0 and an active
+ *       bracket's ranges contain g (lock-free loads: the active flag, then
+ *       the ranges), or if the sum moved; else install; release mmu_lock;
+ *       intent = none (release).
+ *   swap (CREATE, DELETE, MOVE): under both locks (mmu_lock write), no
+ *       wait: extend each active bracket with the NEW slot's gfns that its
+ *       hva mask intersects and count the new ranges open, then publish.
+ *       DELETE and MOVE publish an INVALID copy first, wait for RCU readers
+ *       and zap the old location (kvm_arch_flush_shadow_memslot), as today.
+ *   The model counts one open range per gfn (a C range touching two
+ *   buckets counts in both; only zero / non-zero matters).  mmu_lock is a
+ *   rwlock: the faults and start()'s walk hold it for read at the same
+ *   time.  Each step of start() and end() that a fault can observe (the
+ *   active flag, each inv_open and inv_seq update) is a step of its own;
+ *   where it saves states, a lock acquisition is merged into the next
+ *   step and a release into the previous one (a lock operation commutes
+ *   with the other processes' steps that it does not block).
  *
  * Properties:
  *   (c) no translation to a page the host replaced once the invalidation
  *       that replaced it has ended: at install, at use, monitor;
+ *   (k) once start() has returned and until end() begins, no SPTE maps
+ *       the current host page of the bracket's hva range (KVM's promise
+ *       to the primary MMU: a stale SPTE installed after a FAST start()
+ *       is caught here, while the bracket is open);
  *   (d) bracket accounting balanced: end() never finds in_progress at 0,
- *       and with no bracket registered in_progress is 0 (monitor);
- *   (p) precision: the locked check retries only if an open bracket covers
- *       g, or an end() since the snapshot had a range in g's bucket or a
- *       wide range (ghost hit[], computed from the ranges, not from the
- *       counters).  The other half, "a memslot update never blocks on
- *       brackets", is structural: the swap's atomic blocks have no guard
- *       (and pan checks that no process is left blocked).
+ *       and with no bracket active and mn_invalidate_lock free,
+ *       in_progress is 0 (monitor);
+ *   (p) precision: the locked check retries on the sum only if an end()
+ *       since the snapshot bumped a counter of g's bucket, or the wide one
+ *       (ghost hit[], set with each bump from the bracket's ranges; the
+ *       other retry needs an active bracket that covers g).  The other
+ *       half, "a memslot update never blocks on brackets", is structural:
+ *       the swap waits only for the two locks (and pan checks that no
+ *       process is left blocked).
  *
  * Switches:
- *   WIDE                       a host operation may be "wide": its end()
- *                              bumps inv_seq_wide instead of the buckets
+ *   WIDE                       a host operation may be "wide": its ranges
+ *                              count in inv_open_wide and its end() bumps
+ *                              inv_seq_wide instead of the buckets
  *   SAME_BUCKET                both pages of a location share a bucket
  *   INIT_NONE                  the slot does not exist at the start (so a
  *                              CREATE can land on memory a bracket covers)
@@ -50,9 +79,20 @@
  *                              the bracket but bumps no counter -> (c)
  *   SWAP_IGNORES_OPEN_BRACKETS variant swap-ignores-open-brackets: the swap
  *                              publishes without extending open brackets
- *                              -> (c)
+ *                              -> (k), and (c) with PROP_C_ONLY
  *   SHARED_BUCKET_PRECISION    the locked check compares the global
- *                              mmu_invalidate_seq (today's rule) -> (p)
+ *                              mmu_invalidate_seq (the old rule) -> (p)
+ *   START_SKIPS_INTENT_SCAN    step 3 goes SLOW only on a present SPTE: a
+ *                              fault that checked before the bracket was
+ *                              counted installs after the walk -> (k), (c)
+ *   FAULT_INTENT_AFTER_CHECK   the fault publishes its intent after its
+ *                              check, not before -> (k), (c)
+ *   END_OPEN_BEFORE_BUMP       end() counts the ranges closed before it
+ *                              bumps the sequence counters -> (c)
+ *   PROP_C_ONLY                drop (k) from the monitor
+ *   NO_INSTALL_CHECK           drop the (c) assertion at install: a stale
+ *                              SPTE must then be caught at use or by the
+ *                              monitor
  *   NHOST, NUPD, NVCPU         bounds
  */
 
@@ -80,6 +120,14 @@
 /* gfn bit mask of hva mask m (bit 0 = H0, bit 1 = H1) at location l */
 #define GFNS(l, m)	((m) << (2 * (l)))
 #define HAS(mask, g)	((((mask) >> (g)) & 1) == 1)
+/* g = the lowest gfn of the set t, taken out of t (t != 0) */
+#define NEXTG(t, g)							\
+	g = 0;								\
+	do								\
+	:: !HAS(t, g) -> g++						\
+	:: else -> break						\
+	od;								\
+	t = t - (1 << g)
 
 byte hostpte[2];		/* page mapped at H0 / H1 */
 byte next_page = 3;
@@ -92,25 +140,41 @@ byte slotst = VALID;
 #endif
 byte slotloc;			/* 0 = A, 1 = B */
 
-/* mmu_lock (write) for writers; the bracket list also mn_invalidate_lock */
+/*
+ * The locks.  mn_invalidate_lock is a mutex (mn_lock).  mmu_lock is a
+ * rwlock: mmu_r counts its readers; a write section is one atomic step
+ * that starts only when mmu_r == 0, so no reader and no other writer can
+ * be inside it (the writer flag would be set and cleared within that
+ * step, and is left out).
+ */
+bit  mn_lock;
+byte mmu_r;
+
+/* Written under mn_invalidate_lock (the swap: and mmu_lock write); the
+ * faults read reg[], ranges[], inv_open*, inv_seq* without it. */
 byte inv_seq[NGFN];
 byte inv_seq_wide;
+byte inv_open[NGFN];		/* open bracket ranges touching each bucket */
+byte inv_open_wide;		/* open ranges of wide brackets */
 byte seq;			/* global mmu_invalidate_seq: stats only */
 byte in_progress;
-bit  reg[NHOST];		/* bracket registered (open) */
+bit  reg[NHOST];		/* bracket active (open) */
 byte hmask[NHOST];		/* its hva range */
 byte ranges[NHOST];		/* its gfn ranges, as a gfn bit mask */
 bit  wide[NHOST];
-byte nreg;			/* registered brackets (mn_active) */
+byte nreg;			/* active brackets (mn_active) */
+byte intent[NVCPU];		/* gfn + 1 the vCPU is about to install, 0 none */
 
 bit rcu_in[NVCPU];
 bit gp_wait[NVCPU];
 
 /* ghost, per vCPU: the gfn of the fault in flight, and whether an end()
- * since its snapshot had a range in its bucket or a wide range */
+ * since its snapshot bumped a counter of its bucket, or the wide one */
 bit  infault[NVCPU];
 byte fg[NVCPU];
 bit  hit[NVCPU];
+/* ghost, per host: start() has returned and end() has not begun */
+bit  armed[NHOST];
 
 #define SYNCHRONIZE_RCU()						\
 	atomic {							\
@@ -124,18 +188,47 @@ bit  hit[NVCPU];
 	:: else -> i = 0; break						\
 	od
 
-/* Under mn_invalidate_lock + mmu_lock (write): add the new slot's gfns to
- * every registered bracket, then publish (st, l).  No wait. */
+/* One range of bracket h over gfn g opens / closes in g's bucket count,
+ * or in the wide count (a read-modify-write: one step) */
+#define OPEN_INC(h, g)							\
+	if								\
+	:: wide[h] -> inv_open_wide++					\
+	:: else -> inv_open[BUCKET(g)]++				\
+	fi
+#define OPEN_DEC(h, g)							\
+	if								\
+	:: wide[h] -> inv_open_wide--					\
+	:: else -> inv_open[BUCKET(g)]--				\
+	fi
+
+/* Under mn_invalidate_lock + mmu_lock (write): extend every active bracket
+ * with the new slot's gfns that its hva mask intersects, count the new
+ * ranges open, then publish (st, l).  No wait. */
 #ifdef SWAP_IGNORES_OPEN_BRACKETS
-#define SWAP(st, l)	atomic { slotst = st; slotloc = l }
+#define SWAP(st, l)							\
+	atomic { !mn_lock && mmu_r == 0 -> slotst = st; slotloc = l }
 #else
 #define SWAP(st, l)							\
 	atomic {							\
+		!mn_lock && mmu_r == 0 ->				\
 		i = 0;							\
 		do							\
 		:: i < NHOST ->						\
 			if						\
-			:: reg[i] -> ranges[i] = ranges[i] | GFNS(l, hmask[i]) \
+			:: reg[i] ->					\
+				nw = GFNS(l, hmask[i]) & (15 - ranges[i]); \
+				ranges[i] = ranges[i] | nw;		\
+				g = 0;					\
+				do					\
+				:: g < NGFN ->				\
+					if				\
+					:: HAS(nw, g) -> OPEN_INC(i, g)	\
+					:: else				\
+					fi;				\
+					g++				\
+				:: else -> g = 0; break			\
+				od;					\
+				nw = 0					\
 			:: else						\
 			fi;						\
 			i++						\
@@ -147,7 +240,7 @@ bit  hit[NVCPU];
 
 proctype updater()
 {
-	byte n, i, l, st;
+	byte n, i, l, st, g, nw;
 
 	do
 	:: n < NUPD ->
@@ -163,7 +256,8 @@ proctype updater()
 			l = slotloc;
 			SWAP(INVALID, l);
 			SYNCHRONIZE_RCU();
-			atomic {		/* kvm_arch_flush_shadow_memslot() */
+			atomic {		/* kvm_arch_flush_shadow_memslot(): mmu_lock (write) */
+				mmu_r == 0 ->
 				spte[2 * l] = 0;
 				spte[2 * l + 1] = 0
 			};
@@ -181,7 +275,8 @@ proctype updater()
 
 proctype host(byte id)
 {
-	byte m, old0, old1, g, v;
+	byte m, old0, old1, g, v, r, t;
+	bit slow, rd;
 
 	/* host 0: page H0 or both pages; the others: page H1 */
 	if
@@ -197,25 +292,111 @@ proctype host(byte id)
 	:: skip
 	fi;
 #endif
-	/* invalidate_range_start(): register under mn_invalidate_lock */
-	atomic { reg[id] = 1; hmask[id] = m; nreg++ };
-	d_step {	/* mmu_lock (write): ranges from the active set, count, zap */
+	/*
+	 * invalidate_range_start(), step 1, under mn_invalidate_lock alone:
+	 * the bracket's ranges from the active slot (VALID or INVALID copy),
+	 * the bracket marked active, each range counted open.
+	 */
+	atomic {
+		!mn_lock -> mn_lock = 1;
+		hmask[id] = m;
 		if
-		:: slotst != NONE -> ranges[id] = ranges[id] | GFNS(slotloc, m)
+		:: slotst != NONE -> ranges[id] = GFNS(slotloc, m)
 		:: else
 		fi;
-		in_progress++;
-		g = 0;
-		do
-		:: g < NGFN ->
+		nreg++;
+		reg[id] = 1;		/* published (release) */
+		t = ranges[id];
+		if
+		:: t == 0 -> in_progress++; mn_lock = 0
+		:: else
+		fi
+	};
+	do
+	:: t != 0 ->
+		atomic {
+			NEXTG(t, g);
+			OPEN_INC(id, g);	/* seq_cst RMW */
 			if
-			:: HAS(ranges[id], g) -> spte[g] = 0
+			:: t == 0 -> in_progress++; mn_lock = 0
+			:: else
+			fi
+		}
+	:: else -> g = 0; break
+	od;
+	/* (a memslot swap may extend the bracket here) */
+
+	/*
+	 * Step 3, under mn_invalidate_lock: the bracket's gfns as they stand;
+	 * the intent scan; then, under mmu_lock (read), the walk for a
+	 * present SPTE.  Neither: FAST, nothing to zap.
+	 */
+#ifndef START_SKIPS_INTENT_SCAN
+	atomic {
+		!mn_lock -> mn_lock = 1;
+		r = ranges[id];
+		if	/* seq_cst load of intent[0] */
+		:: intent[0] != 0 && HAS(r, intent[0] - 1) -> slow = 1
+		:: else
+		fi
+	};
+	v = 1;
+	do
+	:: v < NVCPU ->
+		d_step {	/* seq_cst load of intent[v] */
+			if
+			:: intent[v] != 0 && HAS(r, intent[v] - 1) -> slow = 1
 			:: else
 			fi;
-			g++
-		:: else -> g = 0; break
-		od
-	};
+			v++
+		}
+	:: else -> v = 0; break
+	od;
+#else
+	atomic { !mn_lock -> mn_lock = 1; r = ranges[id] };
+#endif
+	/* the walk, under mmu_lock (read), taken at the first gfn and
+	 * released at the last one or at the first present SPTE */
+	t = r;
+	do
+	:: t != 0 && !slow ->
+		d_step {
+			if
+			:: !rd -> mmu_r++; rd = 1
+			:: else
+			fi;
+			NEXTG(t, g);
+			if
+			:: spte[g] != 0 -> slow = 1
+			:: else
+			fi;
+			if
+			:: t == 0 || slow -> mmu_r--; rd = 0
+			:: else
+			fi
+		}
+	:: else -> t = 0; g = 0; break
+	od;
+	if
+	:: slow ->	/* SLOW: mmu_lock (write), zap the bracket's gfns, flush */
+		d_step {
+			mmu_r == 0 ->
+			g = 0;
+			do
+			:: g < NGFN ->
+				if
+				:: HAS(r, g) -> spte[g] = 0
+				:: else
+				fi;
+				g++
+			:: else -> g = 0; break
+			od;
+			armed[id] = 1; slow = 0; r = 0; mn_lock = 0	/* start() returns */
+		}
+	:: else ->	/* FAST */
+		atomic { armed[id] = 1; r = 0; mn_lock = 0 }	/* start() returns */
+	fi;
+
 	/* the host replaces the pages, under the page-table lock */
 	d_step {
 		if
@@ -227,51 +408,73 @@ proctype host(byte id)
 		:: else
 		fi
 	};
-	/* invalidate_range_end(): mmu_lock (write) + mn_invalidate_lock */
-	d_step {
-#ifndef END_SKIPS_RANGE_BUMP
-		if
-		:: wide[id] && ranges[id] != 0 -> inv_seq_wide++
-		:: wide[id] && ranges[id] == 0	/* no range, nothing to bump */
-		:: else ->
-			g = 0;
-			do
-			:: g < NGFN ->
-				if
-				:: HAS(ranges[id], g) -> inv_seq[BUCKET(g)]++
-				:: else
-				fi;
-				g++
-			:: else -> g = 0; break
-			od
-		fi;
+
+	/*
+	 * invalidate_range_end(), under mn_invalidate_lock alone: bump each
+	 * range's bucket (inv_seq_wide once for a wide bracket with a range),
+	 * mark the bracket inactive (release), close its ranges (release),
+	 * in_progress--.
+	 */
+	atomic { !mn_lock -> mn_lock = 1; armed[id] = 0; r = ranges[id] };
+#ifdef END_OPEN_BEFORE_BUMP
+	t = r;
+	do
+	:: t != 0 -> atomic { NEXTG(t, g); OPEN_DEC(id, g) }
+	:: else -> g = 0; break
+	od;
 #endif
-		/* ghost: which faults in flight this end() concerns */
-		v = 0;
-		do
-		:: v < NVCPU ->
-			g = 0;
+#ifndef END_SKIPS_RANGE_BUMP
+	if
+	:: wide[id] && r != 0 ->
+		atomic {
+			inv_seq_wide++;
+			v = 0;	/* ghost: every fault in flight */
 			do
-			:: g < NGFN ->
-				if
-				:: infault[v] && HAS(ranges[id], g) &&
-				   (wide[id] || BUCKET(g) == BUCKET(fg[v])) -> hit[v] = 1
-				:: else
-				fi;
-				g++
-			:: else -> g = 0; break
-			od;
-			v++
-		:: else -> v = 0; break
-		od;
-		seq++;
+			:: v < NVCPU -> hit[v] = hit[v] | infault[v]; v++
+			:: else -> v = 0; break
+			od
+		}
+	:: wide[id] && r == 0	/* no range, nothing to bump */
+	:: else ->
+		t = r;
+		do
+		:: t != 0 ->
+			atomic {
+				NEXTG(t, g);
+				inv_seq[BUCKET(g)]++;
+				v = 0;	/* ghost: the faults in flight in g's bucket */
+				do
+				:: v < NVCPU ->
+					if
+					:: infault[v] && BUCKET(fg[v]) == BUCKET(g) -> hit[v] = 1
+					:: else
+					fi;
+					v++
+				:: else -> v = 0; break
+				od
+			}
+		:: else -> g = 0; break
+		od
+	fi;
+#endif
+	/* inactive (release); the ranges are cleared with the flag: a fault
+	 * that loads the flag, then the ranges, may see either, and the bumps
+	 * come first */
+	atomic { seq++; reg[id] = 0; ranges[id] = 0 };
+#ifndef END_OPEN_BEFORE_BUMP
+	t = r;
+	do
+	:: t != 0 -> atomic { NEXTG(t, g); OPEN_DEC(id, g) }	/* release */
+	:: else -> g = 0; break
+	od;
+#endif
+	atomic {
 		assert(in_progress > 0);	/* (d) */
 		in_progress--;
-		reg[id] = 0; ranges[id] = 0; hmask[id] = 0; wide[id] = 0;
-		nreg--
-	};
-	/* the old pages may be freed now */
-	d_step {
+		nreg--;
+		hmask[id] = 0; wide[id] = 0; r = 0;
+		mn_lock = 0;
+		/* end() has returned: the old pages may be freed now (ghost) */
 		if
 		:: m & 1 -> dead[old0] = 1
 		:: else
@@ -286,7 +489,7 @@ proctype host(byte id)
 
 proctype vcpu(byte id)
 {
-	byte g, s, w, b, pg, i;
+	byte g, s, w, b, pg, i, o;
 	bit covered;
 
 end_idle:
@@ -311,31 +514,63 @@ end_idle:
 		:: else -> goto out	/* MMIO exit, or RET_PF_RETRY (INVALID) */
 		fi;
 		pg = hostpte[g % 2];		/* GUP */
-		d_step {	/* mmu_lock (read): the locked check, then install */
-			covered = 0;
+#ifndef FAULT_INTENT_AFTER_CHECK
+		intent[id] = g + 1;		/* seq_cst exchange */
+#endif
+		/* mmu_lock (read), then the locked check: open ranges in g's
+		 * bucket (the wide ones first), then the scan */
+#ifdef WIDE
+		atomic { mmu_r++; o = inv_open_wide };
+		o = o + inv_open[BUCKET(g)];
+#else
+		atomic { mmu_r++; o = inv_open[BUCKET(g)] };
+#endif
+		if
+		:: o != 0 ->
 			i = 0;
 			do
 			:: i < NHOST ->
 				if
-				:: reg[i] && HAS(ranges[i], g) -> covered = 1
+				:: reg[i] ->
+					if
+					:: HAS(ranges[i], g) -> covered = 1
+					:: else
+					fi
 				:: else
 				fi;
 				i++
 			:: else -> i = 0; break
-			od;
-			if
-			:: covered -> skip		/* RET_PF_RETRY */
+			od
+		:: else
+		fi;
+		if
+		:: covered -> skip		/* RET_PF_RETRY */
+		:: else ->
 #ifdef SHARED_BUCKET_PRECISION
-			:: !covered && seq != s ->
+			atomic { w = 0; b = seq };
 #else
-			:: !covered && inv_seq_wide + inv_seq[BUCKET(g)] != s ->
+#ifdef WIDE
+			w = inv_seq_wide;
 #endif
-				assert(hit[id]);	/* (p) precision */
+			b = inv_seq[BUCKET(g)];
+#endif
+			if
+			:: w + b != s ->		/* RET_PF_RETRY */
+				assert(hit[id])		/* (p) precision */
 			:: else ->
-				assert(!dead[pg]);	/* (c) at install */
-				spte[g] = pg
+#ifdef FAULT_INTENT_AFTER_CHECK
+				intent[id] = g + 1;
+#endif
+				atomic {
+#ifndef NO_INSTALL_CHECK
+					assert(!dead[pg]);	/* (c) at install */
+#endif
+					spte[g] = pg
+				}
 			fi
-		};
+		fi;
+		atomic { mmu_r--; o = 0; covered = 0; w = 0; b = 0; i = 0 };
+		intent[id] = 0;			/* release */
 out:
 		atomic { rcu_in[id] = 0; gp_wait[id] = 0; infault[id] = 0; fg[id] = 0;
 			 hit[id] = 0; g = 0; s = 0; w = 0; b = 0; pg = 0; covered = 0 }
@@ -351,14 +586,28 @@ out:
 
 #define STALE(g)	(spte[g] != 0 && dead[spte[g]])
 #define ANY_STALE	(STALE(0) || STALE(1) || STALE(2) || STALE(3))
-#define UNBALANCED	(nreg == 0 && in_progress != 0)
+#define UNBALANCED	(!mn_lock && nreg == 0 && in_progress != 0)
+/* (k): host h's current page mapped while bracket i is armed over it */
+#define MAPS(h)		(spte[h] == hostpte[h] || spte[2 + h] == hostpte[h])
+#define EXPOSED(i)	(armed[i] && ((HAS(hmask[i], 0) && MAPS(0)) || \
+				      (HAS(hmask[i], 1) && MAPS(1))))
+#if defined(PROP_C_ONLY)
+#define ANY_EXPOSED	false
+#elif NHOST == 1
+#define ANY_EXPOSED	EXPOSED(0)
+#elif NHOST == 2
+#define ANY_EXPOSED	(EXPOSED(0) || EXPOSED(1))
+#else
+#define ANY_EXPOSED	(EXPOSED(0) || EXPOSED(1) || EXPOSED(2))
+#endif
 active proctype monitor()
 {
 end_mon:
 	atomic {
-		ANY_STALE || UNBALANCED ->
+		ANY_STALE || UNBALANCED || ANY_EXPOSED ->
 		assert(!ANY_STALE);		/* (c) dead */
-		assert(!UNBALANCED)		/* (d) in_progress */
+		assert(!UNBALANCED);		/* (d) in_progress */
+		assert(!ANY_EXPOSED)		/* (k) armed */
 	}
 }
 

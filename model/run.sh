@@ -62,7 +62,8 @@ trap 'exit 130' INT TERM
 #                   an error whose pan message matches the regex, and a trail.
 # The generation model's assertions: "after_create" is property (a), the bare
 # "may_mmio" one is (b); notifier: "dead" is (c), "in_progress" is (d);
-# notifier_rp: the same, and "hit" is the precision property (p); fence:
+# notifier_rp: the same, "armed" is (k) (no SPTE maps the page once start()
+# has returned) and "hit" is the precision property (p); fence:
 # "freed" is the stale-translation property.
 cases=(
 "generation|correct/1as|ok|-DNR_AS=1 -DGEN_BITS=1 -DNSWAPS=3 -DNVCPU=2|"
@@ -84,9 +85,16 @@ cases=(
 "notifier_rp|correct/wide|ok|-DWIDE|"
 "notifier_rp|correct/same-bucket|ok|-DSAME_BUCKET|"
 "notifier_rp|end-skips-range-bump|error|-DEND_SKIPS_RANGE_BUMP|violated.*dead"
-"notifier_rp|swap-ignores-open-brackets|error|-DSWAP_IGNORES_OPEN_BRACKETS|violated.*dead"
-"notifier_rp|swap-ignores-open-brackets/create|error|-DSWAP_IGNORES_OPEN_BRACKETS -DINIT_NONE|violated.*dead"
+"notifier_rp|swap-ignores-open-brackets|error|-DSWAP_IGNORES_OPEN_BRACKETS|violated.*armed"
+"notifier_rp|swap-ignores-open-brackets/c|error|-DSWAP_IGNORES_OPEN_BRACKETS -DPROP_C_ONLY|violated.*dead"
+"notifier_rp|swap-ignores-open-brackets/create|error|-DSWAP_IGNORES_OPEN_BRACKETS -DINIT_NONE -DPROP_C_ONLY|violated.*dead"
 "notifier_rp|shared-bucket-precision|error|-DSHARED_BUCKET_PRECISION|violated hit"
+"notifier_rp|start-skips-intent-scan|error|-DSTART_SKIPS_INTENT_SCAN|violated.*armed"
+"notifier_rp|start-skips-intent-scan/c|error|-DSTART_SKIPS_INTENT_SCAN -DPROP_C_ONLY|violated.*dead"
+"notifier_rp|start-skips-intent-scan/c-at-use|error|-DSTART_SKIPS_INTENT_SCAN -DPROP_C_ONLY -DNO_INSTALL_CHECK|violated.*spte.*dead"
+"notifier_rp|fault-intent-after-check|error|-DFAULT_INTENT_AFTER_CHECK|violated.*armed"
+"notifier_rp|fault-intent-after-check/c|error|-DFAULT_INTENT_AFTER_CHECK -DPROP_C_ONLY -DNO_INSTALL_CHECK|violated.*spte.*dead"
+"notifier_rp|end-open-before-bump|error|-DEND_OPEN_BEFORE_BUMP|violated.*dead"
 "fence|correct|ok||"
 "fence|correct/4acc-3flush|ok|-DNACC=4 -DNFLUSH=3|"
 "fence|flush-trusts-fast|error|-DFLUSH_TRUSTS_FAST|violated.*freed"
