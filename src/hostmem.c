@@ -54,7 +54,7 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
  * user half) and 38 bits of its bucket's generation into one word, so a
  * racing writer can never pair one fault's region with another's
  * generation.  A bucket's generation is the sum of the VM-wide hostmem_gen
- * and the bucket's own direct_gen: both only grow, so a bump of either
+ * and the bucket's own direct[].gen: both only grow, so a bump of either
  * changes it.
  *
  * The rule that keeps an entry true: the host unmaps or replaces memory
@@ -96,13 +96,13 @@ static bool direct_page_mapped(struct vmmu_vm *vm, hva_t hva)
 {
 	unsigned int b = (hva >> REGION_SHIFT) % DIRECT_MAPPED_CACHE;
 	uint64_t gen = atomic_load_explicit(&vm->hostmem_gen, memory_order_seq_cst) +
-		       atomic_load_explicit(&vm->direct_gen[b], memory_order_seq_cst);
-	_Atomic uint64_t *e = &vm->direct_mapped[b];
+		       atomic_load_explicit(&vm->direct[b].gen, memory_order_seq_cst);
+	_Atomic uint64_t *e = &vm->direct[b].mapped;
 	unsigned char vec[1u << (REGION_SHIFT - PAGE_SHIFT)];
 	uint64_t tag = region_tag(hva, gen);
 	/* Variant direct-cache-fills-in-bracket (defect 3): fills regardless. */
 	bool fill = (!atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst) &&
-		     !atomic_load_explicit(&vm->direct_brackets[b], memory_order_seq_cst)) ||
+		     !atomic_load_explicit(&vm->direct[b].brackets, memory_order_seq_cst)) ||
 		    variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
 
 	if (atomic_load_explicit(e, memory_order_relaxed) == tag)
@@ -159,8 +159,8 @@ void hostmem_invalidate_begin(struct vmmu_vm *vm, hva_t start, hva_t end)
 		for (uint64_t r = r0; r <= r1; r++) {
 			unsigned int b = r % DIRECT_MAPPED_CACHE;
 
-			atomic_fetch_add_explicit(&vm->direct_brackets[b], 1, memory_order_seq_cst);
-			atomic_fetch_add_explicit(&vm->direct_gen[b], 1, memory_order_seq_cst);
+			atomic_fetch_add_explicit(&vm->direct[b].brackets, 1, memory_order_seq_cst);
+			atomic_fetch_add_explicit(&vm->direct[b].gen, 1, memory_order_seq_cst);
 		}
 	} else if (end > start) {
 		atomic_fetch_add_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
@@ -179,9 +179,9 @@ void hostmem_invalidate_end(struct vmmu_vm *vm, hva_t start, hva_t end)
 			unsigned int b = r % DIRECT_MAPPED_CACHE;
 
 			if (bump)
-				atomic_fetch_add_explicit(&vm->direct_gen[b], 1,
+				atomic_fetch_add_explicit(&vm->direct[b].gen, 1,
 							  memory_order_seq_cst);
-			atomic_fetch_sub_explicit(&vm->direct_brackets[b], 1, memory_order_seq_cst);
+			atomic_fetch_sub_explicit(&vm->direct[b].brackets, 1, memory_order_seq_cst);
 		}
 	} else if (end > start) {
 		if (bump)

@@ -676,6 +676,16 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 	 * return while a vCPU still holds a translation we removed.
 	 */
 	kvm_flush_remote_tlbs(vm);
+	/*
+	 * Nothing is mapped now: clear the buckets' mapped marks, after the
+	 * flush (release), since a start() that reads a clear mark takes no
+	 * lock and relies on no vCPU holding a translation (notifier.c,
+	 * mn_bracket_maybe_mapped()).  No fault runs meanwhile (we hold
+	 * mmu_lock for write), so none is lost.
+	 */
+	for (uint32_t b = 0; b < MN_INV_SEQ_BUCKETS; b++)
+		if (atomic_load_explicit(&vm->inv[b].mapped, memory_order_relaxed))
+			atomic_store_explicit(&vm->inv[b].mapped, 0, memory_order_release);
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
@@ -1360,6 +1370,8 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		sched_point(SP_FAULT_INTENT);
 		atomic_exchange_explicit(&vm->mn_intent[vcpu->id].v, intent, memory_order_seq_cst);
 	}
+	if (!stale && !fault.noslot)
+		mn_bucket_mark_mapped(inv_bucket);
 	if (stale) {
 		if (!fault.noslot) {
 			VCPU_STAT_INC(vcpu, notifier_retries);

@@ -500,6 +500,32 @@ static bool mn_intent_in(const struct mn_bracket *b, uint64_t t)
 }
 
 /*
+ * mn_bracket_maybe_mapped() - may a present SPTE map a gfn of @b's ranges?
+ * No if no bucket they touch is marked mapped (a wide range: yes).  Read
+ * after the intents: every fault whose intent we read cleared or replaced
+ * marked its bucket before, and the release of that intent store orders it.
+ * A mark is cleared only by a zap-all, after its flush (release; acquire
+ * here): a clear mark also means no vCPU still uses a translation there.
+ */
+static bool mn_bracket_maybe_mapped(struct vmmu_vm *vm, const struct mn_bracket *b)
+{
+	uint32_t n = atomic_load_explicit(&b->nr_ranges, memory_order_relaxed);
+
+	for (uint32_t j = 0; j < n; j++) {
+		struct mn_range_val r = mn_range(b, j);
+		gfn_t g0 = r.start >> MN_GRANULE_SHIFT, g1 = (r.end - 1) >> MN_GRANULE_SHIFT;
+
+		if (g1 - g0 >= MN_WIDE_GRANULES)
+			return true;
+		for (gfn_t g = g0; g <= g1; g++)
+			if (atomic_load_explicit(&mn_bucket(vm, r.as_id, g << MN_GRANULE_SHIFT)->mapped,
+						 memory_order_acquire))
+				return true;
+	}
+	return false;
+}
+
+/*
  * mn_bracket_needs_zap() - must start() take mmu_lock for write and zap
  * bracket @b?  Not if no SPTE maps one of its gfns and none can appear:
  *
@@ -516,7 +542,9 @@ static bool mn_intent_in(const struct mn_bracket *b, uint64_t t)
  * Either the fault's intent store is ordered first, and we see g and zap
  * under mmu_lock (write), which waits for its install, or our open count
  * is, and the fault retries.  A fault whose intent we read as cleared has
- * installed (release/acquire), so the walk sees its SPTE.  Only faults
+ * installed (release/acquire), so the walk sees its SPTE, and its bucket's
+ * mapped mark (set before the install): with no bucket marked, the walk
+ * is skipped, and with it mmu_lock.  Only faults
  * make an SPTE present (zaps, write-protection, aging and change_pte
  * change present ones; they flush before mmu_lock is released, so no TLB
  * entry outlives an SPTE the walk finds absent).  Device copies are
@@ -542,6 +570,8 @@ static bool mn_bracket_needs_zap(struct vmmu_vm *vm, struct mn_bracket *b)
 				return true;
 	}
 	sched_point(SP_NOTIFIER_INTENTS);
+	if (!mn_bracket_maybe_mapped(vm, b))
+		return false;
 	vmmu_read_lock(&vm->mmu.mmu_lock);
 	for (uint32_t j = 0; j < n && !zap; j++) {
 		struct mn_range_val r = mn_range(b, j);

@@ -71,6 +71,22 @@ static inline bool mn_gfn_covered(struct vmmu_vm *vm, uint32_t as_id, gfn_t star
 }
 
 /*
+ * mn_bucket_mark_mapped() - a fault is about to install an SPTE for a gfn
+ * of bucket @b (after its intent, before the install; mmu_lock read).  A
+ * start() that reads the fault's intent (or a later one of its vCPU) sees
+ * it; one that finds every bucket of its ranges unmarked skips its walk.
+ * A store only the first time.
+ */
+static inline void mn_bucket_mark_mapped(struct mn_inv_bucket *b)
+{
+	/* Variant fault-skips-mapped-mark: the hint says nothing is mapped. */
+	if (variant_is(FAULT_SKIPS_MAPPED_MARK))
+		return;
+	if (!atomic_load_explicit(&b->mapped, memory_order_relaxed))
+		atomic_store_explicit(&b->mapped, 1, memory_order_relaxed);
+}
+
+/*
  * mn_bucket_open() - may an open bracket cover a gfn of bucket @b?  No
  * when neither @b's open count nor inv_open_wide is non-zero.  seq_cst:
  * with the vCPU's seq_cst mn_intent store before it, this is the fault's

@@ -56,9 +56,11 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 
 	if (!vmp)
 		return -EINVAL;
-	vm = calloc(1, sizeof(*vm));
+	/* Aligned: its groups of fields are laid out by cache line. */
+	vm = aligned_alloc(_Alignof(struct vmmu_vm), sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;
+	memset(vm, 0, sizeof(*vm));
 	r = vm_config_validate(cfg, &vm->cfg);
 	if (r)
 		goto out_free;
@@ -67,7 +69,7 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 	vm->max_gfn = (1ull << (vm->cfg.max_gpa_bits - PAGE_SHIFT)) - 1;
 	vm->hostmem = &hostmem_direct_ops;
 	for (unsigned int i = 0; i < DIRECT_MAPPED_CACHE; i++)
-		atomic_init(&vm->direct_mapped[i], UINT64_MAX);
+		atomic_init(&vm->direct[i].mapped, UINT64_MAX);
 	vm->flush_answer_budget_ns = vmmu_flush_answer_budget();
 	/* Asymmetric unless membarrier() is missing or the VM asks not to (fence.h). */
 	atomic_init(&vm->asym_fence, vmmu_asym_fence_available() &&

@@ -9,6 +9,7 @@
 #define VMMU_VM_H
 
 #include <pthread.h>
+#include <stdalign.h>
 
 #include "vmmu.h"
 #include "check_hooks.h"
@@ -174,21 +175,25 @@ static inline uint32_t mn_inv_bucket(uint32_t as_id, gfn_t gfn)
 }
 
 /*
- * One bucket: the end()s of ranges in it (seq: only grows) and the open
- * bracket ranges in it (open).  Both on one line: a fault reads the two,
- * and a storm elsewhere writes other lines.
+ * One bucket: the end()s of ranges in it (seq: only grows), the open
+ * bracket ranges in it (open), and whether a fault may have installed an
+ * SPTE for a gfn in it since the last zap-all (mapped: set before the
+ * install, cleared only with every SPTE).  On one line: a fault reads
+ * them, and a storm elsewhere writes other lines.
  *
- *	 0        8        16
- *	+--------+--------+
- *	|  seq   |  open  |     4 buckets per 64-byte line
- *	+--------+--------+
+ *	 0        8        16       24       32
+ *	+--------+--------+--------+--------+
+ *	|  seq   |  open  | mapped |  pad   |     2 buckets per 64-byte line
+ *	+--------+--------+--------+--------+
  */
 struct mn_inv_bucket {
 	_Atomic uint64_t seq;
 	_Atomic uint64_t open;
+	_Atomic uint64_t mapped;
+	uint64_t pad;
 };
-_Static_assert(sizeof(struct mn_inv_bucket) == 16 && 64 % sizeof(struct mn_inv_bucket) == 0,
-	       "a bucket is 16 bytes and never straddles a cache line");
+_Static_assert(sizeof(struct mn_inv_bucket) == 32 && 64 % sizeof(struct mn_inv_bucket) == 0,
+	       "a bucket is 32 bytes and never straddles a cache line");
 
 /*
  * One gfn range of an open bracket: [start, end) of address space as_id.
@@ -210,7 +215,7 @@ struct mn_gfn_range {
  * ranges below it.  Slots are never moved, only reused.
  */
 struct mn_bracket {
-	_Atomic bool active;
+	alignas(64) _Atomic bool active;
 	_Atomic bool all;
 	_Atomic uint32_t nr_ranges;
 	hva_t start, end;		/* mn_invalidate_lock */
@@ -233,34 +238,57 @@ struct vmmu_vm {
 	uint64_t manual_dirty_log_protect;	/* slots_lock */
 
 	/*
-	 * MMU-notifier state (docs/KVM-SEMANTICS.md, "MMU-notifier coherence").
-	 * mn_invalidate_lock protects mn_active_invalidate_count (open
-	 * start()s) and the bracket list.  Memslot swaps do not wait for open
-	 * brackets: they extend them over the slots they change instead.
+	 * MMU-notifier state (docs/KVM-SEMANTICS.md, "MMU-notifier coherence";
+	 * docs/LOCKING.md, "Brackets without mmu_lock").  Laid out by who
+	 * writes it: every start()/end() writes the first group, faults read
+	 * the second and the buckets, so a storm elsewhere costs a fault no
+	 * cache miss.  mn_invalidate_lock protects mn_active_invalidate_count
+	 * (open start()s) and every change below.  Memslot swaps do not wait
+	 * for open brackets: they extend them over the slots they change.
 	 */
-	vmmu_mutex_t mn_invalidate_lock;
+	alignas(64) vmmu_mutex_t mn_invalidate_lock;
 	long mn_active_invalidate_count;
-	/*
-	 * The open brackets (docs/LOCKING.md, "Brackets without mmu_lock"):
-	 * written under mn_invalidate_lock, read by faults with no lock.  end()
-	 * must match one exactly by host range, change_pte() must fall inside
-	 * one, and a fault retries on a gfn one covers.  Slots [0,
-	 * mn_brackets_hwm) have been used.  A start() that found no free slot is
-	 * counted in mn_untracked; while it is non-zero every gfn counts as
-	 * covered and an unmatched end() is taken to be its partner.
-	 */
-	struct mn_bracket mn_brackets[MN_MAX_BRACKETS];
-	_Atomic uint32_t mn_brackets_hwm;
-	_Atomic uint32_t mn_untracked;
-	uint32_t nr_mn_brackets;	/* active ones (mn_invalidate_lock) */
+	uint32_t nr_mn_brackets;	/* active slots */
 	uint64_t mn_bracket_ids;	/* the last id given */
+	/* vCPUs blocked until an end() (mn_invalidate_lock); end() wakes them */
+	uint32_t mn_end_waiters;
+	vmmu_cond_t mn_invalidate_end_cond;
+	/*
+	 * mmu_invalidate_seq counts end()s (stats, KVM's name; faults do not
+	 * read it); mmu_invalidate_in_progress counts the open brackets.
+	 */
+	_Atomic uint64_t mmu_invalidate_seq;
+	_Atomic long mmu_invalidate_in_progress;
 	/*
 	 * Device-thread guest copies between their coverage check and the end
 	 * of their copy (vcpu.c, rw_guest_page()): a start() that sees one
 	 * takes mmu_lock for write, which waits for it.  vCPUs publish theirs
 	 * in mn_intent[] below.
 	 */
-	_Atomic long mn_copy_intents;
+	alignas(64) _Atomic long mn_copy_intents;
+	/*
+	 * Read by every fault, written rarely: retries are decided by
+	 * inv_seq_wide + inv[bucket].seq and the open brackets; inv_open_wide
+	 * counts the open wide ranges (and "all" and untracked brackets):
+	 * non-zero sends every fault to the bracket scan.  The bracket slots
+	 * [0, mn_brackets_hwm) have been used.  A start() that found no free
+	 * slot is counted in mn_untracked; while it is non-zero every gfn
+	 * counts as covered and an unmatched end() is taken to be its
+	 * partner.  mn_intent_hwm: see mn_intent[].
+	 */
+	alignas(64) _Atomic uint64_t inv_seq_wide;
+	_Atomic uint64_t inv_open_wide;
+	_Atomic uint32_t mn_brackets_hwm;
+	_Atomic uint32_t mn_untracked;
+	_Atomic uint32_t mn_intent_hwm;
+	alignas(64) struct mn_inv_bucket inv[MN_INV_SEQ_BUCKETS];
+	/*
+	 * The bracket slots: written under mn_invalidate_lock, read by faults
+	 * with no lock.  end() must match one exactly by host range,
+	 * change_pte() must fall inside one, and a fault retries on a gfn one
+	 * covers.
+	 */
+	struct mn_bracket mn_brackets[MN_MAX_BRACKETS];
 	/*
 	 * mn_intent[id]: from just before vCPU id's fault takes its locked
 	 * invalidation check to just after its install, the (address space,
@@ -272,26 +300,8 @@ struct vmmu_vm {
 	 * each, so faults on different vCPUs do not share one.
 	 */
 	struct mn_intent {
-		_Atomic uint64_t v;
-		char pad[56];
+		alignas(64) _Atomic uint64_t v;
 	} mn_intent[VMMU_MAX_VCPUS];
-	_Atomic uint32_t mn_intent_hwm;
-	/* vCPUs blocked until an end() (mn_invalidate_lock); end() wakes them */
-	uint32_t mn_end_waiters;
-	vmmu_cond_t mn_invalidate_end_cond;
-	/*
-	 * Written under mn_invalidate_lock; read locklessly by faults.
-	 * mmu_invalidate_seq counts end()s (stats, KVM's name); retries are
-	 * decided by inv_seq_wide + inv[bucket].seq and the open brackets.
-	 * mmu_invalidate_in_progress counts the open brackets; inv_open_wide
-	 * the open wide ranges (and "all" and untracked brackets): non-zero
-	 * sends every fault to the bracket scan.
-	 */
-	_Atomic uint64_t mmu_invalidate_seq;
-	_Atomic long mmu_invalidate_in_progress;
-	_Atomic uint64_t inv_seq_wide;
-	_Atomic uint64_t inv_open_wide;
-	struct mn_inv_bucket inv[MN_INV_SEQ_BUCKETS];
 
 	struct vmmu_mmu mmu;
 
@@ -302,25 +312,28 @@ struct vmmu_vm {
 	uint32_t nr_online;
 	struct vcpu_stats dead_vcpu_stats;	/* vcpus_lock */
 
-	struct vm_stats stat;
+	/* Bumped by every kind of thread: not on a line a fault reads. */
+	alignas(64) struct vm_stats stat;
 	/*
 	 * The host memory backend and, with the simulated one, its MM.  Changed
 	 * only under slots_lock while the VM has no memslot (hostmm.c); faults
 	 * read them after finding a slot, so they see the backend the slot was
 	 * created under.
 	 */
-	const struct hostmem_ops *hostmem;
+	alignas(64) const struct hostmem_ops *hostmem;
 	/*
 	 * direct backend: 2 MiB host regions known mapped, tagged with
-	 * hostmem_gen + direct_gen[bucket]; brackets open over each bucket's
-	 * regions (direct_brackets) or over many regions (hostmem_brackets).
+	 * hostmem_gen + direct[bucket].gen; brackets open over each bucket's
+	 * regions (direct[].brackets) or over many regions (hostmem_brackets).
 	 * See hostmem.c, direct_page_mapped().
 	 */
 #define DIRECT_MAPPED_CACHE	256
-	_Atomic uint64_t direct_mapped[DIRECT_MAPPED_CACHE];
-	_Atomic uint64_t direct_gen[DIRECT_MAPPED_CACHE];
-	_Atomic uint32_t direct_brackets[DIRECT_MAPPED_CACHE];
-	_Atomic uint64_t hostmem_gen;
+	struct direct_bucket {
+		alignas(64) _Atomic uint64_t mapped;	/* region + 1 and tag, or UINT64_MAX */
+		_Atomic uint64_t gen;
+		_Atomic uint32_t brackets;
+	} direct[DIRECT_MAPPED_CACHE];	/* one line each: a storm's writes miss other regions */
+	alignas(64) _Atomic uint64_t hostmem_gen;
 	/* open start() brackets, for the direct backend's cache (hostmem.c) */
 	_Atomic long hostmem_brackets;
 	/*

@@ -34,6 +34,9 @@ const struct variant_desc variants[] = {
 	{ "fault-intent-after-check", VARIANT_FAULT_INTENT_AFTER_CHECK, "invalidate",
 	  "a fault publishes its intent after its locked check instead of before it: a "
 	  "start() can miss both the intent and the SPTE the fault installs" },
+	{ "fault-skips-mapped-mark", VARIANT_FAULT_SKIPS_MAPPED_MARK, "invalidate",
+	  "a fault installs an SPTE without marking its bucket mapped: a start() over it "
+	  "trusts the hint, skips its walk and leaves the translation in place" },
 	{ "change-pte-unbracketed", VARIANT_CHANGE_PTE_UNBRACKETED, "change-pte",
 	  "change_pte outside start/end, neither bumping the seq nor refused" },
 	{ "mmio-cache-ignores-in-progress", VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS, "create-mmio",

@@ -33,6 +33,7 @@
  *	- a valid software-TLB entry (gen == vcpu->tlb_gen) maps the frame of
  *	  a present SPTE, and is writable only if the SPTE is;
  *	- a present SPTE lies in a slot of the active set (INVALID counts),
+ *	  its bucket is marked mapped,
  *	  is writable only if the slot is, and, unless the host is between
  *	  start() and end() of that page, maps the host page's current frame;
  *	- an MMIO SPTE whose slice matches the current generation, and an
@@ -65,7 +66,7 @@
 enum report_once {
 	ONCE_IP, ONCE_GEN, ONCE_CACHE, ONCE_NEG,
 	ONCE_TLB, ONCE_SPTE_SLOT, ONCE_SPTE_HOST, ONCE_MMIO_SPTE, ONCE_MMIO_CACHE, ONCE_DIRTY,
-	ONCE_BRACKET, ONCE_EXTEND,
+	ONCE_BRACKET, ONCE_EXTEND, ONCE_OPEN, ONCE_MAPPED,
 	ONCE_NR
 };
 
@@ -192,6 +193,12 @@ static void check_translations(struct vmmu_vm *vm)
 					      " has an MMIO SPTE tagged with the current generation "
 					      "%" PRIu64 ", but a slot exists there (stale MMIO exits)",
 					      as, gfn, gen);
+			if (present && !atomic_load_explicit(&mn_bucket(vm, as, gfn)->mapped,
+							      memory_order_relaxed) &&
+			    once(ONCE_MAPPED))
+				chk_violation("translation coherence: address space %u gfn 0x%" PRIx64
+					      " has a present SPTE but its bucket is not marked "
+					      "mapped (a start() over it would skip its zap)", as, gfn);
 			if (present && !slot && once(ONCE_SPTE_SLOT))
 				chk_violation("translation coherence: address space %u gfn 0x%" PRIx64
 					      " has a present SPTE but no memslot", as, gfn);
@@ -509,6 +516,23 @@ void monitor_final(void)
 	if (vm->mn_active_invalidate_count)
 		chk_violation("quiescent VM has mn_active_invalidate_count = %ld",
 			      vm->mn_active_invalidate_count);
+	/* Every bracket closed: no open count, slot, intent or copy left. */
+	if (atomic_load_explicit(&vm->inv_open_wide, memory_order_relaxed) ||
+	    atomic_load_explicit(&vm->mn_untracked, memory_order_relaxed) || vm->nr_mn_brackets ||
+	    atomic_load_explicit(&vm->mn_copy_intents, memory_order_relaxed))
+		chk_violation("quiescent VM has inv_open_wide %" PRIu64 ", %u untracked and %u "
+			      "tracked brackets, %ld copies in flight",
+			      (uint64_t)atomic_load(&vm->inv_open_wide),
+			      (unsigned)atomic_load(&vm->mn_untracked), vm->nr_mn_brackets,
+			      (long)atomic_load(&vm->mn_copy_intents));
+	for (uint32_t b = 0; b < MN_INV_SEQ_BUCKETS; b++)
+		if (atomic_load_explicit(&vm->inv[b].open, memory_order_relaxed) && once(ONCE_OPEN))
+			chk_violation("quiescent VM has bucket %u open (%" PRIu64 "): a bracket's "
+				      "ranges were opened and closed unevenly", b,
+				      (uint64_t)atomic_load(&vm->inv[b].open));
+	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++)
+		if (atomic_load_explicit(&vm->mn_intent[i].v, memory_order_relaxed))
+			chk_violation("quiescent VM has vCPU %u's fault intent still published", i);
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		uint64_t gen = atomic_load_explicit(&__kvm_memslots(vm, as)->generation,
 						    memory_order_relaxed);
