@@ -321,9 +321,21 @@ static inline void vmmu_mutex_init(vmmu_mutex_t *m)
 #endif
 }
 static inline void vmmu_mutex_destroy(vmmu_mutex_t *m) { pthread_mutex_destroy(&m->m); }
+/*
+ * Spin a little before sleeping, as the rwlock below does (it says why):
+ * mn_invalidate_lock is held for a few hundred nanoseconds by every
+ * start()/end(), and a waiter that sleeps costs the holder a futex wake.
+ */
+#define VMMU_MUTEX_SPINS	128u
 static inline void vmmu_mutex_lock(vmmu_mutex_t *m)
 {
-	pthread_mutex_lock(&m->m);
+	for (unsigned int i = 0; pthread_mutex_trylock(&m->m); i++) {
+		if (i == VMMU_MUTEX_SPINS) {
+			pthread_mutex_lock(&m->m);
+			break;
+		}
+		__builtin_ia32_pause();
+	}
 #if VMMU_LOCKDEP
 	atomic_store_explicit(&m->owner, lockdep_self(), memory_order_relaxed);
 #endif

@@ -1218,8 +1218,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	};
 	/* &vm->inv[bucket(as, gfn)]: the fault's invalidation counters */
 	struct mn_inv_bucket *inv_bucket;
-	uint64_t intent = 0;
-	bool stale;
+	bool intent, stale;
 	struct vmmu_memslots *slots;
 	struct tdp_root *root;
 	uint64_t gen;
@@ -1348,27 +1347,23 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	}
 
 	/*
-	 * A RAM fault publishes what it will install before its locked
-	 * check and withdraws it after the install: a start() that finds
-	 * nothing mapped reads it and zaps (under mmu_lock for write) if it
-	 * is in its range (notifier.c, mn_bracket_needs_zap()).  seq_cst: the
-	 * store must be ordered before the check's loads.
+	 * A RAM fault enters its bucket before its locked check and leaves
+	 * it after the install: a start() over the bucket that would take no
+	 * mmu_lock for write reads the count and zaps if it is up
+	 * (notifier.c, mn_bracket_needs_zap()).
 	 */
-	if (!fault.noslot) {
-		intent = vcpu_access_target(vcpu->as_id, gfn);
-		/* Variant fault-intent-after-check: published after the check. */
-		if (!variant_is(FAULT_INTENT_AFTER_CHECK)) {
-			atomic_exchange_explicit(&vm->mn_intent[vcpu->id].v, intent,
-						 memory_order_seq_cst);
-			sched_point(SP_FAULT_INTENT);
-		}
+	intent = !fault.noslot;
+	/* Variant fault-intent-after-check: entered after the check. */
+	if (intent && !variant_is(FAULT_INTENT_AFTER_CHECK)) {
+		mn_bucket_enter(inv_bucket);
+		sched_point(SP_FAULT_INTENT);
 	}
 	vmmu_read_lock(&vm->mmu.mmu_lock);
 	root = atomic_load_explicit(&vm->mmu.root[vcpu->as_id], memory_order_relaxed);
 	stale = is_page_fault_stale(vm, root, &fault, vcpu->as_id, inv_bucket);
 	if (intent && variant_is(FAULT_INTENT_AFTER_CHECK)) {
 		sched_point(SP_FAULT_INTENT);
-		atomic_exchange_explicit(&vm->mn_intent[vcpu->id].v, intent, memory_order_seq_cst);
+		mn_bucket_enter(inv_bucket);
 	}
 	if (!stale && !fault.noslot)
 		mn_bucket_mark_mapped(inv_bucket);
@@ -1384,7 +1379,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	}
 	vmmu_read_unlock(&vm->mmu.mmu_lock);
 	if (intent)
-		atomic_store_explicit(&vm->mn_intent[vcpu->id].v, 0, memory_order_release);
+		mn_bucket_leave(inv_bucket);
 out:
 	vmmu_rcu_read_unlock();
 	/* At the page-table cap: make room, then retry (no lock held here). */

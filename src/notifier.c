@@ -481,96 +481,62 @@ static bool mn_bracket_covers(struct vmmu_vm *vm, hva_t start, hva_t end)
 	return false;
 }
 
-/* Is @t (a vCPU's mn_intent) a gfn of one of @b's ranges? */
-static bool mn_intent_in(const struct mn_bracket *b, uint64_t t)
-{
-	gfn_t gfn = (t & ~ACCESS_TARGET_VALID) >> ACCESS_TARGET_GFN_SHIFT;
-	uint32_t as_id = t & ((1u << ACCESS_TARGET_GFN_SHIFT) - 1);
-	uint32_t n = atomic_load_explicit(&b->nr_ranges, memory_order_relaxed);
-
-	if (!(t & ACCESS_TARGET_VALID))
-		return false;
-	for (uint32_t j = 0; j < n; j++) {
-		struct mn_range_val r = mn_range(b, j);
-
-		if (r.as_id == as_id && r.start <= gfn && gfn < r.end)
-			return true;
-	}
-	return false;
-}
-
 /*
- * mn_bracket_maybe_mapped() - may a present SPTE map a gfn of @b's ranges?
- * No if no bucket they touch is marked mapped (a wide range: yes).  Read
- * after the intents: every fault whose intent we read cleared or replaced
- * marked its bucket before, and the release of that intent store orders it.
- * A mark is cleared only by a zap-all, after its flush (release; acquire
- * here): a clear mark also means no vCPU still uses a translation there.
+ * mn_bracket_needs_zap() - must start() take mmu_lock for write and zap
+ * bracket @b?  Not if no SPTE maps one of its gfns and none can appear:
+ *
+ *	start()                              fault on gfn g, bucket(g) = k
+ *	-------                              -----------------------------
+ *	open count of each bucket of b++     inflight[k]++      (seq_cst RMW)
+ *	  (seq_cst RMWs)                     mmu_lock (read)
+ *	for each bucket of b: inflight,      if open[k] (or the wide count)
+ *	  then mapped (seq_cst, acquire)       and a bracket covers g: retry
+ *	if some bucket is marked mapped:     mapped[k] = 1      (first time)
+ *	  mmu_lock (read), walk b's gfns     install the SPTE
+ *	  for a present SPTE                 mmu_lock (read) released
+ *	                                     inflight[k]--      (release)
+ *
+ * Either the fault's increment is ordered first, and we see it and zap
+ * under mmu_lock (write), which waits for the install, or our open count
+ * is, and the fault retries.  A fault whose increment we read undone has
+ * installed and marked (release/acquire); with no bucket marked the walk
+ * is skipped, and with it mmu_lock; else the walk sees the SPTE.  Marks
+ * are cleared only by a zap-all, after its flush (release; acquire here),
+ * so a clear mark also means no vCPU still holds a translation there.
+ * Only faults make an SPTE present (zaps, write-protection, aging and
+ * change_pte change present ones; they flush before mmu_lock is released,
+ * so no TLB entry outlives an SPTE the walk finds absent).  Guest copies
+ * enter their bucket the same way; their count sends us to the zap, whose
+ * write lock waits for the copy.  A wide range (or an "all" bracket) always
+ * zaps.  Context: mn_invalidate_lock.
  */
-static bool mn_bracket_maybe_mapped(struct vmmu_vm *vm, const struct mn_bracket *b)
+static bool mn_bracket_needs_zap(struct vmmu_vm *vm, struct mn_bracket *b)
 {
 	uint32_t n = atomic_load_explicit(&b->nr_ranges, memory_order_relaxed);
+	bool mapped = false, zap = false;
 
+	lockdep_assert_held(&vm->mn_invalidate_lock);
+	if (atomic_load_explicit(&b->all, memory_order_relaxed))
+		return true;
 	for (uint32_t j = 0; j < n; j++) {
 		struct mn_range_val r = mn_range(b, j);
 		gfn_t g0 = r.start >> MN_GRANULE_SHIFT, g1 = (r.end - 1) >> MN_GRANULE_SHIFT;
 
 		if (g1 - g0 >= MN_WIDE_GRANULES)
 			return true;
-		for (gfn_t g = g0; g <= g1; g++)
-			if (atomic_load_explicit(&mn_bucket(vm, r.as_id, g << MN_GRANULE_SHIFT)->mapped,
-						 memory_order_acquire))
+		for (gfn_t g = g0; g <= g1; g++) {
+			struct mn_inv_bucket *k = mn_bucket(vm, r.as_id, g << MN_GRANULE_SHIFT);
+
+			/* Variant start-skips-intent-scan: only the marks and the walk decide. */
+			if (!variant_is(START_SKIPS_INTENT_SCAN) &&
+			    atomic_load_explicit(&k->inflight, memory_order_seq_cst))
 				return true;
-	}
-	return false;
-}
-
-/*
- * mn_bracket_needs_zap() - must start() take mmu_lock for write and zap
- * bracket @b?  Not if no SPTE maps one of its gfns and none can appear:
- *
- *	start()                              fault on gfn g (vCPU id)
- *	-------                              ------------------------
- *	open counts of b's buckets++         mn_intent[id] = g (seq_cst xchg)
- *	  (seq_cst RMWs)                     mmu_lock (read)
- *	read every vCPU's mn_intent,         if bucket(g) open and a bracket
- *	  and mn_copy_intents (seq_cst)        covers g: retry
- *	mmu_lock (read): walk b's gfns       install the SPTE
- *	  for a present SPTE                 mmu_lock (read) released
- *	                                     mn_intent[id] = 0 (release)
- *
- * Either the fault's intent store is ordered first, and we see g and zap
- * under mmu_lock (write), which waits for its install, or our open count
- * is, and the fault retries.  A fault whose intent we read as cleared has
- * installed (release/acquire), so the walk sees its SPTE, and its bucket's
- * mapped mark (set before the install): with no bucket marked, the walk
- * is skipped, and with it mmu_lock.  Only faults
- * make an SPTE present (zaps, write-protection, aging and change_pte
- * change present ones; they flush before mmu_lock is released, so no TLB
- * entry outlives an SPTE the walk finds absent).  Device copies are
- * counted in mn_copy_intents the same way; any of them sends us to the
- * zap, whose write lock waits for the copy.  Context: mn_invalidate_lock.
- */
-static bool mn_bracket_needs_zap(struct vmmu_vm *vm, struct mn_bracket *b)
-{
-	uint32_t n = atomic_load_explicit(&b->nr_ranges, memory_order_relaxed);
-	bool zap = false;
-
-	lockdep_assert_held(&vm->mn_invalidate_lock);
-	if (atomic_load_explicit(&b->all, memory_order_relaxed) ||
-	    atomic_load_explicit(&vm->mn_copy_intents, memory_order_seq_cst))
-		return true;
-	/* Variant start-skips-intent-scan: only the walk decides. */
-	if (!variant_is(START_SKIPS_INTENT_SCAN)) {
-		uint32_t hwm = atomic_load_explicit(&vm->mn_intent_hwm, memory_order_acquire);
-
-		for (uint32_t i = 0; i < hwm; i++)
-			if (mn_intent_in(b, atomic_load_explicit(&vm->mn_intent[i].v,
-								 memory_order_seq_cst)))
-				return true;
+			if (atomic_load_explicit(&k->mapped, memory_order_acquire))
+				mapped = true;
+		}
 	}
 	sched_point(SP_NOTIFIER_INTENTS);
-	if (!mn_bracket_maybe_mapped(vm, b))
+	if (!mapped)
 		return false;
 	vmmu_read_lock(&vm->mmu.mmu_lock);
 	for (uint32_t j = 0; j < n && !zap; j++) {

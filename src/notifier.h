@@ -71,11 +71,30 @@ static inline bool mn_gfn_covered(struct vmmu_vm *vm, uint32_t as_id, gfn_t star
 }
 
 /*
+ * mn_bucket_enter() / mn_bucket_leave() - a fault (or a guest copy) of a gfn
+ * of bucket @b is between its coverage check and its install (or copy):
+ * entered before the check (seq_cst: with the loads of the check after it,
+ * the fault's half of the Dekker pair with start(), which raises the open
+ * count, then reads this), left after the install and the release of
+ * mmu_lock (release: a start() that reads the count back down sees the
+ * install).  docs/LOCKING.md, "Brackets without mmu_lock".
+ */
+static inline void mn_bucket_enter(struct mn_inv_bucket *b)
+{
+	atomic_fetch_add_explicit(&b->inflight, 1, memory_order_seq_cst);
+}
+
+static inline void mn_bucket_leave(struct mn_inv_bucket *b)
+{
+	atomic_fetch_sub_explicit(&b->inflight, 1, memory_order_release);
+}
+
+/*
  * mn_bucket_mark_mapped() - a fault is about to install an SPTE for a gfn
- * of bucket @b (after its intent, before the install; mmu_lock read).  A
- * start() that reads the fault's intent (or a later one of its vCPU) sees
- * it; one that finds every bucket of its ranges unmarked skips its walk.
- * A store only the first time.
+ * of bucket @b (inside it, before the install; mmu_lock read).  A start()
+ * reads the mark after the bucket's in-flight count, so a fault that has
+ * left the bucket marked it before; one that finds every bucket of its
+ * ranges unmarked skips its walk.  A store only the first time.
  */
 static inline void mn_bucket_mark_mapped(struct mn_inv_bucket *b)
 {
@@ -89,8 +108,8 @@ static inline void mn_bucket_mark_mapped(struct mn_inv_bucket *b)
 /*
  * mn_bucket_open() - may an open bracket cover a gfn of bucket @b?  No
  * when neither @b's open count nor inv_open_wide is non-zero.  seq_cst:
- * with the vCPU's seq_cst mn_intent store before it, this is the fault's
- * half of the Dekker pair with start() (docs/LOCKING.md).
+ * with mn_bucket_enter() before it, this is the fault's half of the
+ * Dekker pair with start() (docs/LOCKING.md).
  */
 static inline bool mn_bucket_open(struct vmmu_vm *vm, struct mn_inv_bucket *b)
 {
@@ -103,7 +122,7 @@ static inline bool mn_bucket_open(struct vmmu_vm *vm, struct mn_inv_bucket *b)
  * (@as_id, @gfn) whose snapshot (mmu_invalidate_snapshot()) was @mmu_seq
  * start over?  Yes if an open bracket covers the gfn, or an end() of a
  * range in its bucket (or a wide one) came since the snapshot.  The caller
- * published its intent (vm->mn_intent[id] or vm->mn_copy_intents) before,
+ * entered the gfn's bucket (mn_bucket_enter()) before,
  * and holds mmu_lock (read) until it has installed or copied.
  */
 static inline bool mmu_invalidate_retry_gfn(struct vmmu_vm *vm, uint64_t mmu_seq,

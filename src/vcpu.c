@@ -57,8 +57,6 @@ VMMU_API int vmmu_vcpu_create(struct vmmu_vm *vm, uint32_t id, struct vmmu_vcpu 
 		return -EEXIST;
 	}
 	vm->vcpus[id] = vcpu;
-	if (id >= atomic_load_explicit(&vm->mn_intent_hwm, memory_order_relaxed))
-		atomic_store_explicit(&vm->mn_intent_hwm, id + 1, memory_order_release);
 	vcpu->online_idx = vm->nr_online;
 	vm->online[vm->nr_online++] = vcpu;
 	vmmu_mutex_unlock(&vm->vcpus_lock);
@@ -522,11 +520,11 @@ static int rw_guest_page(struct vmmu_vm *vm, struct vmmu_vcpu *vcpu, uint32_t as
 	}
 	if (locked) {
 		/*
-		 * Counted from before the coverage check to the end of the
-		 * copy, as a fault's intent: a start() that sees the count
-		 * takes mmu_lock for write, which waits for the copy.
+		 * In flight in its bucket from before the coverage check to the
+		 * end of the copy, as a fault: a start() that sees it takes
+		 * mmu_lock for write, which waits for the copy.
 		 */
-		atomic_fetch_add_explicit(&vm->mn_copy_intents, 1, memory_order_seq_cst);
+		mn_bucket_enter(mn_bucket(vm, as_id, gfn));
 		vmmu_read_lock(&vm->mmu.mmu_lock);
 		/*
 		 * Only coverage matters here (the copy itself checks that the
@@ -538,7 +536,7 @@ static int rw_guest_page(struct vmmu_vm *vm, struct vmmu_vcpu *vcpu, uint32_t as
 		if (mmu_invalidate_retry_gfn(vm, *seq, as_id, gfn) &&
 		    !variant_is(RW_IGNORES_INVALIDATION)) {
 			vmmu_read_unlock(&vm->mmu.mmu_lock);
-			atomic_fetch_sub_explicit(&vm->mn_copy_intents, 1, memory_order_release);
+			mn_bucket_leave(mn_bucket(vm, as_id, gfn));
 			r = -EAGAIN;
 			goto out;
 		}
@@ -546,7 +544,7 @@ static int rw_guest_page(struct vmmu_vm *vm, struct vmmu_vcpu *vcpu, uint32_t as
 	r = vm->hostmem->rw(vm, __gfn_to_hva_memslot(slot, gfn) + (gpa & ~PAGE_MASK), p, n, write);
 	if (locked) {
 		vmmu_read_unlock(&vm->mmu.mmu_lock);
-		atomic_fetch_sub_explicit(&vm->mn_copy_intents, 1, memory_order_release);
+		mn_bucket_leave(mn_bucket(vm, as_id, gfn));
 	}
 	/*
 	 * A backend without that exclusion (the simulated host MM serializes

@@ -176,21 +176,24 @@ static inline uint32_t mn_inv_bucket(uint32_t as_id, gfn_t gfn)
 
 /*
  * One bucket: the end()s of ranges in it (seq: only grows), the open
- * bracket ranges in it (open), and whether a fault may have installed an
- * SPTE for a gfn in it since the last zap-all (mapped: set before the
- * install, cleared only with every SPTE).  On one line: a fault reads
- * them, and a storm elsewhere writes other lines.
+ * bracket ranges in it (open), whether a fault may have installed an SPTE
+ * for a gfn in it since the last zap-all (mapped: set before the install,
+ * cleared only with every SPTE), and the faults and guest copies between
+ * their coverage check and their install or copy (inflight: their
+ * intent, up before the check, down after).  On one line: a fault and a
+ * start() over the bucket read and write them, and a storm elsewhere
+ * writes other lines.
  *
  *	 0        8        16       24       32
  *	+--------+--------+--------+--------+
- *	|  seq   |  open  | mapped |  pad   |     2 buckets per 64-byte line
+ *	|  seq   |  open  | mapped |inflight|     2 buckets per 64-byte line
  *	+--------+--------+--------+--------+
  */
 struct mn_inv_bucket {
 	_Atomic uint64_t seq;
 	_Atomic uint64_t open;
 	_Atomic uint64_t mapped;
-	uint64_t pad;
+	_Atomic uint64_t inflight;
 };
 _Static_assert(sizeof(struct mn_inv_bucket) == 32 && 64 % sizeof(struct mn_inv_bucket) == 0,
 	       "a bucket is 32 bytes and never straddles a cache line");
@@ -260,13 +263,6 @@ struct vmmu_vm {
 	_Atomic uint64_t mmu_invalidate_seq;
 	_Atomic long mmu_invalidate_in_progress;
 	/*
-	 * Device-thread guest copies between their coverage check and the end
-	 * of their copy (vcpu.c, rw_guest_page()): a start() that sees one
-	 * takes mmu_lock for write, which waits for it.  vCPUs publish theirs
-	 * in mn_intent[] below.
-	 */
-	alignas(64) _Atomic long mn_copy_intents;
-	/*
 	 * Read by every fault, written rarely: retries are decided by
 	 * inv_seq_wide + inv[bucket].seq and the open brackets; inv_open_wide
 	 * counts the open wide ranges (and "all" and untracked brackets):
@@ -274,13 +270,12 @@ struct vmmu_vm {
 	 * [0, mn_brackets_hwm) have been used.  A start() that found no free
 	 * slot is counted in mn_untracked; while it is non-zero every gfn
 	 * counts as covered and an unmatched end() is taken to be its
-	 * partner.  mn_intent_hwm: see mn_intent[].
+	 * partner.
 	 */
 	alignas(64) _Atomic uint64_t inv_seq_wide;
 	_Atomic uint64_t inv_open_wide;
 	_Atomic uint32_t mn_brackets_hwm;
 	_Atomic uint32_t mn_untracked;
-	_Atomic uint32_t mn_intent_hwm;
 	alignas(64) struct mn_inv_bucket inv[MN_INV_SEQ_BUCKETS];
 	/*
 	 * The bracket slots: written under mn_invalidate_lock, read by faults
@@ -289,19 +284,6 @@ struct vmmu_vm {
 	 * covers.
 	 */
 	struct mn_bracket mn_brackets[MN_MAX_BRACKETS];
-	/*
-	 * mn_intent[id]: from just before vCPU id's fault takes its locked
-	 * invalidation check to just after its install, the (address space,
-	 * gfn) it installs, encoded as vcpu_access_target(); else 0.  Written
-	 * only by the vCPU's thread (seq_cst exchange in, release out); read
-	 * by start() after it opened its bracket (notifier.c,
-	 * mn_bracket_needs_zap()), for ids below mn_intent_hwm (set under
-	 * vcpus_lock), with no lock: an entry outlives its vCPU.  One line
-	 * each, so faults on different vCPUs do not share one.
-	 */
-	struct mn_intent {
-		alignas(64) _Atomic uint64_t v;
-	} mn_intent[VMMU_MAX_VCPUS];
 
 	struct vmmu_mmu mmu;
 

@@ -516,23 +516,20 @@ void monitor_final(void)
 	if (vm->mn_active_invalidate_count)
 		chk_violation("quiescent VM has mn_active_invalidate_count = %ld",
 			      vm->mn_active_invalidate_count);
-	/* Every bracket closed: no open count, slot, intent or copy left. */
+	/* Every bracket closed: no open count, slot or fault in flight left. */
 	if (atomic_load_explicit(&vm->inv_open_wide, memory_order_relaxed) ||
-	    atomic_load_explicit(&vm->mn_untracked, memory_order_relaxed) || vm->nr_mn_brackets ||
-	    atomic_load_explicit(&vm->mn_copy_intents, memory_order_relaxed))
+	    atomic_load_explicit(&vm->mn_untracked, memory_order_relaxed) || vm->nr_mn_brackets)
 		chk_violation("quiescent VM has inv_open_wide %" PRIu64 ", %u untracked and %u "
-			      "tracked brackets, %ld copies in flight",
-			      (uint64_t)atomic_load(&vm->inv_open_wide),
-			      (unsigned)atomic_load(&vm->mn_untracked), vm->nr_mn_brackets,
-			      (long)atomic_load(&vm->mn_copy_intents));
+			      "tracked brackets", (uint64_t)atomic_load(&vm->inv_open_wide),
+			      (unsigned)atomic_load(&vm->mn_untracked), vm->nr_mn_brackets);
 	for (uint32_t b = 0; b < MN_INV_SEQ_BUCKETS; b++)
-		if (atomic_load_explicit(&vm->inv[b].open, memory_order_relaxed) && once(ONCE_OPEN))
-			chk_violation("quiescent VM has bucket %u open (%" PRIu64 "): a bracket's "
-				      "ranges were opened and closed unevenly", b,
-				      (uint64_t)atomic_load(&vm->inv[b].open));
-	for (uint32_t i = 0; i < VMMU_MAX_VCPUS; i++)
-		if (atomic_load_explicit(&vm->mn_intent[i].v, memory_order_relaxed))
-			chk_violation("quiescent VM has vCPU %u's fault intent still published", i);
+		if ((atomic_load_explicit(&vm->inv[b].open, memory_order_relaxed) ||
+		     atomic_load_explicit(&vm->inv[b].inflight, memory_order_relaxed)) &&
+		    once(ONCE_OPEN))
+			chk_violation("quiescent VM has bucket %u open (%" PRIu64 ") or entered (%"
+				      PRIu64 "): counts raised and lowered unevenly", b,
+				      (uint64_t)atomic_load(&vm->inv[b].open),
+				      (uint64_t)atomic_load(&vm->inv[b].inflight));
 	for (uint32_t as = 0; as < vm->nr_as; as++) {
 		uint64_t gen = atomic_load_explicit(&__kvm_memslots(vm, as)->generation,
 						    memory_order_relaxed);
