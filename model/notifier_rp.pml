@@ -18,7 +18,9 @@
  *       mask intersects; mark the bracket active (release); count each
  *       range open: inv_open[bucket(g)]++, or inv_open_wide++ for a wide
  *       bracket (seq_cst RMWs); in_progress++.  The lock is dropped and
- *       taken again (a swap may extend the bracket in between).
+ *       taken again (a swap may extend the bracket in between; the C
+ *       start() now holds it across both steps, one of the orders the
+ *       model covers).
  *     Step 3, under mn_invalidate_lock: the bracket's gfns as they stand
  *       now; the intent scan (a seq_cst load of every vCPU's intent): an
  *       intent on one of them -> SLOW; else, under mmu_lock (read), the
@@ -41,6 +43,15 @@
  *       hva mask intersects and count the new ranges open, then publish.
  *       DELETE and MOVE publish an INVALID copy first, wait for RCU readers
  *       and zap the old location (kvm_arch_flush_shadow_memslot), as today.
+ *   The C code keeps the intent as a count per bucket (inv[b].inflight,
+ *   raised before the check, lowered after the install) and start()
+ *   reads the counts of its own buckets; with one bucket per gfn that is
+ *   this model's per-vCPU intent read at the gfns of the bracket (the
+ *   same Dekker pair, per bucket).  It also skips the walk when no bucket
+ *   of the bracket is marked mapped (a mark set before the install and
+ *   cleared only by a zap-all after its flush); the model always walks,
+ *   which covers every outcome of the mark (a set mark walks, a clear
+ *   one means the walk finds nothing: checked by the checker's monitor).
  *   The model counts one open range per gfn (a C range touching two
  *   buckets counts in both; only zero / non-zero matters).  mmu_lock is a
  *   rwlock: the faults and start()'s walk hold it for read at the same
