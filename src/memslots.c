@@ -145,9 +145,14 @@ static void kvm_publish_memslots(struct vmmu_vm *vm, uint32_t as_id, uint64_t ta
 	 * wait for them (continuous brackets would starve the update): every
 	 * open bracket gains the new set's ranges in its host range, so faults
 	 * there retry until its end(), and that end() bumps them.  Both locks:
-	 * start() and end() change the bracket list under them.
+	 * start() and end() change the bracket list under the first.  Ahead
+	 * of them: start() and end() let a waiting publish take the lock
+	 * first (mn_lock_notifier()), so an update waits for the one bracket
+	 * step in progress, not for a storm.
 	 */
+	atomic_fetch_add_explicit(&vm->mn_publish_waiting, 1, memory_order_relaxed);
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	atomic_fetch_sub_explicit(&vm->mn_publish_waiting, 1, memory_order_relaxed);
 	vmmu_write_lock(&vm->mmu.mmu_lock);
 	kvm_mmu_invalidate_extend(vm, as_id, slots);
 	/* Release: pairs with the acquire in __kvm_memslots(). */

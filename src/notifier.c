@@ -404,6 +404,24 @@ static void kvm_mmu_invalidate_end(struct vmmu_vm *vm, uint32_t idx)
 }
 
 /*
+ * mn_lock_notifier() - mn_invalidate_lock for start() or end(), after any
+ * memslot publish waiting for it: a host thread in a tight loop of
+ * brackets would otherwise take the lock again and again while the update
+ * spins (the mutex is not fair), and the update would wait for the storm
+ * instead of for the step in progress.  The publish holds the lock only
+ * to extend the brackets and swap one pointer, and publishes are few (one
+ * or two per update, under slots_lock), so the deferral is short.  The
+ * caller holds no lock.
+ */
+static void mn_lock_notifier(struct vmmu_vm *vm)
+{
+	for (unsigned int spins = 0;
+	     atomic_load_explicit(&vm->mn_publish_waiting, memory_order_relaxed); spins++)
+		vmmu_wait_relax(spins);
+	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+}
+
+/*
  * mn_bracket_add() - open a bracket for host range [start, end) in a free
  * slot, covering the gfns of the active memslots it intersects; returns
  * it, or NULL if every slot is taken (then it is counted untracked and
@@ -571,7 +589,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 	 * maps the range, if anything does or may (mmu_lock for write);
 	 * mn_invalidate_lock keeps the active set as it is meanwhile.
 	 */
-	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	mn_lock_notifier(vm);
 	vm->mn_active_invalidate_count++;
 	b = mn_bracket_add(vm, start, end);
 	atomic_fetch_add_explicit(&vm->mmu_invalidate_in_progress, 1, memory_order_seq_cst);
@@ -602,7 +620,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
 	 * open (faults there could then map the page being changed); so it
 	 * changes nothing, and says so.
 	 */
-	vmmu_mutex_lock(&vm->mn_invalidate_lock);
+	mn_lock_notifier(vm);
 	idx = mn_bracket_find(vm, start, end);
 	if (WARN_ON_ONCE(idx < 0)) {
 		vmmu_mutex_unlock(&vm->mn_invalidate_lock);

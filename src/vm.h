@@ -252,6 +252,8 @@ struct vmmu_vm {
 	alignas(64) vmmu_mutex_t mn_invalidate_lock;
 	long mn_active_invalidate_count;
 	uint32_t nr_mn_brackets;	/* active slots */
+	/* memslot publishes waiting for mn_invalidate_lock: notifiers defer */
+	_Atomic uint32_t mn_publish_waiting;
 	uint64_t mn_bracket_ids;	/* the last id given */
 	/* vCPUs blocked until an end() (mn_invalidate_lock); end() wakes them */
 	uint32_t mn_end_waiters;
