@@ -62,6 +62,12 @@ struct kvm_hva_range {
 	bool in_bracket;
 	/* The caller holds mmu_lock (write) already: take it not, no on_lock. */
 	bool mmu_locked;
+	/*
+	 * The handler needs no slot: one call may cover the gfns of several
+	 * slots that follow each other in both hva and gfn (a zap), so a range
+	 * over many small slots costs one TDP walk, not one per slot.
+	 */
+	bool coalesce;
 };
 
 struct kvm_mmu_notifier_return {
@@ -72,6 +78,17 @@ struct kvm_mmu_notifier_return {
 static gfn_t hva_to_gfn_memslot(hva_t hva, const struct vmmu_memslot *slot)
 {
 	return slot->base_gfn + ((hva - slot->userspace_addr) >> PAGE_SHIFT);
+}
+
+/* Run @range's handler on @g; note what it changed. */
+static void kvm_handle_gfn_range(struct vmmu_vm *vm, const struct kvm_hva_range *range,
+				 const struct kvm_gfn_range *g, struct kvm_mmu_notifier_return *r,
+				 struct flush_range *flushed)
+{
+	if (range->handler && range->handler(vm, g)) {
+		r->ret = true;
+		flush_range_add(flushed, g->as_id, g->start, g->end);
+	}
 }
 
 /*
@@ -85,7 +102,8 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 {
 	struct kvm_mmu_notifier_return r = { 0 };
 	struct flush_range flushed = { 0 };	/* what the handlers changed */
-	bool rcu = !range->in_bracket;
+	struct kvm_gfn_range pending;		/* coalesce: not yet handled */
+	bool have = false, rcu = !range->in_bracket;
 
 	if (range->end <= range->start)
 		return r;
@@ -119,12 +137,19 @@ static struct kvm_mmu_notifier_return kvm_handle_hva_range(struct vmmu_vm *vm,
 						range->on_lock(vm);
 				}
 			}
-			if (range->handler && range->handler(vm, &gfn_range)) {
-				r.ret = true;
-				flush_range_add(&flushed, as, gfn_range.start, gfn_range.end);
+			if (range->coalesce && have && pending.as_id == as &&
+			    pending.end == gfn_range.start) {
+				pending.end = gfn_range.end;
+				continue;
 			}
+			if (have)
+				kvm_handle_gfn_range(vm, range, &pending, &r, &flushed);
+			pending = gfn_range;
+			have = true;
 		}
 	}
+	if (have)
+		kvm_handle_gfn_range(vm, range, &pending, &r, &flushed);
 	if (range->flush_on_ret && r.ret)
 		kvm_flush_remote_tlbs_range(vm, flushed);
 	if (r.found_memslot && !range->mmu_locked)
@@ -257,7 +282,9 @@ static void mn_bracket_add_slots(struct vmmu_vm *vm, struct mn_bracket *b, uint3
 
 	if (end <= start)
 		return;
-	for (n = itree_iter_first(&slots->hva_tree, start, end - 1); n;
+	/* A bracket that covers everything needs no more ranges. */
+	for (n = itree_iter_first(&slots->hva_tree, start, end - 1);
+	     n && !atomic_load_explicit(&b->all, memory_order_relaxed);
 	     n = itree_iter_next(n, start, end - 1)) {
 		struct vmmu_memslot *slot = hva_node_to_slot(n, idx);
 		hva_t slot_end = slot->userspace_addr + (slot->npages << PAGE_SHIFT);
@@ -576,6 +603,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 		.flush_on_ret = true,
 		.in_bracket = true,
 		.mmu_locked = true,
+		.coalesce = true,
 	};
 	struct mn_bracket *b;
 

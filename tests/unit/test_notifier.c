@@ -24,7 +24,9 @@
  *    (invalidate_unlocked) and still covers it: a fault there waits for
  *    end(); a start() over a mapped page zaps it (the slow path); more
  *    open brackets than there are slots are still exact (untracked ones
- *    cover everything until their end()).
+ *    cover everything until their end());
+ *  - a start() over many small slots zaps every page of each, whether
+ *    their gfns follow each other (one walk) or not.
  *
  * Threads synchronize only through atomics; waits are bounded spins with
  * sched_yield and a clock deadline (a hang is reported, not waited out).
@@ -791,6 +793,40 @@ static void test_unlocked_start(void)
 	munmap(mem, 128 * PAGE);
 }
 
+/*
+ * One start() over many small slots, contiguous in hva; the first six also
+ * contiguous in gfn (zapped in one walk), the last two each after a gap:
+ * every page of every slot is zapped, and only those.
+ */
+static void test_zap_many_slots(void)
+{
+	struct vmmu_vm *vm = test_vm_new();
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
+	uint8_t *mem = test_alloc_guest(17 * PAGE);
+	uint64_t h = HVA(mem), gpa[8];
+	struct vmmu_stats before, after;
+
+	for (int i = 0; i < 8; i++) {
+		gpa[i] = i * 2 * PAGE + (i >= 6 ? (uint64_t)(i - 5) << 30 : 0);
+		TEST_SET_REGION_OK(vm, SLOT(0, i), 0, gpa[i], 2 * PAGE, mem + i * 2 * PAGE);
+	}
+	for (int i = 0; i < 8; i++)
+		for (int p = 0; p < 2; p++)
+			test_vcpu_write64(vcpu, gpa[i] + p * PAGE, i * 2 + p);
+	before = test_vm_stats(vm);
+	vmmu_mmu_notifier_invalidate_range_start(vm, h, h + 17 * PAGE);
+	after = test_vm_stats(vm);
+	TEST_ASSERT_EQ(after.sptes_zapped - before.sptes_zapped, 16);
+	for (int p = 0; p < 16; p++)
+		TEST_ASSERT(!vmmu_mmu_notifier_test_young(vm, h + p * PAGE), "page %d still mapped",
+			    p);
+	vmmu_mmu_notifier_invalidate_range_end(vm, h, h + 17 * PAGE);
+	for (int i = 0; i < 8; i++)
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, gpa[i] + PAGE), (uint64_t)(i * 2 + 1));
+	vmmu_vm_destroy(vm);
+	munmap(mem, 17 * PAGE);
+}
+
 static const struct test_case cases[] = {
 	{ "nohit", test_nohit },
 	{ "zap_range", test_zap_range },
@@ -803,6 +839,7 @@ static const struct test_case cases[] = {
 	{ "aging", test_aging },
 	{ "release", test_release },
 	{ "unlocked_start", test_unlocked_start },
+	{ "zap_many_slots", test_zap_many_slots },
 };
 
 TEST_CASES_MAIN(cases)
