@@ -662,15 +662,16 @@ VMMU_API int vmmu_vm_write_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gp
  * behind guest RAM, as Linux's mm calls a secondary MMU's notifiers: e.g.
  * start() before munmap/madvise(MADV_DONTNEED)/mremap/mmap(MAP_FIXED) of a
  * range it gave as userspace_addr, end() after.  [start, end) are host
- * virtual addresses.  Ranges that hit no memslot cost one interval-tree
- * lookup per address space and touch no state, as in KVM.
+ * virtual addresses.  A range that hits no memslot opens a bracket with no
+ * gfn in it: it makes no fault retry and takes no MMU lock.
  *
  * Between start() and the matching end(), a vCPU fault on an affected gfn
  * retries instead of installing a translation; after start() returns, no
  * vCPU uses a translation of the range; after end() returns, accesses see
- * the new host memory.  Memslot updates wait while any start() is
- * unmatched.  Every start() must be paired with an end() of the same range;
- * the host may change memory only between them.
+ * the new host memory.  Memslot updates do not wait for open brackets (a
+ * slot created or moved into a bracket's host range is covered by it).
+ * Every start() must be paired with an end() of the same range; the host
+ * may change memory only between them.
  *
  * Context: thread-safe; may be called from any thread, concurrently.
  */
@@ -685,7 +686,10 @@ VMMU_API int vmmu_vm_write_guest(struct vmmu_vm *vm, uint32_t as_id, uint64_t gp
  * Opens a bracket covering the gfns the active memslots map [@start, @end)
  * to (memslot updates made while it is open extend it), zaps the SPTEs
  * mapping them and flushes TLBs.  Faults on those gfns retry until end();
- * faults elsewhere and memslot updates do not wait for it.
+ * faults elsewhere and memslot updates do not wait for it.  When nothing
+ * in the range is mapped, or being mapped by a fault in flight, it takes
+ * no MMU lock and writes only the range's own counters (counted in
+ * invalidate_unlocked of vmmu_stats).
  */
 VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint64_t start,
 							uint64_t end);
@@ -699,7 +703,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
  *
  * Bumps the invalidation counters of the bracket's gfns (so faults on them
  * that raced the invalidation retry; faults on other gfns do not), closes
- * the bracket and wakes vCPUs waiting for it.  An end()
+ * the bracket and wakes vCPUs waiting for it.  Takes no MMU lock.  An end()
  * whose range matches no open start() exactly (never started, or ended
  * already) changes nothing: it warns once and counts
  * invalidate_end_unmatched in vmmu_stats.

@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 326.509 NaN
-2 636.48 NaN
-4 635.76 NaN
-8 639.897 NaN
+1 350.862 NaN
+2 695.515 NaN
+4 702.118 NaN
+8 702.187 NaN
 EOD
 $per << EOD
-1 326.806 NaN
-2 321.457 NaN
-4 172.761 NaN
-8 82.4381 NaN
+1 351.026 NaN
+2 348.458 NaN
+4 189.877 NaN
+8 88.9792 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -1,11 +1,11 @@
 # vmmu bench --plot: flush-vcpus (data inline)
 $used << EOD
-1 5.61218 NaN
-2 7.0973 NaN
-4 10.9582 NaN
-8 22.6962 NaN
+1 1.4137 NaN
+2 2.37553 NaN
+4 3.81029 NaN
+8 8.84902 NaN
 EOD
-unused = 1.06555
+unused = 0.754677
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/flush-vcpus.png'
 set title 'MOVE of a slot that vCPU threads read (remote TLB flush), 2 cores'
