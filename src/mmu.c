@@ -641,6 +641,15 @@ bool kvm_tdp_mmu_repoint(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t 
  * waited out lockless walkers, without the lock.  All SPTEs are gone before
  * we return, as KVM requires.  Context: slots_lock.
  */
+/* Every bucket unmarked.  Context: mmu_lock (write), after a zap of everything. */
+static void kvm_mmu_clear_mapped_marks(struct vmmu_vm *vm)
+{
+	lockdep_assert_held_write(&vm->mmu.mmu_lock);
+	for (uint32_t b = 0; b < MN_INV_SEQ_BUCKETS; b++)
+		if (atomic_load_explicit(&vm->inv[b].mapped, memory_order_relaxed))
+			atomic_store_explicit(&vm->inv[b].mapped, 0, memory_order_release);
+}
+
 void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 {
 	struct tdp_root *old[VMMU_MAX_ADDRESS_SPACES] = { 0 };
@@ -675,17 +684,19 @@ void kvm_mmu_zap_all_fast(struct vmmu_vm *vm)
 	 * finds no SPTE left to zap and so does not flush itself; it must not
 	 * return while a vCPU still holds a translation we removed.
 	 */
+	/* Variant zap-all-clears-marks-early: before the flush. */
+	if (variant_is(ZAP_ALL_CLEARS_MARKS_EARLY))
+		kvm_mmu_clear_mapped_marks(vm);
 	kvm_flush_remote_tlbs(vm);
 	/*
 	 * Nothing is mapped now: clear the buckets' mapped marks, after the
 	 * flush (release), since a start() that reads a clear mark takes no
 	 * lock and relies on no vCPU holding a translation (notifier.c,
-	 * mn_bracket_maybe_mapped()).  No fault runs meanwhile (we hold
+	 * mn_bracket_needs_zap()).  No fault runs meanwhile (we hold
 	 * mmu_lock for write), so none is lost.
 	 */
-	for (uint32_t b = 0; b < MN_INV_SEQ_BUCKETS; b++)
-		if (atomic_load_explicit(&vm->inv[b].mapped, memory_order_relaxed))
-			atomic_store_explicit(&vm->inv[b].mapped, 0, memory_order_release);
+	if (!variant_is(ZAP_ALL_CLEARS_MARKS_EARLY))
+		kvm_mmu_clear_mapped_marks(vm);
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 
 	for (uint32_t as = 0; as < vm->nr_as; as++) {

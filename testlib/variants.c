@@ -37,6 +37,9 @@ const struct variant_desc variants[] = {
 	{ "fault-skips-mapped-mark", VARIANT_FAULT_SKIPS_MAPPED_MARK, "invalidate",
 	  "a fault installs an SPTE without marking its bucket mapped: a start() over it "
 	  "trusts the hint, skips its walk and leaves the translation in place" },
+	{ "zap-all-clears-marks-early", VARIANT_ZAP_ALL_CLEARS_MARKS_EARLY, "wrap-invalidate",
+	  "a zap-all clears the buckets' mapped marks before its TLB flush: a start() that "
+	  "reads a clear mark returns while a vCPU still uses a translation of its range" },
 	{ "change-pte-unbracketed", VARIANT_CHANGE_PTE_UNBRACKETED, "change-pte",
 	  "change_pte outside start/end, neither bumping the seq nor refused" },
 	{ "mmio-cache-ignores-in-progress", VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS, "create-mmio",

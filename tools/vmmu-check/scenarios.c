@@ -158,6 +158,25 @@ static const struct scen invalidate = {
 	},
 };
 
+/*
+ * The host replaces a page a vCPU uses while memslot updates elsewhere wrap
+ * a 2-bit MMIO generation (a zap-all, which clears the buckets' mapped
+ * marks): a start() that trusts a clear mark must find the zap-all's flush
+ * done.
+ */
+static const struct scen wrap_invalidate = {
+	.nr_as = 1,
+	.mmio_gen_bits = 2,
+	.nvcpus = 1,
+	.init = { REGION(0, A, 1, 0, 0) },
+	.scripts = {
+		{ "vcpu0", 0, { R(A), R(A), R(A), R(A) } },
+		{ "updater", -1, { REGION(1, C, 1, 1, 0), REGION(1, C, 1, 1, LOG),
+				   REGION(1, C, 1, 1, 0), REGION(1, C, 1, 1, LOG) } },
+		{ "host", -1, { INV_START(0), REPLACE(0), INV_END(0), RELEASE() } },
+	},
+};
+
 /* KSM-style replacement with change_pte inside the bracket. */
 static const struct scen change_pte = {
 	.nr_as = 1,
@@ -1070,6 +1089,8 @@ const struct scenario scenarios[] = {
 	  "(start, replace, end, free)", scen_run, &invalidate },
 	{ "change-pte", "1 vCPU reads a page the host replaces with change_pte inside "
 	  "start/end", scen_run, &change_pte },
+	{ "wrap-invalidate", "1 vCPU reads a page the host replaces while 4 swaps elsewhere "
+	  "wrap a 2-bit MMIO generation (zap-all)", scen_run, &wrap_invalidate },
 	{ "swap-invalidate", "delete a slot and re-create it elsewhere over a host page "
 	  "the host is invalidating", scen_run, &swap_invalidate },
 	{ "storm-overlap", "brackets on pages 0 and 2 overlap while a vCPU faults page 1 and "
