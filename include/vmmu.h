@@ -86,8 +86,20 @@ struct vmmu_vcpu;
  * VMMU_NO_MEMBARRIER=1 sets it for every VM.
  */
 #define VMMU_VM_SYMMETRIC_FENCE		(1u << 2)
+/*
+ * VMMU_VM_NO_PREFETCH: a RAM fault maps only the page it faulted on.  By
+ * default it also maps the other pages of its aligned 64 KiB group (16
+ * pages) that the same slot maps and whose host memory is there without a
+ * host fault, as KVM's shadow MMU prefetches the neighbours of a direct
+ * mapping: sequential first touches then fault once per 16 pages.  Those
+ * SPTEs start with the accessed bit clear (aging and test_young see only
+ * pages the guest touched; an access sets the bit, as a CPU's page walk
+ * does) and count in pf_prefetched.  A slot with dirty logging is never
+ * prefetched.
+ */
+#define VMMU_VM_NO_PREFETCH		(1u << 3)
 #define VMMU_VM_VALID_FLAGS		(VMMU_VM_QUIRK_SLOT_ZAP_ALL | VMMU_VM_MMIO_ZAP_WALK | \
-					 VMMU_VM_SYMMETRIC_FENCE)
+					 VMMU_VM_SYMMETRIC_FENCE | VMMU_VM_NO_PREFETCH)
 
 /* Limits, as on x86 KVM. */
 #define VMMU_MEM_SLOTS_NUM		32767u	/* KVM_MEM_SLOTS_NUM (SHRT_MAX) */
@@ -988,6 +1000,8 @@ struct vmmu_stats {
 						 * some did not answer in time (idle ones) */
 	uint64_t invalidate_unlocked;	/* invalidate_range_start()s that found nothing
 					 * mapped and took no mmu_lock for write */
+	uint64_t pf_prefetched;		/* SPTEs faults installed for neighbouring pages
+					 * (VMMU_VM_NO_PREFETCH) */
 };
 #define VMMU_STATS_SIZE_VER0		272u	/* size .. remote_tlb_flush_membarriers (0.2) */
 

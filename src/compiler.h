@@ -60,9 +60,10 @@ typedef uint64_t pfn_t;		/* host frame number (hva >> 12 for direct RAM) */
 #endif
 
 /* Relaxed single-writer counter bump: no RMW, readers use relaxed loads. */
-#define STAT_INC(ctr) \
-	atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + 1, \
+#define STAT_ADD(ctr, n) \
+	atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + (n), \
 			      memory_order_relaxed)
+#define STAT_INC(ctr) STAT_ADD(ctr, 1)
 
 #if defined(__SANITIZE_THREAD__)
 #define VMMU_TSAN 1

@@ -84,6 +84,7 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
  */
 #define REGION_SHIFT	21
 #define REGION_BITS	26
+#define CHURN_REFILL	32u	/* see direct_page_mapped() */
 #define DIRECT_WIDE	64u	/* regions; < DIRECT_MAPPED_CACHE: a bracket's buckets differ */
 _Static_assert(DIRECT_WIDE < DIRECT_MAPPED_CACHE, "a narrow bracket's regions have distinct buckets");
 
@@ -92,7 +93,18 @@ static uint64_t region_tag(hva_t hva, uint64_t gen)
 	return (gen << REGION_BITS) | ((hva >> REGION_SHIFT) & ((1ull << REGION_BITS) - 1));
 }
 
-static bool direct_page_mapped(struct vmmu_vm *vm, hva_t hva)
+/* Every page of @a is there (its VMA exists): the direct backend's answer. */
+static void direct_around_all(struct hostmem_around *a)
+{
+	if (!a)
+		return;
+	a->present = a->writable = (1u << a->n) - 1;
+	for (unsigned int i = 0; i < a->n; i++)
+		a->pfn[i] = (a->start >> PAGE_SHIFT) + i;
+}
+
+/* Are hva's page (and, if @a, @a's pages) mapped? */
+static bool direct_page_mapped(struct vmmu_vm *vm, hva_t hva, struct hostmem_around *a)
 {
 	unsigned int b = (hva >> REGION_SHIFT) % DIRECT_MAPPED_CACHE;
 	uint64_t gen = atomic_load_explicit(&vm->hostmem_gen, memory_order_seq_cst) +
@@ -104,22 +116,48 @@ static bool direct_page_mapped(struct vmmu_vm *vm, hva_t hva)
 	bool fill = (!atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst) &&
 		     !atomic_load_explicit(&vm->direct[b].brackets, memory_order_seq_cst)) ||
 		    variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
+	/* @a within hva's region: the region's answer is @a's too. */
+	bool a_in_region = a && a->n && (a->start >> REGION_SHIFT) == (hva >> REGION_SHIFT) &&
+			   ((a->start + ((hva_t)a->n << PAGE_SHIFT) - 1) >> REGION_SHIFT) ==
+				   (hva >> REGION_SHIFT);
+	uint64_t old = atomic_load_explicit(e, memory_order_relaxed);
+	bool hit = old == tag;
 
-	if (atomic_load_explicit(e, memory_order_relaxed) == tag)
-		return true;
-	if (fill && !mincore((void *)(uintptr_t)(hva & ~((1ull << REGION_SHIFT) - 1)),
-			     1ull << REGION_SHIFT, vec)) {
+	/*
+	 * A region invalidated since its fill is churning (a storm of
+	 * brackets over it): a fault that can check just its own pages does
+	 * so, and only every CHURN_REFILL-th one fills the region again.
+	 */
+	if (!hit && fill && a && a->n && !((old ^ tag) & ((1ull << REGION_BITS) - 1))) {
+		uint32_t c = atomic_load_explicit(&vm->direct[b].churn, memory_order_relaxed) + 1;
+
+		atomic_store_explicit(&vm->direct[b].churn, c, memory_order_relaxed);
+		fill = !(c % CHURN_REFILL);
+	}
+	if (!hit && fill && !mincore((void *)(uintptr_t)(hva & ~((1ull << REGION_SHIFT) - 1)),
+				     1ull << REGION_SHIFT, vec)) {
 		atomic_store_explicit(e, tag, memory_order_relaxed);
+		hit = true;
+	}
+	if (hit) {
+		if (a_in_region || (a && a->n && !mincore((void *)(uintptr_t)a->start,
+							  (size_t)a->n << PAGE_SHIFT, vec)))
+			direct_around_all(a);
+		return true;
+	}
+	/* One system call for the page and its neighbours (they include it). */
+	if (a && a->n && !mincore((void *)(uintptr_t)a->start, (size_t)a->n << PAGE_SHIFT, vec)) {
+		direct_around_all(a);
 		return true;
 	}
 	return mincore((void *)(uintptr_t)(hva & PAGE_MASK), PAGE_SIZE, vec) == 0;
 }
 
 static int direct_faultin(struct vmmu_vm *vm, hva_t hva, bool write, pfn_t *pfn,
-			  bool *host_writable)
+			  bool *host_writable, struct hostmem_around *around)
 {
 	(void)write;
-	if (!direct_page_mapped(vm, hva))
+	if (!direct_page_mapped(vm, hva, around))
 		return -EFAULT;
 	*pfn = hva >> PAGE_SHIFT;
 	*host_writable = true;
@@ -128,7 +166,7 @@ static int direct_faultin(struct vmmu_vm *vm, hva_t hva, bool write, pfn_t *pfn,
 
 static int direct_rw(struct vmmu_vm *vm, hva_t hva, void *buf, size_t len, bool write)
 {
-	if (!direct_page_mapped(vm, hva))
+	if (!direct_page_mapped(vm, hva, NULL))
 		return -EFAULT;
 	if (write)
 		guest_memcpy_to((uint8_t *)(uintptr_t)hva, buf, len);

@@ -18,10 +18,27 @@
 
 struct vmmu_vm;
 
+/*
+ * The neighbours of a faulting page that the fault may map too (prefetch,
+ * kvm_tdp_page_fault()): the backend reports which of @n pages from @start
+ * are there now, without making any of them present (no page is allocated,
+ * swapped in or copied for them), as a lookup that never faults.
+ */
+#define HOSTMEM_AROUND_MAX	16u
+struct hostmem_around {
+	hva_t start;		/* in: the first page's hva (page aligned) */
+	unsigned int n;		/* in: pages, at most HOSTMEM_AROUND_MAX */
+	uint32_t present;	/* out: bit i: page i is there; pfn[i] is its frame */
+	uint32_t writable;	/* out: bit i: and its host mapping is writable */
+	pfn_t pfn[HOSTMEM_AROUND_MAX];
+};
+
 /**
  * struct hostmem_ops - a host memory backend
  * @faultin: resolve @hva for an access (@write: for writing), making the
  *	page present.  Sets *@pfn and *@host_writable.  Return 0 or -EFAULT.
+ *	If @around is not NULL, also fill it in (struct hostmem_around) when
+ *	that is cheap; on failure, or when it is not, its @present stays 0.
  * @rw: copy between @buf and [@hva, @hva + @len) (within one page) for
  *	kvm_vcpu_read_guest/write_guest.  Return 0 or -EFAULT.
  * @rw_under_mmu_lock: @rw cannot survive the memory going away under it
@@ -36,7 +53,7 @@ struct hostmem_ops {
 	const char *name;
 	bool rw_under_mmu_lock;
 	int (*faultin)(struct vmmu_vm *vm, hva_t hva, bool write, pfn_t *pfn,
-		       bool *host_writable);
+		       bool *host_writable, struct hostmem_around *around);
 	int (*rw)(struct vmmu_vm *vm, hva_t hva, void *buf, size_t len, bool write);
 };
 

@@ -399,7 +399,7 @@ int hostmm_access_page(struct vmmu_hostmm *mm, hva_t hva, void *buf, size_t len,
  * cannot be freed without a bracket that makes the fault retry.
  */
 static int hostmm_faultin(struct vmmu_vm *vm, hva_t hva, bool write, pfn_t *pfn,
-			  bool *host_writable)
+			  bool *host_writable, struct hostmem_around *around)
 {
 	struct vmmu_hostmm *mm = vm->hostmm;
 	uint64_t *pte;
@@ -410,6 +410,17 @@ static int hostmm_faultin(struct vmmu_vm *vm, hva_t hva, bool write, pfn_t *pfn,
 	if (!r) {
 		*pfn = (uint64_t)(uintptr_t)frame_addr(mm, hpte_index(*pte)) >> PAGE_SHIFT;
 		*host_writable = *pte & HPTE_WRITE;
+	}
+	/* The neighbours: only pages present now (swapped-out ones stay out). */
+	for (unsigned int i = 0; !r && around && i < around->n; i++) {
+		uint64_t *p = hostmm_hva_to_pte(mm, around->start + ((hva_t)i << PAGE_SHIFT));
+
+		if (!p || !(*p & HPTE_PRESENT))
+			continue;
+		around->pfn[i] = (uint64_t)(uintptr_t)frame_addr(mm, hpte_index(*p)) >> PAGE_SHIFT;
+		around->present |= 1u << i;
+		if (*p & HPTE_WRITE)
+			around->writable |= 1u << i;
 	}
 	vmmu_mutex_unlock(&mm->lock);
 	return r ? -EFAULT : 0;

@@ -1005,6 +1005,8 @@ struct kvm_page_fault {
 	uint64_t gen;		/* generation of the set the lookup used */
 	uint64_t mmio_gen;	/* its slice, for an MMIO SPTE */
 	bool at_cap;		/* a table was needed at the page-table cap */
+	gfn_t around_gfn;	/* the first gfn of @around */
+	struct hostmem_around around;	/* neighbours to prefetch (n = 0: none) */
 #ifdef VMMU_CHECKER
 	uint64_t chk_epoch;	/* checker: its count of end()s at the snapshot */
 #endif
@@ -1072,6 +1074,84 @@ static unsigned int kvm_fault_leaf_flags(const struct kvm_page_fault *fault)
 	if (fault->map_writable)
 		flags |= LEAF_SPTE_WRITABLE;
 	return flags;
+}
+
+/*
+ * The neighbours a RAM fault may prefetch (VMMU_VM_NO_PREFETCH): the other
+ * pages of its notifier granule that its slot maps.  One granule is one
+ * bucket, so the fault's own invalidation check covers them all, and lies
+ * within one leaf table.  Not for a dirty-logged slot (as KVM: a prefetched
+ * SPTE must not grant a write that nobody logs, and a read-only one there
+ * would only move the fault to the write).
+ */
+#define MN_GRANULE_PAGES	(1u << MN_GRANULE_SHIFT)
+_Static_assert(MN_GRANULE_PAGES <= HOSTMEM_AROUND_MAX && MN_GRANULE_PAGES <= 32,
+	       "a granule fits struct hostmem_around and its 32-bit masks");
+_Static_assert(PT64_ENT_PER_PAGE % MN_GRANULE_PAGES == 0, "a granule lies in one leaf table");
+
+static void kvm_fault_prefetch_range(const struct vmmu_vm *vm, struct kvm_page_fault *fault)
+{
+	const struct vmmu_memslot *slot = fault->slot;
+	gfn_t lo = fault->gfn & ~(gfn_t)(MN_GRANULE_PAGES - 1), hi = lo + MN_GRANULE_PAGES;
+
+	if ((vm->cfg.flags & VMMU_VM_NO_PREFETCH) || slot->dirty_bitmap)
+		return;
+	if (lo < slot->base_gfn)
+		lo = slot->base_gfn;
+	if (hi > slot->base_gfn + slot->npages)
+		hi = slot->base_gfn + slot->npages;
+	if (hi - lo < 2)
+		return;
+	fault->around_gfn = lo;
+	fault->around.start = __gfn_to_hva_memslot(slot, lo);
+	fault->around.n = (unsigned int)(hi - lo);
+}
+
+/*
+ * kvm_tdp_mmu_prefetch() - after @fault installed its leaf in table @pt,
+ * map the neighbours its backend found there (fault->around) into the
+ * entries of @pt that are empty.  Present entries are some fault's, and an
+ * MMIO SPTE (a stale one, from before the slot) is left for the next fault
+ * there to replace.  The SPTEs are made as the fault's own would be
+ * (kvm_fault_leaf_flags(), with the neighbour's host permission) but not
+ * accessed: aging sees only what the guest touched, and the first access
+ * sets the bit as a CPU's walk does (vcpu.c).  The fault's invalidation
+ * check, made after the backend's lookup under this same mmu_lock hold,
+ * covers them: they share its bucket.  Returns the SPTEs installed.
+ * Context: mmu_lock (read); the fault's bucket entered and marked mapped.
+ */
+static unsigned int kvm_tdp_mmu_prefetch(struct vmmu_vcpu *vcpu, struct tdp_pt *pt,
+					 const struct kvm_page_fault *fault)
+{
+	const struct hostmem_around *a = &fault->around;
+	bool readonly = fault->slot->flags & VMMU_MEM_READONLY;
+	unsigned int done = 0;
+
+	for (unsigned int i = 0; i < a->n; i++) {
+		gfn_t gfn = fault->around_gfn + i;
+		_Atomic uint64_t *sptep = &pt->spte[SPTE_INDEX(gfn, 1)];
+		unsigned int flags = 0;
+		uint64_t old = 0, new;
+
+		if (gfn == fault->gfn || !(a->present & (1u << i)) ||
+		    atomic_load_explicit(sptep, memory_order_relaxed))
+			continue;
+		if (a->writable & (1u << i)) {
+			flags |= LEAF_SPTE_HOST_WRITABLE;
+			if (!readonly)
+				flags |= LEAF_SPTE_MMU_WRITABLE | LEAF_SPTE_WRITABLE;
+		}
+		new = make_leaf_spte(a->pfn[i], flags) & ~PT_ACCESSED_MASK;
+		vmmu_checker_fault_install(vcpu->vm, vcpu->as_id, gfn,
+					   a->start + ((hva_t)i << PAGE_SHIFT), fault->mmu_seq,
+					   fault_chk_epoch(fault));
+		if (atomic_compare_exchange_strong_explicit(sptep, &old, new, memory_order_release,
+							    memory_order_relaxed)) {
+			trace_kvm_mmu_set_spte(vcpu->as_id, gfn, old, new);
+			done++;
+		}
+	}
+	return done;
 }
 
 /* kvm_tdp_mmu_map(): install the leaf for @fault.  Context: mmu_lock (read). */
@@ -1207,6 +1287,10 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		VCPU_STAT_INC(vcpu, mmio_sptes_created);
 		return RET_PF_EMULATE;
 	}
+	if (fault->around.present) {
+		sched_point(SP_FAULT_INSTALL);
+		VCPU_STAT_ADD(vcpu, pf_prefetched, kvm_tdp_mmu_prefetch(vcpu, w.pt, fault));
+	}
 	return RET_PF_FIXED;
 }
 
@@ -1306,8 +1390,10 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 			r = RET_PF_RETRY;
 			goto out;
 		}
+		kvm_fault_prefetch_range(vm, &fault);
 		r = vm->hostmem->faultin(vm, fault.hva, fault.write, &fault.pfn,
-					 &fault.host_writable);
+					 &fault.host_writable,
+					 fault.around.n ? &fault.around : NULL);
 		sched_point(SP_FAULT_PFN_RESOLVED);
 		/*
 		 * Also after a failed lookup: a page found missing while an
@@ -1376,6 +1462,19 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		sched_point(SP_FAULT_INTENT);
 		mn_bucket_enter(inv_bucket);
 	}
+	/*
+	 * The neighbours share the bucket, so its sequence covers them too,
+	 * but not the check for open brackets, which looks at the gfn alone:
+	 * with a bracket open over one of them, map only the page.  (One that
+	 * opens after our check saw the bucket entered and zaps under the write
+	 * lock, after this install.)
+	 */
+	/* Variant prefetch-ignores-open-brackets: the gfn's check only. */
+	if (!stale && fault.around.present && unlikely(mn_bucket_open(vm, inv_bucket)) &&
+	    mn_gfn_touched(vm, vcpu->as_id, fault.around_gfn,
+			   fault.around_gfn + fault.around.n) &&
+	    !variant_is(PREFETCH_IGNORES_OPEN_BRACKETS))
+		fault.around.present = 0;
 	if (!stale && !fault.noslot)
 		mn_bucket_mark_mapped(inv_bucket);
 	if (stale) {

@@ -36,13 +36,15 @@ static inline uint64_t mmu_invalidate_snapshot(struct vmmu_vm *vm, uint32_t as_i
 }
 
 /*
- * mn_gfn_covered() - does an open bracket's gfn ranges contain [@start,
- * @end) of @as_id?  No lock needed (the bracket slots are read as struct
- * mn_bracket says); exact under mn_invalidate_lock.  An answer read while
- * a bracket opens or closes is either: the callers' ordering makes both
- * safe (docs/LOCKING.md, "Brackets without mmu_lock").
+ * __mn_gfn_open() - does an open bracket's gfn ranges contain [@start, @end)
+ * of @as_id (@overlap false), or meet it (@overlap true)?  No lock needed
+ * (the bracket slots are read as struct mn_bracket says); exact under
+ * mn_invalidate_lock.  An answer read while a bracket opens or closes is
+ * either: the callers' ordering makes both safe (docs/LOCKING.md, "Brackets
+ * without mmu_lock").
  */
-static inline bool mn_gfn_covered(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
+static inline bool __mn_gfn_open(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end,
+				 bool overlap)
 {
 	uint32_t hwm;
 
@@ -60,14 +62,29 @@ static inline bool mn_gfn_covered(struct vmmu_vm *vm, uint32_t as_id, gfn_t star
 		n = atomic_load_explicit(&b->nr_ranges, memory_order_acquire);
 		for (uint32_t j = 0; j < n && j < MN_BRACKET_RANGES; j++) {
 			const struct mn_gfn_range *r = &b->ranges[j];
+			gfn_t rs, re;
 
-			if (atomic_load_explicit(&r->as_id, memory_order_relaxed) == as_id &&
-			    atomic_load_explicit(&r->start, memory_order_relaxed) <= start &&
-			    end <= atomic_load_explicit(&r->end, memory_order_relaxed))
+			if (atomic_load_explicit(&r->as_id, memory_order_relaxed) != as_id)
+				continue;
+			rs = atomic_load_explicit(&r->start, memory_order_relaxed);
+			re = atomic_load_explicit(&r->end, memory_order_relaxed);
+			if (overlap ? rs < end && start < re : rs <= start && end <= re)
 				return true;
 		}
 	}
 	return false;
+}
+
+/* mn_gfn_covered() - does one open bracket's range contain [@start, @end)? */
+static inline bool mn_gfn_covered(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
+{
+	return __mn_gfn_open(vm, as_id, start, end, false);
+}
+
+/* mn_gfn_touched() - does an open bracket's range meet [@start, @end)? */
+static inline bool mn_gfn_touched(struct vmmu_vm *vm, uint32_t as_id, gfn_t start, gfn_t end)
+{
+	return __mn_gfn_open(vm, as_id, start, end, true);
 }
 
 /*

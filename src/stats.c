@@ -51,7 +51,8 @@
 	S("mmio_cache_hits", mmio_cache_hits),				\
 	S("fast_mmio_hits", fast_mmio_hits),				\
 	S("invalid_slot_retries", invalid_slot_retries),		\
-	S("notifier_retries", notifier_retries)
+	S("notifier_retries", notifier_retries),			\
+	S("pf_prefetched", pf_prefetched)
 
 #define VM_VCPU_STAT(name, field)	VM_STAT(name, field, CUMUL)
 

@@ -257,4 +257,30 @@ static inline uint64_t tdp_mmu_walk_lockless(struct vmmu_vm *vm, uint32_t as_id,
 	return tdp_walk_step(pt, gfn, 1);
 }
 
+/*
+ * tdp_mmu_mark_accessed_lockless() - set the accessed bit of @gfn's leaf
+ * SPTE if it still holds @spte (present, without the bit), as a CPU's page
+ * walk does on an access: prefetched SPTEs start without it and aging
+ * clears it.  False if the entry changed under us (a zap, a write-protect):
+ * the caller takes the fault path.  The bit grants nothing, so setting it
+ * needs no lock and no flush.  Context: as tdp_mmu_walk_lockless().
+ */
+static inline bool tdp_mmu_mark_accessed_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn,
+						  uint64_t spte)
+{
+	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_acquire);
+	struct tdp_walk w = tdp_walk_start(root->pt, vm->mmu.root_level, gfn);
+
+	while (!tdp_walk_at_leaf(&w)) {
+		uint64_t e = atomic_load_explicit(tdp_walk_sptep(&w), memory_order_acquire);
+
+		if (!is_shadow_present_pte(e))
+			return false;
+		tdp_walk_down(&w, e);
+	}
+	return atomic_compare_exchange_strong_explicit(tdp_walk_sptep(&w), &spte,
+						       spte | PT_ACCESSED_MASK,
+						       memory_order_relaxed, memory_order_relaxed);
+}
+
 #endif /* VMMU_TDP_ITER_H */

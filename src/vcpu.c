@@ -236,10 +236,12 @@ vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uin
 	}
 	spte = tdp_mmu_walk_lockless(vcpu->vm, vcpu->as_id, gfn);
 
-	/* (An SPTE whose accessed bit aging cleared takes the fault path,
-	 * which sets it again, as the CPU's page walk would.) */
-	if (likely(is_shadow_present_pte(spte) && (!write || is_writable_pte(spte)) &&
-		   (spte & PT_ACCESSED_MASK))) {
+	/* An SPTE without the accessed bit (prefetched, or aged) gets it here,
+	 * as a CPU's page walk sets it; if the SPTE changed meanwhile, the
+	 * fault path decides. */
+	if (likely(is_shadow_present_pte(spte) && (!write || is_writable_pte(spte))) &&
+	    (likely(spte & PT_ACCESSED_MASK) ||
+	     tdp_mmu_mark_accessed_lockless(vcpu->vm, vcpu->as_id, gfn, spte))) {
 		uint8_t *host = (uint8_t *)(uintptr_t)(spte_to_pfn(spte) << PAGE_SHIFT);
 		struct vcpu_tlb_entry *e = &vcpu->tlb[gfn % VCPU_TLB_SIZE];
 

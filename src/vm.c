@@ -189,6 +189,7 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *out)
 	st->remote_tlb_flush_answers = LOAD(vm->stat.remote_tlb_flush_answers);
 	st->remote_tlb_flush_membarriers = LOAD(vm->stat.remote_tlb_flush_membarriers);
 	st->invalidate_unlocked = LOAD(vm->stat.invalidate_unlocked);
+	st->pf_prefetched = LOAD(sum.pf_prefetched);
 	st->size = (uint32_t)len;
 	memcpy(out, st, (size_t)len);
 	return 0;

@@ -64,7 +64,7 @@ struct vmmu_mmu {
 struct vcpu_stats {
 	_Atomic uint64_t tlb_fills, mmio_exits, mmio_cache_hits, fast_mmio_hits,
 		pf_invalid, pf_retry, pf_fixed, pf_spurious, pf_emulate, mmio_sptes_created,
-		invalid_slot_retries, notifier_retries;
+		invalid_slot_retries, notifier_retries, pf_prefetched;
 };
 
 #define VCPU_TLB_SIZE	256u
@@ -316,6 +316,7 @@ struct vmmu_vm {
 		alignas(64) _Atomic uint64_t mapped;	/* region + 1 and tag, or UINT64_MAX */
 		_Atomic uint64_t gen;
 		_Atomic uint32_t brackets;
+		_Atomic uint32_t churn;	/* misses of a region invalidated since its fill */
 	} direct[DIRECT_MAPPED_CACHE];	/* one line each: a storm's writes miss other regions */
 	alignas(64) _Atomic uint64_t hostmem_gen;
 	/* open start() brackets, for the direct backend's cache (hostmem.c) */
@@ -335,6 +336,7 @@ struct vmmu_vm {
 
 #define VM_STAT_INC(vm, f)	atomic_fetch_add_explicit(&(vm)->stat.f, 1, memory_order_relaxed)
 #define VCPU_STAT_INC(v, f)	STAT_INC((v)->stat.f)
+#define VCPU_STAT_ADD(v, f, n)	STAT_ADD((v)->stat.f, n)
 
 static inline struct vmmu_memslots *__kvm_memslots(struct vmmu_vm *vm, uint32_t as_id)
 {

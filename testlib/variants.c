@@ -40,6 +40,10 @@ const struct variant_desc variants[] = {
 	{ "zap-all-clears-marks-early", VARIANT_ZAP_ALL_CLEARS_MARKS_EARLY, "wrap-invalidate",
 	  "a zap-all clears the buckets' mapped marks before its TLB flush: a start() that "
 	  "reads a clear mark returns while a vCPU still uses a translation of its range" },
+	{ "prefetch-ignores-open-brackets", VARIANT_PREFETCH_IGNORES_OPEN_BRACKETS,
+	  "prefetch-neighbour", "a fault checks only its own gfn for open brackets and "
+	  "prefetches a neighbour that a bracket of its own covers: the old page stays "
+	  "mapped after start()" },
 	{ "change-pte-unbracketed", VARIANT_CHANGE_PTE_UNBRACKETED, "change-pte",
 	  "change_pte outside start/end, neither bumping the seq nor refused" },
 	{ "mmio-cache-ignores-in-progress", VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS, "create-mmio",

@@ -159,6 +159,24 @@ static const struct scen invalidate = {
 };
 
 /*
+ * Prefetch: vCPU 0's fault on A also maps A's neighbour (the slot's two
+ * pages are one 64 KiB group) while the host replaces that neighbour in a
+ * bracket over it alone.  The fault's own gfn is never covered, so a fault
+ * that checks only it for open brackets prefetches the old page inside the
+ * bracket, and the translation outlives start().
+ */
+static const struct scen prefetch_neighbour = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.init = { REGION(0, A, 2, 0, 0) },
+	.scripts = {
+		{ "vcpu0", 0, { W(A + 0x1000 + 8), R(A), R(A + 0x1000) } },
+		{ "vcpu1", 1, { R(A + 0x1000), R(A + 0x1000) } },
+		{ "host", -1, { INV_START(1), REPLACE(1), INV_END(1) } },
+	},
+};
+
+/*
  * The host replaces a page a vCPU uses while memslot updates elsewhere wrap
  * a 2-bit MMIO generation (a zap-all, which clears the buckets' mapped
  * marks): a start() that trusts a clear mark must find the zap-all's flush
@@ -1112,6 +1130,8 @@ const struct scenario scenarios[] = {
 	  "mmap(MAP_FIXED), end (defect 4)", scen_run, &rw_replace },
 	{ "change-pte-cross", "change_pte with brackets open on another range and in the other "
 	  "address space (nr_as 2; defect 5)", scen_run, &change_pte_cross },
+	{ "prefetch-neighbour", "a fault maps its page and prefetches the neighbour that the "
+	  "host replaces in a bracket of its own", scen_run, &prefetch_neighbour },
 	{ "hostmm-lib", "the library's simulated host MM: 2 vCPUs vs migrate, swap-out, "
 	  "munmap (src/hostmm.c)", scen_run, &hostmm_lib },
 	{ "batch-split-merge", "2 vCPUs read and copy a range while one atomic batch splits "
