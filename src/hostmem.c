@@ -124,11 +124,16 @@ static bool direct_page_mapped(struct vmmu_vm *vm, hva_t hva, struct hostmem_aro
 	bool hit = old == tag;
 
 	/*
-	 * A region invalidated since its fill is churning (a storm of
-	 * brackets over it): a fault that can check just its own pages does
-	 * so, and only every CHURN_REFILL-th one fills the region again.
+	 * A region invalidated since a fill that no lookup used is churning (a
+	 * storm of brackets over it): a fault that can check just its own
+	 * pages does so, and only every CHURN_REFILL-th one fills the region
+	 * again.  A fill that served a lookup is worth repeating.
 	 */
-	if (!hit && fill && a && a->n && !((old ^ tag) & ((1ull << REGION_BITS) - 1))) {
+	if (hit) {
+		if (!atomic_load_explicit(&vm->direct[b].used, memory_order_relaxed))
+			atomic_store_explicit(&vm->direct[b].used, 1, memory_order_relaxed);
+	} else if (fill && a && a->n && !((old ^ tag) & ((1ull << REGION_BITS) - 1)) &&
+		   !atomic_load_explicit(&vm->direct[b].used, memory_order_relaxed)) {
 		uint32_t c = atomic_load_explicit(&vm->direct[b].churn, memory_order_relaxed) + 1;
 
 		atomic_store_explicit(&vm->direct[b].churn, c, memory_order_relaxed);
@@ -136,6 +141,7 @@ static bool direct_page_mapped(struct vmmu_vm *vm, hva_t hva, struct hostmem_aro
 	}
 	if (!hit && fill && !mincore((void *)(uintptr_t)(hva & ~((1ull << REGION_SHIFT) - 1)),
 				     1ull << REGION_SHIFT, vec)) {
+		atomic_store_explicit(&vm->direct[b].used, 0, memory_order_relaxed);
 		atomic_store_explicit(e, tag, memory_order_relaxed);
 		hit = true;
 	}

@@ -317,6 +317,7 @@ struct vmmu_vm {
 		_Atomic uint64_t gen;
 		_Atomic uint32_t brackets;
 		_Atomic uint32_t churn;	/* misses of a region invalidated since its fill */
+		_Atomic uint32_t used;	/* a lookup hit since the last fill */
 	} direct[DIRECT_MAPPED_CACHE];	/* one line each: a storm's writes miss other regions */
 	alignas(64) _Atomic uint64_t hostmem_gen;
 	/* open start() brackets, for the direct backend's cache (hostmem.c) */
