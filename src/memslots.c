@@ -91,6 +91,17 @@ static int gfn_node_cmp1(const struct avl_node *a, const struct avl_node *b)
  * address space.  @old NULL: insert; @new NULL: remove.
  * Context: slots_lock; no reader can see the inactive set.
  */
+/* How many nodes of @t intersect host range [start, last]? */
+static uint32_t hva_overlaps(const struct itree_root *t, uint64_t start, uint64_t last)
+{
+	uint32_t k = 0;
+
+	for (struct itree_node *n = itree_iter_first(t, start, last); n;
+	     n = itree_iter_next(n, start, last))
+		k++;
+	return k;
+}
+
 static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 				struct vmmu_memslot *new)
 {
@@ -99,9 +110,12 @@ static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	int idx = slots->node_idx;
 
 	lockdep_assert_held(&vm->slots_lock);
+	slots->mn_hva_hint = NULL;
 	if (old) {
 		id_set(slots, old->id, NULL);
 		itree_remove(&slots->hva_tree, &old->hva_node[idx]);
+		slots->nr_hva_overlaps -= hva_overlaps(&slots->hva_tree, old->hva_node[idx].start,
+						       old->hva_node[idx].last);
 		if (atomic_load_explicit(&slots->last_used_slot, memory_order_relaxed) == old)
 			atomic_store_explicit(&slots->last_used_slot, new, memory_order_relaxed);
 		slots->nr_slots--;
@@ -114,6 +128,8 @@ static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	new->hva_node[idx].start = new->userspace_addr;
 	new->hva_node[idx].last = new->userspace_addr + (new->npages << PAGE_SHIFT) - 1;
 	id_set(slots, new->id, new);
+	slots->nr_hva_overlaps += hva_overlaps(&slots->hva_tree, new->hva_node[idx].start,
+					       new->hva_node[idx].last);
 	itree_insert(&slots->hva_tree, &new->hva_node[idx]);
 	slots->nr_slots++;
 

@@ -54,6 +54,14 @@ struct vmmu_memslots {
 	_Atomic(struct vmmu_memslot *) last_used_slot;	/* VM-wide lookup cache */
 	struct avl_root gfn_tree;
 	struct itree_root hva_tree;
+	/* pairs of slots whose host ranges overlap (slots_lock, with the set) */
+	uint32_t nr_hva_overlaps;
+	/*
+	 * The node where the last bracket's lookup of this set ended
+	 * (mn_invalidate_lock; reset by every edit of the set): host changes
+	 * usually come in address order (notifier.c, mn_hva_first()).
+	 */
+	struct itree_node *mn_hva_hint;
 	/* id -> slot, two levels, chunks allocated on first use (slots_lock) */
 	struct vmmu_memslot **id_chunk[MEMSLOT_ID_CHUNKS];
 	uint32_t nr_slots;

@@ -293,18 +293,47 @@ static void mn_bracket_add_range(struct vmmu_vm *vm, struct mn_bracket *b, uint3
 }
 
 /* Add to @b the gfns of @slots' slots that host range [@start, @end) intersects. */
+/*
+ * mn_hva_first() - itree_iter_first() of @slots' host ranges for [start,
+ * last], starting from where the previous bracket's lookup ended when that
+ * is exact.  It is when no two slots' host ranges overlap: the ranges,
+ * sorted by start, are then sorted by end too, so a node that contains
+ * @start is the leftmost one meeting [start, last] (every node before it
+ * ends before it starts), and so is the hint's successor when the hint
+ * ends before @start and the successor contains it.  Host changes usually
+ * come in address order (a balloon, an unmap in chunks), and with tens of
+ * thousands of slots the tree's descent is a walk through cache misses.
+ * Context: mn_invalidate_lock; @slots is active (or about to be published
+ * by the caller), so no edit runs.
+ */
+static struct itree_node *mn_hva_first(struct vmmu_memslots *slots, hva_t start, hva_t last)
+{
+	struct itree_node *h = slots->mn_hva_hint;
+
+	if (h && !slots->nr_hva_overlaps) {
+		if (h->last < start) {
+			struct avl_node *next = avl_next(&h->avl);
+
+			h = next ? container_of(next, struct itree_node, avl) : NULL;
+		}
+		if (h && h->start <= start && start <= h->last)
+			return h;
+	}
+	return itree_iter_first(&slots->hva_tree, start, last);
+}
+
 static void mn_bracket_add_slots(struct vmmu_vm *vm, struct mn_bracket *b, uint32_t as_id,
 				 struct vmmu_memslots *slots, hva_t start, hva_t end)
 {
 	int idx = slots->node_idx;
-	struct itree_node *n;
+	struct itree_node *n, *seen = NULL;
 
 	if (end <= start)
 		return;
 	/* A bracket that covers everything needs no more ranges. */
-	for (n = itree_iter_first(&slots->hva_tree, start, end - 1);
+	for (n = mn_hva_first(slots, start, end - 1);
 	     n && !atomic_load_explicit(&b->all, memory_order_relaxed);
-	     n = itree_iter_next(n, start, end - 1)) {
+	     seen = n, n = itree_iter_next(n, start, end - 1)) {
 		struct vmmu_memslot *slot = hva_node_to_slot(n, idx);
 		hva_t slot_end = slot->userspace_addr + (slot->npages << PAGE_SHIFT);
 		hva_t s = start > slot->userspace_addr ? start : slot->userspace_addr;
@@ -313,6 +342,8 @@ static void mn_bracket_add_slots(struct vmmu_vm *vm, struct mn_bracket *b, uint3
 		mn_bracket_add_range(vm, b, as_id, hva_to_gfn_memslot(s, slot),
 				     hva_to_gfn_memslot(e + PAGE_SIZE - 1, slot));
 	}
+	if (seen)
+		slots->mn_hva_hint = seen;
 }
 
 /*

@@ -836,6 +836,83 @@ static void test_zap_many_slots(void)
 	munmap(mem, 17 * PAGE);
 }
 
+/*
+ * Brackets in address order over many one-page slots (start() resumes its
+ * slot lookup where the previous one ended when no host ranges overlap):
+ * each zaps exactly its pages, in every order, with aliased slots (the
+ * lookup from the top again) and after slot edits.
+ */
+#define SEQ_SLOTS	48
+
+static void seq_bracket(struct vmmu_vm *vm, struct vmmu_vcpu *vcpu, uint64_t h, int p0, int np,
+			int alias_page, uint64_t alias_gpa)
+{
+	/* slot 20 is deleted halfway; with the alias, pages 6-8 are mapped
+	 * through it only, so only the alias's range in the bracket makes
+	 * start() look for (and zap) them */
+	for (int p = 0; p < SEQ_SLOTS; p++)
+		if (p != 20 && (alias_page < 0 || p < alias_page || p >= alias_page + 3))
+			TEST_ASSERT_EQ(test_vcpu_read64(vcpu, (uint64_t)p * 4 * PAGE), 1000 + p);
+	for (int i = 0; alias_page >= 0 && i < 3; i++)
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, alias_gpa + i * PAGE), 1000 + alias_page + i);
+	vmmu_mmu_notifier_invalidate_range_start(vm, h + p0 * PAGE, h + (p0 + np) * PAGE);
+	for (int p = 0; p < SEQ_SLOTS; p++) {
+		bool in = p >= p0 && p < p0 + np;
+
+		if (p == 20)
+			continue;
+		TEST_ASSERT(vmmu_mmu_notifier_test_young(vm, h + p * PAGE) == !in,
+			    "bracket [%d, %d): page %d young = %d", p0, p0 + np, p,
+			    vmmu_mmu_notifier_test_young(vm, h + p * PAGE));
+	}
+	vmmu_mmu_notifier_invalidate_range_end(vm, h + p0 * PAGE, h + (p0 + np) * PAGE);
+}
+
+static void seq_orders(struct vmmu_vm *vm, struct vmmu_vcpu *vcpu, uint64_t h, int alias_page,
+		       uint64_t alias_gpa)
+{
+	uint64_t r = 12345;
+
+	for (int p = 0; p < SEQ_SLOTS; p++)
+		seq_bracket(vm, vcpu, h, p, 1, alias_page, alias_gpa);
+	for (int p = 0; p + 3 <= SEQ_SLOTS; p += 3)
+		seq_bracket(vm, vcpu, h, p, 3, alias_page, alias_gpa);
+	for (int p = SEQ_SLOTS - 1; p >= 0; p--)
+		seq_bracket(vm, vcpu, h, p, 1, alias_page, alias_gpa);
+	for (int i = 0; i < 64; i++) {
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		seq_bracket(vm, vcpu, h, (int)((r >> 33) % (SEQ_SLOTS - 4)), 1 + (int)((r >> 20) % 4),
+			    alias_page, alias_gpa);
+	}
+}
+
+static void test_sequential_brackets(void)
+{
+	struct vmmu_vm *vm = test_vm_new();
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
+	uint8_t *mem = test_alloc_guest(SEQ_SLOTS * PAGE);
+	uint64_t h = HVA(mem), alias_gpa = 1ull << 30;
+
+	for (int p = 0; p < SEQ_SLOTS; p++) {
+		TEST_SET_REGION_OK(vm, SLOT(0, p), 0, (uint64_t)p * 4 * PAGE, PAGE, mem + p * PAGE);
+		*(uint64_t *)(mem + p * PAGE) = 1000 + p;
+	}
+	seq_orders(vm, vcpu, h, -1, 0);
+	/* an alias of pages 6-8: a bracket over one of them must zap both
+	 * mappings, also when the previous bracket's lookup ended at page 7
+	 * (the alias, starting at page 6, comes before page 8 in the tree) */
+	TEST_SET_REGION_OK(vm, SLOT(0, 60), 0, alias_gpa, 3 * PAGE, mem + 6 * PAGE);
+	vmmu_mmu_notifier_invalidate_range_start(vm, h + 6 * PAGE, h + 9 * PAGE);
+	vmmu_mmu_notifier_invalidate_range_end(vm, h + 6 * PAGE, h + 9 * PAGE);
+	seq_orders(vm, vcpu, h, 6, alias_gpa);
+	TEST_SET_REGION_OK(vm, SLOT(0, 60), 0, alias_gpa, 0, mem + 6 * PAGE);
+	/* a slot deleted from the middle, then everything again */
+	TEST_SET_REGION_OK(vm, SLOT(0, 20), 0, 20 * 4 * PAGE, 0, mem + 20 * PAGE);
+	seq_orders(vm, vcpu, h, -1, 0);
+	vmmu_vm_destroy(vm);
+	munmap(mem, SEQ_SLOTS * PAGE);
+}
+
 static const struct test_case cases[] = {
 	{ "nohit", test_nohit },
 	{ "zap_range", test_zap_range },
@@ -849,6 +926,7 @@ static const struct test_case cases[] = {
 	{ "release", test_release },
 	{ "unlocked_start", test_unlocked_start },
 	{ "zap_many_slots", test_zap_many_slots },
+	{ "sequential_brackets", test_sequential_brackets },
 };
 
 TEST_CASES_MAIN(cases)
