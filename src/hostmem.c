@@ -98,7 +98,7 @@ static void direct_around_all(struct hostmem_around *a)
 {
 	if (!a)
 		return;
-	a->present = a->writable = (1u << a->n) - 1;
+	a->present = a->writable = (a->n < 64 ? (1ull << a->n) : 0) - 1;
 	for (unsigned int i = 0; i < a->n; i++)
 		a->pfn[i] = (a->start >> PAGE_SHIFT) + i;
 }

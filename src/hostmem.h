@@ -28,8 +28,8 @@ struct vmmu_vm;
 struct hostmem_around {
 	hva_t start;		/* in: the first page's hva (page aligned) */
 	unsigned int n;		/* in: pages, at most HOSTMEM_AROUND_MAX */
-	uint32_t present;	/* out: bit i: page i is there; pfn[i] is its frame */
-	uint32_t writable;	/* out: bit i: and its host mapping is writable */
+	uint64_t present;	/* out: bit i: page i is there; pfn[i] is its frame */
+	uint64_t writable;	/* out: bit i: and its host mapping is writable */
 	pfn_t pfn[HOSTMEM_AROUND_MAX];
 };
 

@@ -418,9 +418,9 @@ static int hostmm_faultin(struct vmmu_vm *vm, hva_t hva, bool write, pfn_t *pfn,
 		if (!p || !(*p & HPTE_PRESENT))
 			continue;
 		around->pfn[i] = (uint64_t)(uintptr_t)frame_addr(mm, hpte_index(*p)) >> PAGE_SHIFT;
-		around->present |= 1u << i;
+		around->present |= 1ull << i;
 		if (*p & HPTE_WRITE)
-			around->writable |= 1u << i;
+			around->writable |= 1ull << i;
 	}
 	vmmu_mutex_unlock(&mm->lock);
 	return r ? -EFAULT : 0;

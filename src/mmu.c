@@ -1085,8 +1085,8 @@ static unsigned int kvm_fault_leaf_flags(const struct kvm_page_fault *fault)
  * would only move the fault to the write).
  */
 #define MN_GRANULE_PAGES	(1u << MN_GRANULE_SHIFT)
-_Static_assert(MN_GRANULE_PAGES <= HOSTMEM_AROUND_MAX && MN_GRANULE_PAGES <= 32,
-	       "a granule fits struct hostmem_around and its 32-bit masks");
+_Static_assert(MN_GRANULE_PAGES <= HOSTMEM_AROUND_MAX && MN_GRANULE_PAGES <= 64,
+	       "a granule fits struct hostmem_around and its 64-bit masks");
 _Static_assert(PT64_ENT_PER_PAGE % MN_GRANULE_PAGES == 0, "a granule lies in one leaf table");
 
 static void kvm_fault_prefetch_range(const struct vmmu_vm *vm, struct kvm_page_fault *fault)
@@ -1133,10 +1133,10 @@ static unsigned int kvm_tdp_mmu_prefetch(struct vmmu_vcpu *vcpu, struct tdp_pt *
 		unsigned int flags = 0;
 		uint64_t old = 0, new;
 
-		if (gfn == fault->gfn || !(a->present & (1u << i)) ||
+		if (gfn == fault->gfn || !(a->present & (1ull << i)) ||
 		    atomic_load_explicit(sptep, memory_order_relaxed))
 			continue;
-		if (a->writable & (1u << i)) {
+		if (a->writable & (1ull << i)) {
 			flags |= LEAF_SPTE_HOST_WRITABLE;
 			if (!readonly)
 				flags |= LEAF_SPTE_MMU_WRITABLE | LEAF_SPTE_WRITABLE;
