@@ -88,10 +88,10 @@ struct vmmu_vcpu;
 #define VMMU_VM_SYMMETRIC_FENCE		(1u << 2)
 /*
  * VMMU_VM_NO_PREFETCH: a RAM fault maps only the page it faulted on.  By
- * default it also maps the other pages of its aligned 64 KiB group (16
+ * default it also maps the other pages of its aligned 256 KiB group (64
  * pages) that the same slot maps and whose host memory is there without a
  * host fault, as KVM's shadow MMU prefetches the neighbours of a direct
- * mapping: sequential first touches then fault once per 16 pages.  Those
+ * mapping: sequential first touches then fault once per 64 pages.  Those
  * SPTEs start with the accessed bit clear (aging and test_young see only
  * pages the guest touched; an access sets the bit, as a CPU's page walk
  * does) and count in pf_prefetched.  A slot with dirty logging is never

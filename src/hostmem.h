@@ -24,7 +24,7 @@ struct vmmu_vm;
  * are there now, without making any of them present (no page is allocated,
  * swapped in or copied for them), as a lookup that never faults.
  */
-#define HOSTMEM_AROUND_MAX	16u
+#define HOSTMEM_AROUND_MAX	64u
 struct hostmem_around {
 	hva_t start;		/* in: the first page's hva (page aligned) */
 	unsigned int n;		/* in: pages, at most HOSTMEM_AROUND_MAX */

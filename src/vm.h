@@ -150,14 +150,14 @@ struct vm_stats {
 
 /*
  * Range-precise invalidation retry (docs/DESIGN.md, "Range-precise retry"):
- * an end() bumps the counter of every 64 KiB granule ("bucket") its gfn
+ * an end() bumps the counter of every 256 KiB granule ("bucket") its gfn
  * ranges touch, or inv_seq_wide for a range wider than MN_WIDE_GRANULES.
  * A fault snapshots inv_seq_wide + inv[bucket].seq and retries only if that
  * sum moved or an open bracket's ranges contain its gfn; it looks at the
  * brackets only when inv_open_wide or its bucket's open count is non-zero.
  */
 #define MN_INV_SEQ_BUCKETS	1024
-#define MN_GRANULE_SHIFT	4		/* 16 pages = 64 KiB */
+#define MN_GRANULE_SHIFT	6		/* 64 pages = 256 KiB */
 #define MN_WIDE_GRANULES	64
 #define MN_BRACKET_RANGES	8
 #define MN_MAX_BRACKETS		64		/* tracked at once; more count as untracked */

@@ -393,7 +393,7 @@ int main(int argc, char **argv)
 	TEST_ASSERT_EQ(st.change_pte_unbracketed, 0);
 	/*
 	 * See race_seen().  With range-precise retry only an invalidation of
-	 * the fault's own 64 KiB granule makes it retry, and not every COW
+	 * the fault's own 256 KiB granule makes it retry, and not every COW
 	 * break is a fault's own (read/write_guest break COW too), so half as
 	 * many retries as COW breaks is the evidence now.
 	 */

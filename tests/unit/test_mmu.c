@@ -1245,8 +1245,8 @@ static void lifetime_one(bool destroy_vcpus)
 		TEST_ASSERT_EQ(*(volatile uint64_t *)(mem + p * PAGE + 8), p * 3 + 1);
 
 	s = test_vm_stats(vm);
-	/* one fault per 64 KiB group maps it all (prefetch) */
-	TEST_ASSERT_EQ(s.pf_fixed, (LT_PAGES + 15) / 16);
+	/* one fault per 256 KiB group maps it all (prefetch) */
+	TEST_ASSERT_EQ(s.pf_fixed, (LT_PAGES + 63) / 64);
 	TEST_ASSERT_EQ(s.pf_fixed + s.pf_prefetched, LT_PAGES);
 	TEST_ASSERT_EQ(s.mmio_sptes_created, LT_PAGES);
 	TEST_ASSERT_EQ(s.mmio_exits, LT_PAGES);

@@ -14,7 +14,7 @@
  *  - a memslot update does not wait for open brackets; a slot created
  *    inside a bracket over its memory is covered by it until end();
  *  - precision: a bracket on slot A, open or ending, makes no fault on
- *    slot B (another 64 KiB granule) wait or retry;
+ *    slot B (another 256 KiB granule) wait or retry;
  *  - change_pte: -EINVAL and change_pte_unbracketed outside a bracket, 0
  *    inside; inside, it only re-points SPTEs that are present (none, after
  *    start()), so it installs nothing;
@@ -242,7 +242,7 @@ static void test_zap_range(void)
 	memcpy(mem + 4 * PAGE, "NEWDATA!", 8);		/* "the host page changed" */
 	vmmu_mmu_notifier_invalidate_range_end(vm, h + 3 * PAGE + 5, h + 5 * PAGE + 1);
 
-	/* one fault maps page 4 and prefetches 3 and 5 (their 64 KiB group's
+	/* one fault maps page 4 and prefetches 3 and 5 (their 256 KiB group's
 	 * only empty entries), not young until the reads touch them */
 	before = test_vm_stats(vm);
 	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, 4 * PAGE), *(uint64_t *)"NEWDATA!");
@@ -463,7 +463,7 @@ static void *storm_fn(void *arg)
 /*
  * Precision (docs/DESIGN.md, "Range-precise retry"): a bracket on slot A's
  * memory neither holds up nor retries a fault on slot B, open or ending.
- * A and B lie in different 64 KiB granules (different buckets).
+ * A and B lie in different 256 KiB granules (different buckets).
  */
 static void test_precise_retry(void)
 {
@@ -721,9 +721,9 @@ static void test_release(void)
 	for (int p = 0; p < 32; p++)
 		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, p * PAGE), 1000 + p);
 	after = test_vm_stats(vm);
-	/* refaulted: one fault per 64 KiB group, the rest prefetched */
-	TEST_ASSERT_EQ(after.pf_fixed - before.pf_fixed, 2);
-	TEST_ASSERT_EQ(after.pf_prefetched - before.pf_prefetched, 30);
+	/* refaulted: one fault per 256 KiB group, the rest prefetched */
+	TEST_ASSERT_EQ(after.pf_fixed - before.pf_fixed, 1);
+	TEST_ASSERT_EQ(after.pf_prefetched - before.pf_prefetched, 31);
 	test_vcpu_write64(vcpu, 0, 1);
 	TEST_ASSERT_EQ(*(volatile uint64_t *)mem, 1);
 	TEST_ASSERT_EQ(vmmu_vcpu_access(vcpu, 0x10000000, &v, 8, 0, &ex), VMMU_EXIT_MMIO);

@@ -160,7 +160,7 @@ static const struct scen invalidate = {
 
 /*
  * Prefetch: vCPU 0's fault on A also maps A's neighbour (the slot's two
- * pages are one 64 KiB group) while the host replaces that neighbour in a
+ * pages are one 256 KiB group) while the host replaces that neighbour in a
  * bracket over it alone.  The fault's own gfn is never covered, so a fault
  * that checks only it for open brackets prefetches the old page inside the
  * bracket, and the translation outlives start().
