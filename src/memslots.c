@@ -102,6 +102,30 @@ static uint32_t hva_overlaps(const struct itree_root *t, uint64_t start, uint64_
 	return k;
 }
 
+static bool hva_nodes_meet(const struct avl_node *a, const struct itree_node *n)
+{
+	const struct itree_node *m = a ? container_of(a, const struct itree_node, avl) : NULL;
+
+	return m && m->start <= n->last && n->start <= m->last;
+}
+
+/*
+ * @n was just inserted into @slots' host-range tree: count the nodes it
+ * meets into nr_hva_overlaps.  While no two ranges overlapped, only @n's
+ * neighbours in start order can meet it (every node before its predecessor
+ * ends before the predecessor starts, every node after its successor
+ * starts after the successor), and they sit next to it in the tree: the
+ * common case costs no second descent.
+ */
+static void hva_count_inserted(struct vmmu_memslots *slots, struct itree_node *n)
+{
+	if (!slots->nr_hva_overlaps && !hva_nodes_meet(avl_prev(&n->avl), n) &&
+	    !hva_nodes_meet(avl_next(&n->avl), n))
+		return;
+	/* the tree's count includes @n itself */
+	slots->nr_hva_overlaps += hva_overlaps(&slots->hva_tree, n->start, n->last) - 1;
+}
+
 static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 				struct vmmu_memslot *new)
 {
@@ -114,8 +138,11 @@ static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	if (old) {
 		id_set(slots, old->id, NULL);
 		itree_remove(&slots->hva_tree, &old->hva_node[idx]);
-		slots->nr_hva_overlaps -= hva_overlaps(&slots->hva_tree, old->hva_node[idx].start,
-						       old->hva_node[idx].last);
+		/* removing a range from disjoint ones leaves them disjoint */
+		if (slots->nr_hva_overlaps)
+			slots->nr_hva_overlaps -= hva_overlaps(&slots->hva_tree,
+							       old->hva_node[idx].start,
+							       old->hva_node[idx].last);
 		if (atomic_load_explicit(&slots->last_used_slot, memory_order_relaxed) == old)
 			atomic_store_explicit(&slots->last_used_slot, new, memory_order_relaxed);
 		slots->nr_slots--;
@@ -128,9 +155,8 @@ static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	new->hva_node[idx].start = new->userspace_addr;
 	new->hva_node[idx].last = new->userspace_addr + (new->npages << PAGE_SHIFT) - 1;
 	id_set(slots, new->id, new);
-	slots->nr_hva_overlaps += hva_overlaps(&slots->hva_tree, new->hva_node[idx].start,
-					       new->hva_node[idx].last);
 	itree_insert(&slots->hva_tree, &new->hva_node[idx]);
+	hva_count_inserted(slots, &new->hva_node[idx]);
 	slots->nr_slots++;
 
 	if (old && old->base_gfn == new->base_gfn) {
