@@ -14,10 +14,11 @@ probes="mark_mmio_spte check_mmio_spte handle_mmio_page_fault kvm_mmu_set_spte
 	kvm_mmio memslot_update remote_tlb_flush"
 # probe=count checked exactly (the others must be > 0)
 # (memslot_update: CREATE, CREATE, DELETE's two publishes; kvm_mmu_set_spte:
-# the RAM fault and the two MMIO SPTEs)
+# the RAM fault, the 15 other pages of slot 0 that it prefetches, and the
+# two MMIO SPTEs)
 exact="handle_mmio_page_fault=2 kvm_mmio=2 kvm_unmap_hva_range=3 kvm_age_hva=2
 	check_mmio_spte=1 kvm_mmu_zap_all_fast=1 mark_mmio_spte=2 memslot_update=4
-	kvm_mmu_set_spte=3"
+	kvm_mmu_set_spte=18"
 
 skip() { echo "SKIP: usdt.sh: $*"; exit 77; }
 command -v bpftrace >/dev/null 2>&1 || skip "bpftrace not installed (apt-get install bpftrace)"

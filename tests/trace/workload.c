@@ -48,7 +48,7 @@ int main(void)
 		fail("CREATE slot 0", r);
 	if ((r = vmmu_vcpu_create(vm, 0, &vcpu)))
 		fail("vmmu_vcpu_create", r);
-	/* kvm_mmu_set_spte: a RAM fault */
+	/* kvm_mmu_set_spte: a RAM fault, and its prefetch of slot 0's other 15 pages */
 	if ((r = vmmu_vcpu_access(vcpu, RAM_GPA, &val, 8, VMMU_ACCESS_WRITE, &ex)))
 		fail("RAM write", r);
 	/* mark_mmio_spte, handle_mmio_page_fault, kvm_mmio: an MMIO fault */
