@@ -72,6 +72,13 @@ static inline bool __mn_gfn_open(struct vmmu_vm *vm, uint32_t as_id, gfn_t start
 				return true;
 		}
 	}
+	/*
+	 * A "no": the scan may have read a reused slot's new fields (relaxed
+	 * stores of a later start() or extension).  Acquire, pairing with the
+	 * release fences before those stores (notifier.c): then the caller's
+	 * re-read of the sum sees the bumps of the end() that freed the slot.
+	 */
+	atomic_thread_fence(memory_order_acquire);
 	return false;
 }
 
