@@ -1006,7 +1006,9 @@ struct kvm_page_fault {
 	uint64_t mmio_gen;	/* its slice, for an MMIO SPTE */
 	bool at_cap;		/* a table was needed at the page-table cap */
 	gfn_t around_gfn;	/* the first gfn of @around */
-	struct hostmem_around around;	/* neighbours to prefetch (n = 0: none) */
+	/* neighbours to prefetch, or NULL (the caller's, left uninitialised
+	 * until kvm_fault_prefetch_range(): it is 0.5 KiB) */
+	struct hostmem_around *around;
 #ifdef VMMU_CHECKER
 	uint64_t chk_epoch;	/* checker: its count of end()s at the snapshot */
 #endif
@@ -1089,7 +1091,8 @@ _Static_assert(MN_GRANULE_PAGES <= HOSTMEM_AROUND_MAX && MN_GRANULE_PAGES <= 64,
 	       "a granule fits struct hostmem_around and its 64-bit masks");
 _Static_assert(PT64_ENT_PER_PAGE % MN_GRANULE_PAGES == 0, "a granule lies in one leaf table");
 
-static void kvm_fault_prefetch_range(const struct vmmu_vm *vm, struct kvm_page_fault *fault)
+static void kvm_fault_prefetch_range(const struct vmmu_vm *vm, struct kvm_page_fault *fault,
+				     struct hostmem_around *around)
 {
 	const struct vmmu_memslot *slot = fault->slot;
 	gfn_t lo = fault->gfn & ~(gfn_t)(MN_GRANULE_PAGES - 1), hi = lo + MN_GRANULE_PAGES;
@@ -1102,9 +1105,11 @@ static void kvm_fault_prefetch_range(const struct vmmu_vm *vm, struct kvm_page_f
 		hi = slot->base_gfn + slot->npages;
 	if (hi - lo < 2)
 		return;
+	around->start = __gfn_to_hva_memslot(slot, lo);
+	around->n = (unsigned int)(hi - lo);
+	around->present = around->writable = 0;
 	fault->around_gfn = lo;
-	fault->around.start = __gfn_to_hva_memslot(slot, lo);
-	fault->around.n = (unsigned int)(hi - lo);
+	fault->around = around;
 }
 
 /*
@@ -1123,7 +1128,7 @@ static void kvm_fault_prefetch_range(const struct vmmu_vm *vm, struct kvm_page_f
 static unsigned int kvm_tdp_mmu_prefetch(struct vmmu_vcpu *vcpu, struct tdp_pt *pt,
 					 const struct kvm_page_fault *fault)
 {
-	const struct hostmem_around *a = &fault->around;
+	const struct hostmem_around *a = fault->around;
 	bool readonly = fault->slot->flags & VMMU_MEM_READONLY;
 	unsigned int done = 0;
 
@@ -1287,7 +1292,7 @@ static int kvm_tdp_mmu_map(struct vmmu_vcpu *vcpu, struct tdp_root *root,
 		VCPU_STAT_INC(vcpu, mmio_sptes_created);
 		return RET_PF_EMULATE;
 	}
-	if (fault->around.present) {
+	if (fault->around && fault->around->present) {
 		sched_point(SP_FAULT_INSTALL);
 		VCPU_STAT_ADD(vcpu, pf_prefetched, kvm_tdp_mmu_prefetch(vcpu, w.pt, fault));
 	}
@@ -1311,6 +1316,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 		.write = access_flags & VMMU_ACCESS_WRITE,
 		.exec = access_flags & VMMU_ACCESS_FETCH,
 	};
+	struct hostmem_around around;	/* fault.around, when it prefetches */
 	/* &vm->inv[bucket(as, gfn)]: the fault's invalidation counters */
 	struct mn_inv_bucket *inv_bucket;
 	bool intent, stale;
@@ -1390,10 +1396,10 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 			r = RET_PF_RETRY;
 			goto out;
 		}
-		kvm_fault_prefetch_range(vm, &fault);
+		kvm_fault_prefetch_range(vm, &fault, &around);
 		r = vm->hostmem->faultin(vm, fault.hva, fault.write, &fault.pfn,
 					 &fault.host_writable,
-					 fault.around.n ? &fault.around : NULL);
+					 fault.around);
 		sched_point(SP_FAULT_PFN_RESOLVED);
 		/*
 		 * Also after a failed lookup: a page found missing while an
@@ -1470,11 +1476,12 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 	 * lock, after this install.)
 	 */
 	/* Variant prefetch-ignores-open-brackets: the gfn's check only. */
-	if (!stale && fault.around.present && unlikely(mn_bucket_open(vm, inv_bucket)) &&
+	if (!stale && fault.around && fault.around->present &&
+	    unlikely(mn_bucket_open(vm, inv_bucket)) &&
 	    mn_gfn_touched(vm, vcpu->as_id, fault.around_gfn,
-			   fault.around_gfn + fault.around.n) &&
+			   fault.around_gfn + fault.around->n) &&
 	    !variant_is(PREFETCH_IGNORES_OPEN_BRACKETS))
-		fault.around.present = 0;
+		fault.around->present = 0;
 	if (!stale && !fault.noslot)
 		mn_bucket_mark_mapped(inv_bucket);
 	if (stale) {

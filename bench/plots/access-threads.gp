@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 350.862 NaN
-2 695.515 NaN
-4 702.118 NaN
-8 702.187 NaN
+1 348.864 NaN
+2 460.315 NaN
+4 576.026 NaN
+8 587.569 NaN
 EOD
 $per << EOD
-1 351.026 NaN
-2 348.458 NaN
-4 189.877 NaN
-8 88.9792 NaN
+1 349.281 NaN
+2 291.42 NaN
+4 156.659 NaN
+8 80.9891 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -201,7 +201,7 @@ static void test_hostmm(void)
 	struct vmmu_vm *vm = test_vm_new();
 	struct vmmu_vcpu *vcpu;
 	struct vmmu_stats a, b;
-	uint64_t hva, v = 1;
+	uint64_t hva = 0, v = 1;	/* hva 0: the MM picks the address */
 
 	TEST_ASSERT_EQ(vmmu_hostmm_create(&cfg, &mm), 0);
 	TEST_ASSERT_EQ(vmmu_vm_attach_hostmm(vm, mm), 0);
