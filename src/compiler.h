@@ -92,4 +92,14 @@ static inline void smp_mb(void)
 #define smp_mb()	atomic_thread_fence(memory_order_seq_cst)
 #endif
 
+/* Release and acquire fences; under ThreadSanitizer, which has no fences,
+ * smp_mb()'s locked RMW stands in for both. */
+#if VMMU_TSAN
+#define smp_release_fence()	smp_mb()
+#define smp_acquire_fence()	smp_mb()
+#else
+#define smp_release_fence()	atomic_thread_fence(memory_order_release)
+#define smp_acquire_fence()	atomic_thread_fence(memory_order_acquire)
+#endif
+
 #endif /* VMMU_COMPILER_H */

@@ -286,7 +286,7 @@ static void mn_bracket_add_range(struct vmmu_vm *vm, struct mn_bracket *b, uint3
 	}
 	r = &b->ranges[n];
 	/* Pairs with the acquire fence of a fault's "not covered" (notifier.h). */
-	atomic_thread_fence(memory_order_release);
+	smp_release_fence();
 	atomic_store_explicit(&r->as_id, as_id, memory_order_relaxed);
 	atomic_store_explicit(&r->start, start, memory_order_relaxed);
 	atomic_store_explicit(&r->end, end, memory_order_relaxed);
@@ -536,7 +536,7 @@ static struct mn_bracket *mn_bracket_add(struct vmmu_vm *vm, hva_t start, hva_t 
 	 * reads a field stored below sees that bracket's end() bumps (the
 	 * acquire fence of its "not covered", notifier.h).
 	 */
-	atomic_thread_fence(memory_order_release);
+	smp_release_fence();
 	atomic_store_explicit(&b->all, false, memory_order_relaxed);
 	atomic_store_explicit(&b->nr_ranges, 0, memory_order_relaxed);
 	atomic_store_explicit(&b->active, true, memory_order_release);

@@ -78,7 +78,7 @@ static inline bool __mn_gfn_open(struct vmmu_vm *vm, uint32_t as_id, gfn_t start
 	 * release fences before those stores (notifier.c): then the caller's
 	 * re-read of the sum sees the bumps of the end() that freed the slot.
 	 */
-	atomic_thread_fence(memory_order_acquire);
+	smp_acquire_fence();
 	return false;
 }
 
