@@ -202,7 +202,7 @@ static void kvm_publish_memslots(struct vmmu_vm *vm, uint32_t as_id, uint64_t ta
 	vmmu_write_unlock(&vm->mmu.mmu_lock);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	sched_point(SP_MEMSLOT_PUBLISH);
-	VM_STAT_INC(vm, memslot_swaps);
+	VM_STAT_INC_LOCKED(vm, memslot_swaps);
 }
 
 /*
@@ -417,7 +417,7 @@ static int kvm_set_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 	}
 	free(invalid_slot);
 	kvm_commit_memory_region(vm, old, new, change);
-	VM_STAT_INC(vm, memslot_updates);
+	VM_STAT_INC_LOCKED(vm, memslot_updates);
 	return 0;
 }
 
@@ -961,7 +961,7 @@ VMMU_API int vmmu_set_user_memory_regions(struct vmmu_vm *vm,
 	/* Everything replaced is unreachable from both sets, a grace period on. */
 	for (uint32_t i = 0; i < n; i++) {
 		kvm_commit_memory_region(vm, recs[i].c.old, recs[i].c.new, recs[i].c.change);
-		VM_STAT_INC(vm, memslot_updates);
+		VM_STAT_INC_LOCKED(vm, memslot_updates);
 	}
 	for (uint32_t i = 0; i < ng; i++)
 		free(net[i].invalid);

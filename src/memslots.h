@@ -7,6 +7,8 @@
 #ifndef VMMU_MEMSLOTS_H
 #define VMMU_MEMSLOTS_H
 
+#include <stdalign.h>
+
 #include "avl.h"
 #include "compiler.h"
 
@@ -56,16 +58,18 @@ struct vmmu_memslots {
 	struct itree_root hva_tree;
 	/* pairs of slots whose host ranges overlap (slots_lock, with the set) */
 	uint32_t nr_hva_overlaps;
-	/*
-	 * The node where the last bracket's lookup of this set ended
-	 * (mn_invalidate_lock; reset by every edit of the set): host changes
-	 * usually come in address order (notifier.c, mn_hva_first()).
-	 */
-	struct itree_node *mn_hva_hint;
 	/* id -> slot, two levels, chunks allocated on first use (slots_lock) */
 	struct vmmu_memslot **id_chunk[MEMSLOT_ID_CHUNKS];
 	uint32_t nr_slots;
 	int node_idx;
+	/*
+	 * The node where the last bracket's lookup of this set ended
+	 * (mn_invalidate_lock; reset by every edit of the set): host changes
+	 * usually come in address order (notifier.c, mn_hva_first()).  On a
+	 * line of its own, stored only when it changes: host threads write it,
+	 * and the generation above is read by every fault and memslot update.
+	 */
+	alignas(64) struct itree_node *mn_hva_hint;
 };
 
 static inline struct vmmu_memslot *gfn_node_to_slot(struct avl_node *n, int idx)

@@ -344,7 +344,7 @@ static void mn_bracket_add_slots(struct vmmu_vm *vm, struct mn_bracket *b, uint3
 		mn_bracket_add_range(vm, b, as_id, hva_to_gfn_memslot(s, slot),
 				     hva_to_gfn_memslot(e + PAGE_SIZE - 1, slot));
 	}
-	if (seen)
+	if (seen && seen != slots->mn_hva_hint)
 		slots->mn_hva_hint = seen;
 }
 
@@ -686,7 +686,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 		vmmu_checker_invalidate_started(vm, start, end);
 		vmmu_write_unlock(&vm->mmu.mmu_lock);
 	} else {
-		VM_STAT_INC(vm, invalidate_unlocked);
+		VM_STAT_INC_LOCKED(vm, invalidate_unlocked);
 		vmmu_checker_invalidate_started(vm, start, end);
 	}
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
