@@ -67,8 +67,8 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
  *
  *	start()                              fill
  *	-------                              ----
- *	brackets++            (seq_cst)      g = gen                (seq_cst)
- *	gen++                 (seq_cst)      if brackets: no fill   (seq_cst)
+ *	brackets++                           g = gen                (acquire)
+ *	gen++                 (release)      if brackets: no fill
  *	  ... host munmaps ...               mincore(region) ok
  *	end(): gen++, brackets--             entry = tag(g)
  *
@@ -194,38 +194,53 @@ static bool direct_regions(hva_t start, hva_t end, uint64_t *r0, uint64_t *r1)
 	return *r1 - *r0 < DIRECT_WIDE;
 }
 
-/* start(): see the table above direct_page_mapped(). */
+/*
+ * DIRECT_ADD() - add @d to a narrow bracket's bucket counter with a plain
+ * load and a release store: start() and end() change direct[] only under
+ * mn_invalidate_lock, so no update is lost, and a fill needs only that it
+ * sees brackets++ once it sees the gen++ after it (release, paired with
+ * its acquire of gen before its load of brackets: the table above).  Saves
+ * four locked instructions per start()/end() pair.
+ */
+#define DIRECT_ADD(p, d)							\
+	atomic_store_explicit((p), atomic_load_explicit((p), memory_order_relaxed) + (d), \
+			      memory_order_release)
+
+/* start(): see the table above direct_page_mapped().  Context: mn_invalidate_lock. */
 void hostmem_invalidate_begin(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
 	uint64_t r0, r1;
 
+	lockdep_assert_held(&vm->mn_invalidate_lock);
 	if (direct_regions(start, end, &r0, &r1)) {
 		for (uint64_t r = r0; r <= r1; r++) {
 			unsigned int b = r % DIRECT_MAPPED_CACHE;
 
-			atomic_fetch_add_explicit(&vm->direct[b].brackets, 1, memory_order_seq_cst);
-			atomic_fetch_add_explicit(&vm->direct[b].gen, 1, memory_order_seq_cst);
+			DIRECT_ADD(&vm->direct[b].brackets, 1);
+			DIRECT_ADD(&vm->direct[b].gen, 1);
 		}
 	} else if (end > start) {
+		/* hostmem_gen is bumped outside this lock too: RMWs. */
 		atomic_fetch_add_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
 		atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
 	}
 }
 
+/* end(), after the bracket's own end.  Context: mn_invalidate_lock. */
 void hostmem_invalidate_end(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
 	/* Variant direct-cache-fills-in-bracket (defect 3): end() drops nothing. */
 	bool bump = !variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
 	uint64_t r0, r1;
 
+	lockdep_assert_held(&vm->mn_invalidate_lock);
 	if (direct_regions(start, end, &r0, &r1)) {
 		for (uint64_t r = r0; r <= r1; r++) {
 			unsigned int b = r % DIRECT_MAPPED_CACHE;
 
 			if (bump)
-				atomic_fetch_add_explicit(&vm->direct[b].gen, 1,
-							  memory_order_seq_cst);
-			atomic_fetch_sub_explicit(&vm->direct[b].brackets, 1, memory_order_seq_cst);
+				DIRECT_ADD(&vm->direct[b].gen, 1);
+			DIRECT_ADD(&vm->direct[b].brackets, (uint32_t)-1);
 		}
 	} else if (end > start) {
 		if (bump)

@@ -58,10 +58,10 @@ struct vmmu_memslots {
 	struct itree_root hva_tree;
 	/* pairs of slots whose host ranges overlap (slots_lock, with the set) */
 	uint32_t nr_hva_overlaps;
+	uint32_t nr_slots;
+	int node_idx;		/* on the first line: faults read it with the roots */
 	/* id -> slot, two levels, chunks allocated on first use (slots_lock) */
 	struct vmmu_memslot **id_chunk[MEMSLOT_ID_CHUNKS];
-	uint32_t nr_slots;
-	int node_idx;
 	/*
 	 * The node where the last bracket's lookup of this set ended
 	 * (mn_invalidate_lock; reset by every edit of the set): host changes

@@ -191,7 +191,7 @@ void kvm_mmu_invalidate_wait(struct vmmu_vm *vm, uint64_t mmu_seq, uint32_t as_i
 	vm->mn_end_waiters--;
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	if (waited)
-		VM_STAT_INC(vm, invalidate_waits);
+		MN_STAT_INC(vm, invalidate_waits);
 }
 
 bool mmu_invalidate_retry_gfn_locked(struct vmmu_vm *vm, uint64_t mmu_seq, uint32_t as_id,
@@ -668,7 +668,6 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 	if (!vm)
 		return;
 	trace_kvm_unmap_hva_range(start, end);
-	hostmem_invalidate_begin(vm, start, end);
 	/*
 	 * Open the bracket over the gfns of the active slots: faults there
 	 * retry from now on, and a memslot swap extends it.  Then zap what
@@ -676,6 +675,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 	 * mn_invalidate_lock keeps the active set as it is meanwhile.
 	 */
 	mn_lock_notifier(vm);
+	hostmem_invalidate_begin(vm, start, end);
 	vm->mn_active_invalidate_count++;
 	b = mn_bracket_add(vm, start, end);
 	MN_LOCKED_ADD(&vm->mmu_invalidate_in_progress, 1, memory_order_relaxed);
@@ -686,7 +686,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 		vmmu_checker_invalidate_started(vm, start, end);
 		vmmu_write_unlock(&vm->mmu.mmu_lock);
 	} else {
-		VM_STAT_INC_LOCKED(vm, invalidate_unlocked);
+		STAT_INC_LOCKED(vm->mn_stat.invalidate_unlocked);
 		vmmu_checker_invalidate_started(vm, start, end);
 	}
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
@@ -710,12 +710,13 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
 	idx = mn_bracket_find(vm, start, end);
 	if (WARN_ON_ONCE(idx < 0)) {
 		vmmu_mutex_unlock(&vm->mn_invalidate_lock);
-		VM_STAT_INC(vm, invalidate_end_unmatched);
+		MN_STAT_INC(vm, invalidate_end_unmatched);
 		return;
 	}
 	sched_point(SP_NOTIFIER_END);
 	/* No mmu_lock: faults read the bracket state locklessly, in order. */
 	kvm_mmu_invalidate_end(vm, (uint32_t)idx);
+	hostmem_invalidate_end(vm, start, end);
 	vmmu_checker_invalidate_ended(vm, start, end);
 	if (!WARN_ON_ONCE(vm->mn_active_invalidate_count <= 0))
 		vm->mn_active_invalidate_count--;
@@ -723,8 +724,6 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
 	if (vm->mn_end_waiters)
 		vmmu_cond_broadcast(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
-	/* After the range's end: see hostmem_invalidate_end(). */
-	hostmem_invalidate_end(vm, start, end);
 }
 
 struct change_pte_arg {
@@ -847,7 +846,7 @@ VMMU_API int vmmu_mmu_notifier_change_pte(struct vmmu_vm *vm, uint64_t address,
 		kvm_handle_hva_range(vm, &range);
 	vmmu_mutex_unlock(&vm->mn_invalidate_lock);
 	if (WARN_ON_ONCE(!covered || arg.refused)) {
-		VM_STAT_INC(vm, change_pte_unbracketed);
+		MN_STAT_INC(vm, change_pte_unbracketed);
 		return -EINVAL;
 	}
 	return 0;

@@ -176,9 +176,9 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *out)
 	st->remote_tlb_flush_requests = LOAD(vm->stat.remote_tlb_flush_requests);
 	st->remote_tlb_flush = LOAD(vm->stat.remote_tlb_flush);
 	st->page_tables = LOAD(vm->mmu.nr_page_tables);
-	st->change_pte_unbracketed = LOAD(vm->stat.change_pte_unbracketed);
-	st->invalidate_end_unmatched = LOAD(vm->stat.invalidate_end_unmatched);
-	st->invalidate_waits = LOAD(vm->stat.invalidate_waits);
+	st->change_pte_unbracketed = LOAD(vm->mn_stat.change_pte_unbracketed);
+	st->invalidate_end_unmatched = LOAD(vm->mn_stat.invalidate_end_unmatched);
+	st->invalidate_waits = LOAD(vm->mn_stat.invalidate_waits);
 	st->fault_flushes = LOAD(vm->stat.fault_flushes);
 	st->fence_fallbacks = LOAD(vm->stat.fence_fallbacks);
 	st->remote_tlb_flush_skips = LOAD(vm->stat.remote_tlb_flush_skips);
@@ -188,7 +188,7 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *out)
 	st->page_table_reclaim_zaps = LOAD(vm->stat.page_table_reclaim_zaps);
 	st->remote_tlb_flush_answers = LOAD(vm->stat.remote_tlb_flush_answers);
 	st->remote_tlb_flush_membarriers = LOAD(vm->stat.remote_tlb_flush_membarriers);
-	st->invalidate_unlocked = LOAD(vm->stat.invalidate_unlocked);
+	st->invalidate_unlocked = LOAD(vm->mn_stat.invalidate_unlocked);
 	st->pf_prefetched = LOAD(sum.pf_prefetched);
 	st->size = (uint32_t)len;
 	memcpy(out, st, (size_t)len);

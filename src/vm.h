@@ -147,12 +147,7 @@ struct vmmu_vcpu {
  * thread owns).  Readers (vmmu_vm_get_stats) load them with no lock.
  */
 struct vm_stats {
-	/* MMU-notifier threads; invalidate_unlocked under mn_invalidate_lock */
-	struct {
-		alignas(64) _Atomic uint64_t invalidate_unlocked;
-		_Atomic uint64_t invalidate_waits, change_pte_unbracketed,
-			invalidate_end_unmatched;
-	};
+	/* (the notifier's own counters live beside its state: struct vm_mn_stats) */
 	/* the memslot updater (slots_lock) */
 	struct {
 		alignas(64) _Atomic uint64_t memslot_updates;
@@ -172,7 +167,13 @@ struct vm_stats {
 			page_table_reclaim_zaps;
 	};
 };
-_Static_assert(sizeof(struct vm_stats) == 4 * 64, "one cache line per writer group");
+_Static_assert(sizeof(struct vm_stats) == 3 * 64, "one cache line per writer group");
+
+/* The notifier's counters, on the line every start()/end() writes anyway. */
+struct vm_mn_stats {
+	_Atomic uint64_t invalidate_unlocked;	/* mn_invalidate_lock */
+	_Atomic uint64_t invalidate_waits, change_pte_unbracketed, invalidate_end_unmatched;
+};
 
 /*
  * Range-precise invalidation retry (docs/DESIGN.md, "Range-precise retry"):
@@ -280,16 +281,18 @@ struct vmmu_vm {
 	uint32_t nr_mn_brackets;	/* active slots */
 	/* memslot publishes waiting for mn_invalidate_lock: notifiers defer */
 	_Atomic uint32_t mn_publish_waiting;
-	uint64_t mn_bracket_ids;	/* the last id given */
+	/* second line: the rest of what every start()/end() pair writes */
+	alignas(64) uint64_t mn_bracket_ids;	/* the last id given */
 	/* vCPUs blocked until an end() (mn_invalidate_lock); end() wakes them */
 	uint32_t mn_end_waiters;
-	vmmu_cond_t mn_invalidate_end_cond;
 	/*
 	 * mmu_invalidate_seq counts end()s (stats, KVM's name; faults do not
 	 * read it); mmu_invalidate_in_progress counts the open brackets.
 	 */
 	_Atomic uint64_t mmu_invalidate_seq;
 	_Atomic long mmu_invalidate_in_progress;
+	struct vm_mn_stats mn_stat;
+	vmmu_cond_t mn_invalidate_end_cond;	/* touched only with waiters */
 	/*
 	 * Read by every fault, written rarely: retries are decided by
 	 * inv_seq_wide + inv[bucket].seq and the open brackets; inv_open_wide
@@ -362,11 +365,12 @@ struct vmmu_vm {
 };
 
 #define VM_STAT_INC(vm, f)	atomic_fetch_add_explicit(&(vm)->stat.f, 1, memory_order_relaxed)
+#define MN_STAT_INC(vm, f)	atomic_fetch_add_explicit(&(vm)->mn_stat.f, 1, memory_order_relaxed)
 /* VM_STAT_INC() of a counter whose every writer holds one lock: no RMW. */
-#define VM_STAT_INC_LOCKED(vm, f)						\
-	atomic_store_explicit(&(vm)->stat.f,					\
-			      atomic_load_explicit(&(vm)->stat.f, memory_order_relaxed) + 1, \
+#define STAT_INC_LOCKED(c)							\
+	atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + 1, \
 			      memory_order_relaxed)
+#define VM_STAT_INC_LOCKED(vm, f)	STAT_INC_LOCKED((vm)->stat.f)
 #define VCPU_STAT_INC(v, f)	STAT_INC((v)->stat.f)
 #define VCPU_STAT_ADD(v, f, n)	STAT_ADD((v)->stat.f, n)
 
