@@ -6,7 +6,7 @@
  * One memslot of two host pages H0, H1 (hva bits 1 and 2 of a mask).  The
  * slot sits at guest location A or B (a MOVE changes it), so there are four
  * gfns: g = 2 * loc + page (A0 = 0, A1 = 1, B0 = 2, B1 = 3).  The two pages
- * of one location are in different 64 KiB granules, so each gfn has its own
+ * of one location are in different 256 KiB granules, so each gfn has its own
  * bucket: bucket(g) = g.  SAME_BUCKET puts both pages of a location in one
  * bucket: bucket(g) = g / 2.  The host page table entry of each hva names a
  * page; each replacement installs a fresh page number (pages are never
@@ -100,6 +100,16 @@
  *                              check, not before -> (k), (c)
  *   END_OPEN_BEFORE_BUMP       end() counts the ranges closed before it
  *                              bumps the sequence counters -> (c)
+ *   PREFETCH                   (with SAME_BUCKET, which it forces) a
+ *                              fault also maps the other page of its
+ *                              location (its 256 KiB group: one bucket)
+ *                              into an empty SPTE, with the page its GUP
+ *                              read for it, unless an active bracket's
+ *                              ranges meet the group; the intent covers
+ *                              the group (C: the bucket's in-flight count)
+ *   PREFETCH_IGNORES_OPEN_BRACKETS variant prefetch-ignores-open-brackets:
+ *                              the prefetch looks only at whether a
+ *                              bracket covers the fault's own gfn -> (k)
  *   PROP_C_ONLY                drop (k) from the monitor
  *   NO_INSTALL_CHECK           drop the (c) assertion at install: a stale
  *                              SPTE must then be caught at use or by the
@@ -123,6 +133,12 @@
 #define NGFN	4
 #define NPAGES	(2 * NHOST + 3)
 
+#if defined(PREFETCH_IGNORES_OPEN_BRACKETS) && !defined(PREFETCH)
+#define PREFETCH
+#endif
+#if defined(PREFETCH) && !defined(SAME_BUCKET)
+#define SAME_BUCKET		/* a prefetch group is one bucket, as in C */
+#endif
 #ifdef SAME_BUCKET
 #define BUCKET(g)	((g) / 2)
 #else
@@ -130,6 +146,13 @@
 #endif
 /* gfn bit mask of hva mask m (bit 0 = H0, bit 1 = H1) at location l */
 #define GFNS(l, m)	((m) << (2 * (l)))
+/* Does an intent (gfn + 1) meet gfn mask r?  With PREFETCH it is the
+ * fault's whole group (both pages of its location). */
+#ifdef PREFETCH
+#define INTENT_IN(r, it)	(HAS(r, (it) - 1) || HAS(r, ((it) - 1) ^ 1))
+#else
+#define INTENT_IN(r, it)	HAS(r, (it) - 1)
+#endif
 #define HAS(mask, g)	((((mask) >> (g)) & 1) == 1)
 /* g = the lowest gfn of the set t, taken out of t (t != 0) */
 #define NEXTG(t, g)							\
@@ -347,7 +370,7 @@ proctype host(byte id)
 		!mn_lock -> mn_lock = 1;
 		r = ranges[id];
 		if	/* seq_cst load of intent[0] */
-		:: intent[0] != 0 && HAS(r, intent[0] - 1) -> slow = 1
+		:: intent[0] != 0 && INTENT_IN(r, intent[0]) -> slow = 1
 		:: else
 		fi
 	};
@@ -356,7 +379,7 @@ proctype host(byte id)
 	:: v < NVCPU ->
 		d_step {	/* seq_cst load of intent[v] */
 			if
-			:: intent[v] != 0 && HAS(r, intent[v] - 1) -> slow = 1
+			:: intent[v] != 0 && INTENT_IN(r, intent[v]) -> slow = 1
 			:: else
 			fi;
 			v++
@@ -502,6 +525,10 @@ proctype vcpu(byte id)
 {
 	byte g, s, w, b, pg, i, o;
 	bit covered;
+#ifdef PREFETCH
+	byte pn;		/* the page GUP read for the neighbour g ^ 1 */
+	bit touched;		/* an active bracket's ranges meet the group */
+#endif
 
 end_idle:
 	do
@@ -525,6 +552,9 @@ end_idle:
 		:: else -> goto out	/* MMIO exit, or RET_PF_RETRY (INVALID) */
 		fi;
 		pg = hostpte[g % 2];		/* GUP */
+#ifdef PREFETCH
+		pn = hostpte[(g ^ 1) % 2];	/* the same lookup: the group */
+#endif
 #ifndef FAULT_INTENT_AFTER_CHECK
 		intent[id] = g + 1;		/* seq_cst exchange */
 #endif
@@ -546,7 +576,13 @@ end_idle:
 					if
 					:: HAS(ranges[i], g) -> covered = 1
 					:: else
+					fi;
+#ifdef PREFETCH
+					if
+					:: HAS(ranges[i], g ^ 1) -> touched = 1
+					:: else
 					fi
+#endif
 				:: else
 				fi;
 				i++
@@ -577,14 +613,38 @@ end_idle:
 					assert(!dead[pg]);	/* (c) at install */
 #endif
 					spte[g] = pg
+				};
+#ifdef PREFETCH
+#ifdef PREFETCH_IGNORES_OPEN_BRACKETS
+				touched = 0;
+#endif
+				/* the neighbour: same bucket, same snapshot */
+				atomic {
+					if
+					:: !touched && spte[g ^ 1] == 0 ->
+#ifndef NO_INSTALL_CHECK
+						assert(!dead[pn]);	/* (c) at install */
+#endif
+						spte[g ^ 1] = pn
+					:: else
+					fi
 				}
+#endif
 			fi
 		fi;
+#ifdef PREFETCH
+		atomic { mmu_r--; o = 0; covered = 0; w = 0; b = 0; i = 0; touched = 0 };
+#else
 		atomic { mmu_r--; o = 0; covered = 0; w = 0; b = 0; i = 0 };
+#endif
 		intent[id] = 0;			/* release */
 out:
 		atomic { rcu_in[id] = 0; gp_wait[id] = 0; infault[id] = 0; fg[id] = 0;
-			 hit[id] = 0; g = 0; s = 0; w = 0; b = 0; pg = 0; covered = 0 }
+			 hit[id] = 0; g = 0; s = 0; w = 0; b = 0; pg = 0; covered = 0
+#ifdef PREFETCH
+			 ; pn = 0
+#endif
+		}
 	:: /* a guest access through an SPTE */
 		atomic {	/* (c) at use */
 			assert(spte[0] == 0 || !dead[spte[0]]);

@@ -25,6 +25,11 @@
  *                     open, and while another thread keeps brackets on B
  *                     overlapping; overlap-step: how long each of those
  *                     brackets stays open
+ *   line-transfer     one-way hand-off of a cache line between two
+ *                     threads (a ping-pong, ns): what each cross-CPU touch
+ *                     of shared state costs in this run.  This machine has
+ *                     two modes (about 70 and about 240 ns); the figures
+ *                     that move lines between CPUs follow it
  *   postcopy-update   vCPU 0 reads a page registered with userfaultfd
  *                     (missing mode) and blocks in the host fault; the
  *                     resolver DELETEs a mapped slot before UFFDIO_COPY:
@@ -49,6 +54,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +317,56 @@ static int storm_run(struct bench_vm *e, enum cv_mode mode, enum storm_kind kind
 			prog[prog_series][i] = (slices[i] - (i ? slices[i - 1] : 0)) / SLICE / 1e6;
 	}
 	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cache-line hand-off between two threads                                  */
+/* ------------------------------------------------------------------------ */
+
+#define PINGPONG_ROUNDS	20000u
+
+struct pingpong {
+	alignas(64) _Atomic uint64_t turn;
+	pthread_t tid;
+};
+
+/* Wait for @p's turn to be @i; yield now and then, should both share a CPU. */
+static void pingpong_wait(struct pingpong *p, uint64_t i)
+{
+	for (unsigned int spins = 1; atomic_load_explicit(&p->turn, memory_order_acquire) != i;
+	     spins++)
+		if (!(spins % 1024))
+			sched_yield();
+}
+
+static void *pingpong_main(void *arg)
+{
+	struct pingpong *p = arg;
+
+	for (uint64_t i = 1; i < 2 * PINGPONG_ROUNDS; i += 2) {
+		pingpong_wait(p, i);
+		atomic_store_explicit(&p->turn, i + 1, memory_order_release);
+	}
+	return NULL;
+}
+
+/* ns per one-way hand-off of one line between this thread and another. */
+static double line_transfer_ns(void)
+{
+	static struct pingpong p;
+	double t0;
+
+	atomic_store(&p.turn, 0);
+	if (pthread_create(&p.tid, NULL, pingpong_main, &p))
+		return NAN;
+	t0 = bench_now();
+	for (uint64_t i = 0; i < 2 * PINGPONG_ROUNDS; i += 2) {
+		pingpong_wait(&p, i);
+		atomic_store_explicit(&p.turn, i + 1, memory_order_release);
+	}
+	pingpong_wait(&p, 2 * PINGPONG_ROUNDS);
+	pthread_join(p.tid, NULL);
+	return (bench_now() - t0) / (2.0 * PINGPONG_ROUNDS) * 1e9;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -680,7 +736,7 @@ static int churn_storms(const struct bench_opts *o)
 		.mem_size = 2 * AREA, .gpa = GPA_A, .slot_size = 2 * AREA, .nr_slots = 2,
 		.nr_vcpus = 1,
 	};
-	struct bench_samples s[10];
+	struct bench_samples s[11];
 	uint8_t *mem_c = bench_map(SIZE_C);
 	struct bench_vm e;
 	double secs = 2 * o->budget;
@@ -733,6 +789,8 @@ static int churn_storms(const struct bench_opts *o)
 		bench_sample(&s[5], sr[3].retry_pct);
 		bench_sample(&s[6], sr[4].rate);
 
+		/* The machine's mode, right before the figures that depend on it. */
+		bench_sample(&s[10], line_transfer_ns());
 		/* Memslot updates: no bracket open, then brackets overlapping on B. */
 		idle = moves_c(e.vm, mem_c, 16, &r);
 		if (!r && pthread_create(&ov.tid, NULL, overlapper_main, &ov))
@@ -770,6 +828,7 @@ static int churn_storms(const struct bench_opts *o)
 	add("", 0, "us", false, "update-idle", &s[7]);
 	add("", 0, "us", false, "update-overlap", &s[8]);
 	add("", 0, "us", false, "overlap-step", &s[9]);
+	add("", 0, "ns", false, "line-transfer", &s[10]);
 	return 0;
 }
 
