@@ -207,19 +207,19 @@ static bool direct_regions(hva_t start, hva_t end, uint64_t *r0, uint64_t *r1)
 			      memory_order_release)
 
 /* start(): see the table above direct_page_mapped().  Context: mn_invalidate_lock. */
-void hostmem_invalidate_begin(struct vmmu_vm *vm, hva_t start, hva_t end)
+void hostmem_invalidate_begin(struct vmmu_vm *vm, hva_t start, hva_t end, bool untracked)
 {
 	uint64_t r0, r1;
 
 	lockdep_assert_held(&vm->mn_invalidate_lock);
-	if (direct_regions(start, end, &r0, &r1)) {
+	if (!untracked && direct_regions(start, end, &r0, &r1)) {
 		for (uint64_t r = r0; r <= r1; r++) {
 			unsigned int b = r % DIRECT_MAPPED_CACHE;
 
 			DIRECT_ADD(&vm->direct[b].brackets, 1);
 			DIRECT_ADD(&vm->direct[b].gen, 1);
 		}
-	} else if (end > start) {
+	} else if (end > start || untracked) {
 		/* hostmem_gen is bumped outside this lock too: RMWs. */
 		atomic_fetch_add_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);
 		atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
@@ -227,14 +227,14 @@ void hostmem_invalidate_begin(struct vmmu_vm *vm, hva_t start, hva_t end)
 }
 
 /* end(), after the bracket's own end.  Context: mn_invalidate_lock. */
-void hostmem_invalidate_end(struct vmmu_vm *vm, hva_t start, hva_t end)
+void hostmem_invalidate_end(struct vmmu_vm *vm, hva_t start, hva_t end, bool untracked)
 {
 	/* Variant direct-cache-fills-in-bracket (defect 3): end() drops nothing. */
 	bool bump = !variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
 	uint64_t r0, r1;
 
 	lockdep_assert_held(&vm->mn_invalidate_lock);
-	if (direct_regions(start, end, &r0, &r1)) {
+	if (!untracked && direct_regions(start, end, &r0, &r1)) {
 		for (uint64_t r = r0; r <= r1; r++) {
 			unsigned int b = r % DIRECT_MAPPED_CACHE;
 
@@ -242,7 +242,7 @@ void hostmem_invalidate_end(struct vmmu_vm *vm, hva_t start, hva_t end)
 				DIRECT_ADD(&vm->direct[b].gen, 1);
 			DIRECT_ADD(&vm->direct[b].brackets, (uint32_t)-1);
 		}
-	} else if (end > start) {
+	} else if (end > start || untracked) {
 		if (bump)
 			atomic_fetch_add_explicit(&vm->hostmem_gen, 1, memory_order_seq_cst);
 		atomic_fetch_sub_explicit(&vm->hostmem_brackets, 1, memory_order_seq_cst);

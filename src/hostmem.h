@@ -59,11 +59,16 @@ struct hostmem_ops {
 
 extern const struct hostmem_ops hostmem_direct_ops;
 
-/* The direct backend's "region is mapped" cache: start() and end() of a
+/*
+ * The direct backend's "region is mapped" cache: start() and end() of a
  * bracket (no entry is filled between them, none filled before end() is
- * trusted after it), and a change with no bracket (memslot CREATE/MOVE). */
-void hostmem_invalidate_begin(struct vmmu_vm *vm, hva_t start, hva_t end);
-void hostmem_invalidate_end(struct vmmu_vm *vm, hva_t start, hva_t end);
+ * trusted after it), and a change with no bracket (memslot CREATE/MOVE).
+ * An @untracked bracket (no free bracket slot) counts VM-wide whatever its
+ * range: the end() taken as its partner may name another range, and must
+ * undo what its start() did.  Context: mn_invalidate_lock.
+ */
+void hostmem_invalidate_begin(struct vmmu_vm *vm, hva_t start, hva_t end, bool untracked);
+void hostmem_invalidate_end(struct vmmu_vm *vm, hva_t start, hva_t end, bool untracked);
 void hostmem_invalidate(struct vmmu_vm *vm);
 
 /* Guest-memory copies are relaxed atomics of the access size: guest RAM is

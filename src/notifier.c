@@ -675,9 +675,9 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_start(struct vmmu_vm *vm, uint6
 	 * mn_invalidate_lock keeps the active set as it is meanwhile.
 	 */
 	mn_lock_notifier(vm);
-	hostmem_invalidate_begin(vm, start, end);
 	vm->mn_active_invalidate_count++;
 	b = mn_bracket_add(vm, start, end);
+	hostmem_invalidate_begin(vm, start, end, !b);
 	MN_LOCKED_ADD(&vm->mmu_invalidate_in_progress, 1, memory_order_relaxed);
 	sched_point(SP_NOTIFIER_COUNTED);
 	if (!b || mn_bracket_needs_zap(vm, b)) {
@@ -716,7 +716,7 @@ VMMU_API void vmmu_mmu_notifier_invalidate_range_end(struct vmmu_vm *vm, uint64_
 	sched_point(SP_NOTIFIER_END);
 	/* No mmu_lock: faults read the bracket state locklessly, in order. */
 	kvm_mmu_invalidate_end(vm, (uint32_t)idx);
-	hostmem_invalidate_end(vm, start, end);
+	hostmem_invalidate_end(vm, start, end, idx == MN_MAX_BRACKETS);
 	vmmu_checker_invalidate_ended(vm, start, end);
 	if (!WARN_ON_ONCE(vm->mn_active_invalidate_count <= 0))
 		vm->mn_active_invalidate_count--;

@@ -42,6 +42,7 @@
 #include <vmmu.h>
 
 #include "../test_util.h"
+#include "vm.h"		/* the direct backend's bracket counters */
 
 #define PAGE		VMMU_PAGE_SIZE
 
@@ -913,6 +914,43 @@ static void test_sequential_brackets(void)
 	munmap(mem, SEQ_SLOTS * PAGE);
 }
 
+/* The direct backend's bracket counters, all of them back at zero? */
+static bool direct_counters_zero(struct vmmu_vm *vm)
+{
+	if (atomic_load(&vm->hostmem_brackets))
+		return false;
+	for (unsigned int b = 0; b < DIRECT_MAPPED_CACHE; b++)
+		if (atomic_load(&vm->direct[b].brackets))
+			return false;
+	return true;
+}
+
+/*
+ * An end() that matches no tracked bracket while an untracked one is open
+ * is taken as that one's partner, whatever its range (the embedding
+ * program's bug, or a start()/end() pair split differently).  The direct
+ * backend's region cache must come out balanced all the same: an
+ * untracked bracket counts VM-wide.  Before, the untracked start() raised
+ * its own region's count and the end() lowered another's: one region
+ * never filled its cache entry again, the other wrapped.
+ */
+static void test_untracked_end_balances(void)
+{
+	struct vmmu_vm *vm = test_vm_new();
+	const uint64_t r1 = 0x100000000ull, r2 = r1 + (8ull << 21), r3 = r1 + (16ull << 21);
+
+	for (int p = 0; p < 64; p++)	/* every bracket slot taken, in region r1 */
+		vmmu_mmu_notifier_invalidate_range_start(vm, r1 + p * PAGE, r1 + (p + 1) * PAGE);
+	vmmu_mmu_notifier_invalidate_range_start(vm, r2, r2 + PAGE);	/* untracked */
+	TEST_ASSERT(!direct_counters_zero(vm), "no bracket counted");
+	vmmu_mmu_notifier_invalidate_range_end(vm, r3, r3 + PAGE);	/* its partner */
+	for (int p = 0; p < 64; p++)
+		vmmu_mmu_notifier_invalidate_range_end(vm, r1 + p * PAGE, r1 + (p + 1) * PAGE);
+	TEST_ASSERT_EQ(test_vm_stats(vm).invalidate_end_unmatched, 0);
+	TEST_ASSERT(direct_counters_zero(vm), "a region's bracket count left unbalanced");
+	vmmu_vm_destroy(vm);
+}
+
 static const struct test_case cases[] = {
 	{ "nohit", test_nohit },
 	{ "zap_range", test_zap_range },
@@ -927,6 +965,7 @@ static const struct test_case cases[] = {
 	{ "unlocked_start", test_unlocked_start },
 	{ "zap_many_slots", test_zap_many_slots },
 	{ "sequential_brackets", test_sequential_brackets },
+	{ "untracked_end_balances", test_untracked_end_balances },
 };
 
 TEST_CASES_MAIN(cases)
