@@ -42,6 +42,9 @@
 #include <vmmu.h>
 
 #include "fuzz_vmmu.h"
+#ifndef FUZZ_VMMU_OLD_API
+#include "vm.h"		/* the direct backend's bracket counts (check_stats) */
+#endif
 
 #ifdef VMMU_VARIANTS
 /*
@@ -638,6 +641,15 @@ static void check_stats(void)
 	      st.invalidate_end_unmatched, n_end_unmatched);
 	CHECK(st.fault_flushes == 0, "stats.fault_flushes = %" PRIu64 " (a fault removed access)",
 	      st.fault_flushes);
+	/* With no bracket open, the direct backend's bracket counts are all 0. */
+	if (!nbr) {
+		CHECK(!atomic_load(&vm->hostmem_brackets), "hostmem_brackets %ld with no bracket open",
+		      (long)atomic_load(&vm->hostmem_brackets));
+		for (unsigned int b = 0; b < DIRECT_MAPPED_CACHE; b++)
+			CHECK(!atomic_load(&vm->direct[b].brackets),
+			      "direct[%u].brackets %u with no bracket open", b,
+			      (unsigned int)atomic_load(&vm->direct[b].brackets));
+	}
 #endif
 }
 
