@@ -350,7 +350,12 @@ static void *pingpong_main(void *arg)
 	return NULL;
 }
 
-/* ns per one-way hand-off of one line between this thread and another. */
+/*
+ * ns per one-way hand-off of one line between this thread and another.  The
+ * partner first waits (busy) for OVERLAP_SETTLE, as the overlapper does: a
+ * new thread starts on its creator's CPU, and until the scheduler moves it
+ * the two would time-share one CPU.
+ */
 static double line_transfer_ns(void)
 {
 	static struct pingpong p;
@@ -359,6 +364,8 @@ static double line_transfer_ns(void)
 	atomic_store(&p.turn, 0);
 	if (pthread_create(&p.tid, NULL, pingpong_main, &p))
 		return NAN;
+	for (t0 = bench_now(); bench_now() - t0 < OVERLAP_SETTLE;)
+		sched_yield();
 	t0 = bench_now();
 	for (uint64_t i = 0; i < 2 * PINGPONG_ROUNDS; i += 2) {
 		pingpong_wait(&p, i);
