@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 348.864 NaN
-2 460.315 NaN
-4 576.026 NaN
-8 587.569 NaN
+1 341.226 NaN
+2 653.01 NaN
+4 619.332 NaN
+8 667.584 NaN
 EOD
 $per << EOD
-1 349.281 NaN
-2 291.42 NaN
-4 156.659 NaN
-8 80.9891 NaN
+1 341.621 NaN
+2 329.234 NaN
+4 167.153 NaN
+8 84.1492 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -1,11 +1,11 @@
 # vmmu bench --plot: flush-vcpus (data inline)
 $used << EOD
-1 5.09528 NaN
-2 10.0491 NaN
-4 13.0304 NaN
-8 27.7125 NaN
+1 4.37565 NaN
+2 8.37582 NaN
+4 10.1754 NaN
+8 28.8767 NaN
 EOD
-unused = 0.804266
+unused = 0.862034
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/flush-vcpus.png'
 set title 'MOVE of a slot that vCPU threads read (remote TLB flush), 2 cores'

@@ -1,9 +1,9 @@
 # vmmu bench --plot: mmio (data inline)
 $mmio << EOD
-mmio-cache-hit 2.93836 NaN
-mmio-spte-hit 5.66468 NaN
-mmio-first-touch 124.699 NaN
-mmio-refill 120 NaN
+mmio-cache-hit 3.17325 NaN
+mmio-spte-hit 6.15354 NaN
+mmio-first-touch 129.404 NaN
+mmio-refill 124.085 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/mmio.png'
