@@ -842,7 +842,8 @@ VMMU_API int vmmu_clear_dirty_log(struct vmmu_vm *vm, uint32_t slot, uint64_t fi
  * @vm: the VM.
  * @flags: 0 (disable), VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE, optionally
  *	with VMMU_DIRTY_LOG_INITIALLY_SET (new dirty bitmaps start all-ones
- *	and enabling logging write-protects nothing).
+ *	and enabling logging write-protects nothing; with the dirty ring,
+ *	which has no bitmap, enabling logging still write-protects, as KVM).
  *
  * Return: 0 or -EINVAL for unknown bits or INITIALLY_SET without ENABLE.
  */

@@ -958,7 +958,8 @@ void kvm_arch_flush_shadow_memslot(struct vmmu_vm *vm, struct vmmu_memslot *slot
 /*
  * kvm_mmu_slot_apply_flags() - enabling dirty logging write-protects the
  * slot so the next write to each page faults and marks it dirty (unless
- * manual protect with INITIALLY_SET, where every page starts dirty).
+ * manual protect with INITIALLY_SET and a bitmap, where every page starts
+ * dirty).
  */
 void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 			      const struct vmmu_memslot *new, enum kvm_mr_change change)
@@ -976,8 +977,16 @@ void kvm_mmu_slot_apply_flags(struct vmmu_vm *vm, struct vmmu_memslot *old,
 		return;
 	if (!(new->flags & VMMU_MEM_LOG_DIRTY_PAGES) || (old->flags & VMMU_MEM_LOG_DIRTY_PAGES))
 		return;
+	/*
+	 * INITIALLY_SET marks every page dirty in the bitmap, so nothing needs
+	 * protecting.  The dirty ring has no bitmap to mark: there the slot is
+	 * write-protected as without the option (KVM's ring, too, reports the
+	 * first write after enabling), or a page that an earlier fault, or a
+	 * prefetch, mapped writable would be written without an entry.
+	 */
 	if ((vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE) &&
-	    (vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_INITIALLY_SET))
+	    (vm->manual_dirty_log_protect & VMMU_DIRTY_LOG_INITIALLY_SET) &&
+	    !kvm_dirty_ring_enabled(vm))
 		return;
 	vmmu_write_lock(&vm->mmu.mmu_lock);
 	flush = __kvm_tdp_mmu_wrprot(vm, new->as_id, new->base_gfn, new->base_gfn + new->npages);

@@ -976,7 +976,10 @@ static uint8_t *new_dirty(uint64_t npages)
 
 	if (!d)
 		abort();
-	if ((manual & VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE) && (manual & VMMU_DIRTY_LOG_INITIALLY_SET))
+	/* With the ring, d[] is "written since the last harvest": INITIALLY_SET
+	 * has no bitmap to set there. */
+	if ((manual & VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE) && (manual & VMMU_DIRTY_LOG_INITIALLY_SET) &&
+	    !ring_mode)
 		memset(d, 1, npages);
 	return d;
 }
@@ -1877,10 +1880,6 @@ static void op_manual(struct rd *in)
 	uint64_t f = tab[u8(in) % 8];
 	struct trec *t;
 
-	/* With the ring, INITIALLY_SET would leave newly logged pages writable (as in
-	 * KVM): their writes push nothing, which this model does not follow. */
-	if (ring_mode && f == 3)
-		f = 1;
 	t = trace_add(T_MANUAL, f, 0, 0, 0, 0, 0);
 	int exp = (f & ~3ull) || f == 2 ? -EINVAL : 0;
 	int r = vmmu_vm_enable_manual_dirty_log_protect(vm, f);
@@ -2341,8 +2340,6 @@ static void setup(struct rd *in)
 	nvcpu = 2 + ((h0 >> 6) & 1);
 	manual = manual_tab[h2 & 3];
 	ring_mode = (h2 >> 6) == 3;
-	if (ring_mode && manual == 3)
-		manual = 1;	/* see op_manual() */
 	data_seed = mix64(h3);
 	for (uint32_t as = 0; as < 2; as++)
 		gen[as] = as;

@@ -9,6 +9,8 @@
  *  - pushes: a write to a write-protected page of a logged slot publishes
  *    (as_id << 16 | id, offset) with DIRTY; a second write to it does not;
  *    reads do not; write_guest does; unlogged slots do not;
+ *  - manual protect with INITIALLY_SET still write-protects on enabling
+ *    (the ring has no bitmap to set);
  *  - reset: recycles RESET entries in order, stops at the first that is not
  *    one, returns the count, and re-protects (the next write pushes again);
  *  - the soft limit: the access after the push that reaches it exits with
@@ -236,6 +238,40 @@ static void test_push_and_reset(void)
 	TEST_ASSERT_EQ(test_guest_load64(t.mem + 5 * PAGE), 6);
 	ring_env_fini(&t);
 	munmap(other, 4 * PAGE);
+}
+
+/*
+ * Manual protect with INITIALLY_SET has no bitmap to set under the ring:
+ * enabling logging must write-protect the slot as without the option, so a
+ * page written before (mapped writable, and its prefetched neighbours) and
+ * written again after pushes an entry.  KVM's ring does the same.
+ */
+static void test_initially_set_protects(void)
+{
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu;
+	struct vmmu_dirty_gfn *ring;
+	uint8_t *mem = test_alloc_guest(16 * PAGE);
+	struct vmmu_exit ex;
+	uint32_t nr;
+
+	EXPECT_ERR(vmmu_vm_enable_dirty_ring(vm, 4096), 0);
+	EXPECT_ERR(vmmu_vm_enable_manual_dirty_log_protect(vm, VMMU_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+							   VMMU_DIRTY_LOG_INITIALLY_SET), 0);
+	vcpu = test_vcpu_create(vm, 0);
+	EXPECT_ERR(vmmu_vcpu_get_dirty_ring(vcpu, &ring, &nr), 0);
+	TEST_SET_REGION_OK(vm, SLOT(0, 1), 0, 0, 16 * PAGE, mem);
+	/* Page 2 written (writable SPTE; the fault may prefetch page 3 too). */
+	EXPECT_ERR(write64(vcpu, 2 * PAGE, 1, &ex), 0);
+	TEST_SET_REGION_OK(vm, SLOT(0, 1), LOG, 0, 16 * PAGE, mem);
+	EXPECT_ERR(write64(vcpu, 2 * PAGE + 8, 2, &ex), 0);
+	TEST_ASSERT_EQ(ring_flags(&ring[0]), VMMU_DIRTY_GFN_F_DIRTY);
+	TEST_ASSERT_EQ(ring[0].offset, 2);
+	EXPECT_ERR(write64(vcpu, 3 * PAGE, 3, &ex), 0);
+	TEST_ASSERT_EQ(ring_flags(&ring[1]), VMMU_DIRTY_GFN_F_DIRTY);
+	TEST_ASSERT_EQ(ring[1].offset, 3);
+	vmmu_vm_destroy(vm);
+	munmap(mem, 16 * PAGE);
 }
 
 /* Entries wrap around the ring; the coalesced re-protect covers 64-page spans both ways. */
@@ -526,6 +562,7 @@ static const struct test_case cases[] = {
 	{ "bitmap_excluded", test_bitmap_excluded },
 	{ "device_write_refused", test_device_write_refused },
 	{ "push_and_reset", test_push_and_reset },
+	{ "initially_set_protects", test_initially_set_protects },
 	{ "wrap_and_coalesce", test_wrap_and_coalesce },
 	{ "full_exit", test_full_exit },
 	{ "two_vcpus", test_two_vcpus },
