@@ -5,8 +5,9 @@
  *
  * direct (the default): guest RAM is the caller's own memory; the host page
  *	of hva is hva itself.  Faulting in checks that the page is mapped
- *	(mincore), so a slot over unmapped memory gives -EFAULT instead of a
- *	crash.
+ *	readable, and whether writable (PROCMAP_QUERY; mincore where the
+ *	kernel lacks it), so a slot over unmapped, PROT_NONE or (for a write)
+ *	read-only memory gives -EFAULT instead of a crash.
  *
  * The pfn a backend returns is always "host address of the page >> 12", so
  * an SPTE's pfn can be turned back into a pointer without the backend.
@@ -58,6 +59,15 @@ struct hostmem_ops {
 };
 
 extern const struct hostmem_ops hostmem_direct_ops;
+
+/*
+ * The direct backend asks the kernel for the protection of the host
+ * mappings behind a fault (PROCMAP_QUERY on /proc/self/maps, Linux 6.11):
+ * open the file for a new VM, or return -1 where the query is not there
+ * (then every mapped page is taken as readable and writable).
+ */
+int hostmem_direct_open(void);
+void hostmem_direct_close(int fd);
 
 /*
  * The direct backend's "region is mapped" cache: start() and end() of a

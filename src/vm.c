@@ -68,6 +68,7 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 	vm->mmio_gen_mask = (1ull << vm->cfg.mmio_gen_bits) - 1;
 	vm->max_gfn = (1ull << (vm->cfg.max_gpa_bits - PAGE_SHIFT)) - 1;
 	vm->hostmem = &hostmem_direct_ops;
+	vm->maps_fd = hostmem_direct_open();
 	for (unsigned int i = 0; i < DIRECT_MAPPED_CACHE; i++)
 		atomic_init(&vm->direct[i].mapped, UINT64_MAX);
 	vm->flush_answer_budget_ns = vmmu_flush_answer_budget();
@@ -97,6 +98,7 @@ out_locks:
 	vmmu_cond_destroy(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
 	vmmu_mutex_destroy(&vm->slots_lock);
+	hostmem_direct_close(vm->maps_fd);
 out_free:
 	free(vm);
 	return r;
@@ -116,6 +118,7 @@ VMMU_API void vmmu_vm_destroy(struct vmmu_vm *vm)
 	vmmu_cond_destroy(&vm->mn_invalidate_end_cond);
 	vmmu_mutex_destroy(&vm->mn_invalidate_lock);
 	vmmu_mutex_destroy(&vm->slots_lock);
+	hostmem_direct_close(vm->maps_fd);
 	free(vm);
 }
 

@@ -334,11 +334,13 @@ struct vmmu_vm {
 	 * created under.
 	 */
 	alignas(64) const struct hostmem_ops *hostmem;
+	/* direct backend: /proc/self/maps for PROCMAP_QUERY, or -1 (hostmem.c) */
+	int maps_fd;
 	/*
 	 * direct backend: 2 MiB host regions known mapped, tagged with
 	 * hostmem_gen + direct[bucket].gen; brackets open over each bucket's
 	 * regions (direct[].brackets) or over many regions (hostmem_brackets).
-	 * See hostmem.c, direct_page_mapped().
+	 * See hostmem.c, direct_page_access().
 	 */
 #define DIRECT_MAPPED_CACHE	256
 	struct direct_bucket {

@@ -18,7 +18,8 @@
  *    the reserved entries, then fails with -EBUSY;
  *  - memory-fault exits: a host page unmapped behind a slot (real memory,
  *    the simulated host MM) gives -EFAULT with a VMMU_EXIT_MEMORY_FAULT
- *    exit naming the page;
+ *    exit naming the page; so does a write to a page the process made
+ *    read-only, and any access to a PROT_NONE one (mprotect);
  *  - region2: the layout, GUEST_MEMFD refused, padding ignored, the v1
  *    checks and errnos.
  *
@@ -421,6 +422,62 @@ static void test_memory_fault_exit(void)
 	munmap(mem, 8 * PAGE);
 }
 
+/*
+ * Host memory the process protects behind a writable slot (mprotect,
+ * announced with a bracket): a write to a read-only page, and any access to
+ * a PROT_NONE one, is a memory-fault exit, not a crash; reads of the
+ * read-only page still work, and a prefetch next to it grants no write.
+ */
+static void test_memory_fault_protected(void)
+{
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
+	uint8_t *mem = test_alloc_guest(16 * PAGE);
+	struct vmmu_exit ex;
+	uint64_t v = 0;
+
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0x100000, 16 * PAGE, mem);
+	/* Mapped writable first (and the neighbours prefetched). */
+	EXPECT_ERR(write64(vcpu, 0x102000, 3, &ex), 0);
+	vmmu_mmu_notifier_invalidate_range_start(vm, HVA(mem + 2 * PAGE), HVA(mem + 4 * PAGE));
+	TEST_ASSERT(mprotect(mem + 2 * PAGE, PAGE, PROT_READ) == 0, "mprotect");
+	TEST_ASSERT(mprotect(mem + 3 * PAGE, PAGE, PROT_NONE) == 0, "mprotect");
+	vmmu_mmu_notifier_invalidate_range_end(vm, HVA(mem + 2 * PAGE), HVA(mem + 4 * PAGE));
+	memset(&ex, 0, sizeof(ex));
+	EXPECT_ERR(write64(vcpu, 0x102008, 4, &ex), -EFAULT);
+	TEST_ASSERT_EQ(ex.reason, VMMU_EXIT_MEMORY_FAULT);
+	TEST_ASSERT_EQ(ex.memory_fault.gpa, 0x102000);
+	TEST_ASSERT_EQ(ex.memory_fault.size, PAGE);
+	EXPECT_ERR(vmmu_vcpu_access(vcpu, 0x102000, &v, 8, 0, &ex), 0);
+	TEST_ASSERT_EQ(v, 3);
+	/* Read first, then write: the read maps it read-only. */
+	EXPECT_ERR(write64(vcpu, 0x102010, 5, &ex), -EFAULT);
+	memset(&ex, 0, sizeof(ex));
+	EXPECT_ERR(vmmu_vcpu_access(vcpu, 0x103000, &v, 8, 0, &ex), -EFAULT);
+	TEST_ASSERT_EQ(ex.reason, VMMU_EXIT_MEMORY_FAULT);
+	TEST_ASSERT_EQ(ex.memory_fault.gpa, 0x103000);
+	EXPECT_ERR(write64(vcpu, 0x103000, 6, &ex), -EFAULT);
+	/* A first fault next to them (prefetching them) grants them nothing. */
+	EXPECT_ERR(write64(vcpu, 0x104000, 7, &ex), 0);
+	EXPECT_ERR(write64(vcpu, 0x102018, 8, &ex), -EFAULT);
+	EXPECT_ERR(vmmu_vcpu_access(vcpu, 0x103008, &v, 8, 0, &ex), -EFAULT);
+	/* write_guest: -EFAULT alone; read_guest of the read-only page works. */
+	v = 9;
+	EXPECT_ERR(vmmu_vcpu_write_guest(vcpu, 0x102020, &v, 8), -EFAULT);
+	EXPECT_ERR(vmmu_vcpu_read_guest(vcpu, 0x102000, &v, 8), 0);
+	TEST_ASSERT_EQ(v, 3);
+	TEST_ASSERT_EQ(test_guest_load64(mem + 4 * PAGE), 7);
+	/* Writable again (bracketed): writes work. */
+	vmmu_mmu_notifier_invalidate_range_start(vm, HVA(mem + 2 * PAGE), HVA(mem + 4 * PAGE));
+	TEST_ASSERT(mprotect(mem + 2 * PAGE, 2 * PAGE, PROT_READ | PROT_WRITE) == 0, "mprotect");
+	vmmu_mmu_notifier_invalidate_range_end(vm, HVA(mem + 2 * PAGE), HVA(mem + 4 * PAGE));
+	EXPECT_ERR(write64(vcpu, 0x102008, 10, &ex), 0);
+	EXPECT_ERR(write64(vcpu, 0x103008, 11, &ex), 0);
+	TEST_ASSERT_EQ(test_guest_load64(mem + 3 * PAGE + 8), 11);
+	vmmu_vm_destroy(vm);
+	munmap(mem, 16 * PAGE);
+}
+
 /* The same with the simulated host MM: a page munmap()ed behind a slot. */
 static void test_memory_fault_exit_hostmm(void)
 {
@@ -567,6 +624,7 @@ static const struct test_case cases[] = {
 	{ "full_exit", test_full_exit },
 	{ "two_vcpus", test_two_vcpus },
 	{ "memory_fault_exit", test_memory_fault_exit },
+	{ "memory_fault_protected", test_memory_fault_protected },
 	{ "memory_fault_exit_hostmm", test_memory_fault_exit_hostmm },
 	{ "region2", test_region2 },
 };

@@ -225,8 +225,10 @@ int cmd_kvm_diff(int argc, char **argv)
 		if (kd_st.kinds[k])
 			printf(" %s=%" PRIu64, kind_names[k], kd_st.kinds[k]);
 	printf("\nguest accesses (as KVM served them): RAM=%" PRIu64 " MMIO(no slot)=%" PRIu64
-	       " MMIO(READONLY write)=%" PRIu64 " unmapped-host-memory(known difference)=%" PRIu64 "\n",
-	       kd_st.acc_ram, kd_st.acc_mmio, kd_st.acc_ro_mmio, kd_st.acc_known_efault);
+	       " MMIO(READONLY write)=%" PRIu64 " unmapped-host-memory(known difference)=%" PRIu64
+	       " read-only-host-memory-write(known difference)=%" PRIu64 "\n",
+	       kd_st.acc_ram, kd_st.acc_mmio, kd_st.acc_ro_mmio, kd_st.acc_known_efault,
+	       kd_st.acc_known_ro);
 	printf("memslot ops (KVM's result): ok=%" PRIu64 " -EINVAL=%" PRIu64 " -EEXIST=%" PRIu64
 	       " other=%" PRIu64 "\n", kd_st.region_ok, kd_st.region_einval, kd_st.region_eexist,
 	       kd_st.region_other);

@@ -308,6 +308,12 @@ static bool host_map_one(uint8_t *base, const struct op *o, const bool *mapped)
 				 (off_t)(((o->off + i) % MEMFD_PAGES) * PG)) == MAP_FAILED)
 				return false;
 		return true;
+	case K_PROTECT_RO:
+		/* mprotect fails on a range with holes, as madvise. */
+		for (uint64_t i = 0; i < o->size; i++)
+			if (mapped[o->page + i] && mprotect(p + i * PG, PG, PROT_READ))
+				return false;
+		return true;
 	default:
 		return !munmap(p, len);
 	}
@@ -380,6 +386,7 @@ bool exec_op(struct world *w, const struct op *o, struct outcome *ko, struct out
 		struct mslot *s;
 		int64_t page = model_backing_page(&w->m, o->gpa, &s);
 		bool hole = page >= 0 && !w->m.mapped[page];
+		bool ro_write = page >= 0 && w->m.mapped[page] && w->m.ro[page] && o->write;
 
 		if (hole && (!page_unmapped(w->kmem, (uint64_t)page) ||
 			     !page_unmapped(w->vmem, (uint64_t)page))) {
@@ -391,6 +398,8 @@ bool exec_op(struct world *w, const struct op *o, struct outcome *ko, struct out
 		 * Known difference: a guest access to a slot page whose host
 		 * memory is unmapped exits to user space as MMIO on this kernel
 		 * (KVM-PVM), while vmmu returns -EFAULT.  Accept exactly that.
+		 * The same for a store to a page whose host mapping is
+		 * read-only (mprotect).
 		 */
 		/*
 		 * Known difference: while the ring is soft-full KVM exits with
@@ -402,12 +411,12 @@ bool exec_op(struct world *w, const struct op *o, struct outcome *ko, struct out
 			ko->known = vo->known = true;
 			break;
 		}
-		if (hole && vo->ret == -EFAULT && !ko->ret && ko->nr_mmio == 1 &&
+		if ((hole || ro_write) && vo->ret == -EFAULT && !ko->ret && ko->nr_mmio == 1 &&
 		    ko->mmio.gpa == o->gpa && ko->mmio.len == o->len &&
 		    ko->mmio.is_write == o->write) {
 			ko->known = vo->known = true;
 			if (kd_counting)
-				kd_st.acc_known_efault++;
+				*(hole ? &kd_st.acc_known_efault : &kd_st.acc_known_ro) += 1;
 			break;
 		}
 		/* Exits that carry more than the errno: their reason and fields. */
@@ -446,7 +455,8 @@ bool exec_op(struct world *w, const struct op *o, struct outcome *ko, struct out
 	}
 
 	case T_HOST_WRITE:
-		if (w->m.mapped[o->page]) {
+		/* A read-only page: a host write is not possible (nor drawn to be). */
+		if (w->m.mapped[o->page] && !w->m.ro[o->page]) {
 			memcpy(w->kmem + (uint64_t)o->page * PG + o->off, &o->value, o->len);
 			memcpy(w->vmem + (uint64_t)o->page * PG + o->off, &o->value, o->len);
 		}
@@ -502,8 +512,14 @@ bool exec_op(struct world *w, const struct op *o, struct outcome *ko, struct out
 		vmmu_mmu_notifier_invalidate_range_end(w->vm, vstart, vend);
 		if (!ok)
 			harness_error("host-map on the vmmu copy", o);
-		for (uint64_t i = 0; i < o->size && o->kind != K_DONTNEED; i++)
-			w->m.mapped[o->page + i] = o->kind != K_MUNMAP;
+		for (uint64_t i = 0; i < o->size; i++) {
+			if (o->kind == K_PROTECT_RO)
+				w->m.ro[o->page + i] = w->m.mapped[o->page + i];
+			else if (o->kind != K_DONTNEED)
+				w->m.ro[o->page + i] = false;
+			if (o->kind != K_DONTNEED && o->kind != K_PROTECT_RO)
+				w->m.mapped[o->page + i] = o->kind != K_MUNMAP;
+		}
 		break;
 	}
 

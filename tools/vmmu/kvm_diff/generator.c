@@ -30,7 +30,7 @@ const char *const kind_names[NR_KINDS] = {
 	"host-write",
 	"get-log", "get-log-null", "clear-log",
 	"manual-protect",
-	"madv-dontneed", "mmap-anon", "mmap-memfd", "munmap",
+	"madv-dontneed", "mmap-anon", "mmap-memfd", "munmap", "mprotect-ro",
 	"region2", "region2-gmem",
 	"ring-harvest",
 	"ring-enable",
@@ -408,7 +408,8 @@ static void gen_one(struct model *m, uint64_t *r, struct op *o)
 		uint64_t q = rng_below(r, 100);
 
 		o->type = T_HOST_MAP;
-		o->kind = q < 35 ? K_DONTNEED : q < 60 ? K_MAP_ANON : q < 85 ? K_MAP_MEMFD : K_MUNMAP;
+		o->kind = q < 30 ? K_DONTNEED : q < 52 ? K_MAP_ANON : q < 74 ? K_MAP_MEMFD :
+			  q < 88 ? K_PROTECT_RO : K_MUNMAP;
 		o->size = 1 + rng_below(r, 4);
 		o->page = (uint32_t)rng_below(r, BACKING_PAGES - o->size + 1);
 		o->off = (uint32_t)rng_below(r, MEMFD_PAGES);

@@ -66,7 +66,7 @@ enum op_kind {
 	K_HOST_WRITE,
 	K_GET, K_GET_NULL, K_CLEAR,
 	K_MANUAL,
-	K_DONTNEED, K_MAP_ANON, K_MAP_MEMFD, K_MUNMAP,
+	K_DONTNEED, K_MAP_ANON, K_MAP_MEMFD, K_MUNMAP, K_PROTECT_RO,
 	K_REGION2, K_REGION2_GMEM,
 	K_HARVEST,
 	K_RING_ENABLE,
@@ -85,7 +85,8 @@ extern const char *const kind_names[NR_KINDS];
  * T_GET_LOG:    slot, null
  * T_CLEAR_LOG:  slot, gpa = first_page, size = num_pages, value = pattern seed, null
  * T_MANUAL:     value = flags
- * T_HOST_MAP:   page, npages (size), memfd page (off)
+ * T_HOST_MAP:   page, npages (size), memfd page (off); K_PROTECT_RO makes the
+ *               mapped pages read-only (a mapping op makes them writable again)
  * T_REGION2:    as T_REGION, through the v2 struct; value seeds the guest_memfd
  *               fields and the padding (zero when value is 0)
  * T_RING_HARVEST: harvest both rings (compared as sets of (slot, offset)),
@@ -138,6 +139,7 @@ struct model {
 	struct mslot s[MODEL_MAX];
 	uint64_t manual;
 	bool mapped[BACKING_PAGES];
+	bool ro[BACKING_PAGES];		/* mapped, but mprotect()ed read-only */
 	uint32_t ring_bytes;	/* the stream's dirty ring (0: the bitmap) */
 };
 
@@ -196,7 +198,7 @@ extern bool kd_counting;
 struct kd_stats {
 	uint64_t kinds[NR_KINDS];
 	uint64_t region_ok, region_einval, region_eexist, region_other;
-	uint64_t acc_ram, acc_mmio, acc_ro_mmio, acc_known_efault;
+	uint64_t acc_ram, acc_mmio, acc_ro_mmio, acc_known_efault, acc_known_ro;
 	uint64_t get_ok, get_err, clear_ok, clear_err;
 	uint64_t kvm_runs, mmio_exits;
 	uint64_t ring_streams, ring_harvests, ring_entries, ring_full_exits;
