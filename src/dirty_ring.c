@@ -196,7 +196,11 @@ void kvm_dirty_ring_free(struct vmmu_vcpu *vcpu)
 /*
  * kvm_reset_dirty_gfn(): write-protect the pages of @mask (bit i = page
  * @offset + i) of the slot named like a ring entry.  Entries naming a slot
- * that is gone, or pages beyond its end, are ignored, as in KVM.
+ * that is gone, or pages beyond its end, are ignored, as in KVM, but only
+ * those bits: a mask coalesced from a deleted slot's stale entries and the
+ * entries of a new, smaller slot under the same id still protects the new
+ * slot's pages (mainline KVM drops the whole mask, and the next writes to
+ * those pages push nothing).
  * Context: slots_lock, mmu_lock (write).  Returns whether to flush.
  */
 static bool kvm_reset_dirty_gfn(struct vmmu_vm *vm, uint32_t slot_arg, uint64_t offset,
@@ -209,7 +213,11 @@ static bool kvm_reset_dirty_gfn(struct vmmu_vm *vm, uint32_t slot_arg, uint64_t 
 	if (!mask || as_id >= vm->nr_as || id >= vm->cfg.max_user_slots)
 		return false;
 	slot = id_to_memslot(__kvm_memslots(vm, as_id), id);
-	if (!slot || offset + (63 - __builtin_clzll(mask)) >= slot->npages)
+	if (!slot || offset >= slot->npages)
+		return false;
+	if (slot->npages - offset < 64)
+		mask &= (1ull << (slot->npages - offset)) - 1;
+	if (!mask)
 		return false;
 	if (!__kvm_tdp_mmu_wrprot_masked(vm, as_id, slot->base_gfn + offset, mask))
 		return false;

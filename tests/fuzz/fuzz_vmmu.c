@@ -17,7 +17,8 @@
  *    region of 512 pages at a fixed address (so vmmu's 2 MiB "region mapped"
  *    cache is exercised), with 8 pages above it that are never mapped.
  *    Host-memory changes (munmap, mmap(MAP_FIXED) of a fresh page with new
- *    contents, madvise(MADV_DONTNEED)) happen only inside
+ *    contents, madvise(MADV_DONTNEED), mprotect to read-only or PROT_NONE,
+ *    where a write, or any access, must fail with -EFAULT) happen only inside
  *    invalidate_range_start()/end() brackets covering them, as Linux does.
  *  - hostmm: the VM is attached to a simulated host MM (vmmu_hostmm_*), and
  *    the input drives its mmap/munmap/madvise/migrate/KSM/swap/read/write.
@@ -145,12 +146,21 @@ static struct mslot slots[MAX_SLOTS];
 static uint64_t gen[2];
 static uint64_t n_updates, n_swaps, n_cpte_refused, n_end_unmatched;
 
-/* Host memory.  Direct: hst[] is 0/1 (mapped).  Hostmm: HP_*. */
+/* Host memory.  Direct: hst[] is 0 (unmapped), 1 (mapped), or mapped but
+ * mprotect()ed HST_RO / HST_NONE.  Hostmm: HP_*. */
+#define HST_RO		2
+#define HST_NONE	3
 enum { HP_UNMAPPED, HP_NONE, HP_PRESENT, HP_SWAP };
 static uint8_t mem[CPAGES][PAGE] __attribute__((aligned(4096)));	/* the model's contents */
 static uint8_t init_img[CPAGES][PAGE] __attribute__((aligned(4096))); /* direct: initial */
 static uint8_t hst[HPAGES];
 static uint8_t hst_direct[CPAGES];	/* hst of the direct region during a hostmm input */
+
+/* Direct: may the guest read (or @write) page @p, as the host maps it? */
+static bool direct_allows(uint64_t p, bool write)
+{
+	return hst[p] == 1 || (hst[p] == HST_RO && !write);
+}
 static uint16_t hfr[HPAGES];
 static bool hwr[HPAGES];
 static uint32_t fr_map[MAX_FRAMES];
@@ -196,7 +206,7 @@ enum opk {
 	T_CLEAR_FLUSH_YOUNG, T_TEST_YOUNG, T_GET_DIRTY, T_CLEAR_DIRTY, T_MANUAL, T_RELEASE,
 	T_VCPU, T_STATS, T_SWEEP, T_HM_MMAP, T_HM_MUNMAP, T_HM_DONTNEED, T_HM_MIGRATE,
 	T_HM_KSM, T_HM_SWAPOUT, T_HM_READ, T_HM_WRITE, T_HM_COPY, T_FINAL, T_CONFIG,
-	T_RING_HARVEST, T_REGION2,
+	T_RING_HARVEST, T_REGION2, T_PROTECT_RO, T_PROTECT_NONE,
 };
 
 static const char *const opk_name[] = {
@@ -209,6 +219,7 @@ static const char *const opk_name[] = {
 	"sweep", "hostmm_mmap", "hostmm_munmap", "hostmm_madv_dontneed", "hostmm_migrate",
 	"hostmm_ksm_merge", "hostmm_swap_out", "hostmm_read", "hostmm_write", "hostmm copy page",
 	"final checks", "config", "harvest dirty rings + reset", "set_user_memory_region2",
+	"host mprotect(PROT_READ)", "host mprotect(PROT_NONE)",
 };
 
 struct trec {
@@ -274,6 +285,8 @@ static void trace_print_one(FILE *f, const struct trec *t)
 	case T_REPLACE:
 	case T_DONTNEED:
 	case T_REMAP:
+	case T_PROTECT_RO:
+	case T_PROTECT_NONE:
 		fprintf(f, " pages [%" PRIu64 ", %" PRIu64 ")%s", a[0], a[0] + a[1],
 			a[2] ? " (own bracket)" : " (inside an open bracket)");
 		break;
@@ -740,7 +753,7 @@ static int do_access(unsigned int vi, uint64_t gpa, uint32_t len, uint32_t flags
 	}
 	p = page_of(s->hva + (gfn - s->gfn) * PAGE);
 	if (!hostmm_mode) {
-		if (p >= CPAGES || !hst[p]) {
+		if (p >= CPAGES || !direct_allows(p, write)) {
 			exp = -EFAULT;
 			goto call;
 		}
@@ -1281,7 +1294,7 @@ static void op_rw_guest(struct rd *in)
 		}
 		p = page_of(s->hva + ((g >> 12) - s->gfn) * PAGE);
 		if (!hostmm_mode) {
-			if (p >= CPAGES || !hst[p]) {
+			if (p >= CPAGES || !direct_allows(p, write)) {
 				exp = -EFAULT;
 				break;
 			}
@@ -1456,12 +1469,19 @@ static void host_change(int kind, uint64_t p, uint64_t n)
 				memset(mem[q], 0, PAGE);
 			memcpy(a, mem[q], PAGE);
 			break;
-		default:
+		case 2:
 			if (!hst[q])
 				break;
 			if (madvise(a, PAGE, MADV_DONTNEED))
 				abort();
 			memset(mem[q], 0, PAGE);
+			break;
+		default:	/* 4, 5: mprotect read-only, PROT_NONE */
+			if (!hst[q])
+				break;
+			if (mprotect(a, PAGE, kind == 4 ? PROT_READ : PROT_NONE))
+				abort();
+			hst[q] = kind == 4 ? HST_RO : HST_NONE;
 			break;
 		}
 	}
@@ -1470,7 +1490,8 @@ static void host_change(int kind, uint64_t p, uint64_t n)
 static void op_host_change(struct rd *in)
 {
 	uint8_t k = u8(in), sel = u8(in), x = u8(in), n = u8(in);
-	int kind = k % 4;
+	/* The top eighth of k: mprotect (read-only or PROT_NONE). */
+	int kind = k >= 0xe0 ? 4 + (k & 1) : k % 4;
 	uint64_t p = 0, cnt = 0;
 	bool own = true;
 	struct trec *t;
@@ -1495,7 +1516,8 @@ static void op_host_change(struct rd *in)
 			cnt = CPAGES - p;
 	}
 	t = trace_add(kind == 0 ? T_MUNMAP : kind == 1 ? T_REPLACE : kind == 2 ? T_DONTNEED :
-		      T_REMAP, p, cnt, own, 0, 0, 0);
+		      kind == 3 ? T_REMAP : kind == 4 ? T_PROTECT_RO : T_PROTECT_NONE, p, cnt, own,
+		      0, 0, 0);
 	if (trace_live)
 		trace_print_one(stderr, t);
 	if (own) {
@@ -1522,7 +1544,7 @@ static void op_host_write(struct rd *in)
 		memcpy(buf + i, &w, 8);
 	}
 	if (!hostmm_mode) {
-		if (p >= CPAGES || !hst[p])
+		if (p >= CPAGES || hst[p] != 1)	/* the host cannot write a protected page */
 			return;
 		if (off + len > PAGE)
 			len = PAGE - off;
@@ -2295,6 +2317,8 @@ static void direct_region_reset(void)
 	for (unsigned int p = 0; p < CPAGES; p++) {
 		if (!touched[p])
 			continue;
+		if (hst[p] != 1 && mprotect(region + p * PAGE, PAGE, PROT_READ | PROT_WRITE))
+			abort();
 		memcpy(region + p * PAGE, init_img[p], PAGE);
 		memcpy(mem[p], init_img[p], PAGE);
 		hst[p] = 1;
@@ -2453,7 +2477,8 @@ static void finish(void)
 	if (!hostmm_mode) {
 		/* Guest RAM equals the model: no write went through a stale translation. */
 		for (unsigned int p = 0; p < CPAGES; p++) {
-			if (!touched[p] || !hst[p] || !memcmp(region + p * PAGE, mem[p], PAGE))
+			if (!touched[p] || !hst[p] || hst[p] == HST_NONE ||
+			    !memcmp(region + p * PAGE, mem[p], PAGE))
 				continue;
 			for (unsigned int j = 0; j < PAGE; j++)
 				if (region[p * PAGE + j] != mem[p][j])

@@ -275,6 +275,39 @@ static void test_initially_set_protects(void)
 	munmap(mem, 16 * PAGE);
 }
 
+/*
+ * A reset whose coalesced mask mixes a deleted slot's stale entries with
+ * those of a new, smaller slot under the same id: the new slot's pages are
+ * protected again (only the bits past its end are dropped), so their next
+ * writes push.
+ */
+static void test_reset_stale_slot_entries(void)
+{
+	struct ring_env t;
+	struct vmmu_exit ex;
+	uint8_t *small = test_alloc_guest(2 * PAGE);
+
+	ring_env_init(&t, 4096, 8);
+	for (int i = 0; i < 7; i++)
+		EXPECT_ERR(write64(t.vcpu, (uint64_t)i * PAGE, 1, &ex), 0);
+	/* Slot 1 deleted, its entries still in the ring; id 1 again, 2 pages. */
+	TEST_SET_REGION_OK(t.vm, SLOT(0, 1), 0, 0, 0, t.mem);
+	TEST_SET_REGION_OK(t.vm, SLOT(0, 1), LOG, 0x100000, 2 * PAGE, small);
+	EXPECT_ERR(write64(t.vcpu, 0x100000, 2, &ex), 0);
+	EXPECT_ERR(write64(t.vcpu, 0x101000, 2, &ex), 0);
+	for (int i = 0; i < 9; i++) {
+		TEST_ASSERT_EQ(ring_flags(&t.ring[i]), VMMU_DIRTY_GFN_F_DIRTY);
+		ring_mark_reset(&t.ring[i]);
+	}
+	EXPECT_ERR(vmmu_vm_reset_dirty_rings(t.vm), 9);
+	EXPECT_ERR(write64(t.vcpu, 0x100008, 3, &ex), 0);
+	TEST_ASSERT_EQ(ring_flags(&t.ring[9]), VMMU_DIRTY_GFN_F_DIRTY);
+	TEST_ASSERT_EQ(t.ring[9].slot, SLOT(0, 1));
+	TEST_ASSERT_EQ(t.ring[9].offset, 0);
+	ring_env_fini(&t);
+	munmap(small, 2 * PAGE);
+}
+
 /* Entries wrap around the ring; the coalesced re-protect covers 64-page spans both ways. */
 static void test_wrap_and_coalesce(void)
 {
@@ -620,6 +653,7 @@ static const struct test_case cases[] = {
 	{ "device_write_refused", test_device_write_refused },
 	{ "push_and_reset", test_push_and_reset },
 	{ "initially_set_protects", test_initially_set_protects },
+	{ "reset_stale_slot_entries", test_reset_stale_slot_entries },
 	{ "wrap_and_coalesce", test_wrap_and_coalesce },
 	{ "full_exit", test_full_exit },
 	{ "two_vcpus", test_two_vcpus },

@@ -237,10 +237,10 @@ int cmd_kvm_diff(int argc, char **argv)
 	       kd_st.get_ok, kd_st.get_err, kd_st.clear_ok, kd_st.clear_err, kd_st.kvm_runs,
 	       kd_st.mmio_exits);
 	printf("dirty ring: streams=%" PRIu64 " harvests=%" PRIu64 " entries=%" PRIu64
-	       " full exits=%" PRIu64 "; memory-fault exits=%" PRIu64 "; region2 ok=%" PRIu64
-	       " err=%" PRIu64 "\n", kd_st.ring_streams, kd_st.ring_harvests, kd_st.ring_entries,
-	       kd_st.ring_full_exits, kd_st.memory_fault_exits, kd_st.region2_ok,
-	       kd_st.region2_err);
+	       " full exits=%" PRIu64 " KVM-only full exits(known difference)=%" PRIu64
+	       "; memory-fault exits=%" PRIu64 "; region2 ok=%" PRIu64 " err=%" PRIu64 "\n",
+	       kd_st.ring_streams, kd_st.ring_harvests, kd_st.ring_entries, kd_st.ring_full_exits,
+	       kd_st.ring_dup_full, kd_st.memory_fault_exits, kd_st.region2_ok, kd_st.region2_err);
 	if (failed) {
 		printf("FAIL: mismatch found\n");
 		return CMD_FAIL;

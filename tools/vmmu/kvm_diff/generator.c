@@ -26,7 +26,7 @@ const char *const kind_names[NR_KINDS] = {
 	"create", "delete", "move", "flags-only", "noop", "modify-bad", "overlap",
 	"delete-missing", "bad-flags", "unaligned", "bad-id", "near-max", "gpa-wrap",
 	"too-many-pages", "hva-edge",
-	"read", "write",
+	"read", "write", "write-burst",
 	"host-write",
 	"get-log", "get-log-null", "clear-log",
 	"manual-protect",
@@ -297,6 +297,33 @@ static void gen_log_slot(struct model *m, uint64_t *r, struct op *o)
 		o->slot = chance(r, 50) ? gen_edge_id(r) : HARNESS_SLOT;
 }
 
+/*
+ * Writes to every page of a slot (a logged one, mostly) in one operation:
+ * enough distinct pages between harvests to reach the ring's soft limit.
+ */
+static void gen_write_burst(struct model *m, uint64_t *r, struct op *o)
+{
+	struct mslot *s = NULL;
+
+	for (int tries = 0; tries < 4; tries++) {
+		s = model_pick(m, r);
+		if (s && (s->flags & MEM_LOG_DIRTY))
+			break;
+	}
+	o->type = T_ACCESS;
+	o->kind = K_WRITE_BURST;
+	o->write = true;
+	o->len = kd_env.have_len8 ? 8 : 4;
+	o->gpa = s ? s->gpa : WIN_BASE;
+	o->size = s ? s->npages : 1 + rng_below(r, 64);
+	if (o->gpa < HARNESS_GPA + KVM_GUEST_SLOT_SIZE || o->gpa + o->size * PG > (1ull << 32))
+		o->gpa = WIN_BASE;
+	o->gpa += rng_below(r, PG / o->len) * o->len;
+	o->value = rng_next(r);
+	if (chance(r, 40))
+		o->size = 0;	/* every logged slot (executor) */
+}
+
 /* KVM_ENABLE_CAP(KVM_CAP_DIRTY_LOG_RING_ACQ_REL): sizes at and around the bounds. */
 static void gen_ring_enable(uint64_t *r, struct op *o)
 {
@@ -331,9 +358,13 @@ static void gen_one(struct model *m, uint64_t *r, struct op *o)
 			o->value = chance(r, 50) ? rng_next(r) : 0;
 			return;
 		}
-		if (q < 90 && m->ring_bytes) {
+		if (q < 53 && m->ring_bytes) {
 			o->type = T_RING_HARVEST;
 			o->kind = K_HARVEST;
+			return;
+		}
+		if (q < 90 && m->ring_bytes) {
+			gen_write_burst(m, r, o);
 			return;
 		}
 		if (kd_env.ring_max_bytes) {
@@ -466,7 +497,15 @@ void fmt_op(char *buf, size_t n, const struct op *o)
 			 o->hva_abs ? "" : "backing+", o->hva);
 		break;
 	case T_ACCESS:
-		if (o->write)
+		if (o->kind == K_WRITE_BURST && !o->size)
+			snprintf(buf, n, "%-14s guest write%u to every page of every logged slot at "
+				 "offset %#" PRIx64 ", values %#" PRIx64 " + i", kind_names[o->kind],
+				 o->len * 8, (uint64_t)(o->gpa & (PG - 1)), o->value);
+		else if (o->kind == K_WRITE_BURST)
+			snprintf(buf, n, "%-14s guest write%u to %" PRIu64 " pages from gpa=%#" PRIx64
+				 ", values %#" PRIx64 " + i", kind_names[o->kind], o->len * 8, o->size,
+				 o->gpa, o->value);
+		else if (o->write)
 			snprintf(buf, n, "%-14s guest write%u gpa=%#" PRIx64 " value=%#" PRIx64,
 				 kind_names[o->kind], o->len * 8, o->gpa,
 				 o->len == 8 ? o->value : o->value & (((uint64_t)1 << (o->len * 8)) - 1));

@@ -62,7 +62,7 @@ enum op_kind {
 	K_CREATE, K_DELETE, K_MOVE, K_FLAGS, K_NOOP, K_MODIFY_BAD, K_OVERLAP,
 	K_DELETE_MISSING, K_BAD_FLAGS, K_UNALIGNED, K_BAD_ID, K_NEAR_MAX, K_GPA_WRAP,
 	K_TOO_MANY, K_HVA_EDGE,
-	K_READ, K_WRITE,
+	K_READ, K_WRITE, K_WRITE_BURST,
 	K_HOST_WRITE,
 	K_GET, K_GET_NULL, K_CLEAR,
 	K_MANUAL,
@@ -80,7 +80,9 @@ extern const char *const kind_names[NR_KINDS];
  *
  * T_REGION:     slot, flags, gpa, size, hva (a byte offset into the backing
  *               when !hva_abs, else an absolute address)
- * T_ACCESS:     write, len, gpa, value
+ * T_ACCESS:     write, len, gpa, value; K_WRITE_BURST: size writes, one per page
+ *               from gpa on (value + i), until the first that is not RAM in KVM;
+ *               size 0: every page of every logged slot, at gpa's page offset
  * T_HOST_WRITE: page, off, len, value
  * T_GET_LOG:    slot, null
  * T_CLEAR_LOG:  slot, gpa = first_page, size = num_pages, value = pattern seed, null
@@ -199,6 +201,7 @@ struct kd_stats {
 	uint64_t kinds[NR_KINDS];
 	uint64_t region_ok, region_einval, region_eexist, region_other;
 	uint64_t acc_ram, acc_mmio, acc_ro_mmio, acc_known_efault, acc_known_ro;
+	uint64_t ring_dup_full;		/* known difference 10 */
 	uint64_t get_ok, get_err, clear_ok, clear_err;
 	uint64_t kvm_runs, mmio_exits;
 	uint64_t ring_streams, ring_harvests, ring_entries, ring_full_exits;
