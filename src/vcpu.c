@@ -212,6 +212,30 @@ static inline int vcpu_access_to_fault(struct vmmu_vcpu *vcpu, gpa_t gpa, void *
 }
 
 /*
+ * A guest that streams through pages misses the software TLB on each, and
+ * each miss waits for its data: one access at a time cannot overlap the
+ * cache misses as a CPU running the guest's loop would.  So, when the
+ * stride between TLB misses repeats (a small one, either direction), the
+ * same offset PREFETCH_AHEAD strides ahead is prefetched.  A prefetch
+ * never faults, so it may name memory outside the slot, or none.
+ */
+#define PREFETCH_AHEAD		16
+#define PREFETCH_MAX_STRIDE	16
+
+static inline void vcpu_miss_prefetch(struct vmmu_vcpu *vcpu, gfn_t gfn, const uint8_t *p)
+{
+	int64_t stride = (int64_t)(gfn - vcpu->miss_gfn);
+
+	if (stride == vcpu->miss_stride && stride && stride <= PREFETCH_MAX_STRIDE &&
+	    stride >= -PREFETCH_MAX_STRIDE)
+		__builtin_prefetch((const void *)((uintptr_t)p +
+						  (uintptr_t)(stride * PREFETCH_AHEAD *
+							      (int64_t)PAGE_SIZE)));
+	vcpu->miss_gfn = gfn;
+	vcpu->miss_stride = stride;
+}
+
+/*
  * A present SPTE that is not in the software TLB: walk again, use the
  * translation and cache it.  Entered inside the access bracket; leaves it.
  *
@@ -244,6 +268,8 @@ vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uin
 	     tdp_mmu_mark_accessed_lockless(vcpu->vm, vcpu->as_id, gfn, spte))) {
 		uint8_t *host = (uint8_t *)(uintptr_t)(spte_to_pfn(spte) << PAGE_SHIFT);
 		struct vcpu_tlb_entry *e = &vcpu->tlb[gfn % VCPU_TLB_SIZE];
+
+		vcpu_miss_prefetch(vcpu, gfn, host + (gpa & ~PAGE_MASK));
 
 		/*
 		 * The walk is over: from here on only this page is touched, and

@@ -124,6 +124,13 @@ struct vmmu_vcpu {
 	gfn_t mmio_gfn;
 	unsigned int mmio_access;
 	uint64_t mmio_gen;
+	/*
+	 * The stride of the last two software-TLB misses (vcpu_access_ram):
+	 * while it repeats, the page PREFETCH_AHEAD strides ahead is
+	 * prefetched, as a CPU's stride prefetcher would.  vCPU thread only.
+	 */
+	gfn_t miss_gfn;
+	int64_t miss_stride;
 	/* per-vCPU memslot cache (last_used_slot + generation) */
 	struct vmmu_memslot *last_used_slot;
 	uint64_t last_used_slot_gen;
