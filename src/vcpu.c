@@ -236,11 +236,14 @@ static inline void vcpu_miss_prefetch(struct vmmu_vcpu *vcpu, gfn_t gfn, const u
 }
 
 /*
- * A present SPTE that is not in the software TLB: walk again, use the
- * translation and cache it.  Entered inside the access bracket; leaves it.
+ * A present SPTE that is not in the software TLB: use the translation that
+ * vcpu_access_slow()'s walk found (vcpu->walk_spte) and cache it, tagged
+ * with vcpu->walk_tlb_gen (passed in the vCPU, so that the call keeps six
+ * arguments in registers and the MMIO paths before it stay a tail call).
+ * Entered inside the access bracket; leaves it.
  *
- * The TLB generation is read here, before the walk: a flush that bumped it
- * after the bracket opened cleared its SPTEs before the bump, so a walk that
+ * The caller read the TLB generation before its walk: a flush that bumped it after
+ * the bracket opened cleared its SPTEs before the bump, so a walk that
  * follows our read of the new value cannot see them, and the entry we tag
  * with that value holds only what the walk saw.
  */
@@ -248,17 +251,15 @@ static __noipa int
 vcpu_access_ram(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, uint32_t flags,
 		struct vmmu_exit *exit)
 {
-	uint64_t tlb_gen = atomic_load_explicit(&vcpu->tlb_gen, memory_order_acquire);
+	uint64_t tlb_gen = vcpu->walk_tlb_gen, spte = vcpu->walk_spte;
 	bool write = flags & VMMU_ACCESS_WRITE;
 	gfn_t gfn = gpa >> PAGE_SHIFT;
-	uint64_t spte;
 
 	/* The dirty ring reached its soft limit: the fault path decides. */
 	if (unlikely(vcpu->dirty_ring_full) && !vcpu->in_fault_loop) {
 		vcpu_access_end(vcpu);
 		return vcpu_access_fault(vcpu, gpa, data, len, flags, exit);
 	}
-	spte = tdp_mmu_walk_lockless(vcpu->vm, vcpu->as_id, gfn);
 
 	/* An SPTE without the accessed bit (prefetched, or aged) gets it here,
 	 * as a CPU's page walk sets it; if the SPTE changed meanwhile, the
@@ -324,6 +325,8 @@ vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, ui
 	if (unlikely(gfn > vm->max_gfn))
 		goto fault;
 
+	/* Before the walk, for a RAM translation: see vcpu_access_ram(). */
+	vcpu->walk_tlb_gen = atomic_load_explicit(&vcpu->tlb_gen, memory_order_acquire);
 	spte = tdp_mmu_walk_lockless(vm, vcpu->as_id, gfn);
 	sched_point(SP_MMIO_SPTE_READ);
 	if (is_mmio_spte(spte)) {
@@ -338,6 +341,7 @@ vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, ui
 		VCPU_STAT_INC(vcpu, pf_invalid);	/* RET_PF_INVALID */
 		trace_check_mmio_spte(spte, gen);
 	} else if (is_shadow_present_pte(spte)) {
+		vcpu->walk_spte = spte;
 		return vcpu_access_ram(vcpu, gpa, data, len, flags, exit);
 	}
 fault:

@@ -131,6 +131,9 @@ struct vmmu_vcpu {
 	 */
 	gfn_t miss_gfn;
 	int64_t miss_stride;
+	/* vcpu_access_slow()'s walk, handed to vcpu_access_ram() (vCPU thread only) */
+	uint64_t walk_tlb_gen;
+	uint64_t walk_spte;
 	/* per-vCPU memslot cache (last_used_slot + generation) */
 	struct vmmu_memslot *last_used_slot;
 	uint64_t last_used_slot_gen;
