@@ -112,6 +112,12 @@ static struct shadow_vm vms[SHADOW_MAX_VMS];
 static int nr_vms;
 static struct shadow_vcpu vcpus[SHADOW_MAX_VCPUS];
 static int nr_vcpus;
+/*
+ * What the program was told about the limits on a /dev/kvm fd before it
+ * created its VM (-1: not asked); compared with the vmmu VM's configuration
+ * when the VM is created.
+ */
+static long told_nr_memslots = -1, told_nr_as = -1;
 
 static void shadow_init(void)
 {
@@ -303,6 +309,21 @@ static void shadow_create_vm(int kvm_fd, unsigned long type, int vm_fd)
 		return;
 	}
 	count(&ctr->vms);
+	if (told_nr_memslots >= 0) {
+		count(&ctr->cap_checks);
+		if (told_nr_memslots != svm->cfg.max_user_slots)
+			mismatch("vm %d: KVM_CHECK_EXTENSION(KVM_CAP_NR_MEMSLOTS) on /dev/kvm told the "
+				 "program %ld, vmmu has %u", svm->idx, told_nr_memslots,
+				 svm->cfg.max_user_slots);
+	}
+	if (told_nr_as >= 0) {
+		count(&ctr->cap_checks);
+		/* 0 and 1 both mean one address space */
+		if ((told_nr_as ? told_nr_as : 1) != svm->cfg.nr_address_spaces)
+			mismatch("vm %d: KVM_CHECK_EXTENSION(KVM_CAP_MULTI_ADDRESS_SPACE) on /dev/kvm told "
+				 "the program %ld, vmmu has %u address spaces", svm->idx, told_nr_as,
+				 svm->cfg.nr_address_spaces);
+	}
 	trace_printf("vm %d type=%lu nr_slots=%u nr_as=%u gpa_bits=%u\n", svm->idx, type,
 		     svm->cfg.max_user_slots, svm->cfg.nr_address_spaces, svm->cfg.max_gpa_bits);
 }
@@ -669,8 +690,15 @@ int ioctl(int fd, unsigned long request, ...)
 		goto out;
 	}
 	svm = find_vm(fd);
-	if (!svm)
+	if (!svm) {
+		/* on /dev/kvm (or any other fd): remember what the program learns */
+		if (req == KVM_CHECK_EXTENSION && (unsigned long)arg == KVM_CAP_NR_MEMSLOTS)
+			told_nr_memslots = ret;
+		else if (req == KVM_CHECK_EXTENSION &&
+			 (unsigned long)arg == KVM_CAP_MULTI_ADDRESS_SPACE)
+			told_nr_as = ret;
 		goto out;
+	}
 	{
 		int kret = ret < 0 ? -err : ret;
 
