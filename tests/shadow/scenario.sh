@@ -12,6 +12,8 @@
 # shadow saw.  Exits 77 (SKIP) without /dev/kvm, QEMU, SeaBIOS or socat.
 # Every wait polls a condition (the debug console, the monitor); none is a
 # fixed sleep.  With TRACE_OUT, the trace is copied there (tests/traces/).
+# With SCENARIO_NO_SHADOW=1 QEMU runs alone (no assertions): the same
+# workload's wall time without the shadow, for comparison.
 set -u
 vmmu=$1
 name=$2
@@ -69,9 +71,10 @@ paused) shadow_opts=--exact-dirty ;;
 esac
 [ "$name" = wrong-as ] && shadow_opts="--nr-address-spaces 2"
 
+shadow_cmd="$vmmu shadow $shadow_opts --record $tmp/trace --"
+[ "${SCENARIO_NO_SHADOW:-0}" = 1 ] && shadow_cmd=
 # shellcheck disable=SC2086
-"$vmmu" shadow $shadow_opts --record "$tmp/trace" -- \
-	"$qemu" -enable-kvm $machine -m 128M,slots=2,maxmem=1G -smp 1 \
+$shadow_cmd "$qemu" -enable-kvm $machine -m 128M,slots=2,maxmem=1G -smp 1 \
 	-display none -device e1000,romfile=,netdev=n0 -netdev user,id=n0 \
 	-serial none -parallel none -nodefaults -device VGA \
 	-debugcon "file:$dbg" -global isa-debugcon.iobase=0x402 \
@@ -113,7 +116,9 @@ rc=$?
 qpid=
 end=$(date +%s.%N)
 cat "$tmp/out"
-echo "scenario $name: wall time $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
+echo "scenario $name: wall time $(awk "BEGIN { printf \"%.2f\", $end - $start }") s" \
+	"($([ -n "$shadow_cmd" ] && echo with || echo without) the shadow)"
+[ -z "$shadow_cmd" ] && exit "$rc"
 
 summary=$(grep "^shadow: [0-9]* memslot calls" "$tmp/out")
 [ -n "$summary" ] || fail "no summary line"
