@@ -47,6 +47,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmmu.h"
@@ -110,8 +111,19 @@ static bool trace_failed;
 /* Under shadow_lock. */
 static struct shadow_vm vms[SHADOW_MAX_VMS];
 static int nr_vms;
+/*
+ * vCPUs are only ever appended: an entry is written under shadow_lock and
+ * then published by the release store of nr_vcpus, which pairs with the
+ * acquire load in find_vcpu(), so KVM_RUN finds its vCPU without the lock.
+ */
 static struct shadow_vcpu vcpus[SHADOW_MAX_VCPUS];
-static int nr_vcpus;
+static _Atomic int nr_vcpus;
+/*
+ * The hull of every host range a slot has ever covered (only widened, under
+ * shadow_lock): munmap/madvise/mmap outside it skip the lock.  A range
+ * inside it is then checked against the live slots under the lock.
+ */
+static _Atomic uint64_t hull_start = UINT64_MAX, hull_end;
 /*
  * What the program was told about the limits on a /dev/kvm fd before it
  * created its VM (-1: not asked); compared with the vmmu VM's configuration
@@ -148,6 +160,19 @@ static void shadow_init(void)
 static void ensure_init(void)
 {
 	pthread_once(&shadow_once, shadow_init);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void add_time(uint64_t t0)
+{
+	atomic_fetch_add_explicit(&ctr->shadow_ns, now_ns() - t0, memory_order_relaxed);
 }
 
 static void count(_Atomic uint64_t *c)
@@ -223,7 +248,9 @@ static struct shadow_vm *find_vm(int fd)
 
 static struct shadow_vcpu *find_vcpu(int fd)
 {
-	for (int i = 0; i < nr_vcpus; i++)
+	int n = atomic_load_explicit(&nr_vcpus, memory_order_acquire);
+
+	for (int i = 0; i < n; i++)
 		if (vcpus[i].fd == fd)
 			return &vcpus[i];
 	return NULL;
@@ -381,6 +408,11 @@ static void slot_table_update(struct shadow_vm *svm, const struct kvm_userspace_
 		.size = m->memory_size, .hva = m->userspace_addr,
 		.log_epoch = s->log_epoch, .log_quiet = s->log_quiet,
 	};
+	if (m->userspace_addr < atomic_load_explicit(&hull_start, memory_order_relaxed))
+		atomic_store_explicit(&hull_start, m->userspace_addr, memory_order_relaxed);
+	if (m->userspace_addr + m->memory_size > atomic_load_explicit(&hull_end, memory_order_relaxed))
+		atomic_store_explicit(&hull_end, m->userspace_addr + m->memory_size,
+				      memory_order_relaxed);
 	if ((m->flags & KVM_MEM_LOG_DIRTY_PAGES) && !was_logging) {
 		s->log_epoch = atomic_load_explicit(&svm->run_epoch, memory_order_relaxed);
 		s->log_quiet = !atomic_load_explicit(&svm->nr_in_run, memory_order_relaxed);
@@ -536,7 +568,8 @@ static void shadow_create_vcpu(struct shadow_vm *svm, unsigned long id, int kret
 {
 	struct vmmu_vcpu *vcpu = NULL;
 	int vret = vmmu_vcpu_create(svm->vm, (uint32_t)id, &vcpu);
-	int kr = kret < 0 ? kret : 0;
+	int kr = kret < 0 ? kret : 0, n;
+	void *run;
 
 	count(&ctr->vcpus);
 	trace_printf("vcpu %d id=%lu kvm=%d vmmu=%d\n", svm->idx, id, kr, vret);
@@ -548,19 +581,17 @@ static void shadow_create_vcpu(struct shadow_vm *svm, unsigned long id, int kret
 			vmmu_vcpu_destroy(vcpu);
 		return;
 	}
-	if (nr_vcpus == SHADOW_MAX_VCPUS) {
+	n = atomic_load_explicit(&nr_vcpus, memory_order_relaxed);
+	if (n == SHADOW_MAX_VCPUS) {
 		vmmu_vcpu_destroy(vcpu);
 		return;
 	}
-	vcpus[nr_vcpus] = (struct shadow_vcpu){ .fd = kret, .id = (uint32_t)id, .svm = svm,
-						.vcpu = vcpu };
+	vcpus[n] = (struct shadow_vcpu){ .fd = kret, .id = (uint32_t)id, .svm = svm, .vcpu = vcpu };
 	/* Our own view of kvm_run: the program's mapping is its business. */
-	{
-		void *run = real_mmap(NULL, SHADOW_PAGE, PROT_READ, MAP_SHARED, kret, 0);
-
-		vcpus[nr_vcpus].run = run == MAP_FAILED ? NULL : run;
-	}
-	nr_vcpus++;
+	run = real_mmap(NULL, SHADOW_PAGE, PROT_READ, MAP_SHARED, kret, 0);
+	vcpus[n].run = run == MAP_FAILED ? NULL : run;
+	/* pairs with the acquire load in find_vcpu() */
+	atomic_store_explicit(&nr_vcpus, n + 1, memory_order_release);
 }
 
 /*
@@ -620,7 +651,7 @@ int ioctl(int fd, unsigned long request, ...)
 	unsigned int req = (unsigned int)request;
 	struct shadow_vcpu *sv = NULL;
 	struct shadow_vm *svm = NULL;
-	uint64_t seq = 0;
+	uint64_t seq = 0, t0;
 	bool mirror = false, in_run = false;
 	va_list ap;
 	void *arg;
@@ -649,9 +680,7 @@ int ioctl(int fd, unsigned long request, ...)
 		mirror = true;
 		break;
 	case KVM_RUN:
-		pthread_mutex_lock(&shadow_lock);
 		sv = find_vcpu(fd);
-		pthread_mutex_unlock(&shadow_lock);
 		if (sv && sv->run) {
 			in_run = true;
 			seq = atomic_load_explicit(&sv->svm->map_seq, memory_order_acquire);
@@ -670,7 +699,9 @@ int ioctl(int fd, unsigned long request, ...)
 			if (!ret && sv->run->exit_reason == KVM_EXIT_MMIO) {
 				pthread_mutex_lock(&shadow_lock);
 				shadow_inside = 1;
+				t0 = now_ns();
 				shadow_check_mmio(sv, seq);
+				add_time(t0);
 				shadow_inside = 0;
 				pthread_mutex_unlock(&shadow_lock);
 			}
@@ -684,6 +715,7 @@ int ioctl(int fd, unsigned long request, ...)
 	ret = real_ioctl(fd, request, arg);
 	err = errno;
 	shadow_inside = 1;
+	t0 = now_ns();
 	if (req == KVM_CREATE_VM) {
 		if (ret >= 0)
 			shadow_create_vm(fd, (unsigned long)arg, ret);
@@ -730,6 +762,7 @@ int ioctl(int fd, unsigned long request, ...)
 		}
 	}
 out:
+	add_time(t0);
 	shadow_inside = 0;
 	pthread_mutex_unlock(&shadow_lock);
 	errno = err;
@@ -772,6 +805,8 @@ static uint32_t vms_over(uint64_t start, uint64_t end)
 static void hostmem_bracket(uint32_t mask, uint64_t start, uint64_t end, bool begin,
 			    enum shadow_hostmem_op op)
 {
+	uint64_t t0 = now_ns();
+
 	shadow_inside = 1;
 	for (int i = 0; i < SHADOW_MAX_VMS; i++) {
 		if (!(mask & (1u << i)))
@@ -789,6 +824,7 @@ static void hostmem_bracket(uint32_t mask, uint64_t start, uint64_t end, bool be
 		}
 	}
 	shadow_inside = 0;
+	add_time(t0);
 }
 
 static uint32_t hostmem_begin(const void *addr, size_t len, enum shadow_hostmem_op op)
@@ -797,6 +833,13 @@ static uint32_t hostmem_begin(const void *addr, size_t len, enum shadow_hostmem_
 	uint32_t mask;
 
 	if (shadow_inside || !len || end < start)
+		return 0;
+	/*
+	 * Outside every range a slot ever covered: no lock.  (A slot created
+	 * over memory while another thread unmaps it is the program's race.)
+	 */
+	if (end <= atomic_load_explicit(&hull_start, memory_order_relaxed) ||
+	    start >= atomic_load_explicit(&hull_end, memory_order_relaxed))
 		return 0;
 	mask = vms_over(start, end);
 	if (mask)

@@ -48,6 +48,8 @@ struct shadow_counters {
 	_Atomic uint64_t inval_mmap;
 	_Atomic uint64_t mismatches;
 	_Atomic uint64_t unshadowed;		/* VMs vmmu could not shadow */
+	_Atomic uint64_t shadow_ns;		/* time in the shadow's own work (not the
+						 * kernel's calls, not waiting for the lock) */
 };
 
 /**
