@@ -301,6 +301,7 @@ static int load_trace(const char *path, struct rp_trace *t)
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0, max = 0;
+	uint32_t vms_seen = 0;
 	ssize_t len;
 	int lineno = 0, ret = 0;
 
@@ -343,6 +344,20 @@ static int load_trace(const char *path, struct rp_trace *t)
 				break;
 			}
 			ret = parse_line(copy, lineno, &t->recs[t->nr]);
+			if (!ret) {
+				const struct rp_rec *r = &t->recs[t->nr];
+
+				if (r->kind == RP_VM && (vms_seen & (1u << r->vm))) {
+					fprintf(stderr, "vmmu replay: line %d: VM %d created twice\n",
+						lineno, r->vm);
+					ret = -EINVAL;
+				} else if (r->kind != RP_VM && !(vms_seen & (1u << r->vm))) {
+					fprintf(stderr, "vmmu replay: line %d: VM %d has no 'vm' record "
+						"before it\n", lineno, r->vm);
+					ret = -EINVAL;
+				}
+				vms_seen |= 1u << r->vm;
+			}
 			if (ret) {
 				free(copy);
 				break;
