@@ -94,6 +94,8 @@ struct shadow_vcpu {
 static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t shadow_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local int shadow_inside;
+/* set in a forked child: it owns no VM of ours, every call passes through */
+static bool shadow_off;
 
 static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
@@ -131,9 +133,31 @@ static _Atomic uint64_t hull_start = UINT64_MAX, hull_end;
  */
 static long told_nr_memslots = -1, told_nr_as = -1;
 
+/*
+ * fork(): the child must not inherit shadow_lock held by another thread, and
+ * the VMs stay the parent's (QEMU forks to exec a migration command).
+ */
+static void shadow_atfork_prepare(void)
+{
+	pthread_mutex_lock(&shadow_lock);
+}
+
+static void shadow_atfork_parent(void)
+{
+	pthread_mutex_unlock(&shadow_lock);
+}
+
+static void shadow_atfork_child(void)
+{
+	shadow_off = true;
+	pthread_mutex_unlock(&shadow_lock);
+}
+
 static void shadow_init(void)
 {
 	const char *s;
+
+	pthread_atfork(shadow_atfork_prepare, shadow_atfork_parent, shadow_atfork_child);
 
 	real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
 	real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
@@ -238,9 +262,10 @@ static const char *errname(int r)
 	return buf;
 }
 
+/* The newest first: a closed VM's fd number may come back for a new VM. */
 static struct shadow_vm *find_vm(int fd)
 {
-	for (int i = 0; i < nr_vms; i++)
+	for (int i = nr_vms - 1; i >= 0; i--)
 		if (vms[i].fd == fd && vms[i].vm)
 			return &vms[i];
 	return NULL;
@@ -250,7 +275,7 @@ static struct shadow_vcpu *find_vcpu(int fd)
 {
 	int n = atomic_load_explicit(&nr_vcpus, memory_order_acquire);
 
-	for (int i = 0; i < n; i++)
+	for (int i = n - 1; i >= 0; i--)
 		if (vcpus[i].fd == fd)
 			return &vcpus[i];
 	return NULL;
@@ -665,7 +690,7 @@ int ioctl(int fd, unsigned long request, ...)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (shadow_inside || _IOC_TYPE(req) != KVMIO)
+	if (shadow_inside || shadow_off || _IOC_TYPE(req) != KVMIO)
 		return real_ioctl(fd, request, arg);
 
 	switch (req) {
@@ -832,7 +857,7 @@ static uint32_t hostmem_begin(const void *addr, size_t len, enum shadow_hostmem_
 	uint64_t start = (uint64_t)(uintptr_t)addr, end = start + len;
 	uint32_t mask;
 
-	if (shadow_inside || !len || end < start)
+	if (shadow_inside || shadow_off || !len || end < start)
 		return 0;
 	/*
 	 * Outside every range a slot ever covered: no lock.  (A slot created
