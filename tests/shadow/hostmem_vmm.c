@@ -18,6 +18,15 @@
 #include <linux/kvm.h>
 
 #define PG	4096ul
+
+/* KVM_SET_USER_MEMORY_REGION2 (Linux 6.8), newer than Debian 12's headers */
+struct region2 {
+	uint32_t slot, flags;
+	uint64_t guest_phys_addr, memory_size, userspace_addr, guest_memfd_offset;
+	uint32_t guest_memfd, pad1;
+	uint64_t pad2[14];
+};
+#define SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct region2)
 #define NPAGES	128ul
 
 static int fails;
@@ -78,6 +87,20 @@ int main(void)
 	ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);	/* either way: the shadow compares */
 	r.slot = 4;
 	expect("create, no logging", ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r), 0);
+	/* REGION2 where the kernel has it (the shadow mirrors it only then) */
+	if (ioctl(vm, KVM_CHECK_EXTENSION, 231 /* KVM_CAP_USER_MEMORY2 */) > 0) {
+		struct region2 r2 = { .slot = 5, .guest_phys_addr = 0x2000000,
+			.memory_size = 4 * PG, .userspace_addr = (uint64_t)(uintptr_t)mem };
+
+		expect("REGION2 create", ioctl(vm, SET_USER_MEMORY_REGION2, &r2), 0);
+		r2.flags = 1u << 2;	/* KVM_MEM_GUEST_MEMFD: no guest_memfd here */
+		r2.slot = 6;
+		ioctl(vm, SET_USER_MEMORY_REGION2, &r2);	/* refused either way */
+		r2.flags = 0;
+		r2.slot = 5;
+		r2.memory_size = 0;
+		expect("REGION2 delete", ioctl(vm, SET_USER_MEMORY_REGION2, &r2), 0);
+	}
 
 	expect("GET", ioctl(vm, KVM_GET_DIRTY_LOG, &log), 0);
 	log.slot = 4;

@@ -81,6 +81,7 @@ struct shadow_vm {
 	_Atomic uint64_t map_seq;	/* memslot updates, bumped under shadow_lock */
 	_Atomic uint64_t run_epoch;	/* KVM_RUN entries */
 	_Atomic int nr_in_run;		/* vCPUs inside KVM_RUN */
+	bool have_region2;		/* KVM_CAP_USER_MEMORY2: else REGION2 is not mirrored */
 };
 
 struct shadow_vcpu {
@@ -343,6 +344,7 @@ static void shadow_create_vm(int kvm_fd, unsigned long type, int vm_fd)
 	slots = real_ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	nr_as = real_ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE);
 	bits = probe_gpa_bits(kvm_fd, type);
+	svm->have_region2 = real_ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2) > 0;
 	svm->cfg = (struct vmmu_vm_config){
 		.size = sizeof(svm->cfg),
 		.nr_address_spaces = opt_nr_as ? opt_nr_as : (nr_as > 1 ? (uint32_t)nr_as : 1),
@@ -760,8 +762,12 @@ int ioctl(int fd, unsigned long request, ...)
 		int kret = ret < 0 ? -err : ret;
 
 		switch (req) {
-		case KVM_SET_USER_MEMORY_REGION:
 		case KD_SET_USER_MEMORY_REGION2:
+			/* a kernel without it refuses what vmmu has: nothing to compare */
+			if (!svm->have_region2)
+				break;
+			/* fall through */
+		case KVM_SET_USER_MEMORY_REGION:
 			if (arg)
 				shadow_set_region(svm, arg, req == KD_SET_USER_MEMORY_REGION2,
 						  ret < 0 ? kret : 0);
