@@ -6,6 +6,8 @@
 set -eu
 
 need=""
+# installed without their recommended packages (a VMM's graphics stack is not needed)
+need_norec=""
 command -v meson >/dev/null 2>&1 || need="$need meson"
 command -v ninja >/dev/null 2>&1 || need="$need ninja-build"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
@@ -25,18 +27,27 @@ if [ "${1:-}" = "--check" ]; then
 	command -v bpftrace >/dev/null 2>&1 || need="$need bpftrace"
 	# the man-page test renders with man
 	command -v man >/dev/null 2>&1 || need="$need man-db"
+	# a real VMM in front of vmmu (suite 'shadow', tests/shadow): QEMU, its
+	# firmware, and socat to talk to its monitor
+	command -v qemu-system-x86_64 >/dev/null 2>&1 || need_norec="$need_norec qemu-system-x86"
+	[ -e /usr/share/seabios/bios-256k.bin ] || need_norec="$need_norec seabios"
+	command -v socat >/dev/null 2>&1 || need_norec="$need_norec socat"
 fi
 
-[ -z "$need" ] && exit 0
+[ -z "$need$need_norec" ] && exit 0
 
 if [ "$(id -u)" = 0 ]; then
-	echo "vmmu: installing:$need"
+	echo "vmmu: installing:$need$need_norec"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# shellcheck disable=SC2086
-	apt-get install -y -qq $need >/dev/null
+	[ -z "$need" ] || apt-get install -y -qq $need >/dev/null
+	# shellcheck disable=SC2086
+	[ -z "$need_norec" ] || apt-get install -y -qq --no-install-recommends $need_norec >/dev/null
 else
-	echo "vmmu: missing packages:$need" >&2
-	echo "vmmu: run as root:  apt-get install -y$need" >&2
+	echo "vmmu: missing packages:$need$need_norec" >&2
+	[ -z "$need" ] || echo "vmmu: run as root:  apt-get install -y$need" >&2
+	[ -z "$need_norec" ] ||
+		echo "vmmu: run as root:  apt-get install -y --no-install-recommends$need_norec" >&2
 	exit 1
 fi

@@ -23,5 +23,9 @@ int cmd_kvm_diff(int argc, char **argv);
 void cmd_kvm_diff_usage(void);
 int cmd_check(int argc, char **argv);
 void cmd_check_usage(void);
+int cmd_shadow(int argc, char **argv);
+void cmd_shadow_usage(void);
+int cmd_replay(int argc, char **argv);
+void cmd_replay_usage(void);
 
 #endif

@@ -18,6 +18,10 @@ static const struct cmd cmds[] = {
 	  cmd_kvm_diff, cmd_kvm_diff_usage },
 	{ "check", "deterministic race checker: scenarios, historic-bug variants",
 	  cmd_check, cmd_check_usage },
+	{ "shadow", "run a real VMM with its KVM calls mirrored into vmmu and compared",
+	  cmd_shadow, cmd_shadow_usage },
+	{ "replay", "replay a trace of 'vmmu shadow --record' against vmmu and /dev/kvm",
+	  cmd_replay, cmd_replay_usage },
 };
 
 static void usage(FILE *f)

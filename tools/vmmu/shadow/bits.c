@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmmu shadow: the trace's bitmap notation, "0-511,600,700-703" or "-".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shadow.h"
+
+static int test_bit(const uint64_t *bm, uint64_t i)
+{
+	return (int)((bm[i / 64] >> (i % 64)) & 1);
+}
+
+int shadow_bits_format(const uint64_t *bm, uint64_t npages, char *buf, size_t size)
+{
+	size_t len = 0;
+	uint64_t i = 0;
+
+	if (!size)
+		return -ENOSPC;
+	buf[0] = '\0';
+	while (i < npages) {
+		uint64_t a, b;
+		int n;
+
+		if (!bm[i / 64] && i % 64 == 0) {
+			i += 64;
+			continue;
+		}
+		if (!test_bit(bm, i)) {
+			i++;
+			continue;
+		}
+		a = i;
+		while (i < npages && test_bit(bm, i))
+			i++;
+		b = i - 1;
+		if (a == b)
+			n = snprintf(buf + len, size - len, "%s%llu", len ? "," : "",
+				     (unsigned long long)a);
+		else
+			n = snprintf(buf + len, size - len, "%s%llu-%llu", len ? "," : "",
+				     (unsigned long long)a, (unsigned long long)b);
+		if (n < 0 || (size_t)n >= size - len)
+			return -ENOSPC;
+		len += (size_t)n;
+	}
+	if (!len) {
+		if (size < 2)
+			return -ENOSPC;
+		strcpy(buf, "-");
+		len = 1;
+	}
+	return (int)len;
+}
+
+int shadow_bits_parse(const char *s, uint64_t *bm, uint64_t npages)
+{
+	memset(bm, 0, shadow_bitmap_words(npages) * 8);
+	if (s[0] == '-' && (s[1] == '\0' || s[1] == ' ' || s[1] == '\n'))
+		return 0;
+	for (;;) {
+		char *end;
+		unsigned long long a, b;
+
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		a = strtoull(s, &end, 10);
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			if (*s < '0' || *s > '9')
+				return -EINVAL;
+			b = strtoull(s, &end, 10);
+		}
+		if (b < a || b >= npages)
+			return -EINVAL;
+		for (unsigned long long i = a; i <= b; i++)
+			bm[i / 64] |= 1ull << (i % 64);
+		s = end;
+		if (*s != ',')
+			break;
+		s++;
+	}
+	return (*s == '\0' || *s == ' ' || *s == '\n') ? 0 : -EINVAL;
+}

@@ -1,0 +1,968 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libvmmu-shadow.so: the LD_PRELOAD library behind `vmmu shadow`.
+ *
+ * It wraps glibc's ioctl(), mmap(), munmap() and madvise().  Every call goes
+ * to the kernel first, unchanged, and its result is what the program gets;
+ * the library then mirrors the KVM calls into one vmmu VM per KVM VM and
+ * compares (docs/SHADOW.md):
+ *
+ *	KVM_CREATE_VM		a vmmu VM configured from the new VM fd's own
+ *				capabilities (slots, address spaces, gpa width)
+ *	KVM_CHECK_EXTENSION	on a VM fd: NR_MEMSLOTS and MULTI_ADDRESS_SPACE
+ *				against the vmmu VM's configuration
+ *	KVM_SET_USER_MEMORY_REGION(2)	return values
+ *	KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2)	return values
+ *	KVM_GET_DIRTY_LOG	return values; vmmu's bits are a subset of KVM's
+ *				(equal while no vCPU has run since logging began,
+ *				with --exact-dirty)
+ *	KVM_CLEAR_DIRTY_LOG	return values
+ *	KVM_CREATE_VCPU		return values
+ *	KVM_RUN			a KVM_EXIT_MMIO is an MMIO exit in vmmu too, at
+ *				the same gpa, length and direction
+ *	munmap, madvise(DONTNEED/REMOVE/FREE), mmap(MAP_FIXED) over a slot's
+ *				host memory: bracketed with vmmu's MMU notifiers
+ *
+ * Locking: shadow_lock serializes every mirrored call with its KVM twin, so
+ * that both see the calls in the same order and the trace records that
+ * order.  It is never held across KVM_RUN.  A thread inside vmmu (which may
+ * itself call mmap/munmap/madvise) has shadow_inside set and passes straight
+ * through, so the wrappers never recurse into the lock.
+ *
+ * The library never changes what the program sees: return values and errno
+ * are the kernel's.  When it cannot shadow (vmmu_vm_create fails, a table is
+ * full), it says so once and stops mirroring that VM.
+ */
+/* both mmap and mmap64 are defined below: no redirection of one to the other */
+#undef _FILE_OFFSET_BITS
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmmu.h"
+#include "kvm_uapi.h"
+#include "shadow.h"
+
+#define SHADOW_MAX_VMS		16
+#define SHADOW_MAX_VCPUS	1024
+#define SHADOW_PAGE		4096ull
+
+#ifndef MADV_FREE
+#define MADV_FREE 8
+#endif
+
+struct shadow_slot {
+	uint32_t id;		/* as_id << 16 | slot */
+	uint32_t flags;
+	uint64_t gpa, size, hva;
+	/* --exact-dirty: the VM's run epoch when logging began, and whether no vCPU ran then */
+	uint64_t log_epoch;
+	bool log_quiet;
+};
+
+struct shadow_vm {
+	int fd;
+	int idx;			/* number in the trace */
+	struct vmmu_vm *vm;
+	struct vmmu_vm_config cfg;
+	struct shadow_slot *slots;
+	size_t nr_slots, cap_slots;
+	_Atomic uint64_t map_seq;	/* memslot updates, bumped under shadow_lock */
+	_Atomic uint64_t run_epoch;	/* KVM_RUN entries */
+	_Atomic int nr_in_run;		/* vCPUs inside KVM_RUN */
+	bool have_region2;		/* KVM_CAP_USER_MEMORY2: else REGION2 is not mirrored */
+};
+
+struct shadow_vcpu {
+	int fd;
+	uint32_t id;
+	struct shadow_vm *svm;
+	struct vmmu_vcpu *vcpu;
+	const struct kvm_run *run;	/* our own read-only mapping of kvm_run */
+};
+
+static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t shadow_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local int shadow_inside;
+/* set in a forked child: it owns no VM of ours, every call passes through */
+static bool shadow_off;
+
+static int (*real_ioctl)(int, unsigned long, ...);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
+static int (*real_madvise)(void *, size_t, int);
+
+static struct shadow_counters local_counters;
+static struct shadow_counters *ctr = &local_counters;
+static bool shared_counters;
+static bool opt_exact;
+static uint32_t opt_nr_as;
+static FILE *trace;		/* under shadow_lock */
+static bool trace_failed;
+
+/* Under shadow_lock. */
+static struct shadow_vm vms[SHADOW_MAX_VMS];
+static int nr_vms;
+/*
+ * vCPUs are only ever appended: an entry is written under shadow_lock and
+ * then published by the release store of nr_vcpus, which pairs with the
+ * acquire load in find_vcpu(), so KVM_RUN finds its vCPU without the lock.
+ */
+static struct shadow_vcpu vcpus[SHADOW_MAX_VCPUS];
+static _Atomic int nr_vcpus;
+/*
+ * The hull of every host range a slot has ever covered (only widened, under
+ * shadow_lock): munmap/madvise/mmap outside it skip the lock.  A range
+ * inside it is then checked against the live slots under the lock.
+ */
+static _Atomic uint64_t hull_start = UINT64_MAX, hull_end;
+/*
+ * What the program was told about the limits on a /dev/kvm fd before it
+ * created its VM (-1: not asked); compared with the vmmu VM's configuration
+ * when the VM is created.
+ */
+static long told_nr_memslots = -1, told_nr_as = -1;
+
+/*
+ * fork(): the child must not inherit shadow_lock held by another thread, and
+ * the VMs stay the parent's (QEMU forks to exec a migration command).
+ */
+static void shadow_atfork_prepare(void)
+{
+	pthread_mutex_lock(&shadow_lock);
+}
+
+static void shadow_atfork_parent(void)
+{
+	pthread_mutex_unlock(&shadow_lock);
+}
+
+static void shadow_atfork_child(void)
+{
+	shadow_off = true;
+	pthread_mutex_unlock(&shadow_lock);
+}
+
+static void shadow_init(void)
+{
+	const char *s;
+
+	pthread_atfork(shadow_atfork_prepare, shadow_atfork_parent, shadow_atfork_child);
+
+	real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+	real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
+	real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+	real_madvise = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "madvise");
+
+	s = getenv(SHADOW_ENV_FD);
+	if (s && real_mmap) {
+		void *p = real_mmap(NULL, sizeof(struct shadow_counters), PROT_READ | PROT_WRITE,
+				    MAP_SHARED, atoi(s), 0);
+
+		if (p != MAP_FAILED && ((struct shadow_counters *)p)->magic == SHADOW_COUNTERS_MAGIC) {
+			ctr = p;
+			shared_counters = true;
+		}
+	}
+	s = getenv(SHADOW_ENV_EXACT);
+	opt_exact = s && !strcmp(s, "1");
+	s = getenv(SHADOW_ENV_NR_AS);
+	if (s)
+		opt_nr_as = (uint32_t)atoi(s);
+}
+
+static void ensure_init(void)
+{
+	pthread_once(&shadow_once, shadow_init);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void add_time(uint64_t t0)
+{
+	atomic_fetch_add_explicit(&ctr->shadow_ns, now_ns() - t0, memory_order_relaxed);
+}
+
+static void count(_Atomic uint64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* One line of the trace; under shadow_lock. */
+static void trace_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (trace_failed)
+		return;
+	if (!trace) {
+		const char *path = getenv(SHADOW_ENV_RECORD);
+		int fd;
+
+		if (!path || !*path) {
+			trace_failed = true;
+			return;
+		}
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		trace = fd < 0 ? NULL : fdopen(fd, "a");
+		if (!trace) {
+			fprintf(stderr, "shadow: cannot write the trace %s: %s\n", path,
+				strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			trace_failed = true;
+			return;
+		}
+	}
+	va_start(ap, fmt);
+	vfprintf(trace, fmt, ap);
+	va_end(ap);
+	fflush(trace);
+}
+
+static void mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void mismatch(const char *fmt, ...)
+{
+	va_list ap;
+
+	count(&ctr->mismatches);
+	fprintf(stderr, "shadow: MISMATCH: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *errname(int r)
+{
+	static _Thread_local char buf[32];
+
+	if (r >= 0) {
+		snprintf(buf, sizeof(buf), "%d", r);
+		return buf;
+	}
+	snprintf(buf, sizeof(buf), "-%s", strerrorname_np(-r) ? strerrorname_np(-r) : "?");
+	return buf;
+}
+
+/* The newest first: a closed VM's fd number may come back for a new VM. */
+static struct shadow_vm *find_vm(int fd)
+{
+	for (int i = nr_vms - 1; i >= 0; i--)
+		if (vms[i].fd == fd && vms[i].vm)
+			return &vms[i];
+	return NULL;
+}
+
+static struct shadow_vcpu *find_vcpu(int fd)
+{
+	int n = atomic_load_explicit(&nr_vcpus, memory_order_acquire);
+
+	for (int i = n - 1; i >= 0; i--)
+		if (vcpus[i].fd == fd)
+			return &vcpus[i];
+	return NULL;
+}
+
+static struct shadow_slot *find_slot(struct shadow_vm *svm, uint32_t id)
+{
+	for (size_t i = 0; i < svm->nr_slots; i++)
+		if (svm->slots[i].id == id)
+			return &svm->slots[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* VM creation: the configuration comes from the new VM fd                  */
+/* ------------------------------------------------------------------------ */
+
+/* The widest gpa a one-page slot may end at, found on a scratch VM. */
+static uint32_t probe_gpa_bits(int kvm_fd, unsigned long type)
+{
+	uint32_t bits, best = 0;
+	void *page;
+	int vm = real_ioctl(kvm_fd, KVM_CREATE_VM, type);
+
+	if (vm < 0)
+		return 0;
+	page = real_mmap(NULL, SHADOW_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	if (page != MAP_FAILED) {
+		for (bits = 32; bits <= 63; bits++) {
+			struct kvm_userspace_memory_region r = {
+				.slot = 0, .guest_phys_addr = (1ull << bits) - SHADOW_PAGE,
+				.memory_size = SHADOW_PAGE, .userspace_addr = (uint64_t)(uintptr_t)page,
+			};
+
+			if (real_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+				break;
+			best = bits;
+			r.memory_size = 0;
+			if (real_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+				break;
+		}
+		real_munmap(page, SHADOW_PAGE);
+	}
+	close(vm);
+	return best;
+}
+
+static void shadow_create_vm(int kvm_fd, unsigned long type, int vm_fd)
+{
+	struct shadow_vm *svm;
+	int nr_as, slots, r;
+	uint32_t bits;
+
+	if (nr_vms == SHADOW_MAX_VMS) {
+		fprintf(stderr, "shadow: more than %d VMs: VM fd %d is not shadowed\n",
+			SHADOW_MAX_VMS, vm_fd);
+		count(&ctr->unshadowed);
+		return;
+	}
+	svm = &vms[nr_vms];
+	memset(svm, 0, sizeof(*svm));
+	svm->fd = vm_fd;
+	svm->idx = nr_vms++;
+	slots = real_ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	nr_as = real_ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE);
+	bits = probe_gpa_bits(kvm_fd, type);
+	svm->have_region2 = real_ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2) > 0;
+	svm->cfg = (struct vmmu_vm_config){
+		.size = sizeof(svm->cfg),
+		.nr_address_spaces = opt_nr_as ? opt_nr_as : (nr_as > 1 ? (uint32_t)nr_as : 1),
+		.max_user_slots = slots > 0 ? (uint32_t)slots : 0,
+		.max_gpa_bits = bits > 52 ? 52 : bits,
+		/* the shadow's vCPUs are idle nearly always: they never need asking */
+		.flags = VMMU_VM_SYMMETRIC_FENCE,
+	};
+	r = vmmu_vm_create(&svm->cfg, &svm->vm);
+	if (r) {
+		fprintf(stderr, "shadow: vmmu_vm_create(slots %u, address spaces %u, gpa bits %u): "
+			"%s: VM fd %d is not shadowed\n", svm->cfg.max_user_slots,
+			svm->cfg.nr_address_spaces, svm->cfg.max_gpa_bits, vmmu_strerror(r), vm_fd);
+		svm->vm = NULL;
+		count(&ctr->unshadowed);
+		return;
+	}
+	count(&ctr->vms);
+	if (told_nr_memslots >= 0) {
+		count(&ctr->cap_checks);
+		if (told_nr_memslots != svm->cfg.max_user_slots)
+			mismatch("vm %d: KVM_CHECK_EXTENSION(KVM_CAP_NR_MEMSLOTS) on /dev/kvm told the "
+				 "program %ld, vmmu has %u", svm->idx, told_nr_memslots,
+				 svm->cfg.max_user_slots);
+	}
+	if (told_nr_as >= 0) {
+		count(&ctr->cap_checks);
+		/* 0 and 1 both mean one address space */
+		if ((told_nr_as ? told_nr_as : 1) != svm->cfg.nr_address_spaces)
+			mismatch("vm %d: KVM_CHECK_EXTENSION(KVM_CAP_MULTI_ADDRESS_SPACE) on /dev/kvm told "
+				 "the program %ld, vmmu has %u address spaces", svm->idx, told_nr_as,
+				 svm->cfg.nr_address_spaces);
+	}
+	trace_printf("vm %d type=%lu nr_slots=%u nr_as=%u gpa_bits=%u\n", svm->idx, type,
+		     svm->cfg.max_user_slots, svm->cfg.nr_address_spaces, svm->cfg.max_gpa_bits);
+}
+
+/* KVM_CHECK_EXTENSION on a VM fd: the limits vmmu was configured with. */
+static void shadow_check_extension(struct shadow_vm *svm, unsigned long cap, int kret)
+{
+	long want;
+
+	if (cap == KVM_CAP_NR_MEMSLOTS) {
+		want = svm->cfg.max_user_slots;
+	} else if (cap == KVM_CAP_MULTI_ADDRESS_SPACE) {
+		/* 0 and 1 both mean one address space */
+		want = svm->cfg.nr_address_spaces;
+		if (kret == 0)
+			kret = 1;
+	} else {
+		return;
+	}
+	count(&ctr->cap_checks);
+	if (kret != want)
+		mismatch("vm %d KVM_CHECK_EXTENSION(%lu): KVM %d, vmmu configured with %ld",
+			 svm->idx, cap, kret, want);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memslots                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Keep the table of live slots like vmmu's, after a call both accepted. */
+static void slot_table_update(struct shadow_vm *svm, const struct kvm_userspace_memory_region *m)
+{
+	struct shadow_slot *s = find_slot(svm, m->slot);
+	bool was_logging = s && (s->flags & KVM_MEM_LOG_DIRTY_PAGES);
+
+	if (!m->memory_size) {
+		if (s)
+			*s = svm->slots[--svm->nr_slots];
+		return;
+	}
+	if (!s) {
+		if (svm->nr_slots == svm->cap_slots) {
+			size_t n = svm->cap_slots ? 2 * svm->cap_slots : 64;
+			struct shadow_slot *p = realloc(svm->slots, n * sizeof(*p));
+
+			if (!p)
+				return;
+			svm->slots = p;
+			svm->cap_slots = n;
+		}
+		s = &svm->slots[svm->nr_slots++];
+	}
+	*s = (struct shadow_slot){
+		.id = m->slot, .flags = m->flags, .gpa = m->guest_phys_addr,
+		.size = m->memory_size, .hva = m->userspace_addr,
+		.log_epoch = s->log_epoch, .log_quiet = s->log_quiet,
+	};
+	if (m->userspace_addr < atomic_load_explicit(&hull_start, memory_order_relaxed))
+		atomic_store_explicit(&hull_start, m->userspace_addr, memory_order_relaxed);
+	if (m->userspace_addr + m->memory_size > atomic_load_explicit(&hull_end, memory_order_relaxed))
+		atomic_store_explicit(&hull_end, m->userspace_addr + m->memory_size,
+				      memory_order_relaxed);
+	if ((m->flags & KVM_MEM_LOG_DIRTY_PAGES) && !was_logging) {
+		s->log_epoch = atomic_load_explicit(&svm->run_epoch, memory_order_relaxed);
+		s->log_quiet = !atomic_load_explicit(&svm->nr_in_run, memory_order_relaxed);
+	}
+}
+
+static void shadow_set_region(struct shadow_vm *svm, const void *arg, bool region2, int kret)
+{
+	struct kvm_userspace_memory_region m;
+	int vret;
+
+	memcpy(&m, arg, sizeof(m));	/* region2 starts with the same 32 bytes */
+	if (region2)
+		vret = vmmu_set_user_memory_region2(svm->vm, arg);
+	else
+		vret = vmmu_set_user_memory_region(svm->vm,
+						   (const struct vmmu_userspace_memory_region *)&m);
+	count(&ctr->memslot_calls);
+	if (kret)
+		count(&ctr->memslot_fail);
+	if (!kret && !vret)
+		slot_table_update(svm, &m);
+	atomic_fetch_add_explicit(&svm->map_seq, 1, memory_order_release);
+	trace_printf("%s %d slot=%#x flags=%#x gpa=%#" PRIx64 " size=%#" PRIx64 " hva=%#" PRIx64
+		     " kvm=%d vmmu=%d\n", region2 ? "region2" : "region", svm->idx, m.slot, m.flags,
+		     (uint64_t)m.guest_phys_addr, (uint64_t)m.memory_size,
+		     (uint64_t)m.userspace_addr, kret, vret);
+	if (kret != vret)
+		mismatch("vm %d KVM_SET_USER_MEMORY_REGION%s slot=%#x flags=%#x gpa=%#llx size=%#llx "
+			 "hva=%#llx: KVM %s, vmmu %s (%s)", svm->idx, region2 ? "2" : "", m.slot,
+			 m.flags, (unsigned long long)m.guest_phys_addr,
+			 (unsigned long long)m.memory_size, (unsigned long long)m.userspace_addr,
+			 errname(kret), errname(vret), vret ? vmmu_last_error() : "");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dirty log                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void shadow_enable_cap(struct shadow_vm *svm, const struct kvm_enable_cap *cap, int kret)
+{
+	int vret;
+
+	if (cap->cap != KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)
+		return;
+	vret = vmmu_vm_enable_manual_dirty_log_protect(svm->vm, cap->args[0]);
+	count(&ctr->dirty_log_calls);
+	trace_printf("cap %d manual_protect=%#" PRIx64 " kvm=%d vmmu=%d\n", svm->idx,
+		     (uint64_t)cap->args[0], kret, vret);
+	if (kret != vret)
+		mismatch("vm %d KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2, %#llx): KVM %s, vmmu %s",
+			 svm->idx, (unsigned long long)cap->args[0], errname(kret), errname(vret));
+}
+
+static char *bits_text(const uint64_t *bm, uint64_t npages)
+{
+	size_t size = 64;
+
+	for (;;) {
+		char *s = malloc(size);
+
+		if (!s)
+			return NULL;
+		if (shadow_bits_format(bm, npages, s, size) >= 0)
+			return s;
+		free(s);
+		size *= 4;
+	}
+}
+
+static void shadow_get_dirty_log(struct shadow_vm *svm, const struct kvm_dirty_log *log, int kret)
+{
+	struct shadow_slot *s = find_slot(svm, log->slot);
+	uint64_t npages = s ? s->size / SHADOW_PAGE : 0, words = shadow_bitmap_words(npages);
+	uint64_t *vbm = calloc(words ? words : 1, 8);
+	const uint64_t *kbm = log->dirty_bitmap;
+	char *ktext = NULL, *vtext = NULL;
+	bool exact = false, bad = false;
+	uint64_t bad_page = 0;
+	int vret;
+
+	count(&ctr->dirty_log_calls);
+	count(&ctr->get_calls);
+	if (!vbm) {
+		fprintf(stderr, "shadow: out of memory: a KVM_GET_DIRTY_LOG is not compared\n");
+		return;
+	}
+	vret = vmmu_get_dirty_log(svm->vm, log->slot, log->dirty_bitmap ? vbm : NULL);
+	if (!kret && !vret && s) {
+		/* Exact only if no vCPU ran since logging began on this slot. */
+		exact = opt_exact && s->log_quiet &&
+			atomic_load_explicit(&svm->run_epoch, memory_order_relaxed) == s->log_epoch &&
+			!atomic_load_explicit(&svm->nr_in_run, memory_order_relaxed);
+		if (exact)
+			count(&ctr->exact_gets);
+		for (uint64_t i = 0; i < npages && !bad; i++) {
+			bool k = (kbm[i / 64] >> (i % 64)) & 1, v = (vbm[i / 64] >> (i % 64)) & 1;
+
+			if ((v && !k) || (exact && k != v)) {
+				bad = true;
+				bad_page = i;
+			}
+		}
+		ktext = bits_text(kbm, npages);
+		vtext = bits_text(vbm, npages);
+	}
+	trace_printf("get %d slot=%#x pages=%" PRIu64 " exact=%d kvm=%d vmmu=%d kbits=%s vbits=%s\n",
+		     svm->idx, log->slot, npages, exact, kret, vret, ktext ? ktext : "?",
+		     vtext ? vtext : "?");
+	if (kret != vret)
+		mismatch("vm %d KVM_GET_DIRTY_LOG slot=%#x: KVM %s, vmmu %s", svm->idx, log->slot,
+			 errname(kret), errname(vret));
+	else if (bad)
+		mismatch("vm %d KVM_GET_DIRTY_LOG slot=%#x (%llu pages, %s): page %llu: KVM %d, "
+			 "vmmu %d\n  KVM:  %.300s\n  vmmu: %.300s", svm->idx, log->slot,
+			 (unsigned long long)npages, exact ? "exact" : "vmmu within KVM",
+			 (unsigned long long)bad_page,
+			 (int)((kbm[bad_page / 64] >> (bad_page % 64)) & 1),
+			 (int)((vbm[bad_page / 64] >> (bad_page % 64)) & 1), ktext ? ktext : "?",
+			 vtext ? vtext : "?");
+	free(ktext);
+	free(vtext);
+	free(vbm);
+}
+
+static void shadow_clear_dirty_log(struct shadow_vm *svm, const struct kvm_clear_dirty_log *log,
+				   int kret)
+{
+	char *btext = NULL;
+	int vret;
+
+	count(&ctr->dirty_log_calls);
+	count(&ctr->clear_calls);
+	vret = vmmu_clear_dirty_log(svm->vm, log->slot, log->first_page, log->num_pages,
+				    log->dirty_bitmap);
+	if (log->dirty_bitmap && log->num_pages)
+		btext = bits_text(log->dirty_bitmap, log->num_pages);
+	trace_printf("clear %d slot=%#x first=%" PRIu64 " num=%u bits=%s kvm=%d vmmu=%d\n",
+		     svm->idx, log->slot, (uint64_t)log->first_page, log->num_pages,
+		     btext ? btext : "-", kret, vret);
+	free(btext);
+	if (kret != vret)
+		mismatch("vm %d KVM_CLEAR_DIRTY_LOG slot=%#x first=%llu num=%u: KVM %s, vmmu %s",
+			 svm->idx, log->slot, (unsigned long long)log->first_page, log->num_pages,
+			 errname(kret), errname(vret));
+}
+
+/* ------------------------------------------------------------------------ */
+/* vCPUs and MMIO exits                                                      */
+/* ------------------------------------------------------------------------ */
+
+static void shadow_create_vcpu(struct shadow_vm *svm, unsigned long id, int kret)
+{
+	struct vmmu_vcpu *vcpu = NULL;
+	int vret = vmmu_vcpu_create(svm->vm, (uint32_t)id, &vcpu);
+	int kr = kret < 0 ? kret : 0, n;
+	void *run;
+
+	count(&ctr->vcpus);
+	trace_printf("vcpu %d id=%lu kvm=%d vmmu=%d\n", svm->idx, id, kr, vret);
+	if (kr != vret)
+		mismatch("vm %d KVM_CREATE_VCPU(%lu): KVM %s, vmmu %s", svm->idx, id, errname(kr),
+			 errname(vret));
+	if (kret < 0 || vret) {
+		if (!vret)
+			vmmu_vcpu_destroy(vcpu);
+		return;
+	}
+	n = atomic_load_explicit(&nr_vcpus, memory_order_relaxed);
+	if (n == SHADOW_MAX_VCPUS) {
+		vmmu_vcpu_destroy(vcpu);
+		return;
+	}
+	vcpus[n] = (struct shadow_vcpu){ .fd = kret, .id = (uint32_t)id, .svm = svm, .vcpu = vcpu };
+	/* Our own view of kvm_run: the program's mapping is its business. */
+	run = real_mmap(NULL, SHADOW_PAGE, PROT_READ, MAP_SHARED, kret, 0);
+	vcpus[n].run = run == MAP_FAILED ? NULL : run;
+	/* pairs with the acquire load in find_vcpu() */
+	atomic_store_explicit(&nr_vcpus, n + 1, memory_order_release);
+}
+
+/*
+ * After KVM_RUN returned a KVM_EXIT_MMIO: the same access in vmmu must exit
+ * too.  @seq is the VM's map_seq read before KVM_RUN: if a memslot update
+ * completed since, the exit may belong to the map before it, and the check
+ * is skipped (counted) rather than guessed.
+ */
+static void shadow_check_mmio(struct shadow_vcpu *sv, uint64_t seq)
+{
+	const struct kvm_run *run = sv->run;
+	struct shadow_vm *svm = sv->svm;
+	uint64_t gpa = run->mmio.phys_addr;
+	uint32_t len = run->mmio.len;
+	bool write = run->mmio.is_write;
+	uint8_t data[8] = { 0 };
+	struct vmmu_exit exit = { 0 };
+	const char *what = NULL;
+	int vret;
+
+	count(&ctr->mmio_exits);
+	if (atomic_load_explicit(&svm->map_seq, memory_order_acquire) != seq) {
+		count(&ctr->mmio_skipped);
+		return;
+	}
+	if (len > 8)
+		len = 8;
+	if (write)
+		memcpy(data, run->mmio.data, len);
+	vret = vmmu_vcpu_access(sv->vcpu, gpa, data, len, write ? VMMU_ACCESS_WRITE : 0, &exit);
+	count(&ctr->mmio_checked);
+	trace_printf("mmio %d vcpu=%u gpa=%#" PRIx64 " len=%u write=%d vmmu=%d\n", svm->idx, sv->id,
+		     gpa, len, write, vret);
+	if (vret != VMMU_EXIT_MMIO)
+		what = vret == 0 ? "RAM" : "an error";
+	else if (exit.mmio.phys_addr != gpa || exit.mmio.len != len ||
+		 !!exit.mmio.is_write != write ||
+		 (write && memcmp(exit.mmio.data, run->mmio.data, len)))
+		what = "a different MMIO exit";
+	if (what)
+		mismatch("vm %d vcpu %u KVM_EXIT_MMIO %s gpa=%#llx len=%u: vmmu: %s (%s; exit gpa=%#llx "
+			 "len=%u write=%d)", svm->idx, sv->id, write ? "write" : "read",
+			 (unsigned long long)gpa, len, what, errname(vret),
+			 (unsigned long long)exit.mmio.phys_addr, exit.mmio.len, exit.mmio.is_write);
+}
+
+/* ------------------------------------------------------------------------ */
+/* ioctl                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The program passes the request as an int (sign-extended on the way in),
+ * so requests are compared as unsigned int.
+ */
+int ioctl(int fd, unsigned long request, ...)
+{
+	unsigned int req = (unsigned int)request;
+	struct shadow_vcpu *sv = NULL;
+	struct shadow_vm *svm = NULL;
+	uint64_t seq = 0, t0;
+	bool mirror = false, in_run = false;
+	va_list ap;
+	void *arg;
+	int ret, err;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	ensure_init();
+	if (!real_ioctl) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (shadow_inside || shadow_off || _IOC_TYPE(req) != KVMIO)
+		return real_ioctl(fd, request, arg);
+
+	switch (req) {
+	case KVM_CREATE_VM:
+	case KVM_SET_USER_MEMORY_REGION:
+	case KD_SET_USER_MEMORY_REGION2:
+	case KVM_ENABLE_CAP:
+	case KVM_GET_DIRTY_LOG:
+	case KVM_CLEAR_DIRTY_LOG:
+	case KVM_CREATE_VCPU:
+	case KVM_CHECK_EXTENSION:
+		mirror = true;
+		break;
+	case KVM_RUN:
+		sv = find_vcpu(fd);
+		if (sv && sv->run) {
+			in_run = true;
+			seq = atomic_load_explicit(&sv->svm->map_seq, memory_order_acquire);
+			atomic_fetch_add_explicit(&sv->svm->run_epoch, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&sv->svm->nr_in_run, 1, memory_order_relaxed);
+		}
+		break;
+	default:
+		break;
+	}
+	if (!mirror) {
+		ret = real_ioctl(fd, request, arg);
+		err = errno;
+		if (in_run) {
+			atomic_fetch_sub_explicit(&sv->svm->nr_in_run, 1, memory_order_relaxed);
+			if (!ret && sv->run->exit_reason == KVM_EXIT_MMIO) {
+				pthread_mutex_lock(&shadow_lock);
+				shadow_inside = 1;
+				t0 = now_ns();
+				shadow_check_mmio(sv, seq);
+				add_time(t0);
+				shadow_inside = 0;
+				pthread_mutex_unlock(&shadow_lock);
+			}
+		}
+		errno = err;
+		return ret;
+	}
+
+	/* Mirrored calls: the kernel's call and vmmu's, in one order for all threads. */
+	pthread_mutex_lock(&shadow_lock);
+	ret = real_ioctl(fd, request, arg);
+	err = errno;
+	shadow_inside = 1;
+	t0 = now_ns();
+	if (req == KVM_CREATE_VM) {
+		if (ret >= 0)
+			shadow_create_vm(fd, (unsigned long)arg, ret);
+		goto out;
+	}
+	svm = find_vm(fd);
+	if (!svm) {
+		/* on /dev/kvm (or any other fd): remember what the program learns */
+		if (req == KVM_CHECK_EXTENSION && (unsigned long)arg == KVM_CAP_NR_MEMSLOTS)
+			told_nr_memslots = ret;
+		else if (req == KVM_CHECK_EXTENSION &&
+			 (unsigned long)arg == KVM_CAP_MULTI_ADDRESS_SPACE)
+			told_nr_as = ret;
+		goto out;
+	}
+	{
+		int kret = ret < 0 ? -err : ret;
+
+		switch (req) {
+		case KD_SET_USER_MEMORY_REGION2:
+			/* a kernel without it refuses what vmmu has: nothing to compare */
+			if (!svm->have_region2)
+				break;
+			/* fall through */
+		case KVM_SET_USER_MEMORY_REGION:
+			if (arg)
+				shadow_set_region(svm, arg, req == KD_SET_USER_MEMORY_REGION2,
+						  ret < 0 ? kret : 0);
+			break;
+		case KVM_ENABLE_CAP:
+			if (arg)
+				shadow_enable_cap(svm, arg, ret < 0 ? kret : 0);
+			break;
+		case KVM_GET_DIRTY_LOG:
+			if (arg)
+				shadow_get_dirty_log(svm, arg, ret < 0 ? kret : 0);
+			break;
+		case KVM_CLEAR_DIRTY_LOG:
+			if (arg)
+				shadow_clear_dirty_log(svm, arg, ret < 0 ? kret : 0);
+			break;
+		case KVM_CREATE_VCPU:
+			shadow_create_vcpu(svm, (unsigned long)arg, kret);
+			break;
+		case KVM_CHECK_EXTENSION:
+			shadow_check_extension(svm, (unsigned long)arg, ret);
+			break;
+		}
+	}
+out:
+	add_time(t0);
+	shadow_inside = 0;
+	pthread_mutex_unlock(&shadow_lock);
+	errno = err;
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Host memory behind the slots                                             */
+/* ------------------------------------------------------------------------ */
+
+enum shadow_hostmem_op { HOSTMEM_MADVISE, HOSTMEM_MUNMAP, HOSTMEM_MMAP };
+
+static const char *const hostmem_op_names[] = { "madvise", "munmap", "mmap" };
+
+/*
+ * Which VMs have a slot over [start, end); their bit in the result.  The
+ * VMs live until the process exits, so the caller may use them unlocked.
+ */
+static uint32_t vms_over(uint64_t start, uint64_t end)
+{
+	uint32_t mask = 0;
+
+	pthread_mutex_lock(&shadow_lock);
+	for (int i = 0; i < nr_vms; i++) {
+		if (!vms[i].vm)
+			continue;
+		for (size_t j = 0; j < vms[i].nr_slots; j++) {
+			const struct shadow_slot *s = &vms[i].slots[j];
+
+			if (s->hva < end && start < s->hva + s->size) {
+				mask |= 1u << i;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&shadow_lock);
+	return mask;
+}
+
+static void hostmem_bracket(uint32_t mask, uint64_t start, uint64_t end, bool begin,
+			    enum shadow_hostmem_op op)
+{
+	uint64_t t0 = now_ns();
+
+	shadow_inside = 1;
+	for (int i = 0; i < SHADOW_MAX_VMS; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if (begin) {
+			vmmu_mmu_notifier_invalidate_range_start(vms[i].vm, start, end);
+		} else {
+			vmmu_mmu_notifier_invalidate_range_end(vms[i].vm, start, end);
+			count(op == HOSTMEM_MADVISE ? &ctr->inval_madvise :
+			      op == HOSTMEM_MUNMAP ? &ctr->inval_munmap : &ctr->inval_mmap);
+			pthread_mutex_lock(&shadow_lock);
+			trace_printf("inval %d start=%#" PRIx64 " end=%#" PRIx64 " op=%s\n", i, start,
+				     end, hostmem_op_names[op]);
+			pthread_mutex_unlock(&shadow_lock);
+		}
+	}
+	shadow_inside = 0;
+	add_time(t0);
+}
+
+static uint32_t hostmem_begin(const void *addr, size_t len, enum shadow_hostmem_op op)
+{
+	uint64_t start = (uint64_t)(uintptr_t)addr, end = start + len;
+	uint32_t mask;
+
+	if (shadow_inside || shadow_off || !len || end < start)
+		return 0;
+	/*
+	 * Outside every range a slot ever covered: no lock.  (A slot created
+	 * over memory while another thread unmaps it is the program's race.)
+	 */
+	if (end <= atomic_load_explicit(&hull_start, memory_order_relaxed) ||
+	    start >= atomic_load_explicit(&hull_end, memory_order_relaxed))
+		return 0;
+	mask = vms_over(start, end);
+	if (mask)
+		hostmem_bracket(mask, start, end, true, op);
+	return mask;
+}
+
+static void hostmem_end(uint32_t mask, const void *addr, size_t len, enum shadow_hostmem_op op)
+{
+	uint64_t start = (uint64_t)(uintptr_t)addr;
+
+	if (mask)
+		hostmem_bracket(mask, start, start + len, false, op);
+}
+
+int munmap(void *addr, size_t len)
+{
+	uint32_t mask;
+	int ret, err;
+
+	ensure_init();
+	if (!real_munmap) {
+		errno = ENOSYS;
+		return -1;
+	}
+	mask = hostmem_begin(addr, len, HOSTMEM_MUNMAP);
+	ret = real_munmap(addr, len);
+	err = errno;
+	hostmem_end(mask, addr, len, HOSTMEM_MUNMAP);
+	errno = err;
+	return ret;
+}
+
+int madvise(void *addr, size_t len, int advice)
+{
+	uint32_t mask = 0;
+	int ret, err;
+
+	ensure_init();
+	if (!real_madvise) {
+		errno = ENOSYS;
+		return -1;
+	}
+	/* the advice that takes pages away from under a slot */
+	if (advice == MADV_DONTNEED || advice == MADV_REMOVE || advice == MADV_FREE)
+		mask = hostmem_begin(addr, len, HOSTMEM_MADVISE);
+	ret = real_madvise(addr, len, advice);
+	err = errno;
+	hostmem_end(mask, addr, len, HOSTMEM_MADVISE);
+	errno = err;
+	return ret;
+}
+
+static void *shadow_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	uint32_t mask = 0;
+	void *ret;
+	int err;
+
+	ensure_init();
+	if (!real_mmap) {
+		errno = ENOSYS;
+		return MAP_FAILED;
+	}
+	if (flags & MAP_FIXED)
+		mask = hostmem_begin(addr, len, HOSTMEM_MMAP);
+	ret = real_mmap(addr, len, prot, flags, fd, off);
+	err = errno;
+	hostmem_end(mask, addr, len, HOSTMEM_MMAP);
+	errno = err;
+	return ret;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return shadow_mmap(addr, len, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+	return shadow_mmap(addr, len, prot, flags, fd, off);
+}
+
+/* Without `vmmu shadow` to print them, the counters go to stderr at exit. */
+__attribute__((destructor)) static void shadow_fini(void)
+{
+	if (shared_counters || !atomic_load(&ctr->vms))
+		return;
+	fprintf(stderr, "shadow: %llu memslot calls, %llu dirty-log calls, %llu MMIO exits checked, "
+		"%llu mismatches\n",
+		(unsigned long long)atomic_load(&ctr->memslot_calls),
+		(unsigned long long)atomic_load(&ctr->dirty_log_calls),
+		(unsigned long long)atomic_load(&ctr->mmio_checked),
+		(unsigned long long)atomic_load(&ctr->mismatches));
+}
