@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 341.226 NaN
-2 653.01 NaN
-4 619.332 NaN
-8 667.584 NaN
+1 303.029 NaN
+2 601.231 NaN
+4 608.299 NaN
+8 609.781 NaN
 EOD
 $per << EOD
-1 341.621 NaN
-2 329.234 NaN
-4 167.153 NaN
-8 84.1492 NaN
+1 303.092 NaN
+2 296.297 NaN
+4 157.918 NaN
+8 76.9269 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -1,11 +1,11 @@
 # vmmu bench --plot: flush-vcpus (data inline)
 $used << EOD
-1 4.37565 NaN
-2 8.37582 NaN
-4 10.1754 NaN
-8 28.8767 NaN
+1 4.29439 NaN
+2 7.30919 NaN
+4 11.6399 NaN
+8 20.8796 NaN
 EOD
-unused = 0.862034
+unused = 0.659565
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/flush-vcpus.png'
 set title 'MOVE of a slot that vCPU threads read (remote TLB flush), 2 cores'
