@@ -112,6 +112,7 @@ enum vmmu_checker_variant {
 	VARIANT_FLUSH_WITHOUT_MEMBARRIER,	/* a flush that skips the asymmetric fence */
 	VARIANT_FLUSH_SKIPS_ANY_TARGET,		/* a flush skips every vCPU past its walk */
 	VARIANT_FLUSH_TRUSTS_FAST,		/* a flush neither asks nor fences FAST vCPUs */
+	VARIANT_PT_CACHE_IGNORES_FLUSH,		/* a vCPU's leaf-table cache outlives a flush */
 	/* the dirty ring (src/dirty_ring.c) */
 	VARIANT_RING_RESET_UNHARVESTED,		/* reset recycles entries not yet harvested */
 	VARIANT_RING_PUSH_FLAG_FIRST,		/* push sets DIRTY before the index */

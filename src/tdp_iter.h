@@ -226,17 +226,20 @@ static inline void tdp_iter_next(struct tdp_iter *it)
 		if (!tdp_iter_is_leaf(&(_it))) {} else
 
 /*
- * tdp_mmu_walk_lockless() - the leaf SPTE for @gfn, or 0 if a level is
- * missing.  Non-leaf levels hold only present entries or 0 (MMIO SPTEs live
- * at the leaf), so any non-present non-leaf entry ends the walk.
+ * tdp_mmu_walk_lockless_leaf() - the leaf SPTE for @gfn, or 0 if a level
+ * is missing; when the walk reaches the last level, *@leaf receives the
+ * leaf table (for the vCPU's paging-structure cache, vcpu_walk()).
+ * Non-leaf levels hold only present entries or 0 (MMIO SPTEs live at the
+ * leaf), so any non-present non-leaf entry ends the walk.
  *
  * The iterator's descent specialised for a single gfn: tdp_walk_step() at
- * each level, unrolled with constant levels because this is the vCPU's
- * fast path (mmio-spte-hit: the whole access is 126 instructions).
+ * each level, unrolled with constant levels because this is on the vCPU's
+ * TLB-miss path.
  * Context: inside the vCPU's access bracket, which keeps tables alive
  * (see kvm_flush_remote_tlbs); @gfn <= vm->max_gfn.
  */
-static inline uint64_t tdp_mmu_walk_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn)
+static inline uint64_t tdp_mmu_walk_lockless_leaf(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn,
+						  struct tdp_pt **leaf)
 {
 	struct tdp_root *root = atomic_load_explicit(&vm->mmu.root[as_id], memory_order_acquire);
 	struct tdp_pt *pt = root->pt;
@@ -254,7 +257,16 @@ static inline uint64_t tdp_mmu_walk_lockless(struct vmmu_vm *vm, uint32_t as_id,
 	TDP_WALK_DOWN(3);
 	TDP_WALK_DOWN(2);
 #undef TDP_WALK_DOWN
+	*leaf = pt;
 	return tdp_walk_step(pt, gfn, 1);
+}
+
+/* tdp_mmu_walk_lockless() - tdp_mmu_walk_lockless_leaf() without the table. */
+static inline uint64_t tdp_mmu_walk_lockless(struct vmmu_vm *vm, uint32_t as_id, gfn_t gfn)
+{
+	struct tdp_pt *leaf;
+
+	return tdp_mmu_walk_lockless_leaf(vm, as_id, gfn, &leaf);
 }
 
 /*

@@ -29,6 +29,7 @@ static void vcpu_tlb_flush_local(struct vmmu_vcpu *vcpu)
 	for (unsigned int i = 0; i < VCPU_TLB_SIZE; i++)
 		vcpu->tlb[i].gen = UINT64_MAX;
 	vcpu->mmio_gen = UINT64_MAX;
+	vcpu->walk_pt_gen = UINT64_MAX;
 	vcpu->last_used_slot = NULL;
 	vcpu->last_used_slot_gen = UINT64_MAX;
 }
@@ -236,6 +237,48 @@ static inline void vcpu_miss_prefetch(struct vmmu_vcpu *vcpu, gfn_t gfn, const u
 }
 
 /*
+ * vcpu_walk() - the leaf SPTE for @gfn, as tdp_mmu_walk_lockless() finds it,
+ * through the vCPU's paging-structure cache: a walk remembers the leaf
+ * table it reached, and the next walk within the same 2 MiB reads that
+ * table's entry directly, as a CPU's PDE cache skips the upper levels.
+ *
+ * The cache is tagged like a TLB entry, with the tlb_gen read before the
+ * walk that filled it (vcpu->walk_tlb_gen, which the caller has just
+ * reloaded), and obeys the same rule: a table is unlinked before a remote
+ * flush and freed only after that flush returns (LOCKING.md, "When a
+ * changed SPTE needs a flush"); the flush bumps tlb_gen and waits for
+ * every access that may have read the old value.  So while tlb_gen still
+ * equals the tag, the table is alive; its entries are read fresh, with
+ * the walk's acquire, so a leaf changed in place (zapped, write-protected)
+ * is seen exactly as a full walk would see it.  An unlinked table not yet
+ * freed gives at worst a translation the pending flush is still allowed
+ * to leave in use, as a stale TLB entry would.  Context: inside the access
+ * bracket.
+ */
+static __attribute__((noinline)) uint64_t vcpu_walk_fill(struct vmmu_vcpu *vcpu, gfn_t gfn)
+{
+	struct tdp_pt *pt = NULL;
+	uint64_t spte = tdp_mmu_walk_lockless_leaf(vcpu->vm, vcpu->as_id, gfn, &pt);
+
+	if (pt) {
+		vcpu->walk_pt = pt;
+		vcpu->walk_pt_base = gfn >> PT64_LEVEL_BITS;
+		vcpu->walk_pt_gen = vcpu->walk_tlb_gen;
+	}
+	return spte;
+}
+
+static inline uint64_t vcpu_walk(struct vmmu_vcpu *vcpu, gfn_t gfn)
+{
+	/* Variant pt-cache-ignores-flush: the tag is not compared. */
+	if (likely(vcpu->walk_pt_base == gfn >> PT64_LEVEL_BITS &&
+		   (vcpu->walk_pt_gen == vcpu->walk_tlb_gen ||
+		    (variant_is(PT_CACHE_IGNORES_FLUSH) && vcpu->walk_pt_gen != UINT64_MAX))))
+		return tdp_walk_step(vcpu->walk_pt, gfn, 1);
+	return vcpu_walk_fill(vcpu, gfn);
+}
+
+/*
  * A present SPTE that is not in the software TLB: use the translation that
  * vcpu_access_slow()'s walk found (vcpu->walk_spte) and cache it, tagged
  * with vcpu->walk_tlb_gen (passed in the vCPU, so that the call keeps six
@@ -327,7 +370,7 @@ vcpu_access_slow(struct vmmu_vcpu *vcpu, gpa_t gpa, void *data, uint32_t len, ui
 
 	/* Before the walk, for a RAM translation: see vcpu_access_ram(). */
 	vcpu->walk_tlb_gen = atomic_load_explicit(&vcpu->tlb_gen, memory_order_acquire);
-	spte = tdp_mmu_walk_lockless(vm, vcpu->as_id, gfn);
+	spte = vcpu_walk(vcpu, gfn);
 	sched_point(SP_MMIO_SPTE_READ);
 	if (is_mmio_spte(spte)) {
 		/* Step 3: an MMIO SPTE, valid only if its generation matches. */

@@ -134,6 +134,15 @@ struct vmmu_vcpu {
 	/* vcpu_access_slow()'s walk, handed to vcpu_access_ram() (vCPU thread only) */
 	uint64_t walk_tlb_gen;
 	uint64_t walk_spte;
+	/*
+	 * The paging-structure cache (vcpu_walk()): the leaf table that maps
+	 * gfns [walk_pt_base << 9, +512), found by a walk that began after the
+	 * vCPU read tlb_gen == walk_pt_gen.  Valid, like a TLB entry, while
+	 * tlb_gen still equals walk_pt_gen.  vCPU thread only.
+	 */
+	struct tdp_pt *walk_pt;
+	gfn_t walk_pt_base;
+	uint64_t walk_pt_gen;
 	/* per-vCPU memslot cache (last_used_slot + generation) */
 	struct vmmu_memslot *last_used_slot;
 	uint64_t last_used_slot_gen;

@@ -73,6 +73,10 @@ const struct variant_desc variants[] = {
 	{ "flush-trusts-fast", VARIANT_FLUSH_TRUSTS_FAST, "invalidate",
 	  "a remote TLB flush takes a vCPU whose entries do not fence (FAST) as done, "
 	  "without asking it to answer or fencing it with membarrier()" },
+	{ "pt-cache-ignores-flush", VARIANT_PT_CACHE_IGNORES_FLUSH, "wrap-invalidate",
+	  "a vCPU's paging-structure cache (the leaf table its last walk reached) is "
+	  "used after a remote TLB flush: after a zap-all swaps the roots, the vCPU "
+	  "still reads the old, freed tables" },
 	{ "ring-reset-unharvested", VARIANT_RING_RESET_UNHARVESTED, "ring-harvest",
 	  "KVM_RESET_DIRTY_RINGS recycles (and write-protects) every pushed entry, also "
 	  "those the collector has not harvested: a write between a harvest and the "
