@@ -135,6 +135,9 @@ echo "scenario $name: memslot calls $slots, dirty-log calls $dlog, CLEAR $clears
 if [ "$name" = wrong-as ]; then
 	[ "$rc" -eq 1 ] || fail "the wrong shadow exited $rc, not 1"
 	[ "$mism" -gt 0 ] || fail "the wrong shadow reported no mismatch"
+	# for the right reason: KVM's address spaces against vmmu's configuration
+	grep -q "^shadow: MISMATCH: vm 0: KVM_CHECK_EXTENSION(KVM_CAP_MULTI_ADDRESS_SPACE) on the VM fd: KVM [01], vmmu configured with 2$" "$tmp/out" ||
+		fail "no mismatch of KVM_CAP_MULTI_ADDRESS_SPACE against vmmu's configuration"
 	echo "ok: the shadow with 2 address spaces reported $mism mismatches and exited 1"
 	exit 0
 fi

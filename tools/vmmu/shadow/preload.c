@@ -8,9 +8,11 @@
  * compares (docs/SHADOW.md):
  *
  *	KVM_CREATE_VM		a vmmu VM configured from the new VM fd's own
- *				capabilities (slots, address spaces, gpa width)
- *	KVM_CHECK_EXTENSION	on a VM fd: NR_MEMSLOTS and MULTI_ADDRESS_SPACE
- *				against the vmmu VM's configuration
+ *				capabilities (slots, address spaces, gpa width);
+ *				NR_MEMSLOTS and MULTI_ADDRESS_SPACE as the VM fd
+ *				(and /dev/kvm, if the program asked it) reports
+ *				them against vmmu_vm_get_config() of that VM
+ *	KVM_CHECK_EXTENSION	on a VM fd: the same two, likewise
  *	KVM_SET_USER_MEMORY_REGION(2)	return values
  *	KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2)	return values
  *	KVM_GET_DIRTY_LOG	return values; vmmu's bits are a subset of KVM's
@@ -130,7 +132,7 @@ static _Atomic uint64_t hull_start = UINT64_MAX, hull_end;
 /*
  * What the program was told about the limits on a /dev/kvm fd before it
  * created its VM (-1: not asked); compared with the vmmu VM's configuration
- * when the VM is created.
+ * when the VM is created, as is what the new VM fd reports.
  */
 static long told_nr_memslots = -1, told_nr_as = -1;
 
@@ -251,15 +253,20 @@ static void mismatch(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static const char *errname(int r)
-{
-	static _Thread_local char buf[32];
+/* Room for errname()'s text: "-" and the longest errno name, or an int. */
+#define ERRNAME_LEN 32
 
-	if (r >= 0) {
-		snprintf(buf, sizeof(buf), "%d", r);
-		return buf;
-	}
-	snprintf(buf, sizeof(buf), "-%s", strerrorname_np(-r) ? strerrorname_np(-r) : "?");
+/*
+ * A return value as text: "0", "3" or "-EINVAL".  The caller supplies the
+ * buffer, so that one message may name several values.
+ */
+static const char *errname(int r, char buf[ERRNAME_LEN])
+{
+	if (r >= 0)
+		snprintf(buf, ERRNAME_LEN, "%d", r);
+	else
+		snprintf(buf, ERRNAME_LEN, "-%s",
+			 strerrorname_np(-r) ? strerrorname_np(-r) : "?");
 	return buf;
 }
 
@@ -325,8 +332,38 @@ static uint32_t probe_gpa_bits(int kvm_fd, unsigned long type)
 	return best;
 }
 
+/*
+ * What KVM reports for @cap (through @where: the VM fd, or /dev/kvm before
+ * the VM existed) against what the vmmu VM is configured with, as
+ * vmmu_vm_get_config() gives it.  KVM_CAP_MULTI_ADDRESS_SPACE 0 and 1 both
+ * mean one address space.
+ */
+static void cap_compare(struct shadow_vm *svm, const char *where, unsigned long cap, long kret)
+{
+	const char *name;
+	uint32_t have;
+	long k = kret;
+
+	if (cap == KVM_CAP_NR_MEMSLOTS) {
+		name = "KVM_CAP_NR_MEMSLOTS";
+		have = svm->cfg.max_user_slots;
+	} else if (cap == KVM_CAP_MULTI_ADDRESS_SPACE) {
+		name = "KVM_CAP_MULTI_ADDRESS_SPACE";
+		have = svm->cfg.nr_address_spaces;
+		if (!k)
+			k = 1;
+	} else {
+		return;
+	}
+	count(&ctr->cap_checks);
+	if (k != (long)have)
+		mismatch("vm %d: KVM_CHECK_EXTENSION(%s) on %s: KVM %ld, vmmu configured with %u",
+			 svm->idx, name, where, kret, have);
+}
+
 static void shadow_create_vm(int kvm_fd, unsigned long type, int vm_fd)
 {
+	struct vmmu_vm_config want;
 	struct shadow_vm *svm;
 	int nr_as, slots, r;
 	uint32_t bits;
@@ -345,62 +382,44 @@ static void shadow_create_vm(int kvm_fd, unsigned long type, int vm_fd)
 	nr_as = real_ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE);
 	bits = probe_gpa_bits(kvm_fd, type);
 	svm->have_region2 = real_ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2) > 0;
-	svm->cfg = (struct vmmu_vm_config){
-		.size = sizeof(svm->cfg),
+	want = (struct vmmu_vm_config){
+		.size = sizeof(want),
 		.nr_address_spaces = opt_nr_as ? opt_nr_as : (nr_as > 1 ? (uint32_t)nr_as : 1),
 		.max_user_slots = slots > 0 ? (uint32_t)slots : 0,
 		.max_gpa_bits = bits > 52 ? 52 : bits,
 		/* the shadow's vCPUs are idle nearly always: they never need asking */
 		.flags = VMMU_VM_SYMMETRIC_FENCE,
 	};
-	r = vmmu_vm_create(&svm->cfg, &svm->vm);
+	r = vmmu_vm_create(&want, &svm->vm);
+	if (!r) {
+		/* what vmmu made of it (defaults filled in): what is compared */
+		svm->cfg.size = sizeof(svm->cfg);
+		r = vmmu_vm_get_config(svm->vm, &svm->cfg);
+		if (r) {
+			vmmu_vm_destroy(svm->vm);
+			svm->vm = NULL;
+		}
+	}
 	if (r) {
 		fprintf(stderr, "shadow: vmmu_vm_create(slots %u, address spaces %u, gpa bits %u): "
-			"%s: VM fd %d is not shadowed\n", svm->cfg.max_user_slots,
-			svm->cfg.nr_address_spaces, svm->cfg.max_gpa_bits, vmmu_strerror(r), vm_fd);
+			"%s: VM fd %d is not shadowed\n", want.max_user_slots,
+			want.nr_address_spaces, want.max_gpa_bits, vmmu_strerror(r), vm_fd);
 		svm->vm = NULL;
 		count(&ctr->unshadowed);
 		return;
 	}
 	count(&ctr->vms);
-	if (told_nr_memslots >= 0) {
-		count(&ctr->cap_checks);
-		if (told_nr_memslots != svm->cfg.max_user_slots)
-			mismatch("vm %d: KVM_CHECK_EXTENSION(KVM_CAP_NR_MEMSLOTS) on /dev/kvm told the "
-				 "program %ld, vmmu has %u", svm->idx, told_nr_memslots,
-				 svm->cfg.max_user_slots);
-	}
-	if (told_nr_as >= 0) {
-		count(&ctr->cap_checks);
-		/* 0 and 1 both mean one address space */
-		if ((told_nr_as ? told_nr_as : 1) != svm->cfg.nr_address_spaces)
-			mismatch("vm %d: KVM_CHECK_EXTENSION(KVM_CAP_MULTI_ADDRESS_SPACE) on /dev/kvm told "
-				 "the program %ld, vmmu has %u address spaces", svm->idx, told_nr_as,
-				 svm->cfg.nr_address_spaces);
-	}
+	/* what KVM reports for the new VM, and what the program was told before */
+	if (slots >= 0)
+		cap_compare(svm, "the VM fd", KVM_CAP_NR_MEMSLOTS, slots);
+	if (nr_as >= 0)
+		cap_compare(svm, "the VM fd", KVM_CAP_MULTI_ADDRESS_SPACE, nr_as);
+	if (told_nr_memslots >= 0)
+		cap_compare(svm, "/dev/kvm", KVM_CAP_NR_MEMSLOTS, told_nr_memslots);
+	if (told_nr_as >= 0)
+		cap_compare(svm, "/dev/kvm", KVM_CAP_MULTI_ADDRESS_SPACE, told_nr_as);
 	trace_printf("vm %d type=%lu nr_slots=%u nr_as=%u gpa_bits=%u\n", svm->idx, type,
 		     svm->cfg.max_user_slots, svm->cfg.nr_address_spaces, svm->cfg.max_gpa_bits);
-}
-
-/* KVM_CHECK_EXTENSION on a VM fd: the limits vmmu was configured with. */
-static void shadow_check_extension(struct shadow_vm *svm, unsigned long cap, int kret)
-{
-	long want;
-
-	if (cap == KVM_CAP_NR_MEMSLOTS) {
-		want = svm->cfg.max_user_slots;
-	} else if (cap == KVM_CAP_MULTI_ADDRESS_SPACE) {
-		/* 0 and 1 both mean one address space */
-		want = svm->cfg.nr_address_spaces;
-		if (kret == 0)
-			kret = 1;
-	} else {
-		return;
-	}
-	count(&ctr->cap_checks);
-	if (kret != want)
-		mismatch("vm %d KVM_CHECK_EXTENSION(%lu): KVM %d, vmmu configured with %ld",
-			 svm->idx, cap, kret, want);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -448,6 +467,7 @@ static void slot_table_update(struct shadow_vm *svm, const struct kvm_userspace_
 
 static void shadow_set_region(struct shadow_vm *svm, const void *arg, bool region2, int kret)
 {
+	char kb[ERRNAME_LEN], vb[ERRNAME_LEN];
 	struct kvm_userspace_memory_region m;
 	int vret;
 
@@ -469,10 +489,11 @@ static void shadow_set_region(struct shadow_vm *svm, const void *arg, bool regio
 		     (uint64_t)m.userspace_addr, kret, vret);
 	if (kret != vret)
 		mismatch("vm %d KVM_SET_USER_MEMORY_REGION%s slot=%#x flags=%#x gpa=%#llx size=%#llx "
-			 "hva=%#llx: KVM %s, vmmu %s (%s)", svm->idx, region2 ? "2" : "", m.slot,
+			 "hva=%#llx: KVM %s, vmmu %s%s%s%s", svm->idx, region2 ? "2" : "", m.slot,
 			 m.flags, (unsigned long long)m.guest_phys_addr,
 			 (unsigned long long)m.memory_size, (unsigned long long)m.userspace_addr,
-			 errname(kret), errname(vret), vret ? vmmu_last_error() : "");
+			 errname(kret, kb), errname(vret, vb), vret ? " (" : "",
+			 vret ? vmmu_last_error() : "", vret ? ")" : "");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -481,6 +502,7 @@ static void shadow_set_region(struct shadow_vm *svm, const void *arg, bool regio
 
 static void shadow_enable_cap(struct shadow_vm *svm, const struct kvm_enable_cap *cap, int kret)
 {
+	char kb[ERRNAME_LEN], vb[ERRNAME_LEN];
 	int vret;
 
 	if (cap->cap != KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)
@@ -491,7 +513,7 @@ static void shadow_enable_cap(struct shadow_vm *svm, const struct kvm_enable_cap
 		     (uint64_t)cap->args[0], kret, vret);
 	if (kret != vret)
 		mismatch("vm %d KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2, %#llx): KVM %s, vmmu %s",
-			 svm->idx, (unsigned long long)cap->args[0], errname(kret), errname(vret));
+			 svm->idx, (unsigned long long)cap->args[0], errname(kret, kb), errname(vret, vb));
 }
 
 static char *bits_text(const uint64_t *bm, uint64_t npages)
@@ -516,7 +538,7 @@ static void shadow_get_dirty_log(struct shadow_vm *svm, const struct kvm_dirty_l
 	uint64_t npages = s ? s->size / SHADOW_PAGE : 0, words = shadow_bitmap_words(npages);
 	uint64_t *vbm = calloc(words ? words : 1, 8);
 	const uint64_t *kbm = log->dirty_bitmap;
-	char *ktext = NULL, *vtext = NULL;
+	char *ktext = NULL, *vtext = NULL, kb[ERRNAME_LEN], vb[ERRNAME_LEN];
 	bool exact = false, bad = false;
 	uint64_t bad_page = 0;
 	int vret;
@@ -551,7 +573,7 @@ static void shadow_get_dirty_log(struct shadow_vm *svm, const struct kvm_dirty_l
 		     vtext ? vtext : "?");
 	if (kret != vret)
 		mismatch("vm %d KVM_GET_DIRTY_LOG slot=%#x: KVM %s, vmmu %s", svm->idx, log->slot,
-			 errname(kret), errname(vret));
+			 errname(kret, kb), errname(vret, vb));
 	else if (bad)
 		mismatch("vm %d KVM_GET_DIRTY_LOG slot=%#x (%llu pages, %s): page %llu: KVM %d, "
 			 "vmmu %d\n  KVM:  %.300s\n  vmmu: %.300s", svm->idx, log->slot,
@@ -568,7 +590,7 @@ static void shadow_get_dirty_log(struct shadow_vm *svm, const struct kvm_dirty_l
 static void shadow_clear_dirty_log(struct shadow_vm *svm, const struct kvm_clear_dirty_log *log,
 				   int kret)
 {
-	char *btext = NULL;
+	char *btext = NULL, kb[ERRNAME_LEN], vb[ERRNAME_LEN];
 	int vret;
 
 	count(&ctr->dirty_log_calls);
@@ -584,7 +606,7 @@ static void shadow_clear_dirty_log(struct shadow_vm *svm, const struct kvm_clear
 	if (kret != vret)
 		mismatch("vm %d KVM_CLEAR_DIRTY_LOG slot=%#x first=%llu num=%u: KVM %s, vmmu %s",
 			 svm->idx, log->slot, (unsigned long long)log->first_page, log->num_pages,
-			 errname(kret), errname(vret));
+			 errname(kret, kb), errname(vret, vb));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -596,13 +618,14 @@ static void shadow_create_vcpu(struct shadow_vm *svm, unsigned long id, int kret
 	struct vmmu_vcpu *vcpu = NULL;
 	int vret = vmmu_vcpu_create(svm->vm, (uint32_t)id, &vcpu);
 	int kr = kret < 0 ? kret : 0, n;
+	char kb[ERRNAME_LEN], vb[ERRNAME_LEN];
 	void *run;
 
 	count(&ctr->vcpus);
 	trace_printf("vcpu %d id=%lu kvm=%d vmmu=%d\n", svm->idx, id, kr, vret);
 	if (kr != vret)
-		mismatch("vm %d KVM_CREATE_VCPU(%lu): KVM %s, vmmu %s", svm->idx, id, errname(kr),
-			 errname(vret));
+		mismatch("vm %d KVM_CREATE_VCPU(%lu): KVM %s, vmmu %s", svm->idx, id, errname(kr, kb),
+			 errname(vret, vb));
 	if (kret < 0 || vret) {
 		if (!vret)
 			vmmu_vcpu_destroy(vcpu);
@@ -637,6 +660,7 @@ static void shadow_check_mmio(struct shadow_vcpu *sv, uint64_t seq)
 	uint8_t data[8] = { 0 };
 	struct vmmu_exit exit = { 0 };
 	const char *what = NULL;
+	char vb[ERRNAME_LEN];
 	int vret;
 
 	count(&ctr->mmio_exits);
@@ -661,7 +685,7 @@ static void shadow_check_mmio(struct shadow_vcpu *sv, uint64_t seq)
 	if (what)
 		mismatch("vm %d vcpu %u KVM_EXIT_MMIO %s gpa=%#llx len=%u: vmmu: %s (%s; exit gpa=%#llx "
 			 "len=%u write=%d)", svm->idx, sv->id, write ? "write" : "read",
-			 (unsigned long long)gpa, len, what, errname(vret),
+			 (unsigned long long)gpa, len, what, errname(vret, vb),
 			 (unsigned long long)exit.mmio.phys_addr, exit.mmio.len, exit.mmio.is_write);
 }
 
@@ -788,7 +812,8 @@ int ioctl(int fd, unsigned long request, ...)
 			shadow_create_vcpu(svm, (unsigned long)arg, kret);
 			break;
 		case KVM_CHECK_EXTENSION:
-			shadow_check_extension(svm, (unsigned long)arg, ret);
+			if (ret >= 0)
+				cap_compare(svm, "the VM fd", (unsigned long)arg, ret);
 			break;
 		}
 	}
