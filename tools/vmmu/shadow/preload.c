@@ -763,9 +763,14 @@ int ioctl(int fd, unsigned long request, ...)
 
 	/* Mirrored calls: the kernel's call and vmmu's, in one order for all threads. */
 	pthread_mutex_lock(&shadow_lock);
+	/*
+	 * Inside before the kernel's call: whatever it re-enters (another
+	 * preloaded library's ioctl that maps or frees memory) passes straight
+	 * through instead of waiting for the lock this thread holds.
+	 */
+	shadow_inside = 1;
 	ret = real_ioctl(fd, request, arg);
 	err = errno;
-	shadow_inside = 1;
 	t0 = now_ns();
 	if (req == KVM_CREATE_VM) {
 		if (ret >= 0)
