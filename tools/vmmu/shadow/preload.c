@@ -49,6 +49,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,16 +95,57 @@ struct shadow_vcpu {
 	const struct kvm_run *run;	/* our own read-only mapping of kvm_run */
 };
 
-static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t shadow_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local int shadow_inside;
 /* set in a forked child: it owns no VM of ours, every call passes through */
 static bool shadow_off;
 
-static int (*real_ioctl)(int, unsigned long, ...);
-static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
-static int (*real_munmap)(void *, size_t);
-static int (*real_madvise)(void *, size_t, int);
+/*
+ * The kernel's calls without glibc: what a wrapper uses while the library
+ * initializes, and in place of a function dlsym() did not find.
+ */
+static int raw_ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return (int)syscall(SYS_ioctl, fd, request, arg);
+}
+
+static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+static int raw_munmap(void *addr, size_t len)
+{
+	return (int)syscall(SYS_munmap, addr, len);
+}
+
+static int raw_madvise(void *addr, size_t len, int advice)
+{
+	return (int)syscall(SYS_madvise, addr, len, advice);
+}
+
+/* The next definitions after ours (glibc's), once initialized. */
+static int (*real_ioctl)(int, unsigned long, ...) = raw_ioctl;
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t) = raw_mmap;
+static int (*real_munmap)(void *, size_t) = raw_munmap;
+static int (*real_madvise)(void *, size_t, int) = raw_madvise;
+
+/*
+ * Initialization runs once, from the constructor below (or from the first
+ * wrapped call, should another library's constructor make one before ours
+ * ran).  It may come back into the wrappers itself (a getenv() or dlsym()
+ * interposed by another preloaded library may map memory): such calls,
+ * and any other thread's while it runs, go to the kernel as raw system
+ * calls.  No lock or pthread_once is involved, so nothing waits for itself.
+ */
+enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
+static _Atomic int init_state = INIT_NONE;
 
 static struct shadow_counters local_counters;
 static struct shadow_counters *ctr = &local_counters;
@@ -159,19 +201,27 @@ static void shadow_atfork_child(void)
 static void shadow_init(void)
 {
 	const char *s;
+	void *p;
 
 	pthread_atfork(shadow_atfork_prepare, shadow_atfork_parent, shadow_atfork_child);
 
-	real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
-	real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
-	real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
-	real_madvise = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "madvise");
+	p = dlsym(RTLD_NEXT, "ioctl");
+	if (p)
+		real_ioctl = (int (*)(int, unsigned long, ...))p;
+	p = dlsym(RTLD_NEXT, "mmap");
+	if (p)
+		real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))p;
+	p = dlsym(RTLD_NEXT, "munmap");
+	if (p)
+		real_munmap = (int (*)(void *, size_t))p;
+	p = dlsym(RTLD_NEXT, "madvise");
+	if (p)
+		real_madvise = (int (*)(void *, size_t, int))p;
 
 	s = getenv(SHADOW_ENV_FD);
-	if (s && real_mmap) {
-		void *p = real_mmap(NULL, sizeof(struct shadow_counters), PROT_READ | PROT_WRITE,
-				    MAP_SHARED, atoi(s), 0);
-
+	if (s) {
+		p = real_mmap(NULL, sizeof(struct shadow_counters), PROT_READ | PROT_WRITE,
+			      MAP_SHARED, atoi(s), 0);
 		if (p != MAP_FAILED && ((struct shadow_counters *)p)->magic == SHADOW_COUNTERS_MAGIC) {
 			ctr = p;
 			shared_counters = true;
@@ -184,9 +234,26 @@ static void shadow_init(void)
 		opt_nr_as = (uint32_t)atoi(s);
 }
 
-static void ensure_init(void)
+/* True once initialized; false while initialization runs (use raw calls). */
+static bool ensure_init(void)
 {
-	pthread_once(&shadow_once, shadow_init);
+	int s = atomic_load_explicit(&init_state, memory_order_acquire);
+
+	if (s == INIT_DONE)
+		return true;
+	if (s == INIT_NONE &&
+	    atomic_compare_exchange_strong_explicit(&init_state, &s, INIT_RUNNING,
+						    memory_order_acquire, memory_order_acquire)) {
+		shadow_init();
+		atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+		return true;
+	}
+	return false;
+}
+
+__attribute__((constructor)) static void shadow_ctor(void)
+{
+	ensure_init();
 }
 
 static uint64_t now_ns(void)
@@ -711,11 +778,8 @@ int ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	ensure_init();
-	if (!real_ioctl) {
-		errno = ENOSYS;
-		return -1;
-	}
+	if (!ensure_init())
+		return raw_ioctl(fd, request, arg);
 	if (shadow_inside || shadow_off || _IOC_TYPE(req) != KVMIO)
 		return real_ioctl(fd, request, arg);
 
@@ -921,11 +985,8 @@ int munmap(void *addr, size_t len)
 	uint32_t mask;
 	int ret, err;
 
-	ensure_init();
-	if (!real_munmap) {
-		errno = ENOSYS;
-		return -1;
-	}
+	if (!ensure_init())
+		return raw_munmap(addr, len);
 	mask = hostmem_begin(addr, len, HOSTMEM_MUNMAP);
 	ret = real_munmap(addr, len);
 	err = errno;
@@ -939,11 +1000,8 @@ int madvise(void *addr, size_t len, int advice)
 	uint32_t mask = 0;
 	int ret, err;
 
-	ensure_init();
-	if (!real_madvise) {
-		errno = ENOSYS;
-		return -1;
-	}
+	if (!ensure_init())
+		return raw_madvise(addr, len, advice);
 	/* the advice that takes pages away from under a slot */
 	if (advice == MADV_DONTNEED || advice == MADV_REMOVE || advice == MADV_FREE)
 		mask = hostmem_begin(addr, len, HOSTMEM_MADVISE);
@@ -960,11 +1018,8 @@ static void *shadow_mmap(void *addr, size_t len, int prot, int flags, int fd, of
 	void *ret;
 	int err;
 
-	ensure_init();
-	if (!real_mmap) {
-		errno = ENOSYS;
-		return MAP_FAILED;
-	}
+	if (!ensure_init())
+		return raw_mmap(addr, len, prot, flags, fd, off);
 	if (flags & MAP_FIXED)
 		mask = hostmem_begin(addr, len, HOSTMEM_MMAP);
 	ret = real_mmap(addr, len, prot, flags, fd, off);
