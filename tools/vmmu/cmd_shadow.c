@@ -47,8 +47,11 @@ void cmd_shadow_usage(void)
 	       "                      of the kernel's: a wrong shadow that must report mismatches\n"
 	       "Prints one summary line:\n"
 	       "  shadow: N memslot calls, N dirty-log calls, N MMIO exits checked, N mismatches\n"
-	       "Exit status: COMMAND's (128+signal if killed) if there was no mismatch, 1 if there\n"
-	       "was one, 77 if /dev/kvm cannot be opened, 2 for a bad command line.\n");
+	       "Exit status: 1 if there was a mismatch; else COMMAND's (128+signal if killed)\n"
+	       "if it was not 0; else 3 if no KVM VM was shadowed (with a warning: COMMAND made\n"
+	       "none, or a process it started made them: only COMMAND itself, as it execs\n"
+	       "and forks before its first VM, is shadowed); else 0.  77 if /dev/kvm cannot\n"
+	       "be opened, 2 for a bad command line.\n");
 }
 
 /* The preload library: $VMMU_SHADOW_LIB, next to this binary (build tree), or installed. */
@@ -225,8 +228,14 @@ int cmd_shadow(int argc, char **argv)
 	printf("shadow: %llu memslot calls, %llu dirty-log calls, %llu MMIO exits checked, "
 	       "%llu mismatches\n", CTR(memslot_calls), CTR(dirty_log_calls), CTR(mmio_checked),
 	       CTR(mismatches));
+	if (!CTR(vms))
+		fprintf(stderr, "vmmu shadow: warning: no KVM VM was shadowed (%llu could not be): "
+			"COMMAND made none, or a process it started made them (only COMMAND "
+			"itself is shadowed)\n", CTR(unshadowed));
 	if (CTR(mismatches))
 		ret = CMD_FAIL;
+	else if (!ret && !CTR(vms))
+		ret = CMD_ERROR;
 	munmap(c, sizeof(*c));
 	close(fd);
 	return ret;

@@ -97,7 +97,7 @@ struct shadow_vcpu {
 
 static pthread_mutex_t shadow_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local int shadow_inside;
-/* set in a forked child: it owns no VM of ours, every call passes through */
+/* set in a child forked once a VM existed: every call passes through */
 static bool shadow_off;
 
 /*
@@ -179,8 +179,11 @@ static _Atomic uint64_t hull_start = UINT64_MAX, hull_end;
 static long told_nr_memslots = -1, told_nr_as = -1;
 
 /*
- * fork(): the child must not inherit shadow_lock held by another thread, and
- * the VMs stay the parent's (QEMU forks to exec a migration command).
+ * fork(): the child must not inherit shadow_lock held by another thread.
+ * Once a VM exists, the VMs stay the parent's and the child passes every
+ * call through (QEMU forks to exec a migration command).  Before any, the
+ * child goes on shadowing: it may be the one that makes the VMs (QEMU's
+ * -daemonize forks before it creates its VM, and the parent exits).
  */
 static void shadow_atfork_prepare(void)
 {
@@ -194,7 +197,8 @@ static void shadow_atfork_parent(void)
 
 static void shadow_atfork_child(void)
 {
-	shadow_off = true;
+	if (nr_vms)
+		shadow_off = true;
 	pthread_mutex_unlock(&shadow_lock);
 }
 
