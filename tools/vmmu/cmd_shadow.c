@@ -154,8 +154,9 @@ int cmd_shadow(int argc, char **argv)
 	}
 
 	/* The counters: a page the library maps through the inherited fd. */
-	fd = memfd_create("vmmu-shadow", 0);
-	if (fd < 0 || ftruncate(fd, sizeof(*c))) {
+	fd = memfd_create("vmmu-shadow", MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, sizeof(*c)) ||
+	    fcntl(fd, F_ADD_SEALS, SHADOW_COUNTERS_SEALS | F_SEAL_SEAL)) {
 		fprintf(stderr, "vmmu shadow: memfd: %s\n", strerror(errno));
 		return CMD_FAIL;
 	}
@@ -181,6 +182,10 @@ int cmd_shadow(int argc, char **argv)
 		return CMD_FAIL;
 	}
 	if (pid == 0) {
+		char pidtext[24];
+
+		snprintf(pidtext, sizeof(pidtext), "%ld", (long)getpid());
+		setenv(SHADOW_ENV_PID, pidtext, 1);
 		setenv("LD_PRELOAD", preload, 1);
 		setenv(SHADOW_ENV_FD, fdtext, 1);
 		if (record)

@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -49,6 +50,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,7 +99,10 @@ struct shadow_vcpu {
 
 static pthread_mutex_t shadow_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local int shadow_inside;
-/* set in a child forked once a VM existed: every call passes through */
+/*
+ * Every call passes through: set in a child forked once a VM existed, and
+ * in a process other than the one to shadow ($VMMU_SHADOW_PID).
+ */
 static bool shadow_off;
 
 /*
@@ -202,6 +207,36 @@ static void shadow_atfork_child(void)
 	pthread_mutex_unlock(&shadow_lock);
 }
 
+/*
+ * The counters `vmmu shadow` shares through fd @text: mapped only if that
+ * fd is still its memfd (the program may have closed it and opened
+ * something else under the number), else counted in this process.
+ */
+static void map_counters(const char *text)
+{
+	struct stat st;
+	char *end;
+	long fd = strtol(text, &end, 10);
+	void *p;
+
+	if (*text && !*end && fd >= 0 && fd <= INT_MAX && !fstat((int)fd, &st) &&
+	    S_ISREG(st.st_mode) && st.st_size == (off_t)sizeof(struct shadow_counters) &&
+	    (fcntl((int)fd, F_GET_SEALS) & SHADOW_COUNTERS_SEALS) == SHADOW_COUNTERS_SEALS) {
+		p = real_mmap(NULL, sizeof(struct shadow_counters), PROT_READ | PROT_WRITE,
+			      MAP_SHARED, (int)fd, 0);
+		if (p != MAP_FAILED) {
+			if (((struct shadow_counters *)p)->magic == SHADOW_COUNTERS_MAGIC) {
+				ctr = p;
+				shared_counters = true;
+				return;
+			}
+			real_munmap(p, sizeof(struct shadow_counters));
+		}
+	}
+	fprintf(stderr, "shadow: %s=%s is not vmmu shadow's counters: this process counts for "
+		"itself and prints its counts at exit\n", SHADOW_ENV_FD, text);
+}
+
 static void shadow_init(void)
 {
 	const char *s;
@@ -222,15 +257,25 @@ static void shadow_init(void)
 	if (p)
 		real_madvise = (int (*)(void *, size_t, int))p;
 
-	s = getenv(SHADOW_ENV_FD);
+	/* Only the process `vmmu shadow` started, not one it started in turn. */
+	s = getenv(SHADOW_ENV_PID);
 	if (s) {
-		p = real_mmap(NULL, sizeof(struct shadow_counters), PROT_READ | PROT_WRITE,
-			      MAP_SHARED, atoi(s), 0);
-		if (p != MAP_FAILED && ((struct shadow_counters *)p)->magic == SHADOW_COUNTERS_MAGIC) {
-			ctr = p;
-			shared_counters = true;
+		char *end;
+		long pid = strtol(s, &end, 10);
+
+		if (!*s || *end || pid != (long)getpid()) {
+			shadow_off = true;
+			return;
 		}
+	} else {
+		char pid[24];
+
+		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+		setenv(SHADOW_ENV_PID, pid, 1);
 	}
+	s = getenv(SHADOW_ENV_FD);
+	if (s)
+		map_counters(s);
 	s = getenv(SHADOW_ENV_EXACT);
 	opt_exact = s && !strcmp(s, "1");
 	s = getenv(SHADOW_ENV_NR_AS);
