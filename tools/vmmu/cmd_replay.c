@@ -614,9 +614,11 @@ static size_t replay_run(const struct rp_trace *t, const bool *keep, const struc
 				ret = SIZE_MAX - 1;
 				goto get_done;
 			}
-			vret = vmmu_get_dirty_log(vm, r->slot, vbm);
+			/* a recorded -EFAULT: the bitmap could not be written; here none is given */
+			vret = vmmu_get_dirty_log(vm, r->slot, r->kvm == -EFAULT ? NULL : vbm);
 			if (have_kvm) {
-				struct kvm_dirty_log log = { .slot = r->slot, .dirty_bitmap = kbm };
+				struct kvm_dirty_log log = { .slot = r->slot,
+							     .dirty_bitmap = r->kvm == -EFAULT ? NULL : kbm };
 
 				st->kvm_calls++;
 				kret = kvm_call(kfd, KVM_GET_DIRTY_LOG, &log);
@@ -678,7 +680,11 @@ get_done:
 				ret = SIZE_MAX - 1;
 				break;
 			}
-			if (r->num && shadow_bits_parse(r->bits, bm, r->num)) {
+			/* "?": the bitmap was not read (NULL, or KVM refused): none is given */
+			if (r->bits[0] == '?') {
+				free(bm);
+				bm = NULL;
+			} else if (r->num && shadow_bits_parse(r->bits, bm, r->num)) {
 				snprintf(why, wsize, "bad bits for %u pages", r->num);
 				free(bm);
 				ret = i;

@@ -228,6 +228,9 @@ int cmd_shadow(int argc, char **argv)
 	printf("shadow: time in the shadow's own work (vmmu calls, comparisons, trace): %.1f ms "
 	       "(%.2f %% of the run)\n", (double)CTR(shadow_ns) / 1e6,
 	       (double)CTR(shadow_ns) / 1e7 / (t1 - t0));
+	if (CTR(not_mirrored))
+		printf("shadow: calls not mirrored (KVM -EFAULT: the program's argument was "
+		       "unreadable): %llu\n", CTR(not_mirrored));
 	if (record)
 		printf("shadow: trace written to %s\n", record);
 	printf("shadow: %llu memslot calls, %llu dirty-log calls, %llu MMIO exits checked, "

@@ -52,6 +52,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -542,7 +543,12 @@ static void shadow_create_vm(int kvm_fd, unsigned long type, int vm_fd)
 /* Memslots                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* Keep the table of live slots like vmmu's, after a call both accepted. */
+/*
+ * Keep the table of live slots as KVM has them, after a call KVM accepted:
+ * it bounds what the shadow reads of the bitmaps KVM filled, and says which
+ * host memory is under a slot.  (vmmu's own slots differ only after a
+ * mismatch that was reported.)
+ */
 static void slot_table_update(struct shadow_vm *svm, const struct kvm_userspace_memory_region *m)
 {
 	struct shadow_slot *s = find_slot(svm, m->slot);
@@ -581,7 +587,9 @@ static void slot_table_update(struct shadow_vm *svm, const struct kvm_userspace_
 	}
 }
 
-static void shadow_set_region(struct shadow_vm *svm, const void *arg, bool region2, int kret)
+/* @arg: the shadow's copy of the program's argument. */
+static void shadow_set_region(struct shadow_vm *svm, const struct vmmu_userspace_memory_region2 *arg,
+			      bool region2, int kret)
 {
 	char kb[ERRNAME_LEN], vb[ERRNAME_LEN];
 	struct kvm_userspace_memory_region m;
@@ -596,7 +604,7 @@ static void shadow_set_region(struct shadow_vm *svm, const void *arg, bool regio
 	count(&ctr->memslot_calls);
 	if (kret)
 		count(&ctr->memslot_fail);
-	if (!kret && !vret)
+	if (!kret)
 		slot_table_update(svm, &m);
 	atomic_fetch_add_explicit(&svm->map_seq, 1, memory_order_release);
 	trace_printf("%s %d slot=%#x flags=%#x gpa=%#" PRIx64 " size=%#" PRIx64 " hva=%#" PRIx64
@@ -648,11 +656,47 @@ static char *bits_text(const uint64_t *bm, uint64_t npages)
 	}
 }
 
+/*
+ * The pages of vmmu's slot @id (as_id << 16 | slot): what vmmu_get_dirty_log()
+ * writes.  0 if there is none, UINT64_MAX if it cannot be told.
+ */
+static uint64_t vmmu_slot_pages(struct vmmu_vm *vm, uint32_t id)
+{
+	struct vmmu_userspace_memory_region *r;
+	uint64_t pages = 0;
+	uint32_t nr = 0;
+	int ret = vmmu_vm_get_slots(vm, id >> 16, NULL, 0, &nr);
+
+	if (ret == -EINVAL || (!ret && !nr))
+		return 0;		/* no such address space, or no slot in it */
+	if (ret != -ENOSPC)
+		return UINT64_MAX;
+	r = calloc(nr, sizeof(*r));
+	if (!r || vmmu_vm_get_slots(vm, id >> 16, r, nr, &nr)) {
+		free(r);
+		return UINT64_MAX;
+	}
+	for (uint32_t i = 0; i < nr; i++)
+		if (r[i].slot == id)
+			pages = r[i].memory_size / SHADOW_PAGE;
+	free(r);
+	return pages;
+}
+
+/*
+ * @log: the shadow's copy of the program's struct.  KVM filled the
+ * program's bitmap only if it returned 0, and with the bits of its slot,
+ * which the slot table holds: nothing else of it is read.  When KVM
+ * failed with -EFAULT (the bitmap cannot be written), vmmu is called
+ * without a bitmap too: it then takes the bits (without manual protect)
+ * and fails likewise.
+ */
 static void shadow_get_dirty_log(struct shadow_vm *svm, const struct kvm_dirty_log *log, int kret)
 {
 	struct shadow_slot *s = find_slot(svm, log->slot);
-	uint64_t npages = s ? s->size / SHADOW_PAGE : 0, words = shadow_bitmap_words(npages);
-	uint64_t *vbm = calloc(words ? words : 1, 8);
+	uint64_t npages = s ? s->size / SHADOW_PAGE : 0;
+	uint64_t vpages = vmmu_slot_pages(svm->vm, log->slot);
+	uint64_t *vbm = NULL;
 	const uint64_t *kbm = log->dirty_bitmap;
 	char *ktext = NULL, *vtext = NULL, kb[ERRNAME_LEN], vb[ERRNAME_LEN];
 	bool exact = false, bad = false;
@@ -661,12 +705,15 @@ static void shadow_get_dirty_log(struct shadow_vm *svm, const struct kvm_dirty_l
 
 	count(&ctr->dirty_log_calls);
 	count(&ctr->get_calls);
+	if (vpages != UINT64_MAX)
+		vbm = calloc(vpages ? shadow_bitmap_words(vpages) : 1, 8);
 	if (!vbm) {
 		fprintf(stderr, "shadow: out of memory: a KVM_GET_DIRTY_LOG is not compared\n");
 		return;
 	}
-	vret = vmmu_get_dirty_log(svm->vm, log->slot, log->dirty_bitmap ? vbm : NULL);
-	if (!kret && !vret && s) {
+	vret = vmmu_get_dirty_log(svm->vm, log->slot,
+				  log->dirty_bitmap && kret != -EFAULT ? vbm : NULL);
+	if (!kret && !vret && s && npages == vpages) {
 		/* Exact only if no vCPU ran since logging began on this slot. */
 		exact = opt_exact && s->log_quiet &&
 			atomic_load_explicit(&svm->run_epoch, memory_order_relaxed) == s->log_epoch &&
@@ -690,6 +737,10 @@ static void shadow_get_dirty_log(struct shadow_vm *svm, const struct kvm_dirty_l
 	if (kret != vret)
 		mismatch("vm %d KVM_GET_DIRTY_LOG slot=%#x: KVM %s, vmmu %s", svm->idx, log->slot,
 			 errname(kret, kb), errname(vret, vb));
+	else if (!kret && s && npages != vpages)
+		mismatch("vm %d KVM_GET_DIRTY_LOG slot=%#x: the slot has %llu pages in KVM, %llu in "
+			 "vmmu", svm->idx, log->slot, (unsigned long long)npages,
+			 (unsigned long long)vpages);
 	else if (bad)
 		mismatch("vm %d KVM_GET_DIRTY_LOG slot=%#x (%llu pages, %s): page %llu: KVM %d, "
 			 "vmmu %d\n  KVM:  %.300s\n  vmmu: %.300s", svm->idx, log->slot,
@@ -703,21 +754,29 @@ static void shadow_get_dirty_log(struct shadow_vm *svm, const struct kvm_dirty_l
 	free(vbm);
 }
 
+/*
+ * @log: the shadow's copy of the program's struct.  KVM read the program's
+ * bitmap only if it returned 0 (ceil(num_pages / 64) words, within its
+ * slot, as vmmu reads at most); otherwise it refused before reading it, or
+ * could not read it (-EFAULT), and changed nothing.  vmmu is then called
+ * without a bitmap: its checks come first, in KVM's order, and it fails as
+ * KVM did.  The trace has "bits=?" where the bitmap was not read.
+ */
 static void shadow_clear_dirty_log(struct shadow_vm *svm, const struct kvm_clear_dirty_log *log,
 				   int kret)
 {
 	char *btext = NULL, kb[ERRNAME_LEN], vb[ERRNAME_LEN];
+	void *bitmap = kret ? NULL : log->dirty_bitmap;
 	int vret;
 
 	count(&ctr->dirty_log_calls);
 	count(&ctr->clear_calls);
-	vret = vmmu_clear_dirty_log(svm->vm, log->slot, log->first_page, log->num_pages,
-				    log->dirty_bitmap);
-	if (log->dirty_bitmap && log->num_pages)
-		btext = bits_text(log->dirty_bitmap, log->num_pages);
+	vret = vmmu_clear_dirty_log(svm->vm, log->slot, log->first_page, log->num_pages, bitmap);
+	if (bitmap)
+		btext = bits_text(bitmap, log->num_pages);
 	trace_printf("clear %d slot=%#x first=%" PRIu64 " num=%u bits=%s kvm=%d vmmu=%d\n",
 		     svm->idx, log->slot, (uint64_t)log->first_page, log->num_pages,
-		     btext ? btext : "-", kret, vret);
+		     btext ? btext : "?", kret, vret);
 	free(btext);
 	if (kret != vret)
 		mismatch("vm %d KVM_CLEAR_DIRTY_LOG slot=%#x first=%llu num=%u: KVM %s, vmmu %s",
@@ -808,6 +867,48 @@ static void shadow_check_mmio(struct shadow_vcpu *sv, uint64_t seq)
 /* ------------------------------------------------------------------------ */
 /* ioctl                                                                     */
 /* ------------------------------------------------------------------------ */
+
+/* The shadow's copy of a mirrored call's argument struct. */
+union shadow_arg {
+	struct vmmu_userspace_memory_region2 region2;	/* and the shorter REGION */
+	struct kvm_enable_cap cap;
+	struct kvm_dirty_log get;
+	struct kvm_clear_dirty_log clear;
+};
+
+/*
+ * Copy the program's argument of @len bytes at @src.  A call KVM completed
+ * has read it, so it is read directly; after a failed call it may be
+ * unreadable (KVM's -EFAULT), so it is read with process_vm_readv(), which
+ * fails where a plain read would fault.  False if it cannot be read.
+ */
+static bool copy_arg(union shadow_arg *dst, const void *src, size_t len, int kret)
+{
+	struct iovec local = { .iov_base = dst, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)src, .iov_len = len };
+
+	if (!src || len > sizeof(*dst))
+		return false;
+	if (kret >= 0) {
+		memcpy(dst, src, len);
+		return true;
+	}
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+/* A call whose argument the shadow does not read: counted, and noted in the trace. */
+static void not_mirrored(struct shadow_vm *svm, unsigned int req, int kret)
+{
+	const char *name = req == KVM_SET_USER_MEMORY_REGION ? "KVM_SET_USER_MEMORY_REGION" :
+			   req == KD_SET_USER_MEMORY_REGION2 ? "KVM_SET_USER_MEMORY_REGION2" :
+			   req == KVM_ENABLE_CAP ? "KVM_ENABLE_CAP" :
+			   req == KVM_GET_DIRTY_LOG ? "KVM_GET_DIRTY_LOG" : "KVM_CLEAR_DIRTY_LOG";
+	char kb[ERRNAME_LEN];
+
+	count(&ctr->not_mirrored);
+	trace_printf("# vm %d %s: KVM %s, the argument unreadable: not mirrored\n", svm->idx,
+		     name, errname(kret, kb));
+}
 
 /*
  * The program passes the request as an int (sign-extended on the way in),
@@ -901,7 +1002,8 @@ int ioctl(int fd, unsigned long request, ...)
 		goto out;
 	}
 	{
-		int kret = ret < 0 ? -err : ret;
+		int kret = ret < 0 ? -err : ret, k0 = ret < 0 ? kret : 0;
+		union shadow_arg a;
 
 		switch (req) {
 		case KD_SET_USER_MEMORY_REGION2:
@@ -910,21 +1012,28 @@ int ioctl(int fd, unsigned long request, ...)
 				break;
 			/* fall through */
 		case KVM_SET_USER_MEMORY_REGION:
-			if (arg)
-				shadow_set_region(svm, arg, req == KD_SET_USER_MEMORY_REGION2,
-						  ret < 0 ? kret : 0);
-			break;
 		case KVM_ENABLE_CAP:
-			if (arg)
-				shadow_enable_cap(svm, arg, ret < 0 ? kret : 0);
+			/* KVM's -EFAULT: it could not read the argument and changed nothing */
+			if (kret == -EFAULT || !copy_arg(&a, arg, _IOC_SIZE(req), kret)) {
+				not_mirrored(svm, req, kret);
+				break;
+			}
+			if (req == KVM_ENABLE_CAP)
+				shadow_enable_cap(svm, &a.cap, k0);
+			else
+				shadow_set_region(svm, &a.region2, req == KD_SET_USER_MEMORY_REGION2, k0);
 			break;
 		case KVM_GET_DIRTY_LOG:
-			if (arg)
-				shadow_get_dirty_log(svm, arg, ret < 0 ? kret : 0);
-			break;
 		case KVM_CLEAR_DIRTY_LOG:
-			if (arg)
-				shadow_clear_dirty_log(svm, arg, ret < 0 ? kret : 0);
+			/* here KVM's -EFAULT may be the bitmap's: mirrored if the struct reads */
+			if (!copy_arg(&a, arg, _IOC_SIZE(req), kret)) {
+				not_mirrored(svm, req, kret);
+				break;
+			}
+			if (req == KVM_GET_DIRTY_LOG)
+				shadow_get_dirty_log(svm, &a.get, k0);
+			else
+				shadow_clear_dirty_log(svm, &a.clear, k0);
 			break;
 		case KVM_CREATE_VCPU:
 			shadow_create_vcpu(svm, (unsigned long)arg, kret);

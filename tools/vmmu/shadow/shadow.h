@@ -61,6 +61,8 @@ struct shadow_counters {
 	_Atomic uint64_t unshadowed;		/* VMs vmmu could not shadow */
 	_Atomic uint64_t shadow_ns;		/* time in the shadow's own work (not the
 						 * kernel's calls, not waiting for the lock) */
+	_Atomic uint64_t not_mirrored;		/* calls whose argument could not be read
+						 * (KVM: -EFAULT): neither mirrored nor compared */
 };
 
 /**
