@@ -82,7 +82,8 @@ int shadow_bits_format(const uint64_t *bm, uint64_t npages, char *buf, size_t si
 /**
  * shadow_bits_parse() - read the notation of shadow_bits_format()
  * @s: the text (up to the first blank or end of string).
- * @bm: output bitmap, zeroed first, of ceil(@npages / 64) words.
+ * @bm: output bitmap, zeroed first, of ceil(@npages / 64) words; or NULL
+ *	to check @s only (no memory of @npages' size is touched).
  * @npages: pages it covers; a page at or past it is an error.
  *
  * Return: 0, or -EINVAL for bad syntax or a page out of range.
