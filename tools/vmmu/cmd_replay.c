@@ -63,7 +63,7 @@ struct rp_rec {
 	int vm;
 	int lineno;
 	char *line;		/* the trace line, for the reproducer */
-	uint32_t slot, flags, num, len, id;
+	uint32_t slot, flags, num, len, id;	/* flags: also a cap's (0 if absent) */
 	uint64_t gpa, size, hva, first, pages, start, end, arg;
 	uint32_t nr_slots, nr_as, gpa_bits;
 	int kvm, vmmu, exact, write;
@@ -222,6 +222,8 @@ static int parse_line(char *line, int lineno, struct rp_rec *r)
 	} else if (!strcmp(kind, "cap")) {
 		r->kind = RP_CAP;
 		NEED("manual_protect", r->arg, UINT64_MAX);
+		if (field_at(line, "flags"))	/* traces before it have none */
+			NEED("flags", r->flags, UINT32_MAX);
 		NEED_RET("kvm", r->kvm);
 		NEED_RET("vmmu", r->vmmu);
 	} else if (!strcmp(kind, "vcpu")) {
@@ -659,10 +661,11 @@ static size_t replay_run(const struct rp_trace *t, const bool *keep, const struc
 		}
 		case RP_CAP: {
 			struct kvm_enable_cap cap = { .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
-						      .args = { r->arg } };
+						      .flags = r->flags, .args = { r->arg } };
 
 			st->dirty++;
-			vret = vmmu_vm_enable_manual_dirty_log_protect(vm, r->arg);
+			/* KVM refuses any flags; vmmu's call has none (as the shadow) */
+			vret = r->flags ? -EINVAL : vmmu_vm_enable_manual_dirty_log_protect(vm, r->arg);
 			if (have_kvm) {
 				st->kvm_calls++;
 				kret = kvm_call(kfd, KVM_ENABLE_CAP, &cap);

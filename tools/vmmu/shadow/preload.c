@@ -22,7 +22,7 @@
  *	KVM_CREATE_VCPU		return values
  *	KVM_RUN			a KVM_EXIT_MMIO is an MMIO exit in vmmu too, at
  *				the same gpa, length and direction
- *	munmap, madvise(DONTNEED/REMOVE/FREE), mmap(MAP_FIXED) over a slot's
+ *	munmap, madvise(DONTNEED(_LOCKED)/REMOVE/FREE), mmap(MAP_FIXED) over a slot's
  *				host memory: bracketed with vmmu's MMU notifiers
  *
  * Locking: shadow_lock serializes every mirrored call with its KVM twin, so
@@ -66,6 +66,9 @@
 
 #ifndef MADV_FREE
 #define MADV_FREE 8
+#endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24	/* Linux 5.18 */
 #endif
 
 struct shadow_slot {
@@ -624,6 +627,11 @@ static void shadow_set_region(struct shadow_vm *svm, const struct vmmu_userspace
 /* Dirty log                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * KVM refuses any flags in struct kvm_enable_cap (-EINVAL, before it looks
+ * at the capability); vmmu's call has none, so it is not made then and
+ * vmmu's result is that refusal.
+ */
 static void shadow_enable_cap(struct shadow_vm *svm, const struct kvm_enable_cap *cap, int kret)
 {
 	char kb[ERRNAME_LEN], vb[ERRNAME_LEN];
@@ -631,13 +639,15 @@ static void shadow_enable_cap(struct shadow_vm *svm, const struct kvm_enable_cap
 
 	if (cap->cap != KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)
 		return;
-	vret = vmmu_vm_enable_manual_dirty_log_protect(svm->vm, cap->args[0]);
+	vret = cap->flags ? -EINVAL :
+	       vmmu_vm_enable_manual_dirty_log_protect(svm->vm, cap->args[0]);
 	count(&ctr->dirty_log_calls);
-	trace_printf("cap %d manual_protect=%#" PRIx64 " kvm=%d vmmu=%d\n", svm->idx,
-		     (uint64_t)cap->args[0], kret, vret);
+	trace_printf("cap %d manual_protect=%#" PRIx64 " flags=%#x kvm=%d vmmu=%d\n", svm->idx,
+		     (uint64_t)cap->args[0], cap->flags, kret, vret);
 	if (kret != vret)
-		mismatch("vm %d KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2, %#llx): KVM %s, vmmu %s",
-			 svm->idx, (unsigned long long)cap->args[0], errname(kret, kb), errname(vret, vb));
+		mismatch("vm %d KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2, %#llx, flags %#x): KVM %s, "
+			 "vmmu %s", svm->idx, (unsigned long long)cap->args[0], cap->flags,
+			 errname(kret, kb), errname(vret, vb));
 }
 
 static char *bits_text(const uint64_t *bm, uint64_t npages)
@@ -1161,7 +1171,8 @@ int madvise(void *addr, size_t len, int advice)
 	if (!ensure_init())
 		return raw_madvise(addr, len, advice);
 	/* the advice that takes pages away from under a slot */
-	if (advice == MADV_DONTNEED || advice == MADV_REMOVE || advice == MADV_FREE)
+	if (advice == MADV_DONTNEED || advice == MADV_DONTNEED_LOCKED || advice == MADV_REMOVE ||
+	    advice == MADV_FREE)
 		mask = hostmem_begin(addr, len, HOSTMEM_MADVISE);
 	ret = real_madvise(addr, len, advice);
 	err = errno;
