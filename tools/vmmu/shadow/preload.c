@@ -22,14 +22,21 @@
  *	KVM_CREATE_VCPU		return values
  *	KVM_RUN			a KVM_EXIT_MMIO is an MMIO exit in vmmu too, at
  *				the same gpa, length and direction
- *	munmap, madvise(DONTNEED(_LOCKED)/REMOVE/FREE), mmap(MAP_FIXED) over a slot's
- *				host memory: bracketed with vmmu's MMU notifiers
+ *	munmap, madvise(DONTNEED(_LOCKED)/REMOVE/FREE), mmap(MAP_FIXED)
+ *				over a slot's host memory: bracketed with
+ *				vmmu's MMU notifiers
  *
  * Locking: shadow_lock serializes every mirrored call with its KVM twin, so
  * that both see the calls in the same order and the trace records that
  * order.  It is never held across KVM_RUN.  A thread inside vmmu (which may
- * itself call mmap/munmap/madvise) has shadow_inside set and passes straight
- * through, so the wrappers never recurse into the lock.
+ * itself call mmap/munmap/madvise), or inside the kernel's call of a
+ * mirrored ioctl, has shadow_inside set and passes straight through, so the
+ * wrappers never recurse into the lock.
+ *
+ * The program's memory is read no further than KVM read it (copy_arg(),
+ * the GET and CLEAR functions).  Only the process in $VMMU_SHADOW_PID is
+ * shadowed, and a child it forks once it has a VM passes every call
+ * through.
  *
  * The library never changes what the program sees: return values and errno
  * are the kernel's.  When it cannot shadow (vmmu_vm_create fails, a table is
