@@ -1027,7 +1027,7 @@ int ioctl(int fd, unsigned long request, ...)
 			/* a kernel without it refuses what vmmu has: nothing to compare */
 			if (!svm->have_region2)
 				break;
-			/* fall through */
+			__attribute__((fallthrough));
 		case KVM_SET_USER_MEMORY_REGION:
 		case KVM_ENABLE_CAP:
 			/* KVM's -EFAULT: it could not read the argument and changed nothing */
