@@ -36,14 +36,15 @@ run_suite() {	# name builddir meson-setup-args... ; runs "meson test"
 # Every suite in the release build (among them abi: exported symbols and the
 # README recipe; trace: the USDT probes under bpftrace, skipped where it
 # cannot attach; man: the man pages render); the correctness suites again under
-# ASan+UBSan (benchmarks and the model checker gain nothing there); the
+# ASan+UBSan (benchmarks and the model checker gain nothing there), with
+# `vmmu replay` (suite "replay": committed, malformed and hostile traces); the
 # concurrency tests (suite "tsan") again under ThreadSanitizer.  Sanitizer
 # runs set VMMU_TEST_SHORT=1 so stress tests cut their iteration counts.
 base_args=${MESON_TEST_ARGS:-}
 MESON_TEST_ARGS="$base_args"
 run_suite release "$BUILD"
 export VMMU_TEST_SHORT=1
-MESON_TEST_ARGS="$base_args --suite unit --suite stress --suite kvm --suite checker"
+MESON_TEST_ARGS="$base_args --suite unit --suite stress --suite kvm --suite checker --suite replay"
 run_suite asan+ubsan "$BUILD_ASAN" -Db_sanitize=address,undefined -Db_lundef=false
 MESON_TEST_ARGS="$base_args --suite tsan"
 run_suite tsan "$BUILD_TSAN" -Db_sanitize=thread -Db_lundef=false

@@ -17,31 +17,11 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "vmm_test.h"
+
 #define PG	4096ul
 
-/* KVM_SET_USER_MEMORY_REGION2 (Linux 6.8), newer than Debian 12's headers */
-struct region2 {
-	uint32_t slot, flags;
-	uint64_t guest_phys_addr, memory_size, userspace_addr, guest_memfd_offset;
-	uint32_t guest_memfd, pad1;
-	uint64_t pad2[14];
-};
-#define SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct region2)
 #define NPAGES	128ul
-
-static int fails;
-
-static int expect(const char *what, int r, int want_errno)
-{
-	int got = r < 0 ? errno : 0;
-
-	if (got != want_errno) {
-		fprintf(stderr, "hostmem_vmm: %s: errno %d (%s), expected %d\n", what, got,
-			strerror(got), want_errno);
-		fails++;
-	}
-	return r;
-}
 
 int main(void)
 {
@@ -88,7 +68,7 @@ int main(void)
 	r.slot = 4;
 	expect("create, no logging", ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r), 0);
 	/* REGION2 where the kernel has it (the shadow mirrors it only then) */
-	if (ioctl(vm, KVM_CHECK_EXTENSION, 231 /* KVM_CAP_USER_MEMORY2 */) > 0) {
+	if (ioctl(vm, KVM_CHECK_EXTENSION, CAP_USER_MEMORY2) > 0) {
 		struct region2 r2 = { .slot = 5, .guest_phys_addr = 0x2000000,
 			.memory_size = 4 * PG, .userspace_addr = (uint64_t)(uintptr_t)mem };
 

@@ -9,7 +9,12 @@
 #   wrong-as  POST and migration only, on a shadow configured with 2 address
 #             spaces: the shadow must report a mismatch and exit 1
 # Asserts 0 mismatches (wrong-as: at least one, exit 1) and floors on what the
-# shadow saw.  Exits 77 (SKIP) without /dev/kvm, QEMU, SeaBIOS or socat.
+# shadow saw.  Exits 77 (SKIP, with the reason) without a /dev/kvm it can
+# read and write, QEMU, socat, or the firmware QEMU loads here (SeaBIOS's
+# bios-256k.bin and vgabios-stdvga.bin, looked for in the directories of
+# $SCENARIO_FIRMWARE_DIRS, by default Debian's /usr/share/seabios and
+# /usr/share/qemu), and when `vmmu shadow` skips or QEMU cannot find its
+# firmware; it never passes without having run.
 # Every wait polls a condition (the debug console, the monitor); none is a
 # fixed sleep.  With TRACE_OUT, the trace is copied there (tests/traces/).
 # With SCENARIO_NO_SHADOW=1 QEMU runs alone (no assertions): the same
@@ -20,11 +25,19 @@ name=$2
 trace_out=${3:-}
 
 skip() { echo "SKIP: $*"; exit 77; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] || skip "no /dev/kvm"
+[ -c /dev/kvm ] || skip "no /dev/kvm"
+[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "/dev/kvm is not readable and writable"
 qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not installed (scripts/deps.sh)"
 command -v socat >/dev/null || skip "socat not installed (scripts/deps.sh)"
-[ -e /usr/share/seabios/bios-256k.bin ] || [ -e /usr/share/qemu/bios-256k.bin ] ||
-	skip "SeaBIOS not installed (scripts/deps.sh)"
+# firmware FILE: FILE in one of the firmware directories
+firmware() {
+	for d in ${SCENARIO_FIRMWARE_DIRS:-/usr/share/seabios /usr/share/qemu}; do
+		[ -r "$d/$1" ] && return 0
+	done
+	return 1
+}
+firmware bios-256k.bin || skip "SeaBIOS (bios-256k.bin) not installed (scripts/deps.sh)"
+firmware vgabios-stdvga.bin || skip "the VGA BIOS (vgabios-stdvga.bin) not installed (scripts/deps.sh)"
 
 tmp=$(mktemp -d)
 qpid=
@@ -44,6 +57,17 @@ mon() {
 	printf '%s\n' "$1" | socat -t 5 - "unix-connect:$sock" 2>/dev/null |
 		tr -d '\r' | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g'
 }
+# exited DESC: QEMU (or `vmmu shadow`) is gone before DESC: skip if for want
+# of something this machine lacks, else fail
+exited() {
+	wait "$qpid"
+	rc=$?
+	qpid=
+	[ $rc -eq 77 ] && { cat "$tmp/out"; skip "vmmu shadow skipped"; }
+	grep -Eqi "could not (load|open|find).*(bios|rom)|failed to find romfile" "$tmp/out" &&
+		{ cat "$tmp/out"; skip "QEMU lacks its firmware"; }
+	fail "QEMU exited (status $rc) while waiting for $1"
+}
 # wait_for DESC SECONDS CMD...: poll until CMD succeeds
 wait_for() {
 	desc=$1 limit=$2; shift 2
@@ -51,7 +75,7 @@ wait_for() {
 	while ! "$@"; do
 		i=$((i + 1))
 		[ $i -gt $((limit * 20)) ] && fail "timed out waiting for $desc"
-		kill -0 "$qpid" 2>/dev/null || fail "QEMU exited while waiting for $desc"
+		kill -0 "$qpid" 2>/dev/null || exited "$desc"
 		sleep 0.05	# polling interval, not synchronisation
 	done
 }
@@ -135,6 +159,9 @@ echo "scenario $name: memslot calls $slots, dirty-log calls $dlog, CLEAR $clears
 if [ "$name" = wrong-as ]; then
 	[ "$rc" -eq 1 ] || fail "the wrong shadow exited $rc, not 1"
 	[ "$mism" -gt 0 ] || fail "the wrong shadow reported no mismatch"
+	# for the right reason: KVM's address spaces against vmmu's configuration
+	grep -q "^shadow: MISMATCH: vm 0: KVM_CHECK_EXTENSION(KVM_CAP_MULTI_ADDRESS_SPACE) on the VM fd: KVM [01], vmmu configured with 2$" "$tmp/out" ||
+		fail "no mismatch of KVM_CAP_MULTI_ADDRESS_SPACE against vmmu's configuration"
 	echo "ok: the shadow with 2 address spaces reported $mism mismatches and exited 1"
 	exit 0
 fi

@@ -6,6 +6,9 @@
 #define CMD_OK		0
 #define CMD_FAIL	1	/* the run found a problem */
 #define CMD_USAGE	2	/* bad command line */
+#define CMD_ERROR	3	/* the command could not do its job (replay: the
+				 * trace could not be replayed; shadow: no KVM VM
+				 * was shadowed) */
 #define CMD_SKIP	77	/* a needed facility is missing */
 
 struct cmd {

@@ -33,6 +33,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,12 @@
 
 #define RP_PAGE		4096ull
 #define RP_MAX_VMS	16
-#define RP_MAX_VCPUS	64
+/* The largest slot a trace may record as accepted: what the replay maps. */
+#define RP_MAX_SLOT_BYTES	(1ull << 40)
+/* A return value in a trace: 0 or more, or a negative errno. */
+#define RP_MIN_RET	(-4095)
+/* replay_run(): the replay itself failed */
+#define RP_FAILED	(SIZE_MAX - 1)
 
 enum rp_kind { RP_VM, RP_REGION, RP_REGION2, RP_CAP, RP_VCPU, RP_GET, RP_CLEAR, RP_MMIO, RP_INVAL };
 
@@ -57,7 +63,7 @@ struct rp_rec {
 	int vm;
 	int lineno;
 	char *line;		/* the trace line, for the reproducer */
-	uint32_t slot, flags, num, len, id;
+	uint32_t slot, flags, num, len, id;	/* flags: also a cap's (0 if absent) */
 	uint64_t gpa, size, hva, first, pages, start, end, arg;
 	uint32_t nr_slots, nr_as, gpa_bits;
 	int kvm, vmmu, exact, write;
@@ -96,36 +102,17 @@ void cmd_replay_usage(void)
 	       "  --no-kvm       vmmu only, even where /dev/kvm exists\n"
 	       "  --no-shrink    report the first divergence without shrinking\n"
 	       "  -v, --verbose  print each record as it is replayed\n"
-	       "Exit status: 0 no divergence, 1 a divergence, 2 a bad command line or trace.\n");
+	       "Exit status: 0 no divergence; 1 a divergence (\"DIVERGENCE at line N\"); 2 a bad\n"
+	       "command line; 3 the replay could not be made: the trace cannot be read or is\n"
+	       "malformed (the line is named), or memory, a VM or /dev/kvm failed.\n");
 }
 
 /* ------------------------------------------------------------------------ */
 /* Parsing                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* The value of " key=" in @line; false if absent or not a number. */
-static bool field_u64(const char *line, const char *key, uint64_t *v)
-{
-	char pat[32];
-	const char *p;
-	char *end;
-
-	snprintf(pat, sizeof(pat), " %s=", key);
-	p = strstr(line, pat);
-	if (!p)
-		return false;
-	p += strlen(pat);
-	errno = 0;
-	*v = strtoull(p, &end, 0);
-	if (*p == '-') {	/* negative errnos */
-		long long s = strtoll(p, &end, 0);
-
-		*v = (uint64_t)s;
-	}
-	return !errno && end != p && (*end == ' ' || *end == '\0' || *end == '\n');
-}
-
-static const char *field_str(const char *line, const char *key)
+/* The text after " key=" in @line, or NULL. */
+static const char *field_at(const char *line, const char *key)
 {
 	char pat[32];
 	const char *p;
@@ -135,97 +122,156 @@ static const char *field_str(const char *line, const char *key)
 	return p ? p + strlen(pat) : NULL;
 }
 
-#define NEED(key, dst) do {						\
+static bool field_end(const char *end)
+{
+	return *end == ' ' || *end == '\0' || *end == '\n';
+}
+
+/* The unsigned value of " key=" in @line, at most @max; false if absent or bad. */
+static bool field_u64(const char *line, const char *key, uint64_t max, uint64_t *v)
+{
+	const char *p = field_at(line, key);
+	char *end;
+
+	if (!p || *p < '0' || *p > '9')		/* no sign, no blank */
+		return false;
+	errno = 0;
+	*v = strtoull(p, &end, 0);
+	return !errno && field_end(end) && *v <= max;
+}
+
+/* The signed value of " key=" in @line, within [@min, @max]. */
+static bool field_s64(const char *line, const char *key, int64_t min, int64_t max, int64_t *v)
+{
+	const char *p = field_at(line, key);
+	char *end;
+
+	if (!p || (*p != '-' && (*p < '0' || *p > '9')))
+		return false;
+	errno = 0;
+	*v = strtoll(p, &end, 0);
+	return !errno && end != p && field_end(end) && *v >= min && *v <= max;
+}
+
+/*
+ * The field @key into @dst, or the line is malformed: NEED for an unsigned
+ * value of at most @max (never more than @dst holds), NEED_RET for a return
+ * value (a negative errno, or 0 and up).
+ */
+#define NEED(key, dst, max) do {					\
 		uint64_t v_;						\
-		if (!field_u64(line, key, &v_)) {			\
+		if (!field_u64(line, key, max, &v_)) {			\
 			missing = key;					\
 			goto bad;					\
 		}							\
 		dst = (__typeof__(dst))v_;				\
 	} while (0)
+#define NEED_RET(key, dst) do {						\
+		int64_t v_;						\
+		if (!field_s64(line, key, RP_MIN_RET, INT_MAX, &v_)) {	\
+			missing = key;					\
+			goto bad;					\
+		}							\
+		dst = (int)v_;						\
+	} while (0)
+
+/* A bitmap of the trace: "?" (not recorded) or valid for @npages pages. */
+static bool bits_ok(const char *s, uint64_t npages)
+{
+	return (s[0] == '?' && field_end(s + 1)) || !shadow_bits_parse(s, NULL, npages);
+}
 
 static int parse_line(char *line, int lineno, struct rp_rec *r)
 {
-	char kind[16];
-	const char *missing = NULL;
-	int n = 0;
+	const char *missing = NULL, *sp = strchr(line, ' ');
+	char kind[16], *end;
+	long vm;
 
 	memset(r, 0, sizeof(*r));
 	r->lineno = lineno;
 	r->line = line;
-	if (sscanf(line, "%15s %d%n", kind, &r->vm, &n) != 2 || r->vm < 0 || r->vm >= RP_MAX_VMS) {
-		fprintf(stderr, "vmmu replay: line %d: expected 'KIND VM ...': %s\n", lineno, line);
+	if (!sp || sp == line || (size_t)(sp - line) >= sizeof(kind) || sp[1] < '0' ||
+	    sp[1] > '9' || (errno = 0, vm = strtol(sp + 1, &end, 10), errno) ||
+	    !field_end(end) || vm >= RP_MAX_VMS) {
+		fprintf(stderr, "vmmu replay: line %d: expected 'KIND VM ...' (VM 0..%d): %s\n",
+			lineno, RP_MAX_VMS - 1, line);
 		return -EINVAL;
 	}
+	memcpy(kind, line, (size_t)(sp - line));
+	kind[sp - line] = '\0';
+	r->vm = (int)vm;
 	if (!strcmp(kind, "vm")) {
 		r->kind = RP_VM;
-		NEED("type", r->arg);
-		NEED("nr_slots", r->nr_slots);
-		NEED("nr_as", r->nr_as);
-		NEED("gpa_bits", r->gpa_bits);
+		NEED("type", r->arg, UINT32_MAX);
+		NEED("nr_slots", r->nr_slots, UINT32_MAX);
+		NEED("nr_as", r->nr_as, UINT32_MAX);
+		NEED("gpa_bits", r->gpa_bits, UINT32_MAX);
 	} else if (!strcmp(kind, "region") || !strcmp(kind, "region2")) {
 		r->kind = kind[6] ? RP_REGION2 : RP_REGION;
-		NEED("slot", r->slot);
-		NEED("flags", r->flags);
-		NEED("gpa", r->gpa);
-		NEED("size", r->size);
-		NEED("hva", r->hva);
-		NEED("kvm", r->kvm);
-		NEED("vmmu", r->vmmu);
-	} else if (!strcmp(kind, "cap")) {
-		r->kind = RP_CAP;
-		NEED("manual_protect", r->arg);
-		NEED("kvm", r->kvm);
-		NEED("vmmu", r->vmmu);
-	} else if (!strcmp(kind, "vcpu")) {
-		r->kind = RP_VCPU;
-		NEED("id", r->id);
-		NEED("kvm", r->kvm);
-		NEED("vmmu", r->vmmu);
-	} else if (!strcmp(kind, "get")) {
-		r->kind = RP_GET;
-		NEED("slot", r->slot);
-		NEED("pages", r->pages);
-		NEED("exact", r->exact);
-		NEED("kvm", r->kvm);
-		NEED("vmmu", r->vmmu);
-		r->kbits = field_str(line, "kbits");
-		r->vbits = field_str(line, "vbits");
-		if (!r->kbits || !r->vbits) {
-			missing = "kbits/vbits";
+		NEED("slot", r->slot, UINT32_MAX);
+		NEED("flags", r->flags, UINT32_MAX);
+		NEED("gpa", r->gpa, UINT64_MAX);
+		NEED("size", r->size, UINT64_MAX);
+		NEED("hva", r->hva, UINT64_MAX);
+		NEED_RET("kvm", r->kvm);
+		NEED_RET("vmmu", r->vmmu);
+		if (!r->kvm && r->size > RP_MAX_SLOT_BYTES) {
+			missing = "size (a slot KVM took that is larger than the replay maps, 1 TiB)";
 			goto bad;
 		}
-		if (r->pages > VMMU_MEM_MAX_NR_PAGES) {
-			missing = "pages (too large)";
+	} else if (!strcmp(kind, "cap")) {
+		r->kind = RP_CAP;
+		NEED("manual_protect", r->arg, UINT64_MAX);
+		if (field_at(line, "flags"))	/* traces before it have none */
+			NEED("flags", r->flags, UINT32_MAX);
+		NEED_RET("kvm", r->kvm);
+		NEED_RET("vmmu", r->vmmu);
+	} else if (!strcmp(kind, "vcpu")) {
+		r->kind = RP_VCPU;
+		NEED("id", r->id, UINT32_MAX);
+		NEED_RET("kvm", r->kvm);
+		NEED_RET("vmmu", r->vmmu);
+	} else if (!strcmp(kind, "get")) {
+		r->kind = RP_GET;
+		NEED("slot", r->slot, UINT32_MAX);
+		NEED("pages", r->pages, VMMU_MEM_MAX_NR_PAGES);
+		NEED("exact", r->exact, 1);
+		NEED_RET("kvm", r->kvm);
+		NEED_RET("vmmu", r->vmmu);
+		r->kbits = field_at(line, "kbits");
+		r->vbits = field_at(line, "vbits");
+		if (!r->kbits || !r->vbits || !bits_ok(r->kbits, r->pages) ||
+		    !bits_ok(r->vbits, r->pages)) {
+			missing = "kbits/vbits";
 			goto bad;
 		}
 	} else if (!strcmp(kind, "clear")) {
 		r->kind = RP_CLEAR;
-		NEED("slot", r->slot);
-		NEED("first", r->first);
-		NEED("num", r->num);
-		NEED("kvm", r->kvm);
-		NEED("vmmu", r->vmmu);
-		r->bits = field_str(line, "bits");
-		if (!r->bits) {
+		NEED("slot", r->slot, UINT32_MAX);
+		NEED("first", r->first, UINT64_MAX);
+		NEED("num", r->num, UINT32_MAX);
+		NEED_RET("kvm", r->kvm);
+		NEED_RET("vmmu", r->vmmu);
+		r->bits = field_at(line, "bits");
+		if (!r->bits || !bits_ok(r->bits, r->num)) {
 			missing = "bits";
 			goto bad;
 		}
 	} else if (!strcmp(kind, "mmio")) {
 		r->kind = RP_MMIO;
-		NEED("vcpu", r->id);
-		NEED("gpa", r->gpa);
-		NEED("len", r->len);
-		NEED("write", r->write);
-		NEED("vmmu", r->vmmu);
-		if (r->len < 1 || r->len > 8) {
+		NEED("vcpu", r->id, UINT32_MAX);
+		NEED("gpa", r->gpa, UINT64_MAX);
+		NEED("len", r->len, 8);
+		NEED("write", r->write, 1);
+		NEED_RET("vmmu", r->vmmu);
+		if (r->len < 1) {
 			missing = "len (1..8)";
 			goto bad;
 		}
 	} else if (!strcmp(kind, "inval")) {
 		r->kind = RP_INVAL;
-		NEED("start", r->start);
-		NEED("end", r->end);
+		NEED("start", r->start, UINT64_MAX);
+		NEED("end", r->end, UINT64_MAX);
 	} else {
 		fprintf(stderr, "vmmu replay: line %d: unknown record '%s'\n", lineno, kind);
 		return -EINVAL;
@@ -310,7 +356,7 @@ static int load_trace(const char *path, struct rp_trace *t)
 		fprintf(stderr, "vmmu replay: cannot open '%s': %s\n", path, strerror(errno));
 		return -errno;
 	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	while ((errno = 0, len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if (len && line[len - 1] == '\n')
 			line[--len] = '\0';
@@ -330,6 +376,7 @@ static int load_trace(const char *path, struct rp_trace *t)
 			struct rp_rec *p = realloc(t->recs, n * sizeof(*p));
 
 			if (!p) {
+				fprintf(stderr, "vmmu replay: out of memory at line %d\n", lineno);
 				ret = -ENOMEM;
 				break;
 			}
@@ -340,6 +387,7 @@ static int load_trace(const char *path, struct rp_trace *t)
 			char *copy = strdup(line);
 
 			if (!copy) {
+				fprintf(stderr, "vmmu replay: out of memory at line %d\n", lineno);
 				ret = -ENOMEM;
 				break;
 			}
@@ -364,6 +412,11 @@ static int load_trace(const char *path, struct rp_trace *t)
 			}
 			t->nr++;
 		}
+	}
+	if (!ret && ferror(f)) {
+		ret = errno ? -errno : -EIO;
+		fprintf(stderr, "vmmu replay: %s: read error after line %d: %s\n", path, lineno,
+			strerror(-ret));
 	}
 	if (!ret && lineno == 0) {
 		fprintf(stderr, "vmmu replay: %s: empty\n", path);
@@ -390,44 +443,79 @@ static void free_trace(struct rp_trace *t)
 /* One run                                                                   */
 /* ------------------------------------------------------------------------ */
 
+struct rp_vcpu {
+	struct vmmu_vcpu *vcpu;
+	int vm;
+	uint32_t id;
+	int kfd;
+};
+
+/* The pages of a slot vmmu took, for the bitmaps. */
+struct rp_slot {
+	int vm;
+	uint32_t slot;
+	uint64_t pages;
+};
+
+/* Both tables grow with the trace: a VM may have as many as KVM allows. */
 struct rp_world {
 	struct vmmu_vm *vm[RP_MAX_VMS];
 	int kvm_vm[RP_MAX_VMS];
-	struct { struct vmmu_vcpu *vcpu; int vm; uint32_t id; int kfd; } vcpus[RP_MAX_VCPUS];
-	int nr_vcpus;
-	/* pages of each live slot in vmmu, for the bitmaps: slot id -> pages */
-	struct rp_slot { int vm; uint32_t slot; uint64_t pages; } slots[4096];
-	int nr_slots;
+	struct rp_vcpu *vcpus;
+	size_t nr_vcpus, cap_vcpus;
+	struct rp_slot *slots;
+	size_t nr_slots, cap_slots;
 };
+
+/* Room for one more of @size-byte elements in *@p; false if out of memory. */
+static bool grow(void **p, size_t nr, size_t *cap, size_t size)
+{
+	size_t n = *cap ? 2 * *cap : 64;
+	void *q;
+
+	if (nr < *cap)
+		return true;
+	q = realloc(*p, n * size);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = n;
+	return true;
+}
 
 static uint64_t *slot_pages_ref(struct rp_world *w, int vm, uint32_t slot)
 {
-	for (int i = 0; i < w->nr_slots; i++)
+	for (size_t i = 0; i < w->nr_slots; i++)
 		if (w->slots[i].vm == vm && w->slots[i].slot == slot)
 			return &w->slots[i].pages;
 	return NULL;
 }
 
-static void slot_pages_set(struct rp_world *w, int vm, uint32_t slot, uint64_t pages)
+/* False if out of memory. */
+static bool slot_pages_set(struct rp_world *w, int vm, uint32_t slot, uint64_t pages)
 {
 	uint64_t *p = slot_pages_ref(w, vm, slot);
 
 	if (p) {
 		*p = pages;
-		return;
+		return true;
 	}
-	if (w->nr_slots < (int)(sizeof(w->slots) / sizeof(w->slots[0])))
-		w->slots[w->nr_slots++] = (struct rp_slot){ vm, slot, pages };
+	if (!grow((void **)&w->slots, w->nr_slots, &w->cap_slots, sizeof(*w->slots)))
+		return false;
+	w->slots[w->nr_slots++] = (struct rp_slot){ vm, slot, pages };
+	return true;
 }
 
 static void world_free(struct rp_world *w)
 {
-	for (int i = 0; i < w->nr_vcpus; i++) {
+	for (size_t i = 0; i < w->nr_vcpus; i++) {
 		if (w->vcpus[i].vcpu)
 			vmmu_vcpu_destroy(w->vcpus[i].vcpu);
 		if (w->vcpus[i].kfd >= 0)
 			close(w->vcpus[i].kfd);
 	}
+	free(w->vcpus);
+	free(w->slots);
 	for (int i = 0; i < RP_MAX_VMS; i++) {
 		if (w->vm[i])
 			vmmu_vm_destroy(w->vm[i]);
@@ -475,8 +563,9 @@ static bool bits_test(const uint64_t *bm, uint64_t i)
 
 /*
  * Replay the records whose keep[] is set.  Return the index of the first
- * divergence (its description in @why), SIZE_MAX if none, or SIZE_MAX - 1
- * on a failure of the replay itself (out of memory, KVM_CREATE_VM failed).
+ * divergence (its description in @why), SIZE_MAX if none, or RP_FAILED on
+ * a failure of the replay itself, said on stderr (out of memory, a VM the
+ * trace describes that vmmu or KVM cannot create).
  */
 static size_t replay_run(const struct rp_trace *t, const bool *keep, const struct rp_opts *o,
 			 struct rp_stats *st, char *why, size_t wsize)
@@ -484,8 +573,10 @@ static size_t replay_run(const struct rp_trace *t, const bool *keep, const struc
 	struct rp_world *w = calloc(1, sizeof(*w));
 	size_t ret = SIZE_MAX;
 
-	if (!w)
-		return SIZE_MAX - 1;
+	if (!w) {
+		fprintf(stderr, "vmmu replay: out of memory\n");
+		return RP_FAILED;
+	}
 	for (int i = 0; i < RP_MAX_VMS; i++)
 		w->kvm_vm[i] = -1;
 	memset(st, 0, sizeof(*st));
@@ -518,18 +609,22 @@ static size_t replay_run(const struct rp_trace *t, const bool *keep, const struc
 				ret = i;
 				break;
 			}
+			/* the shadow records only VMs vmmu created: else the trace is bad */
 			vret = vmmu_vm_create(&cfg, &w->vm[r->vm]);
 			if (vret) {
-				snprintf(why, wsize, "vmmu_vm_create: %s", vmmu_strerror(vret));
+				fprintf(stderr, "vmmu replay: line %d: vmmu_vm_create(slots %u, address "
+					"spaces %u, gpa bits %u): %s\n", r->lineno, r->nr_slots, r->nr_as,
+					r->gpa_bits, vmmu_strerror(vret));
 				w->vm[r->vm] = NULL;
-				ret = i;
+				ret = RP_FAILED;
 				break;
 			}
 			if (o->use_kvm) {
 				w->kvm_vm[r->vm] = ioctl(kvm_sys_fd, KVM_CREATE_VM, (unsigned long)r->arg);
 				if (w->kvm_vm[r->vm] < 0) {
-					fprintf(stderr, "vmmu replay: KVM_CREATE_VM: %s\n", strerror(errno));
-					ret = SIZE_MAX - 1;
+					fprintf(stderr, "vmmu replay: line %d: KVM_CREATE_VM(%" PRIu64 "): "
+						"%s\n", r->lineno, r->arg, strerror(errno));
+					ret = RP_FAILED;
 				}
 			}
 			break;
@@ -555,18 +650,22 @@ static size_t replay_run(const struct rp_trace *t, const bool *keep, const struc
 				kret = kvm_call(kfd, r->kind == RP_REGION2 ? KD_SET_USER_MEMORY_REGION2 :
 						KVM_SET_USER_MEMORY_REGION, &m);
 			}
-			if (!vret)
-				slot_pages_set(w, r->vm, r->slot, r->size / RP_PAGE);
+			if (!vret && !slot_pages_set(w, r->vm, r->slot, r->size / RP_PAGE)) {
+				fprintf(stderr, "vmmu replay: out of memory\n");
+				ret = RP_FAILED;
+				break;
+			}
 			if (rets_differ(r, vret, kret, have_kvm, why, wsize))
 				ret = i;
 			break;
 		}
 		case RP_CAP: {
 			struct kvm_enable_cap cap = { .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
-						      .args = { r->arg } };
+						      .flags = r->flags, .args = { r->arg } };
 
 			st->dirty++;
-			vret = vmmu_vm_enable_manual_dirty_log_protect(vm, r->arg);
+			/* KVM refuses any flags; vmmu's call has none (as the shadow) */
+			vret = r->flags ? -EINVAL : vmmu_vm_enable_manual_dirty_log_protect(vm, r->arg);
 			if (have_kvm) {
 				st->kvm_calls++;
 				kret = kvm_call(kfd, KVM_ENABLE_CAP, &cap);
@@ -585,38 +684,43 @@ static size_t replay_run(const struct rp_trace *t, const bool *keep, const struc
 				kv = ioctl(kfd, KVM_CREATE_VCPU, (unsigned long)r->id);
 				kret = kv < 0 ? -errno : 0;
 			}
-			if (w->nr_vcpus < RP_MAX_VCPUS) {
-				w->vcpus[w->nr_vcpus].vcpu = vret ? NULL : vcpu;
-				w->vcpus[w->nr_vcpus].vm = r->vm;
-				w->vcpus[w->nr_vcpus].id = r->id;
-				w->vcpus[w->nr_vcpus].kfd = kv;
-				w->nr_vcpus++;
+			if (grow((void **)&w->vcpus, w->nr_vcpus, &w->cap_vcpus, sizeof(*w->vcpus))) {
+				w->vcpus[w->nr_vcpus++] = (struct rp_vcpu){
+					.vcpu = vret ? NULL : vcpu, .vm = r->vm, .id = r->id, .kfd = kv,
+				};
 			} else {
 				if (!vret)
 					vmmu_vcpu_destroy(vcpu);
 				if (kv >= 0)
 					close(kv);
+				fprintf(stderr, "vmmu replay: out of memory\n");
+				ret = RP_FAILED;
+				break;
 			}
 			if (rets_differ(r, vret, kret, have_kvm, why, wsize))
 				ret = i;
 			break;
 		}
 		case RP_GET: {
+			/* vmmu's slot: both VMs have it so far, and write its bitmap */
 			uint64_t *pp = slot_pages_ref(w, r->vm, r->slot);
-			uint64_t npages = pp ? *pp : 0;
-			uint64_t words = shadow_bitmap_words(npages > r->pages ? npages : r->pages);
-			uint64_t *vbm = calloc(words + 1, 8), *kbm = calloc(words + 1, 8);
-			uint64_t *rk = calloc(words + 1, 8), *rv = calloc(words + 1, 8);
+			uint64_t npages = pp ? *pp : 0, words = shadow_bitmap_words(npages) + 1;
+			uint64_t *vbm = calloc(words, 8), *kbm = have_kvm ? calloc(words, 8) : NULL;
+			uint64_t *rb = NULL;
+			/* a recorded -EFAULT: the bitmap could not be written; here none is given */
+			bool efault = r->kvm == -EFAULT;
 
 			st->dirty++;
 			st->get++;
-			if (!vbm || !kbm || !rk || !rv) {
-				ret = SIZE_MAX - 1;
+			if (!vbm || (have_kvm && !kbm)) {
+				fprintf(stderr, "vmmu replay: out of memory\n");
+				ret = RP_FAILED;
 				goto get_done;
 			}
-			vret = vmmu_get_dirty_log(vm, r->slot, vbm);
+			vret = vmmu_get_dirty_log(vm, r->slot, efault ? NULL : vbm);
 			if (have_kvm) {
-				struct kvm_dirty_log log = { .slot = r->slot, .dirty_bitmap = kbm };
+				struct kvm_dirty_log log = { .slot = r->slot,
+							     .dirty_bitmap = efault ? NULL : kbm };
 
 				st->kvm_calls++;
 				kret = kvm_call(kfd, KVM_GET_DIRTY_LOG, &log);
@@ -633,56 +737,72 @@ static size_t replay_run(const struct rp_trace *t, const bool *keep, const struc
 				ret = i;
 				goto get_done;
 			}
-			if (shadow_bits_parse(r->kbits, rk, npages) ||
-			    shadow_bits_parse(r->vbits, rv, npages)) {
-				snprintf(why, wsize, "bad kbits/vbits for %" PRIu64 " pages", npages);
-				ret = i;
-				goto get_done;
-			}
-			for (uint64_t p = 0; p < npages; p++) {
-				bool v = bits_test(vbm, p), k = bits_test(rk, p);
+			for (uint64_t p = 0; p < npages && have_kvm; p++) {
+				bool v = bits_test(vbm, p);
 
-				if ((v && !k) || (r->exact && v != k)) {
-					snprintf(why, wsize, "page %" PRIu64 ": vmmu %d, recorded KVM %d%s", p,
-						 v, k, r->exact ? " (exact)" : "");
-					ret = i;
-					break;
-				}
-				if (v != bits_test(rv, p)) {
-					snprintf(why, wsize, "page %" PRIu64 ": vmmu %d, recorded vmmu %d", p,
-						 v, !v);
-					ret = i;
-					break;
-				}
-				if (have_kvm && v != bits_test(kbm, p)) {
+				if (v != bits_test(kbm, p)) {
 					snprintf(why, wsize, "page %" PRIu64 ": vmmu %d, replayed KVM %d", p,
 						 v, !v);
 					ret = i;
-					break;
+					goto get_done;
+				}
+			}
+			/* the recorded bitmaps (checked when the trace was read), in turn */
+			rb = calloc(words, 8);
+			if (!rb) {
+				fprintf(stderr, "vmmu replay: out of memory\n");
+				ret = RP_FAILED;
+				goto get_done;
+			}
+			if (r->kbits[0] != '?' && !shadow_bits_parse(r->kbits, rb, npages)) {
+				for (uint64_t p = 0; p < npages; p++) {
+					bool v = bits_test(vbm, p), k = bits_test(rb, p);
+
+					if ((v && !k) || (r->exact && v != k)) {
+						snprintf(why, wsize, "page %" PRIu64 ": vmmu %d, recorded KVM "
+							 "%d%s", p, v, k, r->exact ? " (exact)" : "");
+						ret = i;
+						goto get_done;
+					}
+				}
+			}
+			if (r->vbits[0] != '?' && !shadow_bits_parse(r->vbits, rb, npages)) {
+				for (uint64_t p = 0; p < npages; p++) {
+					bool v = bits_test(vbm, p);
+
+					if (v != bits_test(rb, p)) {
+						snprintf(why, wsize, "page %" PRIu64 ": vmmu %d, recorded vmmu "
+							 "%d", p, v, !v);
+						ret = i;
+						goto get_done;
+					}
 				}
 			}
 get_done:
 			free(vbm);
 			free(kbm);
-			free(rk);
-			free(rv);
+			free(rb);
 			break;
 		}
 		case RP_CLEAR: {
-			uint64_t words = shadow_bitmap_words(r->num);
-			uint64_t *bm = calloc(words + 1, 8);
+			uint64_t *pp = slot_pages_ref(w, r->vm, r->slot);
+			uint64_t *bm = NULL;
 
 			st->dirty++;
 			st->clear++;
-			if (!bm) {
-				ret = SIZE_MAX - 1;
-				break;
-			}
-			if (r->num && shadow_bits_parse(r->bits, bm, r->num)) {
-				snprintf(why, wsize, "bad bits for %u pages", r->num);
-				free(bm);
-				ret = i;
-				break;
+			/*
+			 * "?": the bitmap was not read (NULL, or KVM refused): none is
+			 * given.  Nor for a range past vmmu's slot: both VMs refuse it
+			 * before they read a bitmap, so none of num's size is made.
+			 */
+			if (r->bits[0] != '?' && pp && r->first <= *pp && r->num <= *pp - r->first) {
+				bm = calloc(shadow_bitmap_words(r->num) + 1, 8);
+				if (!bm) {
+					fprintf(stderr, "vmmu replay: out of memory\n");
+					ret = RP_FAILED;
+					break;
+				}
+				shadow_bits_parse(r->bits, bm, r->num);	/* checked when read */
 			}
 			vret = vmmu_clear_dirty_log(vm, r->slot, r->first, r->num, bm);
 			if (have_kvm) {
@@ -703,7 +823,7 @@ get_done:
 			struct vmmu_exit exit = { 0 };
 			uint8_t data[8] = { 0 };
 
-			for (int k = 0; k < w->nr_vcpus; k++)
+			for (size_t k = 0; k < w->nr_vcpus; k++)
 				if (w->vcpus[k].vm == r->vm && w->vcpus[k].id == r->id)
 					vcpu = w->vcpus[k].vcpu;
 			if (!vcpu) {
@@ -751,17 +871,19 @@ get_done:
 static void shrink(const struct rp_trace *t, bool *keep, size_t d, const struct rp_opts *o,
 		   const char *want)
 {
+	bool *saved = malloc(d ? d : 1);
 	struct rp_stats st;
 	char why[512];
 	size_t runs = 0;
 
+	if (!saved) {
+		printf("replay: out of memory: not shrunk\n");
+		return;
+	}
 	for (size_t chunk = d / 2 ? d / 2 : 1;; chunk /= 2) {
 		for (size_t s = 0; s < d; s += chunk) {
-			bool saved[4096];
 			size_t e = s + chunk < d ? s + chunk : d, n = 0;
 
-			if (e - s > sizeof(saved))
-				e = s + sizeof(saved);
 			for (size_t i = s; i < e; i++) {
 				saved[i - s] = keep[i];
 				if (keep[i] && t->recs[i].kind != RP_VM) {
@@ -779,6 +901,7 @@ static void shrink(const struct rp_trace *t, bool *keep, size_t d, const struct 
 		if (chunk == 1)
 			break;
 	}
+	free(saved);
 	printf("replay: shrunk in %zu runs\n", runs);
 }
 
@@ -822,7 +945,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (load_trace(argv[optind], &t)) {
 		free_trace(&t);
-		return CMD_USAGE;
+		printf("replay: FAILED: the trace cannot be replayed\n");
+		return CMD_ERROR;
 	}
 	if (o.use_kvm) {
 		kvm_sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -833,8 +957,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	keep = malloc((t.nr ? t.nr : 1) * sizeof(*keep));
 	if (!keep) {
+		fprintf(stderr, "vmmu replay: out of memory\n");
 		free_trace(&t);
-		return CMD_FAIL;
+		if (kvm_sys_fd >= 0)
+			close(kvm_sys_fd);
+		return CMD_ERROR;
 	}
 	for (size_t i = 0; i < t.nr; i++)
 		keep[i] = true;
@@ -848,9 +975,9 @@ int cmd_replay(int argc, char **argv)
 	if (d == SIZE_MAX) {
 		printf("replay: no divergence\n");
 		ret = CMD_OK;
-	} else if (d == SIZE_MAX - 1) {
-		printf("replay: the replay itself failed\n");
-		ret = CMD_FAIL;
+	} else if (d == RP_FAILED) {
+		printf("replay: FAILED: the replay itself failed (above)\n");
+		ret = CMD_ERROR;
 	} else {
 		printf("replay: DIVERGENCE at line %d: %s\n  %s\n", t.recs[d].lineno, t.recs[d].line,
 		       why);

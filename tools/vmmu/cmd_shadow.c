@@ -45,10 +45,14 @@ void cmd_shadow_usage(void)
 	       "                      (docs/SHADOW.md; replay it with 'vmmu replay FILE')\n"
 	       "  --nr-address-spaces N  (testing) configure vmmu with N address spaces instead\n"
 	       "                      of the kernel's: a wrong shadow that must report mismatches\n"
+	       "SIGTERM and SIGHUP are passed on to COMMAND; the summary follows its exit.\n"
 	       "Prints one summary line:\n"
 	       "  shadow: N memslot calls, N dirty-log calls, N MMIO exits checked, N mismatches\n"
-	       "Exit status: COMMAND's (128+signal if killed) if there was no mismatch, 1 if there\n"
-	       "was one, 77 if /dev/kvm cannot be opened, 2 for a bad command line.\n");
+	       "Exit status: 1 if there was a mismatch; else COMMAND's (128+signal if killed)\n"
+	       "if it was not 0; else 3 if no KVM VM was shadowed (with a warning: COMMAND made\n"
+	       "none, or a process it started made them: only COMMAND itself, as it execs\n"
+	       "and forks before its first VM, is shadowed); else 0.  77 if /dev/kvm cannot\n"
+	       "be opened, 2 for a bad command line.\n");
 }
 
 /* The preload library: $VMMU_SHADOW_LIB, next to this binary (build tree), or installed. */
@@ -89,6 +93,18 @@ static double now(void)
 
 #define CTR(f) ((unsigned long long)atomic_load(&c->f))
 
+/* COMMAND, once forked: SIGTERM and SIGHUP sent to vmmu shadow go to it. */
+static volatile sig_atomic_t child_pid;
+
+static void forward_signal(int sig)
+{
+	int err = errno;
+
+	if (child_pid > 0)
+		kill((pid_t)child_pid, sig);
+	errno = err;
+}
+
 int cmd_shadow(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -101,7 +117,9 @@ int cmd_shadow(int argc, char **argv)
 	unsigned int nr_as = 0;
 	bool exact = false;
 	char lib[PATH_MAX], preload[PATH_MAX + 512], fdtext[16];
+	struct sigaction sa, old_term, old_hup;
 	struct shadow_counters *c;
+	sigset_t fwd, oldmask;
 	int opt, fd, kvm, status, ret;
 	double t0, t1;
 	pid_t pid;
@@ -151,8 +169,9 @@ int cmd_shadow(int argc, char **argv)
 	}
 
 	/* The counters: a page the library maps through the inherited fd. */
-	fd = memfd_create("vmmu-shadow", 0);
-	if (fd < 0 || ftruncate(fd, sizeof(*c))) {
+	fd = memfd_create("vmmu-shadow", MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, sizeof(*c)) ||
+	    fcntl(fd, F_ADD_SEALS, SHADOW_COUNTERS_SEALS | F_SEAL_SEAL)) {
 		fprintf(stderr, "vmmu shadow: memfd: %s\n", strerror(errno));
 		return CMD_FAIL;
 	}
@@ -169,15 +188,40 @@ int cmd_shadow(int argc, char **argv)
 		snprintf(preload, sizeof(preload), "%s:%s", lib, getenv("LD_PRELOAD"));
 	else
 		snprintf(preload, sizeof(preload), "%s", lib);
+	/*
+	 * SIGTERM and SIGHUP (a service manager, a closed terminal) are passed
+	 * on to COMMAND, and vmmu shadow reports when it is gone.  Blocked
+	 * until COMMAND's pid is known, so none is lost in between.
+	 */
+	sa.sa_handler = forward_signal;
+	sa.sa_flags = 0;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&fwd);
+	sigaddset(&fwd, SIGTERM);
+	sigaddset(&fwd, SIGHUP);
+	sigprocmask(SIG_BLOCK, &fwd, &oldmask);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
 	t0 = now();
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "vmmu shadow: fork: %s\n", strerror(errno));
+		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		munmap(c, sizeof(*c));
 		close(fd);
 		return CMD_FAIL;
 	}
 	if (pid == 0) {
+		char pidtext[24];
+
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+
+		snprintf(pidtext, sizeof(pidtext), "%ld", (long)getpid());
+		setenv(SHADOW_ENV_PID, pidtext, 1);
 		setenv("LD_PRELOAD", preload, 1);
 		setenv(SHADOW_ENV_FD, fdtext, 1);
 		if (record)
@@ -192,7 +236,9 @@ int cmd_shadow(int argc, char **argv)
 		fprintf(stderr, "vmmu shadow: cannot run '%s': %s\n", argv[optind], strerror(errno));
 		_exit(127);
 	}
-	/* Ctrl-C is for COMMAND; we wait for it and report. */
+	child_pid = pid;
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	/* Ctrl-C is for COMMAND (the terminal sends it to both); we wait for it and report. */
 	signal(SIGINT, SIG_IGN);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
@@ -202,6 +248,9 @@ int cmd_shadow(int argc, char **argv)
 		}
 	}
 	signal(SIGINT, SIG_DFL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	child_pid = 0;
 	t1 = now();
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) :
 	      WIFSIGNALED(status) ? 128 + WTERMSIG(status) : CMD_FAIL;
@@ -220,13 +269,23 @@ int cmd_shadow(int argc, char **argv)
 	printf("shadow: time in the shadow's own work (vmmu calls, comparisons, trace): %.1f ms "
 	       "(%.2f %% of the run)\n", (double)CTR(shadow_ns) / 1e6,
 	       (double)CTR(shadow_ns) / 1e7 / (t1 - t0));
+	if (CTR(not_mirrored))
+		printf("shadow: calls not mirrored (KVM -EFAULT: the program's argument was "
+		       "unreadable): %llu\n", CTR(not_mirrored));
 	if (record)
 		printf("shadow: trace written to %s\n", record);
 	printf("shadow: %llu memslot calls, %llu dirty-log calls, %llu MMIO exits checked, "
 	       "%llu mismatches\n", CTR(memslot_calls), CTR(dirty_log_calls), CTR(mmio_checked),
 	       CTR(mismatches));
+	fflush(stdout);
+	if (!CTR(vms))
+		fprintf(stderr, "vmmu shadow: warning: no KVM VM was shadowed (%llu could not be): "
+			"COMMAND made none, or a process it started made them (only COMMAND "
+			"itself is shadowed)\n", CTR(unshadowed));
 	if (CTR(mismatches))
 		ret = CMD_FAIL;
+	else if (!ret && !CTR(vms))
+		ret = CMD_ERROR;
 	munmap(c, sizeof(*c));
 	close(fd);
 	return ret;

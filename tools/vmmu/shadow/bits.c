@@ -57,9 +57,25 @@ int shadow_bits_format(const uint64_t *bm, uint64_t npages, char *buf, size_t si
 	return (int)len;
 }
 
+/* Set pages @a..@b (inclusive) of @bm: whole words where they can be. */
+static void set_range(uint64_t *bm, uint64_t a, uint64_t b)
+{
+	while (a <= b && a % 64) {
+		bm[a / 64] |= 1ull << (a % 64);
+		a++;
+	}
+	while (a <= b && b - a >= 63) {
+		bm[a / 64] = ~0ull;
+		a += 64;
+	}
+	for (; a <= b; a++)
+		bm[a / 64] |= 1ull << (a % 64);
+}
+
 int shadow_bits_parse(const char *s, uint64_t *bm, uint64_t npages)
 {
-	memset(bm, 0, shadow_bitmap_words(npages) * 8);
+	if (bm)
+		memset(bm, 0, shadow_bitmap_words(npages) * 8);
 	if (s[0] == '-' && (s[1] == '\0' || s[1] == ' ' || s[1] == '\n'))
 		return 0;
 	for (;;) {
@@ -68,6 +84,7 @@ int shadow_bits_parse(const char *s, uint64_t *bm, uint64_t npages)
 
 		if (*s < '0' || *s > '9')
 			return -EINVAL;
+		errno = 0;
 		a = strtoull(s, &end, 10);
 		b = a;
 		if (*end == '-') {
@@ -76,10 +93,10 @@ int shadow_bits_parse(const char *s, uint64_t *bm, uint64_t npages)
 				return -EINVAL;
 			b = strtoull(s, &end, 10);
 		}
-		if (b < a || b >= npages)
+		if (errno || b < a || b >= npages)
 			return -EINVAL;
-		for (unsigned long long i = a; i <= b; i++)
-			bm[i / 64] |= 1ull << (i % 64);
+		if (bm)
+			set_range(bm, a, b);
 		s = end;
 		if (*s != ',')
 			break;

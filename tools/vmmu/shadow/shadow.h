@@ -9,6 +9,7 @@
 #ifndef VMMU_SHADOW_H
 #define VMMU_SHADOW_H
 
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,14 +20,24 @@
 #define SHADOW_ENV_EXACT	"VMMU_SHADOW_EXACT"	/* "1": --exact-dirty */
 #define SHADOW_ENV_NR_AS	"VMMU_SHADOW_NR_AS"	/* test only: force address spaces */
 #define SHADOW_ENV_LIB		"VMMU_SHADOW_LIB"	/* `vmmu shadow`: preload library path */
+/*
+ * The process to shadow: a process that loads the library with another pid
+ * (a program the VMM started: it inherits LD_PRELOAD) passes every call
+ * through.  Set by `vmmu shadow` to COMMAND's pid, or by the library itself
+ * when it is preloaded without `vmmu shadow`.
+ */
+#define SHADOW_ENV_PID		"VMMU_SHADOW_PID"
 
 #define SHADOW_TRACE_MAGIC	"# vmmu shadow trace 1"
 
 /*
  * The counters, in a MAP_SHARED memfd page that `vmmu shadow` creates and
  * the library updates (relaxed atomics: they are read once COMMAND is gone,
- * after waitpid(), which orders them).
+ * after waitpid(), which orders them).  The memfd is exactly this size and
+ * sealed against shrinking and growing (SHADOW_COUNTERS_SEALS): the library
+ * maps nothing else, so a file that took the fd's number cannot fault it.
  */
+#define SHADOW_COUNTERS_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW)
 struct shadow_counters {
 	uint32_t magic;
 #define SHADOW_COUNTERS_MAGIC	0x53484457u	/* "SHDW" */
@@ -50,6 +61,8 @@ struct shadow_counters {
 	_Atomic uint64_t unshadowed;		/* VMs vmmu could not shadow */
 	_Atomic uint64_t shadow_ns;		/* time in the shadow's own work (not the
 						 * kernel's calls, not waiting for the lock) */
+	_Atomic uint64_t not_mirrored;		/* calls whose argument could not be read
+						 * (KVM: -EFAULT): neither mirrored nor compared */
 };
 
 /**
@@ -69,7 +82,8 @@ int shadow_bits_format(const uint64_t *bm, uint64_t npages, char *buf, size_t si
 /**
  * shadow_bits_parse() - read the notation of shadow_bits_format()
  * @s: the text (up to the first blank or end of string).
- * @bm: output bitmap, zeroed first, of ceil(@npages / 64) words.
+ * @bm: output bitmap, zeroed first, of ceil(@npages / 64) words; or NULL
+ *	to check @s only (no memory of @npages' size is touched).
  * @npages: pages it covers; a page at or past it is an error.
  *
  * Return: 0, or -EINVAL for bad syntax or a page out of range.
