@@ -134,6 +134,8 @@ size_t bench_result_count(void);
 struct bench_result *bench_result_at(size_t i);
 
 /* Extra named figures that are not vmmu/KVM pairs (stats, rates, counts). */
+/* The second floor of the map case (bench_memslot.c, host_guest_run_called). */
+#define MAP_FLOOR_CALLED	"host-only floor, stores from a called function"
 void bench_info(const char *suite, const char *key, double value, const char *unit);
 /* The value of the info @suite/@key into *@value: true, or false when absent. */
 bool bench_info_find(const char *suite, const char *key, double *value);
