@@ -242,8 +242,9 @@ static inline void vmmu_checker_membarrier(void) { }
 
 #define VMMU_LOCKDEP	VMMU_DEBUG_CHECKS
 
+/* A futex mutex: the state word and its slow paths are in src/lock.c. */
 typedef struct {
-	pthread_mutex_t m;
+	_Atomic uint32_t state;
 #if VMMU_LOCKDEP
 	_Atomic(const void *) owner;
 #endif
@@ -256,7 +257,10 @@ typedef struct {
 #endif
 } vmmu_rwlock_t;
 
-typedef pthread_cond_t vmmu_cond_t;
+/* A sequence count the waiters sleep on (src/lock.c). */
+typedef struct {
+	_Atomic uint32_t seq;
+} vmmu_cond_t;
 
 /*
  * Readers are tracked per thread only with VMMU_LOCKDEP_READERS (meson's
@@ -318,27 +322,28 @@ static inline void lockdep_read_release(const vmmu_rwlock_t *l) { (void)l; }
 
 static inline void vmmu_mutex_init(vmmu_mutex_t *m)
 {
-	pthread_mutex_init(&m->m, NULL);
+	atomic_init(&m->state, 0);
 #if VMMU_LOCKDEP
 	atomic_init(&m->owner, NULL);
 #endif
 }
-static inline void vmmu_mutex_destroy(vmmu_mutex_t *m) { pthread_mutex_destroy(&m->m); }
+static inline void vmmu_mutex_destroy(vmmu_mutex_t *m) { (void)m; }
 /*
  * Spin a little before sleeping, as the rwlock below does (it says why):
  * mn_invalidate_lock is held for a few hundred nanoseconds by every
  * start()/end(), and a waiter that sleeps costs the holder a futex wake.
  */
 #define VMMU_MUTEX_SPINS	128u
+void vmmu_mutex_lock_slow(vmmu_mutex_t *m);
+void vmmu_mutex_wake(vmmu_mutex_t *m);
 static inline void vmmu_mutex_lock(vmmu_mutex_t *m)
 {
-	for (unsigned int i = 0; pthread_mutex_trylock(&m->m); i++) {
-		if (i == VMMU_MUTEX_SPINS) {
-			pthread_mutex_lock(&m->m);
-			break;
-		}
-		__builtin_ia32_pause();
-	}
+	uint32_t free = 0;
+
+	if (unlikely(!atomic_compare_exchange_strong_explicit(&m->state, &free, 1,
+							      memory_order_acquire,
+							      memory_order_relaxed)))
+		vmmu_mutex_lock_slow(m);
 #if VMMU_LOCKDEP
 	atomic_store_explicit(&m->owner, lockdep_self(), memory_order_relaxed);
 #endif
@@ -349,7 +354,8 @@ static inline void vmmu_mutex_unlock(vmmu_mutex_t *m)
 	WARN_ON_ONCE(atomic_load_explicit(&m->owner, memory_order_relaxed) != lockdep_self());
 	atomic_store_explicit(&m->owner, NULL, memory_order_relaxed);
 #endif
-	pthread_mutex_unlock(&m->m);
+	if (unlikely(atomic_exchange_explicit(&m->state, 0, memory_order_release) == 2))
+		vmmu_mutex_wake(m);
 }
 
 static inline void vmmu_rwlock_init(vmmu_rwlock_t *l)
@@ -413,19 +419,12 @@ static inline void vmmu_write_unlock(vmmu_rwlock_t *l)
 	pthread_rwlock_unlock(&l->l);
 }
 
-static inline void vmmu_cond_init(vmmu_cond_t *c) { pthread_cond_init(c, NULL); }
-static inline void vmmu_cond_destroy(vmmu_cond_t *c) { pthread_cond_destroy(c); }
-static inline void vmmu_cond_wait(vmmu_cond_t *c, vmmu_mutex_t *m)
-{
-#if VMMU_LOCKDEP
-	atomic_store_explicit(&m->owner, NULL, memory_order_relaxed);
-#endif
-	pthread_cond_wait(c, &m->m);
-#if VMMU_LOCKDEP
-	atomic_store_explicit(&m->owner, lockdep_self(), memory_order_relaxed);
-#endif
-}
-static inline void vmmu_cond_broadcast(vmmu_cond_t *c) { pthread_cond_broadcast(c); }
+static inline void vmmu_cond_init(vmmu_cond_t *c) { atomic_init(&c->seq, 0); }
+static inline void vmmu_cond_destroy(vmmu_cond_t *c) { (void)c; }
+/* Sleep until a broadcast (or spuriously); @m held before and after. */
+void vmmu_cond_wait(vmmu_cond_t *c, vmmu_mutex_t *m);
+/* Wake every waiter of @c; called with the waiters' mutex held. */
+void vmmu_cond_broadcast(vmmu_cond_t *c);
 
 /* One iteration of a wait loop for another thread's progress. */
 static inline void vmmu_wait_relax(unsigned int spins)
