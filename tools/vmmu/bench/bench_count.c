@@ -41,7 +41,7 @@
 struct count_path {
 	const char *name;
 	uint64_t n;		/* calls in the short run */
-	double reference;	/* the lead's figure, 0 if none */
+	double budget;		/* the design's budget for the path, 0 if none */
 };
 
 static const struct count_path paths[] = {
@@ -188,16 +188,16 @@ int bench_count(const struct bench_opts *o)
 		}
 		bench_sample(&s, (double)(c2 - c1) / p->n);
 		bench_result_vmmu(res, &s);
-		if (p->reference)
-			snprintf(res->note, sizeof(res->note), "reference (lead, gcc 12 -O2): %.0f",
-				 p->reference);
+		if (p->budget)
+			snprintf(res->note, sizeof(res->note), "budget (gcc 12 -O2): %.0f",
+				 p->budget);
 		snprintf(key, sizeof(key), "%s: count(%" PRIu64 ") / count(%" PRIu64 ")", p->name,
 			 p->n, 2 * p->n);
 		bench_info("count", key, (double)c1, "instr");
 		bench_info("count", key, (double)c2, "instr");
-		if (p->reference) {
-			snprintf(key, sizeof(key), "%s: lead's reference", p->name);
-			bench_info("count", key, p->reference, "instr/call");
+		if (p->budget) {
+			snprintf(key, sizeof(key), "%s: budget", p->name);
+			bench_info("count", key, p->budget, "instr/call");
 		}
 		bench_progress("count: %s: %.1f instructions per call", p->name, s.v[0]);
 	}
