@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 303.029 NaN
-2 601.231 NaN
-4 608.299 NaN
-8 609.781 NaN
+1 302.866 NaN
+2 603.807 NaN
+4 603.73 NaN
+8 600.256 NaN
 EOD
 $per << EOD
-1 303.092 NaN
-2 296.297 NaN
-4 157.918 NaN
-8 76.9269 NaN
+1 302.947 NaN
+2 301.113 NaN
+4 166.193 NaN
+8 76.1316 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -1,11 +1,11 @@
 # vmmu bench --plot: flush-vcpus (data inline)
 $used << EOD
-1 4.29439 NaN
-2 7.30919 NaN
-4 11.6399 NaN
-8 20.8796 NaN
+1 1.437 NaN
+2 2.77181 NaN
+4 4.02824 NaN
+8 9.30102 NaN
 EOD
-unused = 0.659565
+unused = 0.635109
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/flush-vcpus.png'
 set title 'MOVE of a slot that vCPU threads read (remote TLB flush), 2 cores'

@@ -1,9 +1,9 @@
 # vmmu bench --plot: mmio (data inline)
 $mmio << EOD
-mmio-cache-hit 4.1185 9640.51
-mmio-spte-hit 6.63866 8948.31
-mmio-first-touch 101.082 9063.07
-mmio-refill 97.1099 8900.29
+mmio-cache-hit 3.86781 9027.76
+mmio-spte-hit 5.81617 8948.36
+mmio-first-touch 92.2906 8932.05
+mmio-refill 89.2376 8951.62
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/mmio.png'
