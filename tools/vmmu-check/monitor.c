@@ -32,6 +32,8 @@
  * vCPUs' caches must agree with the tables), for each gfn a scenario uses:
  *	- a valid software-TLB entry (gen == vcpu->tlb_gen) maps the frame of
  *	  a present SPTE, and is writable only if the SPTE is;
+ *	- a valid paging-structure cache (walk_pt_gen == vcpu->tlb_gen) names
+ *	  the leaf table the current root links for its 2 MiB;
  *	- a present SPTE lies in a slot of the active set (INVALID counts),
  *	  its bucket is marked mapped,
  *	  is writable only if the slot is, and, unless the host is between
@@ -66,7 +68,7 @@
 enum report_once {
 	ONCE_IP, ONCE_GEN, ONCE_CACHE, ONCE_NEG,
 	ONCE_TLB, ONCE_SPTE_SLOT, ONCE_SPTE_HOST, ONCE_MMIO_SPTE, ONCE_MMIO_CACHE, ONCE_DIRTY,
-	ONCE_BRACKET, ONCE_EXTEND, ONCE_OPEN, ONCE_MAPPED,
+	ONCE_BRACKET, ONCE_EXTEND, ONCE_OPEN, ONCE_MAPPED, ONCE_PT_CACHE,
 	ONCE_NR
 };
 
@@ -235,7 +237,22 @@ static void check_translations(struct vmmu_vm *vm)
 		}
 		for (int i = 0; i < mnvcpus; i++) {
 			struct vmmu_vcpu *v = mvcpus[i];
+			struct tdp_pt *leaf = NULL;
 
+			/* The paging-structure cache, valid under the TLB's tag, names
+			 * the leaf table the current root links for its 2 MiB. */
+			if (v->as_id == as &&
+			    v->walk_pt_gen == atomic_load_explicit(&v->tlb_gen, memory_order_relaxed)) {
+				(void)tdp_mmu_walk_lockless_leaf(vm, as, v->walk_pt_base << PT64_LEVEL_BITS,
+								 &leaf);
+				if (leaf != v->walk_pt && once(ONCE_PT_CACHE))
+					chk_violation("translation coherence: vCPU %d's paging-structure "
+						      "cache names table %p for gfns 0x%" PRIx64 "+512, but "
+						      "the current root links %p there: a table was "
+						      "unlinked without a flush", i, (void *)v->walk_pt,
+						      (uint64_t)v->walk_pt_base << PT64_LEVEL_BITS,
+						      (void *)leaf);
+			}
 			if (v->as_id == as && gen_valid && v->mmio_gen == gen &&
 			    search_memslots(slots, v->mmio_gfn) && once(ONCE_MMIO_CACHE))
 				chk_violation("translation coherence: vCPU %d's MMIO info cache says gfn "
