@@ -228,7 +228,8 @@ static inline void vmmu_checker_membarrier(void) { }
 /* ---------------------------------------------------------------------- */
 
 /*
- * Release: thin wrappers around pthreads; with VMMU_DEBUG_CHECKS each lock
+ * Release: vmmu's futex mutex and condition variable (src/lock.c) and a
+ * thin wrapper around glibc's rwlock; with VMMU_DEBUG_CHECKS each lock
  * also records its holder (a mutex and a rwlock's writer in the lock, and
  * with VMMU_LOCKDEP_READERS a rwlock's readers in a per-thread list), for
  * lockdep_assert_held*().
@@ -320,14 +321,37 @@ static inline void lockdep_read_acquire(const vmmu_rwlock_t *l) { (void)l; }
 static inline void lockdep_read_release(const vmmu_rwlock_t *l) { (void)l; }
 #endif
 
+/*
+ * ThreadSanitizer knows glibc's mutexes by their calls; it sees ours as
+ * atomics only, which gives it the happens-before but not the lock (its
+ * deadlock and lock-order reports).  These annotations tell it.
+ */
+#if VMMU_TSAN
+#include <sanitizer/tsan_interface.h>
+#define tsan_mutex_create(m)		__tsan_mutex_create((m), 0)
+#define tsan_mutex_destroy(m)		__tsan_mutex_destroy((m), 0)
+#define tsan_mutex_pre_lock(m)		__tsan_mutex_pre_lock((m), 0)
+#define tsan_mutex_post_lock(m)		__tsan_mutex_post_lock((m), 0, 0)
+#define tsan_mutex_pre_unlock(m)	((void)__tsan_mutex_pre_unlock((m), 0))
+#define tsan_mutex_post_unlock(m)	__tsan_mutex_post_unlock((m), 0)
+#else
+#define tsan_mutex_create(m)		((void)(m))
+#define tsan_mutex_destroy(m)		((void)(m))
+#define tsan_mutex_pre_lock(m)		((void)(m))
+#define tsan_mutex_post_lock(m)		((void)(m))
+#define tsan_mutex_pre_unlock(m)	((void)(m))
+#define tsan_mutex_post_unlock(m)	((void)(m))
+#endif
+
 static inline void vmmu_mutex_init(vmmu_mutex_t *m)
 {
 	atomic_init(&m->state, 0);
 #if VMMU_LOCKDEP
 	atomic_init(&m->owner, NULL);
 #endif
+	tsan_mutex_create(m);
 }
-static inline void vmmu_mutex_destroy(vmmu_mutex_t *m) { (void)m; }
+static inline void vmmu_mutex_destroy(vmmu_mutex_t *m) { tsan_mutex_destroy(m); }
 /*
  * Spin a little before sleeping, as the rwlock below does (it says why):
  * mn_invalidate_lock is held for a few hundred nanoseconds by every
@@ -340,10 +364,12 @@ static inline void vmmu_mutex_lock(vmmu_mutex_t *m)
 {
 	uint32_t free = 0;
 
+	tsan_mutex_pre_lock(m);
 	if (unlikely(!atomic_compare_exchange_strong_explicit(&m->state, &free, 1,
 							      memory_order_acquire,
 							      memory_order_relaxed)))
 		vmmu_mutex_lock_slow(m);
+	tsan_mutex_post_lock(m);
 #if VMMU_LOCKDEP
 	atomic_store_explicit(&m->owner, lockdep_self(), memory_order_relaxed);
 #endif
@@ -354,8 +380,10 @@ static inline void vmmu_mutex_unlock(vmmu_mutex_t *m)
 	WARN_ON_ONCE(atomic_load_explicit(&m->owner, memory_order_relaxed) != lockdep_self());
 	atomic_store_explicit(&m->owner, NULL, memory_order_relaxed);
 #endif
+	tsan_mutex_pre_unlock(m);
 	if (unlikely(atomic_exchange_explicit(&m->state, 0, memory_order_release) == 2))
 		vmmu_mutex_wake(m);
+	tsan_mutex_post_unlock(m);
 }
 
 static inline void vmmu_rwlock_init(vmmu_rwlock_t *l)

@@ -18,7 +18,8 @@
 
 static vmmu_mutex_t lock;
 static uint64_t counter;	/* plain: only ever touched under lock */
-static _Atomic int inside;	/* threads inside the critical section */
+/* threads inside the critical section (relaxed: the lock alone must order counter) */
+static _Atomic int inside;
 static uint64_t iterations;
 
 static void *hammer(void *arg)
@@ -27,7 +28,8 @@ static void *hammer(void *arg)
 
 	for (uint64_t i = 0; i < iterations; i++) {
 		vmmu_mutex_lock(&lock);
-		TEST_ASSERT(atomic_fetch_add(&inside, 1) == 0, "two threads inside the mutex");
+		TEST_ASSERT(atomic_fetch_add_explicit(&inside, 1, memory_order_relaxed) == 0,
+			    "two threads inside the mutex");
 		counter++;
 		/* Now and then hold the lock long enough that waiters go to sleep. */
 		if ((i + id) % 4096 == 0) {
@@ -35,7 +37,7 @@ static void *hammer(void *arg)
 
 			nanosleep(&ts, NULL);
 		}
-		atomic_fetch_sub(&inside, 1);
+		atomic_fetch_sub_explicit(&inside, 1, memory_order_relaxed);
 		vmmu_mutex_unlock(&lock);
 	}
 	return NULL;

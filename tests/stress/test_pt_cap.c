@@ -14,10 +14,12 @@
  *
  * Cases: the default cap (200,000 reads; 50,000 when VMMU_TEST_SHORT=1 or
  * under TSan), a configured cap of 256 tables, the config's lower bound, and
- * the default cap following CREATE, MOVE and DELETE.
+ * the default cap following CREATE, MOVE and DELETE, and reclaims under two
+ * running vCPUs' paging-structure caches.
  *
  * Usage: test_pt_cap [case-name-substring]; VMMU_TEST_SEED=n.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -193,7 +195,105 @@ static void test_default_follows_slots(void)
 	munmap(mem, size);
 }
 
+/*
+ * Reclaims under running vCPUs' paging-structure caches: the cap at its
+ * minimum, RAM in 48 slots one per 2 MiB (so each has its own leaf
+ * table), and two vCPU threads reading RAM in bursts between MMIO reads
+ * next to it and far away, which force reclaims (and, at the cap, the
+ * fall-back zap of everything).  Every read must return its page's
+ * contents: a vCPU that went on reading a leaf table freed and reused for
+ * another 2 MiB would read another slot's page.
+ */
+#define PTC_REGIONS	48
+#define PTC_PAGES	16u
+#define SZ_2M		(2ull << 20)
+
+struct ptc_vcpu {
+	struct vmmu_vm *vm;
+	pthread_barrier_t *go;
+	uint64_t seed;
+	uint32_t id;
+	uint64_t bursts, errors;
+};
+
+static uint64_t ptc_want(uint32_t r, uint32_t p)
+{
+	return 0xabc0000000000000ull | (uint64_t)r << 8 | p;
+}
+
+static void *ptc_run(void *arg)
+{
+	struct ptc_vcpu *c = arg;
+	struct vmmu_vcpu *v;
+	struct test_rng rng;
+
+	test_rng_init(&rng, c->seed * 2 + c->id);
+	TEST_ASSERT_EQ(vmmu_vcpu_create(c->vm, c->id, &v), 0);
+	pthread_barrier_wait(c->go);
+	for (uint64_t b = 0; b < c->bursts; b++) {
+		uint32_t r = (uint32_t)test_rng_below(&rng, PTC_REGIONS);
+		struct vmmu_exit ex;
+		uint64_t val, gpa;
+		int rc;
+
+		for (int k = 0; k < 64; k++) {
+			uint32_t p = (uint32_t)test_rng_below(&rng, PTC_PAGES);
+
+			rc = vmmu_vcpu_access(v, r * SZ_2M + p * PAGE, &val, 8, 0, &ex);
+			c->errors += rc != 0 || val != ptc_want(r, p);
+		}
+		/* MMIO beside the slot, in the same 2 MiB, then far away. */
+		gpa = r * SZ_2M + (PTC_PAGES + test_rng_below(&rng, 512 - PTC_PAGES)) * PAGE;
+		rc = vmmu_vcpu_access(v, gpa, &val, 8, 0, &ex);
+		c->errors += rc != VMMU_EXIT_MMIO || ex.mmio.phys_addr != gpa;
+		gpa = PTC_REGIONS * SZ_2M + test_rng_below(&rng, 1ull << 35) * PAGE;
+		rc = vmmu_vcpu_access(v, gpa, &val, 8, 0, &ex);
+		c->errors += rc != VMMU_EXIT_MMIO || ex.mmio.phys_addr != gpa;
+	}
+	vmmu_vcpu_destroy(v);
+	return NULL;
+}
+
+static void test_reclaim_under_vcpus(void)
+{
+	struct vmmu_vm *vm = test_vm_create(&(struct vmmu_vm_config){ .max_page_tables = 64 });
+	uint8_t *mem = test_alloc_guest(PTC_REGIONS * PTC_PAGES * PAGE);
+	struct ptc_vcpu c[2];
+	pthread_barrier_t go;
+	pthread_t t[2];
+	struct vmmu_stats st;
+	uint64_t seed = test_seed(NULL);
+
+	printf("# seed %llu (VMMU_TEST_SEED)\n", (unsigned long long)seed);
+	for (uint32_t r = 0; r < PTC_REGIONS; r++) {
+		for (uint32_t p = 0; p < PTC_PAGES; p++)
+			*(uint64_t *)(mem + (r * PTC_PAGES + p) * PAGE) = ptc_want(r, p);
+		TEST_SET_REGION_OK(vm, SLOT(0, r), 0, r * SZ_2M, PTC_PAGES * PAGE,
+				   mem + r * PTC_PAGES * PAGE);
+	}
+	pthread_barrier_init(&go, NULL, 2);
+	for (uint32_t i = 0; i < 2; i++) {
+		c[i] = (struct ptc_vcpu){ .vm = vm, .go = &go, .seed = seed, .id = i,
+			.bursts = test_short_env() || TEST_TSAN ? 5000 : 50000 };
+		TEST_ASSERT(!pthread_create(&t[i], NULL, ptc_run, &c[i]), "pthread_create");
+	}
+	for (uint32_t i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	st = test_vm_stats(vm);
+	printf("# %llu bursts, %llu reclaims (%llu zapping everything), %llu tables reclaimed\n",
+	       (unsigned long long)(c[0].bursts + c[1].bursts),
+	       (unsigned long long)st.page_table_reclaims,
+	       (unsigned long long)st.page_table_reclaim_zaps,
+	       (unsigned long long)st.page_tables_reclaimed);
+	TEST_ASSERT_EQ(c[0].errors + c[1].errors, 0);
+	TEST_ASSERT(st.page_table_reclaims > 0, "no reclaim: the case tests nothing");
+	pthread_barrier_destroy(&go);
+	vmmu_vm_destroy(vm);
+	munmap(mem, PTC_REGIONS * PTC_PAGES * PAGE);
+}
+
 static const struct test_case cases[] = {
+	{ "reclaim_under_vcpus", test_reclaim_under_vcpus },
 	{ "default_follows_slots", test_default_follows_slots },
 	{ "default_cap", test_default_cap },
 	{ "configured_cap", test_configured_cap },
