@@ -9,7 +9,6 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <time.h>
 
 #include "check_hooks.h"
 #include "test_util.h"
@@ -31,12 +30,14 @@ static void *hammer(void *arg)
 		TEST_ASSERT(atomic_fetch_add_explicit(&inside, 1, memory_order_relaxed) == 0,
 			    "two threads inside the mutex");
 		counter++;
-		/* Now and then hold the lock long enough that waiters go to sleep. */
-		if ((i + id) % 4096 == 0) {
-			struct timespec ts = { 0, 200000 };
-
-			nanosleep(&ts, NULL);
-		}
+		/*
+		 * Now and then hold the lock far longer than a waiter spins
+		 * (VMMU_MUTEX_SPINS pauses), so that waiters go to sleep on
+		 * the futex and the unlock must wake them.
+		 */
+		if ((i + id) % 4096 == 0)
+			for (unsigned int k = 0; k < 200 * VMMU_MUTEX_SPINS; k++)
+				__builtin_ia32_pause();
 		atomic_fetch_sub_explicit(&inside, 1, memory_order_relaxed);
 		vmmu_mutex_unlock(&lock);
 	}

@@ -613,6 +613,20 @@ static int setup_both(struct ms_side *s, uint64_t mem, uint32_t n, unsigned int 
 	return 0;
 }
 
+/* The median of a floor's samples, as the info line "CASE@N @name". */
+static void floor_info(struct bench_samples *s, enum ms_case c, uint32_t n,
+		       const char *name)
+{
+	struct bench_fig f;
+	char key[96];
+
+	if (!s->n)
+		return;
+	bench_fig_reduce(&f, s->v, s->n);
+	snprintf(key, sizeof(key), "%s@%u %s", ms_case_name[c], n, name);
+	bench_info("memslot", key, f.median, "ms");
+}
+
 static void run_interleaved(struct ms_side *s, enum ms_case c, uint32_t n,
 			    const struct bench_opts *o)
 {
@@ -661,22 +675,9 @@ static void run_interleaved(struct ms_side *s, enum ms_case c, uint32_t n,
 			}
 		}
 	}
-	if (sc.n) {
-		struct bench_fig f;
-		char key[80];
-
-		bench_fig_reduce(&f, sc.v, sc.n);
-		snprintf(key, sizeof(key), "%s@%u %s", ms_case_name[c], n, MAP_FLOOR_CALLED);
-		bench_info("memslot", key, f.median, "ms");
-	}
-	if (floor && sf.n) {
-		struct bench_fig f;
-		char key[64];
-
-		bench_fig_reduce(&f, sf.v, sf.n);
-		snprintf(key, sizeof(key), "%s@%u %s", ms_case_name[c], n, floor_name[c]);
-		bench_info("memslot", key, f.median, "ms");
-	}
+	floor_info(&sc, c, n, MAP_FLOOR_CALLED);
+	if (floor)
+		floor_info(&sf, c, n, floor_name[c]);
 	bench_result_vmmu(res, &sv);
 	bench_result_kvm(res, &sk);
 	if (verrors || kerrors) {
