@@ -1003,6 +1003,10 @@ struct vmmu_stats {
 					 * mapped and took no mmu_lock for write */
 	uint64_t pf_prefetched;		/* SPTEs faults installed for neighbouring pages
 					 * (VMMU_VM_NO_PREFETCH) */
+	uint64_t publish_overtaken;	/* invalidate_range_start()/end() calls that took
+					 * the notifier lock while a memslot publish was
+					 * waiting for it (an update waits for these and
+					 * for the call in progress, never for a bracket) */
 };
 #define VMMU_STATS_SIZE_VER0		272u	/* size .. remote_tlb_flush_membarriers (0.2) */
 

@@ -182,6 +182,7 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *out)
 	st->change_pte_unbracketed = LOAD(vm->mn_stat.change_pte_unbracketed);
 	st->invalidate_end_unmatched = LOAD(vm->mn_stat.invalidate_end_unmatched);
 	st->invalidate_waits = LOAD(vm->mn_stat.invalidate_waits);
+	st->publish_overtaken = LOAD(vm->mn_stat.publish_overtaken);
 	st->fault_flushes = LOAD(vm->stat.fault_flushes);
 	st->fence_fallbacks = LOAD(vm->stat.fence_fallbacks);
 	st->remote_tlb_flush_skips = LOAD(vm->stat.remote_tlb_flush_skips);

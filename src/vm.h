@@ -192,6 +192,7 @@ _Static_assert(sizeof(struct vm_stats) == 3 * 64, "one cache line per writer gro
 struct vm_mn_stats {
 	_Atomic uint64_t invalidate_unlocked;	/* mn_invalidate_lock */
 	_Atomic uint64_t invalidate_waits, change_pte_unbracketed, invalidate_end_unmatched;
+	_Atomic uint64_t publish_overtaken;	/* mn_invalidate_lock */
 };
 
 /*

@@ -21,10 +21,13 @@
  *                     keeps brackets on B open without pause (start the next
  *                     range, then end the previous one: at least one bracket
  *                     is always open)
- *   update-{idle,overlap}          latency of one MOVE of C, with no bracket
- *                     open, and while another thread keeps brackets on B
+ *   update-{idle,held,overlap}     latency of one MOVE of C, with no bracket
+ *                     open, with one bracket on B open throughout (held),
+ *                     and while another thread keeps brackets on B
  *                     overlapping; overlap-step: how long each of those
- *                     brackets stays open
+ *                     brackets stays open; overlap-overtaken: start()/end()
+ *                     calls that took the notifier lock while a publish
+ *                     waited for it, per publish (publish_overtaken)
  *   line-transfer     one-way hand-off of a cache line between two
  *                     threads (a ping-pong, ns): what each cross-CPU touch
  *                     of shared state costs in this run.  This machine has
@@ -743,7 +746,7 @@ static int churn_storms(const struct bench_opts *o)
 		.mem_size = 2 * AREA, .gpa = GPA_A, .slot_size = 2 * AREA, .nr_slots = 2,
 		.nr_vcpus = 1,
 	};
-	struct bench_samples s[11];
+	struct bench_samples s[13];
 	uint8_t *mem_c = bench_map(SIZE_C);
 	struct bench_vm e;
 	double secs = 2 * o->budget;
@@ -765,7 +768,8 @@ static int churn_storms(const struct bench_opts *o)
 		bool last = rep == o->reps - 1;
 		struct storm_res sr[5];
 		struct overlapper ov = { .vm = e.vm, .base = (uint64_t)(uintptr_t)e.mem + AREA };
-		double idle, busy;
+		struct vmmu_stats st0, st1;
+		double idle, held, busy;
 
 		r = storm_run(&e, CV_WRITE_LOOP, STORM_OFF, false, secs, last ? PROG_SAME_OFF : -1,
 			      &sr[0]);
@@ -800,6 +804,10 @@ static int churn_storms(const struct bench_opts *o)
 		bench_sample(&s[10], line_transfer_ns());
 		/* Memslot updates: no bracket open, then brackets overlapping on B. */
 		idle = moves_c(e.vm, mem_c, 16, &r);
+		/* One bracket open before the MOVEs and after them: KVM waits for it. */
+		vmmu_mmu_notifier_invalidate_range_start(e.vm, ov.base, ov.base + STORM_RANGE);
+		held = r ? NAN : moves_c(e.vm, mem_c, 16, &r);
+		vmmu_mmu_notifier_invalidate_range_end(e.vm, ov.base, ov.base + STORM_RANGE);
 		if (!r && pthread_create(&ov.tid, NULL, overlapper_main, &ov))
 			r = -EAGAIN;
 		if (r)
@@ -814,12 +822,20 @@ static int churn_storms(const struct bench_opts *o)
 		 */
 		for (double t0 = bench_now(); bench_now() - t0 < OVERLAP_SETTLE;)
 			sched_yield();
+		st0.size = st1.size = sizeof(st0);
+		vmmu_vm_get_stats(e.vm, &st0);
 		busy = moves_c(e.vm, mem_c, 16, &r);
+		vmmu_vm_get_stats(e.vm, &st1);
 		atomic_store(&ov.stop, true);
 		pthread_join(ov.tid, NULL);
 		bench_sample(&s[7], idle);
 		bench_sample(&s[8], busy);
 		bench_sample(&s[9], ov.brackets ? ov.secs / ov.brackets * 1e6 : NAN);
+		bench_sample(&s[11], held);
+		bench_sample(&s[12], st1.memslot_swaps > st0.memslot_swaps ?
+					     (double)(st1.publish_overtaken - st0.publish_overtaken) /
+						     (double)(st1.memslot_swaps - st0.memslot_swaps) :
+					     NAN);
 	}
 	bench_vm_close(&e);
 	bench_unmap(mem_c, SIZE_C);
@@ -833,9 +849,11 @@ static int churn_storms(const struct bench_opts *o)
 	add("", 0, "%", false, "storm-other-retry-rate", &s[5]);
 	add("", 0, "M/s", true, "overlap-uncovered-faults", &s[6]);
 	add("", 0, "us", false, "update-idle", &s[7]);
+	add("", 0, "us", false, "update-held", &s[11]);
 	add("", 0, "us", false, "update-overlap", &s[8]);
 	add("", 0, "us", false, "overlap-step", &s[9]);
 	add("", 0, "ns", false, "line-transfer", &s[10]);
+	add("", 0, "calls", false, "overlap-overtaken", &s[12]);
 	return 0;
 }
 

@@ -157,7 +157,7 @@ struct bench_goal_rec {
 	char name[64];
 	bool met;
 	double value, target;
-	char detail[256];
+	char detail[768];
 };
 static struct bench_goal_rec *goals;
 static size_t nr_goals, cap_goals;

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memslot updates under a storm of overlapping invalidation brackets.
+ *
+ * A host thread keeps brackets open without pause on slot B (it starts the
+ * next 64 KiB range before it ends the previous one, so in_progress never
+ * drops to zero), as NUMA balancing or compaction can.  KVM's update waits
+ * until no bracket is open, so it would wait as long as the storm lasts;
+ * vmmu's publish extends the open brackets instead, and start()/end() step
+ * aside for a publish that waits for mn_invalidate_lock (docs/DESIGN.md,
+ * "No starvation").  So an update waits for the call in progress and, at
+ * worst, for a call that passed the test just before the publish raised
+ * its flag: publish_overtaken stays at about one per publish and thread.
+ *
+ *   moves_under_storm   MOVEs of slot C, away and back, while the storm
+ *                       runs: every one completes, the storm keeps going
+ *                       during them, and overtaking calls stay bounded
+ *                       (without the step-aside the unfair mutex lets the
+ *                       storm take the lock again and again: dozens of
+ *                       calls per publish)
+ *   delete_under_storm  the same for DELETE and CREATE of C
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include <vmmu.h>
+
+#include "../test_util.h"
+
+#define MiB		(1ull << 20)
+#define GPA_B		(256 * MiB)
+#define SIZE_B		(16 * MiB)
+#define GPA_C		(512 * MiB)
+#define GPA_AWAY	(1024 * MiB)
+#define SIZE_C		MiB
+#define RANGE		(64ull << 10)
+
+struct storm {
+	struct vmmu_vm *vm;
+	uint64_t base;
+	_Atomic bool stop;
+	_Atomic uint64_t calls;
+};
+
+static void *storm_main(void *arg)
+{
+	struct storm *s = arg;
+	uint64_t x = 0x9e3779b97f4a7c15ull, prev = s->base;
+
+	vmmu_mmu_notifier_invalidate_range_start(s->vm, prev, prev + RANGE);
+	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		uint64_t next;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		next = s->base + (x % (SIZE_B / RANGE)) * RANGE;
+		vmmu_mmu_notifier_invalidate_range_start(s->vm, next, next + RANGE);
+		vmmu_mmu_notifier_invalidate_range_end(s->vm, prev, prev + RANGE);
+		prev = next;
+		atomic_fetch_add_explicit(&s->calls, 2, memory_order_relaxed);
+	}
+	vmmu_mmu_notifier_invalidate_range_end(s->vm, prev, prev + RANGE);
+	return NULL;
+}
+
+static int set_region(struct vmmu_vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	const struct vmmu_userspace_memory_region r = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	return vmmu_set_user_memory_region(vm, &r);
+}
+
+static void get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
+{
+	st->size = sizeof(*st);
+	TEST_ASSERT_EQ(vmmu_vm_get_stats(vm, st), 0);
+}
+
+/* @delete: DELETE and CREATE C; else MOVE it away and back. */
+static void updates_under_storm(bool delete)
+{
+	unsigned int updates = test_short_env() || TEST_TSAN ? 500 : 5000;
+	uint8_t *mem = mmap(NULL, SIZE_B + SIZE_C, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct storm s = { .stop = false };
+	struct vmmu_stats before, after;
+	uint64_t calls0, calls1, swaps, overtaken, done = 0;
+	struct vmmu_vm *vm;
+	pthread_t t;
+
+	TEST_ASSERT(mem != MAP_FAILED, "mmap");
+	TEST_ASSERT_EQ(vmmu_vm_create(NULL, &vm), 0);
+	TEST_ASSERT_EQ(set_region(vm, 1, GPA_B, SIZE_B, mem), 0);
+	TEST_ASSERT_EQ(set_region(vm, 2, GPA_C, SIZE_C, mem + SIZE_B), 0);
+	s.vm = vm;
+	s.base = (uint64_t)(uintptr_t)mem;
+	TEST_ASSERT(!pthread_create(&t, NULL, storm_main, &s), "pthread_create");
+	/* The storm is running (its first pairs are done) before we start. */
+	while (atomic_load_explicit(&s.calls, memory_order_relaxed) < 2000)
+		;
+	get_stats(vm, &before);
+	calls0 = atomic_load_explicit(&s.calls, memory_order_relaxed);
+	/*
+	 * At least @updates updates, and on until the storm has made 1000
+	 * calls meanwhile: on a loaded machine the storm thread may wait for
+	 * a CPU while the first updates run.
+	 */
+	for (unsigned int i = 0;
+	     i < updates || atomic_load_explicit(&s.calls, memory_order_relaxed) - calls0 < 1000;
+	     i++) {
+		TEST_ASSERT(i < 1000 * updates, "the storm thread made no progress");
+		if (delete)
+			TEST_ASSERT_EQ(set_region(vm, 2, GPA_C, (i & 1) ? SIZE_C : 0,
+						  mem + SIZE_B), 0);
+		else
+			TEST_ASSERT_EQ(set_region(vm, 2, (i & 1) ? GPA_C : GPA_AWAY, SIZE_C,
+						  mem + SIZE_B), 0);
+		done = i + 1;
+	}
+	calls1 = atomic_load_explicit(&s.calls, memory_order_relaxed);
+	get_stats(vm, &after);
+	atomic_store_explicit(&s.stop, true, memory_order_relaxed);
+	pthread_join(t, NULL);
+
+	swaps = after.memslot_swaps - before.memslot_swaps;
+	overtaken = after.publish_overtaken - before.publish_overtaken;
+	printf("%" PRIu64 " updates, %" PRIu64 " publishes, %" PRIu64 " storm calls meanwhile, %" PRIu64
+	       " overtook a waiting publish\n", done, swaps, calls1 - calls0, overtaken);
+	/* Every update published: a DELETE twice, a CREATE once, a MOVE twice. */
+	TEST_ASSERT(swaps >= done, "%" PRIu64 " publishes for %" PRIu64 " updates", swaps, done);
+	/*
+	 * One storm thread: about one overtaking call per publish at worst,
+	 * some slack for a preempted publisher (it raised the flag, then lost
+	 * its CPU before its lock attempt: the storm spins meanwhile).
+	 */
+	TEST_ASSERT(overtaken <= 2 * swaps + 16,
+		    "%" PRIu64 " start()/end() calls overtook %" PRIu64 " waiting publishes",
+		    overtaken, swaps);
+	vmmu_vm_destroy(vm);
+	munmap(mem, SIZE_B + SIZE_C);
+}
+
+static void test_moves_under_storm(void)
+{
+	updates_under_storm(false);
+}
+
+static void test_delete_under_storm(void)
+{
+	updates_under_storm(true);
+}
+
+static const struct test_case cases[] = {
+	{ "moves_under_storm", test_moves_under_storm },
+	{ "delete_under_storm", test_delete_under_storm },
+};
+
+TEST_CASES_MAIN(cases)
