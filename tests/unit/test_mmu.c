@@ -474,6 +474,74 @@ static void test_ram_and_tlb(void)
 /* 6. READONLY                                                               */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Every width (1..8 bytes) at every offset 0..15 and at the page's end, on
+ * the TLB-hit path and on the miss path (two pages 256 apart evict each
+ * other from the direct-mapped software TLB): a read returns exactly the
+ * guest's bytes, little-endian, and leaves the rest of the caller's buffer
+ * alone; a write changes exactly its bytes.  The hit path takes the aligned
+ * 8-byte access inline and every other one out of line.
+ */
+static void test_widths(void)
+{
+	struct vmmu_vm *vm = test_vm_create(NULL);
+	struct vmmu_vcpu *v0 = test_vcpu_create(vm, 0);
+	uint8_t *mem = test_alloc_guest(260 * PAGE);
+	const uint64_t gpa = 0x100000;
+	static const uint32_t page_of[2] = { 1, 257 };
+	uint64_t n = 0;
+
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, gpa, 260 * PAGE, mem);
+	for (uint32_t len = 1; len <= 8; len++) {
+		for (uint32_t k = 0; k < 17; k++) {
+			uint32_t off = k < 16 ? k : PAGE - len;
+
+			for (int hit = 0; hit < 2; hit++) {
+				for (int pg = 0; pg < 2; pg++) {
+					uint64_t g = gpa + page_of[pg] * PAGE + off;
+					uint8_t *h = mem + page_of[pg] * PAGE + off;
+					uint8_t before[24], buf[8];
+					struct vmmu_exit ex;
+					uint64_t v = 0x0102030405060708ull * (++n);
+
+					/* Miss: touch the other page first, it evicts ours. */
+					if (!hit)
+						TEST_ASSERT_EQ(ram_read(v0, gpa + page_of[!pg] * PAGE, 8),
+							       get_le(mem + page_of[!pg] * PAGE, 8));
+					else
+						(void)ram_read(v0, g & ~(uint64_t)7, 1);
+					for (uint32_t i = 0; i < len; i++)
+						h[i] = (uint8_t)(v >> (8 * ((i + 3) % 8)));
+					memset(buf, 0x5a, sizeof(buf));
+					TEST_ASSERT_EQ(vmmu_vcpu_access(v0, g, buf, len, 0, &ex), 0);
+					TEST_ASSERT_EQ(get_le(buf, len), get_le(h, len));
+					for (uint32_t i = len; i < 8; i++)
+						TEST_ASSERT(buf[i] == 0x5a, "len %u off %u: a read wrote byte %u "
+							    "of the buffer", len, off, i);
+
+					if (!hit)
+						(void)ram_read(v0, gpa + page_of[!pg] * PAGE, 8);
+					memcpy(before, h - (off < 8 ? off : 8), sizeof(before));
+					put_le(buf, ~v, len);
+					TEST_ASSERT_EQ(vmmu_vcpu_access(v0, g, buf, len, VMMU_ACCESS_WRITE,
+									&ex), 0);
+					TEST_ASSERT_EQ(get_le(h, len), ~v & len_mask(len));
+					for (uint32_t i = 0; i < (off < 8 ? off : 8); i++)
+						TEST_ASSERT(h[-(int)(i + 1)] ==
+							    before[(off < 8 ? off : 8) - i - 1],
+							    "len %u off %u: a write changed a byte before it",
+							    len, off);
+					if (off + len < PAGE)
+						TEST_ASSERT(h[len] == before[(off < 8 ? off : 8) + len],
+							    "len %u off %u: a write changed the byte after it",
+							    len, off);
+				}
+			}
+		}
+	}
+	vmmu_vm_destroy(vm);
+}
+
 static void test_readonly(void)
 {
 	struct vmmu_vm *vm = test_vm_new(.flags = VMMU_VM_NO_PREFETCH);	/* page 1 stays unmapped */
@@ -1317,6 +1385,7 @@ static const struct test_case cases[] = {
 	{ "mmio_generation_miss", test_mmio_generation_miss },
 	{ "slot_over_mmio_spte", test_slot_over_mmio_spte },
 	{ "ram_and_tlb", test_ram_and_tlb },
+	{ "widths", test_widths },
 	{ "readonly", test_readonly },
 	{ "delete_move", test_delete_move },
 	{ "delete_move_zap_all", test_delete_move_zap_all },
