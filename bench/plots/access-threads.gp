@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 302.866 NaN
-2 603.807 NaN
-4 603.73 NaN
-8 600.256 NaN
+1 302.354 NaN
+2 612.262 NaN
+4 586.382 NaN
+8 593.056 NaN
 EOD
 $per << EOD
-1 302.947 NaN
-2 301.113 NaN
-4 166.193 NaN
-8 76.1316 NaN
+1 302.423 NaN
+2 303.216 NaN
+4 163.211 NaN
+8 77.6862 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -1,9 +1,9 @@
 # vmmu bench --plot: mmio (data inline)
 $mmio << EOD
-mmio-cache-hit 3.86781 9027.76
-mmio-spte-hit 5.81617 8948.36
-mmio-first-touch 92.2906 8932.05
-mmio-refill 89.2376 8951.62
+mmio-cache-hit 3.84726 9174.08
+mmio-spte-hit 5.89371 9087.93
+mmio-first-touch 93.9042 9087.81
+mmio-refill 91.4207 9001.5
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/mmio.png'
