@@ -1003,10 +1003,13 @@ struct vmmu_stats {
 					 * mapped and took no mmu_lock for write */
 	uint64_t pf_prefetched;		/* SPTEs faults installed for neighbouring pages
 					 * (VMMU_VM_NO_PREFETCH) */
-	uint64_t publish_overtaken;	/* invalidate_range_start()/end() calls that took
-					 * the notifier lock while a memslot publish was
-					 * waiting for it (an update waits for these and
-					 * for the call in progress, never for a bracket) */
+	uint64_t publish_waits;		/* memslot publishes that waited for the notifier
+					 * lock: a start()/end() call held it, or took it
+					 * first */
+	uint64_t publish_overtaken;	/* start()/end() calls that took the notifier lock
+					 * after a waiting publish arrived and before it
+					 * got the lock (an update waits for these and for
+					 * the call in progress, never for a bracket) */
 };
 #define VMMU_STATS_SIZE_VER0		272u	/* size .. remote_tlb_flush_membarriers (0.2) */
 

@@ -385,6 +385,11 @@ static inline void vmmu_mutex_unlock(vmmu_mutex_t *m)
 		vmmu_mutex_wake(m);
 	tsan_mutex_post_unlock(m);
 }
+/* Is @m held by some thread?  A hint for statistics: it may change at once. */
+static inline bool vmmu_mutex_is_held(vmmu_mutex_t *m)
+{
+	return atomic_load_explicit(&m->state, memory_order_relaxed) != 0;
+}
 
 static inline void vmmu_rwlock_init(vmmu_rwlock_t *l)
 {
@@ -476,6 +481,10 @@ void vmmu_mutex_init(vmmu_mutex_t *m);
 void vmmu_mutex_destroy(vmmu_mutex_t *m);
 void vmmu_mutex_lock(vmmu_mutex_t *m);
 void vmmu_mutex_unlock(vmmu_mutex_t *m);
+static inline bool vmmu_mutex_is_held(vmmu_mutex_t *m)
+{
+	return atomic_load_explicit(&m->locked, memory_order_relaxed) != 0;
+}
 void vmmu_rwlock_init(vmmu_rwlock_t *l);
 void vmmu_rwlock_destroy(vmmu_rwlock_t *l);
 void vmmu_read_lock(vmmu_rwlock_t *l);

@@ -177,6 +177,8 @@ static void kvm_replace_memslot(struct vmmu_vm *vm, struct vmmu_memslot *old,
 static void kvm_publish_memslots(struct vmmu_vm *vm, uint32_t as_id, uint64_t tag)
 {
 	struct vmmu_memslots *slots = kvm_get_inactive_memslots(vm, as_id);
+	uint64_t calls;
+	bool held;
 
 	lockdep_assert_held(&vm->slots_lock);
 	atomic_store_explicit(&slots->generation, tag, memory_order_relaxed);
@@ -192,9 +194,17 @@ static void kvm_publish_memslots(struct vmmu_vm *vm, uint32_t as_id, uint64_t ta
 	 * first (mn_lock_notifier()), so an update waits for the one bracket
 	 * step in progress, not for a storm.
 	 */
+	calls = atomic_load_explicit(&vm->mn_lock_calls, memory_order_relaxed);
+	held = vmmu_mutex_is_held(&vm->mn_invalidate_lock);
 	atomic_fetch_add_explicit(&vm->mn_publish_waiting, 1, memory_order_relaxed);
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	atomic_fetch_sub_explicit(&vm->mn_publish_waiting, 1, memory_order_relaxed);
+	/* The calls that took the lock after we read the count went first. */
+	calls = atomic_load_explicit(&vm->mn_lock_calls, memory_order_relaxed) - calls;
+	if (held || calls) {
+		VM_STAT_INC_LOCKED(vm, publish_waits);
+		VM_STAT_ADD_LOCKED(vm, publish_overtaken, calls);
+	}
 	vmmu_write_lock(&vm->mmu.mmu_lock);
 	kvm_mmu_invalidate_extend(vm, as_id, slots);
 	/* Release: pairs with the acquire in __kvm_memslots(). */

@@ -80,6 +80,7 @@ static const struct stats_def vm_defs[] = {
 	VM_STAT("change_pte_unbracketed", change_pte_unbracketed, CUMUL),
 	VM_STAT("invalidate_end_unmatched", invalidate_end_unmatched, CUMUL),
 	VM_STAT("invalidate_waits", invalidate_waits, CUMUL),
+	VM_STAT("publish_waits", publish_waits, CUMUL),
 	VM_STAT("publish_overtaken", publish_overtaken, CUMUL),
 	VM_STAT("fault_flushes", fault_flushes, CUMUL),
 	VM_STAT("fence_fallbacks", fence_fallbacks, CUMUL),

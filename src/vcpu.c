@@ -115,19 +115,18 @@ VMMU_API int vmmu_vcpu_set_address_space(struct vmmu_vcpu *vcpu, uint32_t as_id)
 }
 
 /*
- * The caller's buffer <-> a value, for 1, 2, 4 or 8 bytes: the guest's
- * byte order is x86's (little-endian), so on a little-endian host a copy
- * of the width is the conversion, a single load or store; elsewhere (and
- * for 3, 5, 6, 7 bytes) byte by byte.  Most guest accesses are narrower
- * than 8 bytes (an emulator's byte, word and dword loads), and the byte
- * loops cost them about 20 instructions on the TLB-hit path.
+ * The caller's buffer holds the access's bytes in guest memory order; the
+ * guest is x86, so that is little-endian.  Every copy below moves bytes
+ * (a load or store of the access's width, then a copy of its bytes), so it
+ * is right on a host of either byte order, with no conversion: one load or
+ * store per aligned 1, 2, 4 or 8-byte access, byte by byte otherwise.
  */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define DATA_LE		1
-#else
-#define DATA_LE		0
-#endif
 
+/*
+ * The access's bytes in the first @len bytes of a u64, the rest zero.  On
+ * a little-endian host that is the zero-extended value of the width, a
+ * form that keeps the MMIO exit paths free of register saves.
+ */
 static inline uint64_t access_data(const void *data, uint32_t len)
 {
 	uint64_t v = 0;
@@ -136,13 +135,14 @@ static inline uint64_t access_data(const void *data, uint32_t len)
 		__builtin_memcpy(&v, data, 8);
 		return v;
 	}
-	if (DATA_LE && len == 4) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (len == 4) {
 		uint32_t x;
 
 		__builtin_memcpy(&x, data, 4);
 		return x;
 	}
-	if (DATA_LE && len == 2) {
+	if (len == 2) {
 		uint16_t x;
 
 		__builtin_memcpy(&x, data, 2);
@@ -152,27 +152,11 @@ static inline uint64_t access_data(const void *data, uint32_t len)
 		return *(const uint8_t *)data;
 	for (uint32_t i = 0; i < len; i++)
 		v |= (uint64_t)((const uint8_t *)data)[i] << (8 * i);
+#else
+	for (uint32_t i = 0; i < len; i++)
+		((uint8_t *)&v)[i] = ((const uint8_t *)data)[i];
+#endif
 	return v;
-}
-
-static inline void access_data_out(void *data, uint64_t v, uint32_t len)
-{
-	if (likely(len == 8)) {
-		__builtin_memcpy(data, &v, 8);
-	} else if (DATA_LE && len == 4) {
-		uint32_t x = (uint32_t)v;
-
-		__builtin_memcpy(data, &x, 4);
-	} else if (DATA_LE && len == 2) {
-		uint16_t x = (uint16_t)v;
-
-		__builtin_memcpy(data, &x, 2);
-	} else if (len == 1) {
-		*(uint8_t *)data = (uint8_t)v;
-	} else {
-		for (uint32_t i = 0; i < len; i++)
-			((uint8_t *)data)[i] = (uint8_t)(v >> (8 * i));
-	}
 }
 
 /*
@@ -180,47 +164,58 @@ static inline void access_data_out(void *data, uint64_t v, uint32_t len)
  * naturally aligned (as x86 guarantees), byte-wise otherwise.
  * guest_load_general()/guest_store_general() take any width;
  * guest_load()/guest_store() inline the aligned 8-byte case and call them,
- * out of line, for the rest; guest_load8()/guest_store8() are the TLB-hit path's, for
- * an aligned 8-byte access only (host pages are page-aligned, so the gpa's
- * alignment is the host address's), inline and call-free so that the hit
- * path stays a leaf function.  (The checker may redirect a touch to a
- * scratch page of its own: there the general code takes over.)
+ * out of line, for the rest; guest_load8()/guest_store8() are the TLB-hit
+ * path's, for an aligned 8-byte access only (host pages are page-aligned,
+ * so the gpa's alignment is the host address's), inline and call-free so
+ * that the hit path stays a leaf function.  (In the checker, whose guest
+ * memory hook may redirect a touch, guest_load8()/guest_store8() go
+ * through guest_load()/guest_store(), which look at the pointer.)
  */
 static inline void guest_load_general(void *data, const uint8_t *p, uint32_t len)
 {
-	uint64_t v;
-
 	if (len == 8 && !((uintptr_t)p & 7)) {
-		v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+		uint64_t x = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+
+		__builtin_memcpy(data, &x, 8);
 	} else if (len == 4 && !((uintptr_t)p & 3)) {
-		v = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+		uint32_t x = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+
+		__builtin_memcpy(data, &x, 4);
 	} else if (len == 2 && !((uintptr_t)p & 1)) {
-		v = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+		uint16_t x = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+
+		__builtin_memcpy(data, &x, 2);
 	} else if (len == 1) {
-		v = __atomic_load_n(p, __ATOMIC_RELAXED);
+		*(uint8_t *)data = __atomic_load_n(p, __ATOMIC_RELAXED);
 	} else {
-		v = 0;
 		for (uint32_t i = 0; i < len; i++)
-			v |= (uint64_t)__atomic_load_n(p + i, __ATOMIC_RELAXED) << (8 * i);
+			((uint8_t *)data)[i] = __atomic_load_n(p + i, __ATOMIC_RELAXED);
 	}
-	access_data_out(data, v, len);
 }
 
 static inline void guest_store_general(uint8_t *p, const void *data, uint32_t len)
 {
-	uint64_t v = access_data(data, len);
+	if (len == 8 && !((uintptr_t)p & 7)) {
+		uint64_t x;
 
-	if (len == 8 && !((uintptr_t)p & 7))
-		__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
-	else if (len == 4 && !((uintptr_t)p & 3))
-		__atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELAXED);
-	else if (len == 2 && !((uintptr_t)p & 1))
-		__atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED);
-	else if (len == 1)
-		__atomic_store_n(p, (uint8_t)v, __ATOMIC_RELAXED);
-	else
+		__builtin_memcpy(&x, data, 8);
+		__atomic_store_n((uint64_t *)p, x, __ATOMIC_RELAXED);
+	} else if (len == 4 && !((uintptr_t)p & 3)) {
+		uint32_t x;
+
+		__builtin_memcpy(&x, data, 4);
+		__atomic_store_n((uint32_t *)p, x, __ATOMIC_RELAXED);
+	} else if (len == 2 && !((uintptr_t)p & 1)) {
+		uint16_t x;
+
+		__builtin_memcpy(&x, data, 2);
+		__atomic_store_n((uint16_t *)p, x, __ATOMIC_RELAXED);
+	} else if (len == 1) {
+		__atomic_store_n(p, *(const uint8_t *)data, __ATOMIC_RELAXED);
+	} else {
 		for (uint32_t i = 0; i < len; i++)
-			__atomic_store_n(p + i, (uint8_t)(v >> (8 * i)), __ATOMIC_RELAXED);
+			__atomic_store_n(p + i, ((const uint8_t *)data)[i], __ATOMIC_RELAXED);
+	}
 }
 
 static __attribute__((noinline)) void guest_load_any(void *data, const uint8_t *p, uint32_t len)

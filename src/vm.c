@@ -16,6 +16,12 @@
 
 _Static_assert(offsetof(struct vmmu_vm_config, max_page_tables) + 4 == VMMU_VM_CONFIG_SIZE_VER0,
 	       "VMMU_VM_CONFIG_SIZE_VER0 is the 0.2 layout");
+/* The notifier's state, laid out by writer (vm.h): each group within its line. */
+_Static_assert(offsetof(struct vmmu_vm, mn_bracket_ids) - offsetof(struct vmmu_vm, mn_invalidate_lock) ==
+	       64, "what every start()/end() takes: one line");
+_Static_assert(offsetof(struct vmmu_vm, mn_stat) + sizeof(struct vm_mn_stats) <=
+	       offsetof(struct vmmu_vm, mn_bracket_ids) + 64,
+	       "the rest of what every start()/end() pair writes: one line");
 _Static_assert(offsetof(struct vmmu_stats, remote_tlb_flush_membarriers) + 8 == VMMU_STATS_SIZE_VER0,
 	       "VMMU_STATS_SIZE_VER0 is the 0.2 layout");
 
@@ -182,7 +188,8 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *out)
 	st->change_pte_unbracketed = LOAD(vm->mn_stat.change_pte_unbracketed);
 	st->invalidate_end_unmatched = LOAD(vm->mn_stat.invalidate_end_unmatched);
 	st->invalidate_waits = LOAD(vm->mn_stat.invalidate_waits);
-	st->publish_overtaken = LOAD(vm->mn_stat.publish_overtaken);
+	st->publish_waits = LOAD(vm->stat.publish_waits);
+	st->publish_overtaken = LOAD(vm->stat.publish_overtaken);
 	st->fault_flushes = LOAD(vm->stat.fault_flushes);
 	st->fence_fallbacks = LOAD(vm->stat.fence_fallbacks);
 	st->remote_tlb_flush_skips = LOAD(vm->stat.remote_tlb_flush_skips);

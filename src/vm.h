@@ -171,6 +171,7 @@ struct vm_stats {
 	struct {
 		alignas(64) _Atomic uint64_t memslot_updates;
 		_Atomic uint64_t memslot_swaps, slot_zaps, zap_all_fast, mmio_wrap_zaps;
+		_Atomic uint64_t publish_waits, publish_overtaken;
 	};
 	/* remote TLB flushes, from zaps of any origin */
 	struct {
@@ -192,7 +193,6 @@ _Static_assert(sizeof(struct vm_stats) == 3 * 64, "one cache line per writer gro
 struct vm_mn_stats {
 	_Atomic uint64_t invalidate_unlocked;	/* mn_invalidate_lock */
 	_Atomic uint64_t invalidate_waits, change_pte_unbracketed, invalidate_end_unmatched;
-	_Atomic uint64_t publish_overtaken;	/* mn_invalidate_lock */
 };
 
 /*
@@ -301,6 +301,12 @@ struct vmmu_vm {
 	uint32_t nr_mn_brackets;	/* active slots */
 	/* memslot publishes waiting for mn_invalidate_lock: notifiers defer */
 	_Atomic uint32_t mn_publish_waiting;
+	/*
+	 * start()/end() acquisitions of mn_invalidate_lock (written under it,
+	 * read by a publish without it): a publish counts those that went
+	 * ahead of it while it waited (publish_overtaken).
+	 */
+	_Atomic uint64_t mn_lock_calls;
 	/* second line: the rest of what every start()/end() pair writes */
 	alignas(64) uint64_t mn_bracket_ids;	/* the last id given */
 	/* vCPUs blocked until an end() (mn_invalidate_lock); end() wakes them */
@@ -393,6 +399,10 @@ struct vmmu_vm {
 	atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + 1, \
 			      memory_order_relaxed)
 #define VM_STAT_INC_LOCKED(vm, f)	STAT_INC_LOCKED((vm)->stat.f)
+#define VM_STAT_ADD_LOCKED(vm, f, n)							\
+	atomic_store_explicit(&(vm)->stat.f,						\
+			      atomic_load_explicit(&(vm)->stat.f, memory_order_relaxed) + (n),	\
+			      memory_order_relaxed)
 #define VCPU_STAT_INC(v, f)	STAT_INC((v)->stat.f)
 #define VCPU_STAT_ADD(v, f, n)	STAT_ADD((v)->stat.f, n)
 

@@ -25,9 +25,12 @@
  *                     open, with one bracket on B open throughout (held),
  *                     and while another thread keeps brackets on B
  *                     overlapping; overlap-step: how long each of those
- *                     brackets stays open; overlap-overtaken: start()/end()
- *                     calls that took the notifier lock while a publish
- *                     waited for it, per publish (publish_overtaken)
+ *                     brackets stays open; overlap-publish-waits: the
+ *                     publishes that found the notifier lock taken (%,
+ *                     publish_waits); overlap-overtaken: start()/end()
+ *                     calls that took it after such a publish arrived and
+ *                     before it got it, per waiting publish
+ *                     (publish_overtaken)
  *   line-transfer     one-way hand-off of a cache line between two
  *                     threads (a ping-pong, ns): what each cross-CPU touch
  *                     of shared state costs in this run.  This machine has
@@ -746,7 +749,7 @@ static int churn_storms(const struct bench_opts *o)
 		.mem_size = 2 * AREA, .gpa = GPA_A, .slot_size = 2 * AREA, .nr_slots = 2,
 		.nr_vcpus = 1,
 	};
-	struct bench_samples s[13];
+	struct bench_samples s[14];
 	uint8_t *mem_c = bench_map(SIZE_C);
 	struct bench_vm e;
 	double secs = 2 * o->budget;
@@ -832,8 +835,12 @@ static int churn_storms(const struct bench_opts *o)
 		bench_sample(&s[8], busy);
 		bench_sample(&s[9], ov.brackets ? ov.secs / ov.brackets * 1e6 : NAN);
 		bench_sample(&s[11], held);
-		bench_sample(&s[12], st1.memslot_swaps > st0.memslot_swaps ?
+		bench_sample(&s[12], st1.publish_waits > st0.publish_waits ?
 					     (double)(st1.publish_overtaken - st0.publish_overtaken) /
+						     (double)(st1.publish_waits - st0.publish_waits) :
+					     NAN);
+		bench_sample(&s[13], st1.memslot_swaps > st0.memslot_swaps ?
+					     100.0 * (double)(st1.publish_waits - st0.publish_waits) /
 						     (double)(st1.memslot_swaps - st0.memslot_swaps) :
 					     NAN);
 	}
@@ -854,6 +861,7 @@ static int churn_storms(const struct bench_opts *o)
 	add("", 0, "us", false, "overlap-step", &s[9]);
 	add("", 0, "ns", false, "line-transfer", &s[10]);
 	add("", 0, "calls", false, "overlap-overtaken", &s[12]);
+	add("", 0, "%", false, "overlap-publish-waits", &s[13]);
 	return 0;
 }
 
