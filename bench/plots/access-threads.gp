@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 302.354 NaN
-2 612.262 NaN
-4 586.382 NaN
-8 593.056 NaN
+1 264.854 NaN
+2 556.08 NaN
+4 546.176 NaN
+8 567.809 NaN
 EOD
 $per << EOD
-1 302.423 NaN
-2 303.216 NaN
-4 163.211 NaN
-8 77.6862 NaN
+1 264.902 NaN
+2 285.532 NaN
+4 146.707 NaN
+8 72.9864 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

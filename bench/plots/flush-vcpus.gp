@@ -1,11 +1,11 @@
 # vmmu bench --plot: flush-vcpus (data inline)
 $used << EOD
-1 1.61483 NaN
-2 2.90696 NaN
-4 4.62885 NaN
-8 10.3408 NaN
+1 1.83091 NaN
+2 7.50977 NaN
+4 12.1 NaN
+8 24.4113 NaN
 EOD
-unused = 0.664601
+unused = 0.667362
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/flush-vcpus.png'
 set title 'MOVE of a slot that vCPU threads read (remote TLB flush), 2 cores'

@@ -1,9 +1,9 @@
 # vmmu bench --plot: mmio (data inline)
 $mmio << EOD
-mmio-cache-hit 3.84726 9174.08
-mmio-spte-hit 5.89371 9087.93
-mmio-first-touch 93.9042 9087.81
-mmio-refill 91.4207 9001.5
+mmio-cache-hit 6.63911 10716
+mmio-spte-hit 10.3002 11402.6
+mmio-first-touch 102.736 10849.4
+mmio-refill 104.849 10722.6
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/mmio.png'
