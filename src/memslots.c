@@ -194,9 +194,14 @@ static void kvm_publish_memslots(struct vmmu_vm *vm, uint32_t as_id, uint64_t ta
 	 * first (mn_lock_notifier()), so an update waits for the one bracket
 	 * step in progress, not for a storm.
 	 */
-	calls = atomic_load_explicit(&vm->mn_lock_calls, memory_order_relaxed);
+	/*
+	 * The count is read after the flag is up (seq_cst, so not before it):
+	 * a publisher preempted before raising it has not arrived yet, and
+	 * the calls the storm makes meanwhile are not overtakes.
+	 */
+	atomic_fetch_add_explicit(&vm->mn_publish_waiting, 1, memory_order_seq_cst);
+	calls = atomic_load_explicit(&vm->mn_lock_calls, memory_order_seq_cst);
 	held = vmmu_mutex_is_held(&vm->mn_invalidate_lock);
-	atomic_fetch_add_explicit(&vm->mn_publish_waiting, 1, memory_order_relaxed);
 	vmmu_mutex_lock(&vm->mn_invalidate_lock);
 	atomic_fetch_sub_explicit(&vm->mn_publish_waiting, 1, memory_order_relaxed);
 	/* The calls that took the lock after we read the count went first. */
