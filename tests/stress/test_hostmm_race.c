@@ -223,6 +223,12 @@ static void fill_pair_page(struct ctx *c, uint64_t page)
  * time is up.  (A short run whose seed had made no COW break yet used to
  * stop on "10 retries > 0 COW breaks" and then fail its coverage check.)
  */
+/* Every kind of host operation the final checks require happened. */
+static bool all_ops_seen(const struct vmmu_hostmm_stats *hs)
+{
+	return hs->migrations && hs->swap_outs && hs->swap_ins && hs->ksm_merges && hs->cow_breaks;
+}
+
 static bool race_seen(struct ctx *c, double t0)
 {
 	struct vmmu_hostmm_stats hs;
@@ -234,8 +240,7 @@ static bool race_seen(struct ctx *c, double t0)
 	TEST_ASSERT_EQ(vmmu_hostmm_get_stats(c->mm, &hs), 0);
 	if (test_now() - t0 > RACE_WAIT_SECONDS)
 		return true;
-	return hs.migrations && hs.swap_outs && hs.swap_ins && hs.ksm_merges && hs.cow_breaks &&
-	       2 * st.notifier_retries > hs.cow_breaks;
+	return all_ops_seen(&hs) && 2 * st.notifier_retries > hs.cow_breaks;
 }
 
 /* The host side: the only thread that changes the MM's page table by itself. */
@@ -406,7 +411,7 @@ int main(int argc, char **argv)
 	TEST_ASSERT(2 * st.notifier_retries > hs.cow_breaks, "no fault raced an invalidation in %.0fs: %"
 		    PRIu64 " retries, %" PRIu64 " COW breaks", el, st.notifier_retries,
 		    hs.cow_breaks);
-	TEST_ASSERT(hs.migrations && hs.swap_outs && hs.swap_ins && hs.ksm_merges && hs.cow_breaks,
+	TEST_ASSERT(all_ops_seen(&hs),
 		    "an operation never happened: %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
 		    " %" PRIu64, hs.migrations, hs.swap_outs, hs.swap_ins, hs.ksm_merges,
 		    hs.cow_breaks);

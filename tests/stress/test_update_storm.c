@@ -31,7 +31,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include <vmmu.h>
 
@@ -74,69 +73,40 @@ static void *storm_main(void *arg)
 	return NULL;
 }
 
-static int set_region(struct vmmu_vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
-{
-	const struct vmmu_userspace_memory_region r = {
-		.slot = slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)hva,
-	};
-
-	return vmmu_set_user_memory_region(vm, &r);
-}
-
-static void get_stats(struct vmmu_vm *vm, struct vmmu_stats *st)
-{
-	st->size = sizeof(*st);
-	TEST_ASSERT_EQ(vmmu_vm_get_stats(vm, st), 0);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* @delete: DELETE and CREATE C; else MOVE it away and back. */
 static void updates_under_storm(bool delete)
 {
-	uint8_t *mem = mmap(NULL, SIZE_B + SIZE_C, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *mem = test_alloc_guest(SIZE_B + SIZE_C);
+	struct vmmu_vm *vm = test_vm_create(NULL);
 	struct storm s = { .stop = false };
 	struct vmmu_stats before, now_st;
 	uint64_t swaps, waits = 0, overtaken, done = 0;
-	struct vmmu_vm *vm;
 	double t0;
 	pthread_t t;
 
-	TEST_ASSERT(mem != MAP_FAILED, "mmap");
-	TEST_ASSERT_EQ(vmmu_vm_create(NULL, &vm), 0);
-	TEST_ASSERT_EQ(set_region(vm, 1, GPA_B, SIZE_B, mem), 0);
-	TEST_ASSERT_EQ(set_region(vm, 2, GPA_C, SIZE_C, mem + SIZE_B), 0);
+	TEST_SET_REGION_OK(vm, 1, 0, GPA_B, SIZE_B, mem);
+	TEST_SET_REGION_OK(vm, 2, 0, GPA_C, SIZE_C, mem + SIZE_B);
 	s.vm = vm;
 	s.base = (uint64_t)(uintptr_t)mem;
 	TEST_ASSERT(!pthread_create(&t, NULL, storm_main, &s), "pthread_create");
 	/* The storm is running (its first pairs are done) before we start. */
 	while (atomic_load_explicit(&s.calls, memory_order_relaxed) < 2000)
 		;
-	get_stats(vm, &before);
-	t0 = now();
+	before = test_vm_stats(vm);
+	t0 = test_now();
 	for (;;) {
 		for (unsigned int k = 0; k < 1000; k++, done++) {
 			uint64_t gpa = (done & 1) ? GPA_C : GPA_AWAY;
 
 			if (delete)
-				TEST_ASSERT_EQ(set_region(vm, 2, GPA_C, (done & 1) ? SIZE_C : 0,
-							  mem + SIZE_B), 0);
+				TEST_SET_REGION_OK(vm, 2, 0, GPA_C, (done & 1) ? SIZE_C : 0,
+						   mem + SIZE_B);
 			else
-				TEST_ASSERT_EQ(set_region(vm, 2, gpa, SIZE_C, mem + SIZE_B), 0);
+				TEST_SET_REGION_OK(vm, 2, 0, gpa, SIZE_C, mem + SIZE_B);
 		}
-		get_stats(vm, &now_st);
+		now_st = test_vm_stats(vm);
 		waits = now_st.publish_waits - before.publish_waits;
-		if (waits >= MIN_WAITS || now() - t0 > MAX_SECONDS)
+		if (waits >= MIN_WAITS || test_now() - t0 > MAX_SECONDS)
 			break;
 	}
 	atomic_store_explicit(&s.stop, true, memory_order_relaxed);
