@@ -91,7 +91,10 @@ struct vmmu_vcpu;
  * default it also maps the other pages of its aligned 256 KiB group (64
  * pages) that the same slot maps and whose host memory is there without a
  * host fault, as KVM's shadow MMU prefetches the neighbours of a direct
- * mapping: sequential first touches then fault once per 64 pages.  Those
+ * mapping: sequential first touches then fault once per 64 pages.  The
+ * group may span slots: it runs on into an adjacent slot whose gfns and
+ * host addresses both continue the faulting slot's and whose flags are the
+ * same (guest RAM mapped as many small slots back to back).  Those
  * SPTEs start with the accessed bit clear (aging and test_young see only
  * pages the guest touched; an access sets the bit, as a CPU's page walk
  * does) and count in pf_prefetched.  A slot with dirty logging is never

@@ -1089,32 +1089,69 @@ static unsigned int kvm_fault_leaf_flags(const struct kvm_page_fault *fault)
 
 /*
  * The neighbours a RAM fault may prefetch (VMMU_VM_NO_PREFETCH): the other
- * pages of its notifier granule that its slot maps.  One granule is one
- * bucket, so the fault's own invalidation check covers them all, and lies
- * within one leaf table.  Not for a dirty-logged slot (as KVM: a prefetched
- * SPTE must not grant a write that nobody logs, and a read-only one there
- * would only move the fault to the write).
+ * pages of its notifier granule that its slot maps, and those of adjacent
+ * slots that continue it (prefetch_joins()).  One granule is one bucket,
+ * so the fault's own invalidation check covers them all, and lies within
+ * one leaf table.  Not for a dirty-logged slot (as KVM: a prefetched SPTE
+ * must not grant a write that nobody logs, and a read-only one there would
+ * only move the fault to the write).
  */
 #define MN_GRANULE_PAGES	(1u << MN_GRANULE_SHIFT)
 _Static_assert(MN_GRANULE_PAGES <= HOSTMEM_AROUND_MAX && MN_GRANULE_PAGES <= 64,
 	       "a granule fits struct hostmem_around and its 64-bit masks");
 _Static_assert(PT64_ENT_PER_PAGE % MN_GRANULE_PAGES == 0, "a granule lies in one leaf table");
 
-static void kvm_fault_prefetch_range(const struct vmmu_vm *vm, struct kvm_page_fault *fault,
-				     struct hostmem_around *around)
+/*
+ * May a prefetch run on from slot @lo (its last page) into slot @hi (its
+ * first), both of the fault's set?  Only if the gfns and the host
+ * addresses both continue, and @hi's SPTEs would be made as @fault's slot's
+ * are (the same flags, no dirty log): the window stays one run of host
+ * memory whose SPTEs kvm_tdp_mmu_prefetch() makes alike.  A VMM that maps
+ * guest RAM as many small slots back to back then faults once per granule,
+ * as with one slot.  Each SPTE belongs to the slot that maps its gfn in the
+ * set the fault read, inside the fault's RCU read section: a DELETE or MOVE
+ * of that slot zaps it after the grace period, as for the fault's own page.
+ */
+static bool prefetch_joins(const struct vmmu_memslot *fslot, const struct vmmu_memslot *lo,
+			   const struct vmmu_memslot *hi)
 {
-	const struct vmmu_memslot *slot = fault->slot;
-	gfn_t lo = fault->gfn & ~(gfn_t)(MN_GRANULE_PAGES - 1), hi = lo + MN_GRANULE_PAGES;
+	if (hi->base_gfn != lo->base_gfn + lo->npages || lo->flags != fslot->flags ||
+	    hi->flags != fslot->flags || lo->dirty_bitmap || hi->dirty_bitmap)
+		return false;
+	/* Variant prefetch-joins-any-slot: the host addresses are not compared. */
+	return hi->userspace_addr == lo->userspace_addr + (lo->npages << PAGE_SHIFT) ||
+	       variant_is(PREFETCH_JOINS_ANY_SLOT);
+}
+
+static void kvm_fault_prefetch_range(const struct vmmu_vm *vm, struct vmmu_memslots *slots,
+				     struct kvm_page_fault *fault, struct hostmem_around *around)
+{
+	const struct vmmu_memslot *slot = fault->slot, *s;
+	gfn_t glo = fault->gfn & ~(gfn_t)(MN_GRANULE_PAGES - 1), ghi = glo + MN_GRANULE_PAGES;
+	gfn_t lo = slot->base_gfn, hi = slot->base_gfn + slot->npages;
+	int idx = slots->node_idx;
+	struct avl_node *n;
 
 	if ((vm->cfg.flags & VMMU_VM_NO_PREFETCH) || slot->dirty_bitmap)
 		return;
-	if (lo < slot->base_gfn)
-		lo = slot->base_gfn;
-	if (hi > slot->base_gfn + slot->npages)
-		hi = slot->base_gfn + slot->npages;
+	for (s = slot; lo > glo; s = gfn_node_to_slot(n, idx), lo = s->base_gfn) {
+		n = avl_prev(&s->gfn_node[idx]);
+		if (!n || !prefetch_joins(slot, gfn_node_to_slot(n, idx), s))
+			break;
+	}
+	for (s = slot; hi < ghi; s = gfn_node_to_slot(n, idx), hi = s->base_gfn + s->npages) {
+		n = avl_next(&s->gfn_node[idx]);
+		if (!n || !prefetch_joins(slot, s, gfn_node_to_slot(n, idx)))
+			break;
+	}
+	if (lo < glo)
+		lo = glo;
+	if (hi > ghi)
+		hi = ghi;
 	if (hi - lo < 2)
 		return;
-	around->start = __gfn_to_hva_memslot(slot, lo);
+	/* The window is one run of host memory: its hva, from the fault's slot. */
+	around->start = slot->userspace_addr + ((lo - slot->base_gfn) << PAGE_SHIFT);
 	around->n = (unsigned int)(hi - lo);
 	around->present = around->writable = 0;
 	fault->around_gfn = lo;
@@ -1405,7 +1442,7 @@ int kvm_tdp_page_fault(struct vmmu_vcpu *vcpu, gfn_t gfn, uint32_t access_flags)
 			r = RET_PF_RETRY;
 			goto out;
 		}
-		kvm_fault_prefetch_range(vm, &fault, &around);
+		kvm_fault_prefetch_range(vm, slots, &fault, &around);
 		r = vm->hostmem->faultin(vm, fault.hva, fault.write, &fault.pfn,
 					 &fault.host_writable,
 					 fault.around);

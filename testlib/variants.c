@@ -44,6 +44,9 @@ const struct variant_desc variants[] = {
 	  "prefetch-neighbour", "a fault checks only its own gfn for open brackets and "
 	  "prefetches a neighbour that a bracket of its own covers: the old page stays "
 	  "mapped after start()" },
+	{ "prefetch-joins-any-slot", VARIANT_PREFETCH_JOINS_ANY_SLOT, "prefetch-adjacent",
+	  "a fault's prefetch runs on into the next slot by gfn without checking that its "
+	  "host memory continues the fault's slot: the neighbour maps the wrong host page" },
 	{ "change-pte-unbracketed", VARIANT_CHANGE_PTE_UNBRACKETED, "change-pte",
 	  "change_pte outside start/end, neither bumping the seq nor refused" },
 	{ "mmio-cache-ignores-in-progress", VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS, "create-mmio",

@@ -8,8 +8,10 @@
  *  - one fault maps the group; the neighbours are not young until touched,
  *    and touching them is a TLB fill, not a fault;
  *  - VMMU_VM_NO_PREFETCH and dirty logging: one page per fault;
- *  - slot boundaries: a group shared by two slots maps only the fault's
- *    slot's pages;
+ *  - slot boundaries: a group shared by two slots maps the other slot's
+ *    pages only where that slot continues the fault's in gfn and host
+ *    address, with the same flags and no dirty log; one-page slots back to
+ *    back fault once per group, and each SPTE still belongs to its slot;
  *  - READONLY: prefetched pages are read-only (a write exits MMIO and leaves
  *    memory alone);
  *  - the direct backend: a hole in the group (munmap) prefetches nothing
@@ -101,30 +103,94 @@ static void test_no_prefetch(void)
 	munmap(mem, GROUP * PAGE);
 }
 
-/* Two slots share one group: a fault maps its own slot's pages only. */
-static void test_slot_boundary(void)
+/*
+ * Two slots share one group, slot 0 on pages 0-19 and slot 1 on 20-63 of
+ * it.  A fault maps the other slot's pages too only if slot 1 continues
+ * slot 0 in host memory, with the same flags and no dirty log; otherwise
+ * (@hva_gap: slot 1's host memory is elsewhere, @gfn_gap: one gfn between
+ * them, @flags1: slot 1's flags) only its own slot's, and in a dirty-logged
+ * slot only its own page.
+ */
+static void slot_pair(bool hva_gap, bool gfn_gap, uint32_t flags1)
 {
 	struct vmmu_vm *vm = test_vm_new();
 	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
-	uint8_t *mem = test_alloc_guest(GROUP * PAGE);
+	uint8_t *mem = test_alloc_guest(2 * GROUP * PAGE);
+	uint8_t *mem1 = mem + 20 * PAGE + (hva_gap ? GROUP * PAGE : 0);
+	uint64_t gpa1 = GPA + 20 * PAGE + (gfn_gap ? PAGE : 0);
+	bool joined = !hva_gap && !gfn_gap && !flags1;
+	bool logged = flags1 & VMMU_MEM_LOG_DIRTY_PAGES;	/* slot 1: page by page */
 	struct vmmu_stats a, b;
 
-	fill(mem, GROUP);
+	fill(mem, 2 * GROUP);
 	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, GPA, 20 * PAGE, mem);
-	TEST_SET_REGION_OK(vm, SLOT(0, 1), 0, GPA + 20 * PAGE, (GROUP - 20) * PAGE,
-			   mem + 20 * PAGE);
+	TEST_SET_REGION_OK(vm, SLOT(0, 1), flags1, gpa1, (GROUP - 21) * PAGE, mem1);
 	a = test_vm_stats(vm);
 	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, GPA + 2 * PAGE), 5002);
 	b = test_vm_stats(vm);
-	TEST_ASSERT_EQ(b.pf_prefetched - a.pf_prefetched, 19);
-	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, HVA(mem + 20 * PAGE)), 0);
-	/* the other slot's first access faults and maps the rest */
-	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, GPA + 30 * PAGE), 5030);
+	TEST_ASSERT_EQ(b.pf_fixed - a.pf_fixed, 1);
+	TEST_ASSERT_EQ(b.pf_prefetched - a.pf_prefetched, joined ? GROUP - 2 : 19);
+	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, HVA(mem1)), 0);
+	/* slot 1's pages read their own host pages, prefetched or not */
+	for (unsigned int p = 0; p < GROUP - 21; p++)
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, gpa1 + p * PAGE),
+			       5000 + (uint64_t)(mem1 - mem) / PAGE + p);
 	a = test_vm_stats(vm);
-	TEST_ASSERT_EQ(a.pf_fixed - b.pf_fixed, 1);
-	TEST_ASSERT_EQ(a.pf_prefetched - b.pf_prefetched, GROUP - 20 - 1);
+	TEST_ASSERT_EQ(a.pf_fixed - b.pf_fixed, joined ? 0 : logged ? GROUP - 21 : 1);
+	/* the other way: a fault in slot 1 maps slot 0's pages when joined */
+	vmmu_mmu_notifier_invalidate_range_start(vm, HVA(mem), HVA(mem + 2 * GROUP * PAGE));
+	vmmu_mmu_notifier_invalidate_range_end(vm, HVA(mem), HVA(mem + 2 * GROUP * PAGE));
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, gpa1 + 3 * PAGE),
+		       5000 + (uint64_t)(mem1 - mem) / PAGE + 3);
+	b = test_vm_stats(vm);
+	TEST_ASSERT_EQ(b.pf_prefetched - a.pf_prefetched,
+		       joined ? GROUP - 2 : logged ? 0 : GROUP - 22);
+	TEST_ASSERT_EQ(vmmu_mmu_notifier_test_young(vm, HVA(mem)) == 0, true);
 	vmmu_vm_destroy(vm);
-	munmap(mem, GROUP * PAGE);
+	munmap(mem, 2 * GROUP * PAGE);
+}
+
+static void test_slot_boundary(void)
+{
+	slot_pair(false, false, 0);
+	slot_pair(true, false, 0);
+	slot_pair(false, true, 0);
+	slot_pair(false, false, VMMU_MEM_READONLY);
+	slot_pair(false, false, VMMU_MEM_LOG_DIRTY_PAGES);
+}
+
+/*
+ * Guest RAM as one-page slots back to back (a VMM that maps many small
+ * regions): one fault per group, as with one slot.  Each prefetched SPTE
+ * belongs to its own slot: a DELETE of one slot exits MMIO there and
+ * leaves the others mapped, a CREATE over other host memory reads that.
+ */
+static void test_one_page_slots(void)
+{
+	struct vmmu_vm *vm = test_vm_new();
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
+	uint8_t *mem = test_alloc_guest(2 * GROUP * PAGE);
+	struct vmmu_stats a, b;
+	struct vmmu_exit ex;
+	uint64_t v;
+
+	fill(mem, 2 * GROUP);
+	for (unsigned int p = 0; p < 2 * GROUP; p++)
+		TEST_SET_REGION_OK(vm, SLOT(0, p), 0, GPA + p * PAGE, PAGE, mem + p * PAGE);
+	a = test_vm_stats(vm);
+	for (unsigned int p = 0; p < 2 * GROUP; p++)
+		TEST_ASSERT_EQ(test_vcpu_read64(vcpu, GPA + p * PAGE), 5000 + p);
+	b = test_vm_stats(vm);
+	TEST_ASSERT_EQ(b.pf_fixed - a.pf_fixed, 2);
+	TEST_ASSERT_EQ(b.pf_prefetched - a.pf_prefetched, 2 * (GROUP - 1));
+	TEST_SET_REGION_OK(vm, SLOT(0, 7), 0, GPA + 7 * PAGE, 0, mem + 7 * PAGE);
+	TEST_ASSERT_EQ(vmmu_vcpu_access(vcpu, GPA + 7 * PAGE, &v, 8, 0, &ex), VMMU_EXIT_MMIO);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, GPA + 6 * PAGE), 5006);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, GPA + 8 * PAGE), 5008);
+	TEST_SET_REGION_OK(vm, SLOT(0, 7), 0, GPA + 7 * PAGE, PAGE, mem + 100 * PAGE);
+	TEST_ASSERT_EQ(test_vcpu_read64(vcpu, GPA + 7 * PAGE), 5100);
+	vmmu_vm_destroy(vm);
+	munmap(mem, 2 * GROUP * PAGE);
 }
 
 /* A VM with one vCPU and one slot of one group of filled memory at GPA. */
@@ -252,6 +318,7 @@ static const struct test_case cases[] = {
 	{ "group", test_group },
 	{ "no_prefetch", test_no_prefetch },
 	{ "slot_boundary", test_slot_boundary },
+	{ "one_page_slots", test_one_page_slots },
 	{ "readonly", test_readonly },
 	{ "direct_hole", test_direct_hole },
 	{ "hostmm", test_hostmm },

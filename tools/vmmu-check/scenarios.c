@@ -177,6 +177,29 @@ static const struct scen prefetch_neighbour = {
 };
 
 /*
+ * Prefetch across slots: slots 0, 1 and 2 are one page each at A, A + 1
+ * and A + 2 pages.  Slot 1's host page (2) does not follow slot 0's (0), so
+ * no prefetch runs from one into the other; slot 2's (3) follows slot 1's,
+ * so a fault in either maps the other too.  Meanwhile the host replaces
+ * page 3 in a bracket and the updater deletes slot 2 and creates it again
+ * over page 1.  The oracle checks each read against the map of its moment:
+ * a neighbour mapped from the wrong host page, or one that outlives the
+ * bracket or the DELETE, reads a value no map allows.
+ */
+static const struct scen prefetch_adjacent = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.init = { REGION(0, A, 1, 0, 0), REGION(1, A + 0x1000, 1, 2, 0),
+		  REGION(2, A + 0x2000, 1, 3, 0) },
+	.scripts = {
+		{ "vcpu0", 0, { R(A), R(A + 0x1000), R(A + 0x2000), R(A + 0x1000) } },
+		{ "vcpu1", 1, { R(A + 0x2000), W(A + 0x1000 + 8), R(A + 0x2000) } },
+		{ "host", -1, { INV_START(3), REPLACE(3), INV_END(3) } },
+		{ "updater", -1, { REGION(2, A + 0x2000, 0, 3, 0), REGION(2, A + 0x2000, 1, 1, 0) } },
+	},
+};
+
+/*
  * The host replaces a page a vCPU uses while memslot updates elsewhere wrap
  * a 2-bit MMIO generation (a zap-all, which clears the buckets' mapped
  * marks): a start() that trusts a clear mark must find the zap-all's flush
@@ -1132,6 +1155,9 @@ const struct scenario scenarios[] = {
 	  "address space (nr_as 2; defect 5)", scen_run, &change_pte_cross },
 	{ "prefetch-neighbour", "a fault maps its page and prefetches the neighbour that the "
 	  "host replaces in a bracket of its own", scen_run, &prefetch_neighbour },
+	{ "prefetch-adjacent", "a fault prefetches from the next slot only where its host "
+	  "memory continues the fault's, while the host replaces that page and the updater "
+	  "moves the slot onto other host memory", scen_run, &prefetch_adjacent },
 	{ "hostmm-lib", "the library's simulated host MM: 2 vCPUs vs migrate, swap-out, "
 	  "munmap (src/hostmm.c)", scen_run, &hostmm_lib },
 	{ "batch-split-merge", "2 vCPUs read and copy a range while one atomic batch splits "
