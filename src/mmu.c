@@ -1104,9 +1104,14 @@ _Static_assert(PT64_ENT_PER_PAGE % MN_GRANULE_PAGES == 0, "a granule lies in one
 /*
  * May a prefetch run on from slot @lo (its last page) into slot @hi (its
  * first), both of the fault's set?  Only if the gfns and the host
- * addresses both continue, and @hi's SPTEs would be made as @fault's slot's
+ * addresses both continue, and both slots' SPTEs would be made as @fslot's
  * are (the same flags, no dirty log): the window stays one run of host
- * memory whose SPTEs kvm_tdp_mmu_prefetch() makes alike.  A VMM that maps
+ * memory whose SPTEs kvm_tdp_mmu_prefetch() makes alike.  The flags are
+ * compared whole, internal ones too: @fslot is not KVM_MEMSLOT_INVALID,
+ * so no INVALID copy of a slot being deleted or moved is ever joined.  That
+ * copy's SPTEs were zapped after the grace period that followed its
+ * publication; a fault that starts after that zap and joined it would
+ * install an SPTE that outlives the DELETE.  A VMM that maps
  * guest RAM as many small slots back to back then faults once per granule,
  * as with one slot.  Each SPTE belongs to the slot that maps its gfn in the
  * set the fault read, inside the fault's RCU read section: a DELETE or MOVE
@@ -1115,8 +1120,19 @@ _Static_assert(PT64_ENT_PER_PAGE % MN_GRANULE_PAGES == 0, "a granule lies in one
 static bool prefetch_joins(const struct vmmu_memslot *fslot, const struct vmmu_memslot *lo,
 			   const struct vmmu_memslot *hi)
 {
-	if (hi->base_gfn != lo->base_gfn + lo->npages || lo->flags != fslot->flags ||
-	    hi->flags != fslot->flags || lo->dirty_bitmap || hi->dirty_bitmap)
+	bool logged = lo->dirty_bitmap || hi->dirty_bitmap;
+	uint32_t mask = ~0u;
+
+	/* Variant prefetch-joins-invalid-slot: the user's flags alone. */
+	if (variant_is(PREFETCH_JOINS_INVALID_SLOT))
+		mask = ~KVM_MEMSLOT_INVALID;
+	/* Variant prefetch-joins-logged-slot: dirty logging is not looked at. */
+	if (variant_is(PREFETCH_JOINS_LOGGED_SLOT)) {
+		mask = ~VMMU_MEM_LOG_DIRTY_PAGES;
+		logged = false;
+	}
+	if (hi->base_gfn != lo->base_gfn + lo->npages || logged ||
+	    (lo->flags & mask) != (fslot->flags & mask) || (hi->flags & mask) != (fslot->flags & mask))
 		return false;
 	/* Variant prefetch-joins-any-slot: the host addresses are not compared. */
 	return hi->userspace_addr == lo->userspace_addr + (lo->npages << PAGE_SHIFT) ||

@@ -47,6 +47,12 @@ const struct variant_desc variants[] = {
 	{ "prefetch-joins-any-slot", VARIANT_PREFETCH_JOINS_ANY_SLOT, "prefetch-adjacent",
 	  "a fault's prefetch runs on into the next slot by gfn without checking that its "
 	  "host memory continues the fault's slot: the neighbour maps the wrong host page" },
+	{ "prefetch-joins-invalid-slot", VARIANT_PREFETCH_JOINS_INVALID_SLOT, "prefetch-adjacent",
+	  "a fault's prefetch compares only the user's flags and runs on into the INVALID "
+	  "copy of a slot being deleted, after its zap: the translation outlives DELETE" },
+	{ "prefetch-joins-logged-slot", VARIANT_PREFETCH_JOINS_LOGGED_SLOT, "prefetch-adjacent-log",
+	  "a fault's prefetch ignores dirty logging and runs on into a logged slot: a write "
+	  "through the prefetched SPTE is never logged" },
 	{ "change-pte-unbracketed", VARIANT_CHANGE_PTE_UNBRACKETED, "change-pte",
 	  "change_pte outside start/end, neither bumping the seq nor refused" },
 	{ "mmio-cache-ignores-in-progress", VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS, "create-mmio",

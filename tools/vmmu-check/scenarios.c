@@ -182,9 +182,9 @@ static const struct scen prefetch_neighbour = {
  * no prefetch runs from one into the other; slot 2's (3) follows slot 1's,
  * so a fault in either maps the other too.  Meanwhile the host replaces
  * page 3 in a bracket and the updater deletes slot 2 and creates it again
- * over page 1.  The oracle checks each read against the map of its moment:
- * a neighbour mapped from the wrong host page, or one that outlives the
- * bracket or the DELETE, reads a value no map allows.
+ * over page 1.  The oracle checks each read against the map of its
+ * moment: a neighbour mapped from the wrong host page, or one that
+ * outlives the bracket or the DELETE, reads a value no map allows.
  */
 static const struct scen prefetch_adjacent = {
 	.nr_as = 1,
@@ -196,6 +196,26 @@ static const struct scen prefetch_adjacent = {
 		{ "vcpu1", 1, { R(A + 0x2000), W(A + 0x1000 + 8), R(A + 0x2000) } },
 		{ "host", -1, { INV_START(3), REPLACE(3), INV_END(3) } },
 		{ "updater", -1, { REGION(2, A + 0x2000, 0, 3, 0), REGION(2, A + 0x2000, 1, 1, 0) } },
+	},
+};
+
+/*
+ * Prefetch across slots and dirty logging: slots 1 and 2 (one page each at
+ * A + 1 and A + 2 pages, over host pages 1 and 2) continue each other in
+ * gfn and host memory, but slot 1 logs dirty pages.  A fault in slot 2 must
+ * not prefetch slot 1's page: a writable SPTE there would let vCPU 1's
+ * write go unlogged, and the dirty-log oracle compares each GET_DIRTY_LOG
+ * with the writes made before it.
+ */
+static const struct scen prefetch_adjacent_log = {
+	.nr_as = 1,
+	.nvcpus = 2,
+	.dirty = true,
+	.init = { REGION(1, A + 0x1000, 1, 1, LOG), REGION(2, A + 0x2000, 1, 2, 0) },
+	.scripts = {
+		{ "vcpu0", 0, { R(A + 0x2000), R(A + 0x2000) } },
+		{ "vcpu1", 1, { W(A + 0x1000 + 8), W(A + 0x1000 + 8) } },
+		{ "host", -1, { GET_DIRTY(1), GET_DIRTY(1) } },
 	},
 };
 
@@ -1157,7 +1177,10 @@ const struct scenario scenarios[] = {
 	  "host replaces in a bracket of its own", scen_run, &prefetch_neighbour },
 	{ "prefetch-adjacent", "a fault prefetches from the next slot only where its host "
 	  "memory continues the fault's, while the host replaces that page and the updater "
-	  "moves the slot onto other host memory", scen_run, &prefetch_adjacent },
+	  "deletes the slot and creates it again over other host memory", scen_run,
+	  &prefetch_adjacent },
+	{ "prefetch-adjacent-log", "a fault next to a dirty-logged slot that continues its "
+	  "slot: no prefetch into the logged slot", scen_run, &prefetch_adjacent_log },
 	{ "hostmm-lib", "the library's simulated host MM: 2 vCPUs vs migrate, swap-out, "
 	  "munmap (src/hostmm.c)", scen_run, &hostmm_lib },
 	{ "batch-split-merge", "2 vCPUs read and copy a range while one atomic batch splits "
