@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 264.854 NaN
-2 556.08 NaN
-4 546.176 NaN
-8 567.809 NaN
+1 295.301 NaN
+2 527.278 NaN
+4 592.784 NaN
+8 596.252 NaN
 EOD
 $per << EOD
-1 264.902 NaN
-2 285.532 NaN
-4 146.707 NaN
-8 72.9864 NaN
+1 295.346 NaN
+2 263.789 NaN
+4 152.347 NaN
+8 76.481 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

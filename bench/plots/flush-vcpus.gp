@@ -1,11 +1,11 @@
 # vmmu bench --plot: flush-vcpus (data inline)
 $used << EOD
-1 1.83091 NaN
-2 7.50977 NaN
-4 12.1 NaN
-8 24.4113 NaN
+1 3.30876 NaN
+2 6.69313 NaN
+4 12.0286 NaN
+8 20.4216 NaN
 EOD
-unused = 0.667362
+unused = 0.64205
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/flush-vcpus.png'
 set title 'MOVE of a slot that vCPU threads read (remote TLB flush), 2 cores'

@@ -1,9 +1,9 @@
 # vmmu bench --plot: mmio (data inline)
 $mmio << EOD
-mmio-cache-hit 6.63911 10716
-mmio-spte-hit 10.3002 11402.6
-mmio-first-touch 102.736 10849.4
-mmio-refill 104.849 10722.6
+mmio-cache-hit 3.75717 9132.98
+mmio-spte-hit 5.53497 9111.56
+mmio-first-touch 95.8295 9003.01
+mmio-refill 92.6359 8899.88
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/mmio.png'
