@@ -104,6 +104,7 @@ enum vmmu_checker_variant {
 	VARIANT_PREFETCH_JOINS_ANY_SLOT,	/* a prefetch runs into a slot elsewhere in the host */
 	VARIANT_PREFETCH_JOINS_INVALID_SLOT,	/* a prefetch runs into a slot being deleted */
 	VARIANT_PREFETCH_JOINS_LOGGED_SLOT,	/* a prefetch runs into a dirty-logged slot */
+	VARIANT_BRACKET_DROPS_LAST_RUN,		/* start() joins slots' gfns, drops the last run */
 	VARIANT_CHANGE_PTE_UNBRACKETED,		/* KVM before 2012 */
 	VARIANT_MMIO_CACHE_IGNORES_IN_PROGRESS,	/* KVM's 2014 fix */
 	/* vmmu's own bug history (docs/DESIGN.md, "Defects found in use") */

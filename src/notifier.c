@@ -329,10 +329,17 @@ static void mn_bracket_add_slots(struct vmmu_vm *vm, struct mn_bracket *b, uint3
 {
 	int idx = slots->node_idx;
 	struct itree_node *n, *seen = NULL;
+	gfn_t run_start = 0, run_end = 0;	/* gfns not yet added: [run_start, run_end) */
 
 	if (end <= start)
 		return;
-	/* A bracket that covers everything needs no more ranges. */
+	/*
+	 * Slots back to back in host memory and in gfns (a VMM that maps RAM
+	 * as many small slots) come one after another here, host order: their
+	 * gfns join into one range, so a bracket over many of them stays
+	 * precise instead of running out of ranges and covering everything.
+	 * A bracket that covers everything needs no more ranges.
+	 */
 	for (n = mn_hva_first(slots, start, end - 1);
 	     n && !atomic_load_explicit(&b->all, memory_order_relaxed);
 	     seen = n, n = itree_iter_next(n, start, end - 1)) {
@@ -340,10 +347,20 @@ static void mn_bracket_add_slots(struct vmmu_vm *vm, struct mn_bracket *b, uint3
 		hva_t slot_end = slot->userspace_addr + (slot->npages << PAGE_SHIFT);
 		hva_t s = start > slot->userspace_addr ? start : slot->userspace_addr;
 		hva_t e = end < slot_end ? end : slot_end;
+		gfn_t gs = hva_to_gfn_memslot(s, slot);
+		gfn_t ge = hva_to_gfn_memslot(e + PAGE_SIZE - 1, slot);
 
-		mn_bracket_add_range(vm, b, as_id, hva_to_gfn_memslot(s, slot),
-				     hva_to_gfn_memslot(e + PAGE_SIZE - 1, slot));
+		if (gs == run_end) {
+			run_end = ge;
+			continue;
+		}
+		mn_bracket_add_range(vm, b, as_id, run_start, run_end);
+		run_start = gs;
+		run_end = ge;
 	}
+	/* Variant bracket-drops-last-run: the run the loop ended in is lost. */
+	if (!variant_is(BRACKET_DROPS_LAST_RUN))
+		mn_bracket_add_range(vm, b, as_id, run_start, run_end);
 	if (seen && seen != slots->mn_hva_hint)
 		slots->mn_hva_hint = seen;
 }

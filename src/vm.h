@@ -258,8 +258,10 @@ struct mn_gfn_range {
  * A bracket slot: an open invalidate_range_start() when @active, with its
  * host addresses [start, end) and the gfn ranges it covers (computed by
  * start() from the active memslots, appended to by memslot swaps; never
- * changed otherwise while active).  A bracket with more ranges than fit is
- * marked @all: it covers every gfn and its end() bumps inv_seq_wide.
+ * changed otherwise while active; the gfns of slots back to back in host
+ * memory and in gfns join into one range).  A bracket with more ranges
+ * than fit is marked @all: it covers every gfn and its end() bumps
+ * inv_seq_wide.
  * Written under mn_invalidate_lock; read under it, or by faults with no
  * lock: a fault loads @active (acquire), then @nr_ranges (acquire), then
  * ranges below it.  Slots are never moved, only reused.

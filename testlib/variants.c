@@ -50,6 +50,9 @@ const struct variant_desc variants[] = {
 	{ "prefetch-joins-invalid-slot", VARIANT_PREFETCH_JOINS_INVALID_SLOT, "prefetch-adjacent",
 	  "a fault's prefetch compares only the user's flags and runs on into the INVALID "
 	  "copy of a slot being deleted, after its zap: the translation outlives DELETE" },
+	{ "bracket-drops-last-run", VARIANT_BRACKET_DROPS_LAST_RUN, "invalidate",
+	  "start() joins the gfns of slots that continue each other into runs and never "
+	  "adds the run its walk ended in: the bracket misses the pages it was opened for" },
 	{ "prefetch-joins-logged-slot", VARIANT_PREFETCH_JOINS_LOGGED_SLOT, "prefetch-adjacent-log",
 	  "a fault's prefetch ignores dirty logging and runs on into a logged slot: a write "
 	  "through the prefetched SPTE is never logged" },

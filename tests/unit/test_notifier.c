@@ -951,12 +951,59 @@ static void test_untracked_end_balances(void)
 	vmmu_vm_destroy(vm);
 }
 
+/*
+ * A bracket over many slots back to back (64 one-page slots, one run of
+ * host memory and gfns) stays precise: their gfns join into one range
+ * instead of running out of the bracket's ranges and covering everything.
+ * With the bracket open, a first-touch fault on a slot elsewhere completes
+ * without a retry and start() took no mmu_lock (nothing was mapped there);
+ * a fault on one of the bracketed slots retries until end().
+ */
+static void test_precise_many_slots(void)
+{
+	struct vmmu_vm *vm = test_vm_new();
+	struct vmmu_vcpu *vcpu = test_vcpu_create(vm, 0);
+	uint8_t *mem = test_alloc_guest(128 * PAGE);
+	uint64_t h = HVA(mem), far = 0x1000000;
+	struct vmmu_stats before, after;
+	struct async_access acc;
+
+	for (unsigned int i = 0; i < 64; i++)
+		TEST_SET_REGION_OK(vm, SLOT(0, i), 0, i * PAGE, PAGE, mem + i * PAGE);
+	TEST_SET_REGION_OK(vm, SLOT(0, 100), 0, far, 64 * PAGE, mem + 64 * PAGE);
+	before = test_vm_stats(vm);
+	vmmu_mmu_notifier_invalidate_range_start(vm, h, h + 64 * PAGE);
+	after = test_vm_stats(vm);
+	TEST_ASSERT_EQ(after.invalidate_unlocked - before.invalidate_unlocked, 1);
+	async_access_start(&acc, vcpu, far + 5 * PAGE, true, 55);
+	TEST_ASSERT(join_within(acc.thr, 10.0), "a fault on another slot waited 10 s for a "
+		    "bracket over 64 slots");
+	TEST_ASSERT_EQ(acc.r, 0);
+	after = test_vm_stats(vm);
+	TEST_ASSERT_EQ(after.notifier_retries, before.notifier_retries);
+	/* a fault under the bracket retries until end() */
+	async_access_start(&acc, vcpu, 40 * PAGE, true, 66);
+	for (double t0 = test_now(); test_vm_stats(vm).notifier_retries == before.notifier_retries &&
+				      !atomic_load(&acc.done) && test_now() - t0 < DEADLINE_S;)
+		sched_yield();
+	TEST_ASSERT(!atomic_load(&acc.done), "a fault under an open bracket completed");
+	TEST_ASSERT(test_vm_stats(vm).notifier_retries > before.notifier_retries,
+		    "a fault under an open bracket did not retry");
+	vmmu_mmu_notifier_invalidate_range_end(vm, h, h + 64 * PAGE);
+	async_access_join(&acc);
+	TEST_ASSERT_EQ(*(uint64_t *)(mem + 40 * PAGE), 66);
+	TEST_ASSERT_EQ(*(uint64_t *)(mem + 69 * PAGE), 55);
+	vmmu_vm_destroy(vm);
+	munmap(mem, 128 * PAGE);
+}
+
 static const struct test_case cases[] = {
 	{ "nohit", test_nohit },
 	{ "zap_range", test_zap_range },
 	{ "fault_retries_in_bracket", test_fault_retries_in_bracket },
 	{ "memslot_update_no_wait", test_memslot_update_no_wait },
 	{ "precise_retry", test_precise_retry },
+	{ "precise_many_slots", test_precise_many_slots },
 	{ "change_pte", test_change_pte },
 	{ "change_pte_no_install", test_change_pte_no_install },
 	{ "change_pte_noslot_bracket", test_change_pte_noslot_bracket },
