@@ -338,6 +338,10 @@ static void mn_bracket_add_slots(struct vmmu_vm *vm, struct mn_bracket *b, uint3
 	 * as many small slots) come one after another here, host order: their
 	 * gfns join into one range, so a bracket over many of them stays
 	 * precise instead of running out of ranges and covering everything.
+	 * A run stops growing before it would turn wide (more than
+	 * MN_WIDE_GRANULES granules: end() would bump inv_seq_wide, which
+	 * every fault sees), so no range is wide unless one slot's part of it
+	 * is: never more ranges, nor a wider one, than one per slot.
 	 * A bracket that covers everything needs no more ranges.
 	 */
 	for (n = mn_hva_first(slots, start, end - 1);
@@ -350,7 +354,8 @@ static void mn_bracket_add_slots(struct vmmu_vm *vm, struct mn_bracket *b, uint3
 		gfn_t gs = hva_to_gfn_memslot(s, slot);
 		gfn_t ge = hva_to_gfn_memslot(e + PAGE_SIZE - 1, slot);
 
-		if (gs == run_end) {
+		if (gs == run_end && ((ge - 1) >> MN_GRANULE_SHIFT) - (run_start >> MN_GRANULE_SHIFT) <
+					     MN_WIDE_GRANULES) {
 			run_end = ge;
 			continue;
 		}

@@ -952,6 +952,35 @@ static void test_untracked_end_balances(void)
 }
 
 /*
+ * The open bracket over host range [@start, ...): how many gfn ranges it
+ * keeps, and the widest in 256 KiB granules (g1 - g0 + 1); -1 if it covers
+ * every gfn.  Test-only look at vm->mn_brackets (no other bracket open).
+ */
+static int bracket_ranges(struct vmmu_vm *vm, uint64_t start, uint64_t *widest)
+{
+	for (unsigned int i = 0; i < MN_MAX_BRACKETS; i++) {
+		struct mn_bracket *b = &vm->mn_brackets[i];
+		uint32_t n;
+
+		if (!atomic_load(&b->active) || b->start != start)
+			continue;
+		if (atomic_load(&b->all))
+			return -1;
+		n = atomic_load(&b->nr_ranges);
+		*widest = 0;
+		for (uint32_t j = 0; j < n; j++) {
+			uint64_t g = ((atomic_load(&b->ranges[j].end) - 1) >> MN_GRANULE_SHIFT) -
+				     (atomic_load(&b->ranges[j].start) >> MN_GRANULE_SHIFT) + 1;
+
+			*widest = g > *widest ? g : *widest;
+		}
+		return (int)n;
+	}
+	TEST_ASSERT(false, "no open bracket starts at %#llx", (unsigned long long)start);
+	return 0;
+}
+
+/*
  * A bracket over many slots back to back (64 one-page slots, one run of
  * host memory and gfns) stays precise: their gfns join into one range
  * instead of running out of the bracket's ranges and covering everything.
@@ -967,6 +996,7 @@ static void test_precise_many_slots(void)
 	uint64_t h = HVA(mem), far = 0x1000000;
 	struct vmmu_stats before, after;
 	struct async_access acc;
+	uint64_t widest;
 
 	for (unsigned int i = 0; i < 64; i++)
 		TEST_SET_REGION_OK(vm, SLOT(0, i), 0, i * PAGE, PAGE, mem + i * PAGE);
@@ -975,6 +1005,8 @@ static void test_precise_many_slots(void)
 	vmmu_mmu_notifier_invalidate_range_start(vm, h, h + 64 * PAGE);
 	after = test_vm_stats(vm);
 	TEST_ASSERT_EQ(after.invalidate_unlocked - before.invalidate_unlocked, 1);
+	TEST_ASSERT_EQ(bracket_ranges(vm, h, &widest), 1);
+	TEST_ASSERT_EQ(widest, 1);
 	async_access_start(&acc, vcpu, far + 5 * PAGE, true, 55);
 	TEST_ASSERT(join_within(acc.thr, 10.0), "a fault on another slot waited 10 s for a "
 		    "bracket over 64 slots");
@@ -997,6 +1029,37 @@ static void test_precise_many_slots(void)
 	munmap(mem, 128 * PAGE);
 }
 
+/*
+ * Joined runs never turn wide: four 8 MiB slots back to back (32 MiB, 128
+ * granules) under one bracket keep two ranges of 64 granules, as each slot
+ * alone is not wide (a wide range's end() bumps inv_seq_wide, which every
+ * fault in the VM sees).  A slot wide on its own stays one wide range.
+ */
+static void test_joined_runs_not_wide(void)
+{
+	const uint64_t slot = 8ull << 20, size = 4 * slot;
+	struct vmmu_vm *vm = test_vm_new();
+	uint8_t *mem = test_alloc_guest(size);
+	uint64_t h = HVA(mem), widest;
+
+	for (unsigned int i = 0; i < 4; i++)
+		TEST_SET_REGION_OK(vm, SLOT(0, i), 0, i * slot, slot, mem + i * slot);
+	vmmu_mmu_notifier_invalidate_range_start(vm, h, h + size);
+	TEST_ASSERT_EQ(bracket_ranges(vm, h, &widest), 2);
+	TEST_ASSERT_EQ(widest, MN_WIDE_GRANULES);
+	vmmu_mmu_notifier_invalidate_range_end(vm, h, h + size);
+	/* one 32 MiB slot: one wide range, as before */
+	for (unsigned int i = 0; i < 4; i++)
+		TEST_SET_REGION_OK(vm, SLOT(0, i), 0, i * slot, 0, mem + i * slot);
+	TEST_SET_REGION_OK(vm, SLOT(0, 0), 0, 0, size, mem);
+	vmmu_mmu_notifier_invalidate_range_start(vm, h, h + size);
+	TEST_ASSERT_EQ(bracket_ranges(vm, h, &widest), 1);
+	TEST_ASSERT_EQ(widest, 2 * MN_WIDE_GRANULES);
+	vmmu_mmu_notifier_invalidate_range_end(vm, h, h + size);
+	vmmu_vm_destroy(vm);
+	munmap(mem, size);
+}
+
 static const struct test_case cases[] = {
 	{ "nohit", test_nohit },
 	{ "zap_range", test_zap_range },
@@ -1004,6 +1067,7 @@ static const struct test_case cases[] = {
 	{ "memslot_update_no_wait", test_memslot_update_no_wait },
 	{ "precise_retry", test_precise_retry },
 	{ "precise_many_slots", test_precise_many_slots },
+	{ "joined_runs_not_wide", test_joined_runs_not_wide },
 	{ "change_pte", test_change_pte },
 	{ "change_pte_no_install", test_change_pte_no_install },
 	{ "change_pte_noslot_bracket", test_change_pte_noslot_bracket },
