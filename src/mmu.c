@@ -1092,9 +1092,11 @@ static unsigned int kvm_fault_leaf_flags(const struct kvm_page_fault *fault)
  * pages of its notifier granule that its slot maps, and those of adjacent
  * slots that continue it (prefetch_joins()).  One granule is one bucket,
  * so the fault's own invalidation check covers them all, and lies within
- * one leaf table.  Not for a dirty-logged slot (as KVM: a prefetched SPTE
- * must not grant a write that nobody logs, and a read-only one there would
- * only move the fault to the write).
+ * one leaf table.  A VMM that maps guest RAM as many small slots back to
+ * back then faults once per granule, as with one slot.  Not for a
+ * dirty-logged slot (as KVM: a prefetched SPTE must not grant a write that
+ * nobody logs, and a read-only one there would only move the fault to the
+ * write).
  */
 #define MN_GRANULE_PAGES	(1u << MN_GRANULE_SHIFT)
 _Static_assert(MN_GRANULE_PAGES <= HOSTMEM_AROUND_MAX && MN_GRANULE_PAGES <= 64,
@@ -1111,9 +1113,7 @@ _Static_assert(PT64_ENT_PER_PAGE % MN_GRANULE_PAGES == 0, "a granule lies in one
  * so no INVALID copy of a slot being deleted or moved is ever joined.  That
  * copy's SPTEs were zapped after the grace period that followed its
  * publication; a fault that starts after that zap and joined it would
- * install an SPTE that outlives the DELETE.  A VMM that maps
- * guest RAM as many small slots back to back then faults once per granule,
- * as with one slot.  Each SPTE belongs to the slot that maps its gfn in the
+ * install an SPTE that outlives the DELETE.  Each SPTE belongs to the slot that maps its gfn in the
  * set the fault read, inside the fault's RCU read section: a DELETE or MOVE
  * of that slot zaps it after the grace period, as for the fault's own page.
  */
@@ -1167,7 +1167,7 @@ static void kvm_fault_prefetch_range(const struct vmmu_vm *vm, struct vmmu_memsl
 	if (hi - lo < 2)
 		return;
 	/* The window is one run of host memory: its hva, from the fault's slot. */
-	around->start = slot->userspace_addr + ((lo - slot->base_gfn) << PAGE_SHIFT);
+	around->start = __gfn_to_hva_memslot(slot, lo);
 	around->n = (unsigned int)(hi - lo);
 	around->present = around->writable = 0;
 	fault->around_gfn = lo;

@@ -171,12 +171,26 @@ static inline uint64_t access_data(const void *data, uint32_t len)
  * memory hook may redirect a touch, guest_load8()/guest_store8() go
  * through guest_load()/guest_store(), which look at the pointer.)
  */
+/* An aligned 8-byte load or store, single-copy atomic, bytes as in memory. */
+static inline void guest_load_aligned8(void *data, const uint8_t *p)
+{
+	uint64_t v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+
+	__builtin_memcpy(data, &v, 8);
+}
+
+static inline void guest_store_aligned8(uint8_t *p, const void *data)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, data, 8);
+	__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
+}
+
 static inline void guest_load_general(void *data, const uint8_t *p, uint32_t len)
 {
 	if (len == 8 && !((uintptr_t)p & 7)) {
-		uint64_t x = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
-
-		__builtin_memcpy(data, &x, 8);
+		guest_load_aligned8(data, p);
 	} else if (len == 4 && !((uintptr_t)p & 3)) {
 		uint32_t x = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
 
@@ -196,10 +210,7 @@ static inline void guest_load_general(void *data, const uint8_t *p, uint32_t len
 static inline void guest_store_general(uint8_t *p, const void *data, uint32_t len)
 {
 	if (len == 8 && !((uintptr_t)p & 7)) {
-		uint64_t x;
-
-		__builtin_memcpy(&x, data, 8);
-		__atomic_store_n((uint64_t *)p, x, __ATOMIC_RELAXED);
+		guest_store_aligned8(p, data);
 	} else if (len == 4 && !((uintptr_t)p & 3)) {
 		uint32_t x;
 
@@ -231,49 +242,35 @@ static __attribute__((noinline)) void guest_store_any(uint8_t *p, const void *da
 static inline void guest_load(void *data, const uint8_t *p, uint32_t len)
 {
 	p = vmmu_checker_guest_mem(p, len, false);
-	if (likely(len == 8 && !((uintptr_t)p & 7))) {
-		uint64_t v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
-
-		__builtin_memcpy(data, &v, 8);
-	} else {
+	if (likely(len == 8 && !((uintptr_t)p & 7)))
+		guest_load_aligned8(data, p);
+	else
 		guest_load_any(data, p, len);
-	}
 }
 
 static inline void guest_store(uint8_t *p, const void *data, uint32_t len)
 {
 	p = vmmu_checker_guest_mem(p, len, true);
-	if (likely(len == 8 && !((uintptr_t)p & 7))) {
-		uint64_t v;
-
-		__builtin_memcpy(&v, data, 8);
-		__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
-	} else {
+	if (likely(len == 8 && !((uintptr_t)p & 7)))
+		guest_store_aligned8(p, data);
+	else
 		guest_store_any(p, data, len);
-	}
 }
 
 static inline void guest_load8(void *data, const uint8_t *p)
 {
-	if (VMMU_IS_CHECKER) {
+	if (VMMU_IS_CHECKER)
 		guest_load(data, p, 8);
-	} else {
-		uint64_t v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
-
-		__builtin_memcpy(data, &v, 8);
-	}
+	else
+		guest_load_aligned8(data, p);
 }
 
 static inline void guest_store8(uint8_t *p, const void *data)
 {
-	if (VMMU_IS_CHECKER) {
+	if (VMMU_IS_CHECKER)
 		guest_store(p, data, 8);
-	} else {
-		uint64_t v;
-
-		__builtin_memcpy(&v, data, 8);
-		__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
-	}
+	else
+		guest_store_aligned8(p, data);
 }
 
 /* Fill *exit like kvm_run->mmio after KVM_EXIT_MMIO. */
