@@ -1013,6 +1013,10 @@ struct vmmu_stats {
 					 * after a waiting publish arrived and before it
 					 * got the lock (an update waits for these and for
 					 * the call in progress, never for a bracket) */
+	uint64_t host_queries;		/* system calls the direct backend made to learn
+					 * how host memory is mapped (PROCMAP_QUERY, or
+					 * mincore() before Linux 6.11); most faults
+					 * make none (a cache of mapped spans) */
 };
 #define VMMU_STATS_SIZE_VER0		272u	/* size .. remote_tlb_flush_membarriers (0.2) */
 

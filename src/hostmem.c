@@ -47,15 +47,21 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
 }
 
 /*
- * The direct backend's cache of 2 MiB host regions known mapped and
- * readable (and whether all writable): direct_page_access() below.
+ * The direct backend's cache of host memory known mapped and readable, and
+ * whether writable: direct_page_access() below.  The address space is cut
+ * into 2 MiB regions, each with a bucket (region % DIRECT_MAPPED_CACHE)
+ * that remembers one span of it: a run of the region's pages inside
+ * mappings of one protection.  Usually that is the whole region; at a
+ * mapping's ends that do not fall on 2 MiB (most mappings' ends), it is
+ * the part the mapping covers, so faults there hit the cache as well.
  *
- * An entry packs the region number (hva >> 21, below 2^26 in the 47-bit
- * user half), the W bit and 37 bits of its bucket's generation into one
- * word, so a racing writer can never pair one fault's region with another's
- * generation.  A bucket's generation is the sum of the VM-wide hostmem_gen
- * and the bucket's own direct[].gen: both only grow, so a bump of either
- * changes it.
+ * An entry is two words: the span and the generation it was filled at, a
+ * bucket's generation being the sum of the VM-wide hostmem_gen and the
+ * bucket's own direct[].gen (both only grow, so a bump of either changes
+ * it; 64 bits, so it never comes round again).  A fill writes both under
+ * the bucket's sequence count, and a lookup that finds the count odd, or
+ * changed by the time it has read both, misses: a lookup never pairs one
+ * fill's span with another fill's generation.
  *
  * The rule that keeps an entry true: the host unmaps or replaces memory
  * only inside a start()/end() bracket of its range, so an entry may be
@@ -83,28 +89,94 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
  * notifier contract.
  */
 #define REGION_SHIFT	21
+#define REGION_SIZE	(1ull << REGION_SHIFT)
 #define REGION_BITS	26
-#define CHURN_REFILL	32u	/* see direct_page_access() */
+#define CHURN_REFILL	32u	/* see direct_span_of() */
 #define DIRECT_WIDE	64u	/* regions; < DIRECT_MAPPED_CACHE: a bracket's buckets differ */
 _Static_assert(DIRECT_WIDE < DIRECT_MAPPED_CACHE, "a narrow bracket's regions have distinct buckets");
 
 /*
- * A cache entry (struct direct_bucket.mapped):
+ * A span (struct direct_bucket.span):
  *
- *   63                                     27  26  25                  0
- *  +-----------------------------------------+---+---------------------+
- *  | generation (low 37 bits)                | W | region (hva >> 21)  |
- *  +-----------------------------------------+---+---------------------+
- *    W   every page of the region is in a writable mapping, too (else the
- *        region is known mapped and readable only: a write looks closer)
+ *   63            46  45  44      36 35      27  26  25                 0
+ *  +----------------+---+----------+----------+---+--------------------+
+ *  |       0        | W |   last   |  first   | V | region (hva >> 21) |
+ *  +----------------+---+----------+----------+---+--------------------+
+ *    region  below 2^26 in the 47-bit user half
+ *    V       the bucket holds a span (an empty one is all zero)
+ *    first, last   the span's first and last page within the region
+ *    W       every page of the span is in a writable mapping (else none is)
  */
-#define DIRECT_TAG_W	(1ull << REGION_BITS)
-#define DIRECT_GEN_SHIFT	(REGION_BITS + 1)
-_Static_assert(DIRECT_GEN_SHIFT == 27 && DIRECT_TAG_W == 0x4000000ull, "the layout drawn above");
+#define SPAN_REGION_MASK	((1ull << REGION_BITS) - 1)
+#define SPAN_V			(1ull << REGION_BITS)
+#define SPAN_FIRST_SHIFT	(REGION_BITS + 1)
+#define SPAN_LAST_SHIFT		(SPAN_FIRST_SHIFT + REGION_SHIFT - PAGE_SHIFT)
+#define SPAN_PAGE_MASK		((1ull << (REGION_SHIFT - PAGE_SHIFT)) - 1)
+#define SPAN_W			(1ull << (SPAN_LAST_SHIFT + REGION_SHIFT - PAGE_SHIFT))
+_Static_assert(SPAN_V == 0x4000000ull && SPAN_FIRST_SHIFT == 27 && SPAN_LAST_SHIFT == 36 &&
+	       SPAN_PAGE_MASK == 0x1ff && SPAN_W == 0x200000000000ull, "the layout drawn above");
 
-static uint64_t region_tag(hva_t hva, uint64_t gen)
+/* A span unpacked: [lo, hi), within one region, and whether writable. */
+struct direct_span {
+	hva_t lo, hi;
+	bool w;
+};
+
+static uint64_t span_pack(const struct direct_span *s)
 {
-	return (gen << DIRECT_GEN_SHIFT) | ((hva >> REGION_SHIFT) & ((1ull << REGION_BITS) - 1));
+	return ((s->lo >> REGION_SHIFT) & SPAN_REGION_MASK) | SPAN_V |
+	       (((s->lo >> PAGE_SHIFT) & SPAN_PAGE_MASK) << SPAN_FIRST_SHIFT) |
+	       ((((s->hi - 1) >> PAGE_SHIFT) & SPAN_PAGE_MASK) << SPAN_LAST_SHIFT) |
+	       (s->w ? SPAN_W : 0);
+}
+
+static void span_unpack(uint64_t v, struct direct_span *s)
+{
+	hva_t region = (v & SPAN_REGION_MASK) << REGION_SHIFT;
+
+	s->lo = region + (((v >> SPAN_FIRST_SHIFT) & SPAN_PAGE_MASK) << PAGE_SHIFT);
+	s->hi = region + ((((v >> SPAN_LAST_SHIFT) & SPAN_PAGE_MASK) + 1) << PAGE_SHIFT);
+	s->w = v & SPAN_W;
+}
+
+/*
+ * @d's entry: its span word, or 0 if it has none or a fill changed it while
+ * we read; and the generation it was filled at.
+ *
+ *	fill (direct_bucket_write)           lookup (direct_bucket_read)
+ *	----                                 ------
+ *	seq: s -> s + 1 (CAS)                s1 = seq             (acquire)
+ *	write span, filled  (release)        read span, filled    (acquire)
+ *	seq = s + 2         (release)        s2 = seq; ok if s1 == s2, even
+ *
+ * A lookup that read a word of this fill (acquire from its release) sees
+ * the odd count or a later one in s2, and misses; one that read s + 2 in
+ * s1 sees the whole fill.  (Release stores and acquire loads rather than
+ * fences: the same instructions on x86, and ThreadSanitizer sees them.)
+ */
+static uint64_t direct_bucket_read(struct direct_bucket *d, uint64_t *filled)
+{
+	uint32_t s = atomic_load_explicit(&d->seq, memory_order_acquire);
+	uint64_t span = atomic_load_explicit(&d->span, memory_order_acquire);
+
+	*filled = atomic_load_explicit(&d->filled, memory_order_acquire);
+	if ((s & 1) || atomic_load_explicit(&d->seq, memory_order_relaxed) != s)
+		return 0;
+	return span;
+}
+
+/* Store a fill, unless another fill of @d is writing (that one stays). */
+static void direct_bucket_write(struct direct_bucket *d, uint64_t span, uint64_t filled)
+{
+	uint32_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
+
+	if ((s & 1) || !atomic_compare_exchange_strong_explicit(&d->seq, &s, s + 1,
+								 memory_order_relaxed,
+								 memory_order_relaxed))
+		return;
+	atomic_store_explicit(&d->span, span, memory_order_release);
+	atomic_store_explicit(&d->filled, filled, memory_order_release);
+	atomic_store_explicit(&d->seq, s + 2, memory_order_release);
 }
 
 /*
@@ -176,7 +248,7 @@ void hostmem_direct_close(int fd)
  * if writable too.  Without PROCMAP_QUERY, mincore(): mapped is taken as
  * both (a read-only or PROT_NONE mapping goes unseen: README, limits).
  */
-static unsigned int direct_range_access(const struct vmmu_vm *vm, hva_t start, hva_t end)
+static unsigned int direct_range_access(struct vmmu_vm *vm, hva_t start, hva_t end)
 {
 	unsigned int acc = HA_READ | HA_WRITE;
 	struct vmmu_procmap_query q;
@@ -184,11 +256,13 @@ static unsigned int direct_range_access(const struct vmmu_vm *vm, hva_t start, h
 	if (vm->maps_fd < 0) {
 		unsigned char vec[1u << (REGION_SHIFT - PAGE_SHIFT)];
 
-		if (end - start > (1ull << REGION_SHIFT))
+		if (end - start > REGION_SIZE)
 			return 0;
+		VM_STAT_INC(vm, host_queries);
 		return mincore((void *)(uintptr_t)start, end - start, vec) ? 0 : acc;
 	}
 	for (hva_t addr = start; addr < end; addr = q.vma_end) {
+		VM_STAT_INC(vm, host_queries);
 		if (procmap_query(vm->maps_fd, addr, false, &q) || q.vma_start > addr ||
 		    !(q.vma_flags & PMQ_VMA_READABLE))
 			return 0;
@@ -198,16 +272,21 @@ static unsigned int direct_range_access(const struct vmmu_vm *vm, hva_t start, h
 	return acc;
 }
 
-/* Every page of @a is there, and writable: a region's answer. */
-static void direct_around_all(struct hostmem_around *a)
+/* The pages of [@lo, @hi), within @a's window, are there (and writable if @w). */
+static void around_add(struct hostmem_around *a, hva_t lo, hva_t hi, bool w)
 {
-	a->present = a->writable = (a->n < 64 ? (1ull << a->n) : 0) - 1;
-	for (unsigned int i = 0; i < a->n; i++)
-		a->pfn[i] = (a->start >> PAGE_SHIFT) + i;
+	for (hva_t p = lo; p < hi; p += PAGE_SIZE) {
+		unsigned int i = (unsigned int)((p - a->start) >> PAGE_SHIFT);
+
+		a->present |= 1ull << i;
+		if (w)
+			a->writable |= 1ull << i;
+		a->pfn[i] = p >> PAGE_SHIFT;
+	}
 }
 
 /* @a's pages one mapping at a time: which are there, which writable. */
-static void direct_around(const struct vmmu_vm *vm, struct hostmem_around *a)
+static void direct_around(struct vmmu_vm *vm, struct hostmem_around *a)
 {
 	hva_t end = a->start + ((hva_t)a->n << PAGE_SHIFT);
 	struct vmmu_procmap_query q;
@@ -215,95 +294,146 @@ static void direct_around(const struct vmmu_vm *vm, struct hostmem_around *a)
 	a->present = a->writable = 0;
 	if (vm->maps_fd < 0) {
 		if (direct_range_access(vm, a->start, end))
-			direct_around_all(a);
+			around_add(a, a->start, end, true);
 		return;
 	}
 	for (hva_t addr = a->start; addr < end; addr = q.vma_end) {
-		hva_t lo, hi;
-
+		VM_STAT_INC(vm, host_queries);
 		if (procmap_query(vm->maps_fd, addr, true, &q) || q.vma_start >= end)
 			return;
-		lo = q.vma_start > addr ? q.vma_start : addr;
-		hi = q.vma_end < end ? q.vma_end : end;
-		if (!(q.vma_flags & PMQ_VMA_READABLE))
-			continue;
-		for (hva_t p = lo; p < hi; p += PAGE_SIZE) {
-			unsigned int i = (unsigned int)((p - a->start) >> PAGE_SHIFT);
-
-			a->present |= 1ull << i;
-			if (q.vma_flags & PMQ_VMA_WRITABLE)
-				a->writable |= 1ull << i;
-			a->pfn[i] = p >> PAGE_SHIFT;
-		}
+		if (q.vma_flags & PMQ_VMA_READABLE)
+			around_add(a, q.vma_start > addr ? q.vma_start : addr,
+				   q.vma_end < end ? q.vma_end : end,
+				   q.vma_flags & PMQ_VMA_WRITABLE);
 	}
+}
+
+/* The mapping covering @addr, if it is readable and writable iff @w. */
+static bool vma_same_access(struct vmmu_vm *vm, hva_t addr, bool w, struct vmmu_procmap_query *q)
+{
+	VM_STAT_INC(vm, host_queries);
+	return !procmap_query(vm->maps_fd, addr, false, q) && q->vma_start <= addr &&
+	       (q->vma_flags & PMQ_VMA_READABLE) &&
+	       !(q->vma_flags & PMQ_VMA_WRITABLE) == !w;
+}
+
+/*
+ * The span to cache for @hva, if its page is mapped readable: the pages
+ * around it, within its region, in mappings of its own mapping's access
+ * (one query when a mapping covers the region).  Without PROCMAP_QUERY,
+ * only a region mincore() finds all mapped.
+ */
+static bool direct_span_query(struct vmmu_vm *vm, hva_t hva, struct direct_span *s)
+{
+	hva_t r0 = hva & ~(REGION_SIZE - 1), r1 = r0 + REGION_SIZE;
+	struct vmmu_procmap_query q;
+
+	if (vm->maps_fd < 0) {
+		*s = (struct direct_span){ .lo = r0, .hi = r1, .w = true };
+		return direct_range_access(vm, r0, r1) != 0;
+	}
+	VM_STAT_INC(vm, host_queries);
+	if (procmap_query(vm->maps_fd, hva, false, &q) || q.vma_start > hva ||
+	    !(q.vma_flags & PMQ_VMA_READABLE))
+		return false;
+	s->w = q.vma_flags & PMQ_VMA_WRITABLE;
+	s->lo = q.vma_start > r0 ? q.vma_start : r0;
+	s->hi = q.vma_end < r1 ? q.vma_end : r1;
+	while (s->hi < r1 && vma_same_access(vm, s->hi, s->w, &q))
+		s->hi = q.vma_end < r1 ? q.vma_end : r1;
+	while (s->lo > r0 && vma_same_access(vm, s->lo - 1, s->w, &q))
+		s->lo = q.vma_start > r0 ? q.vma_start : r0;
+	return true;
+}
+
+/*
+ * direct_span_of() - the span holding @hva's page: from the cache, or asked
+ * of the kernel and cached if no bracket forbids it (the table above).
+ * False if @hva's page is not mapped readable, or a bracket forbids the
+ * fill: then the caller asks about its own pages.  @own: the caller can
+ * do that cheaply (a fault, for its window), so a churning region is
+ * refilled only every CHURN_REFILL-th time.
+ */
+static bool direct_span_of(struct vmmu_vm *vm, hva_t hva, bool own, struct direct_span *s)
+{
+	uint64_t region = (hva >> REGION_SHIFT) & SPAN_REGION_MASK;
+	struct direct_bucket *d = &vm->direct[region % DIRECT_MAPPED_CACHE];
+	uint64_t gen = atomic_load_explicit(&vm->hostmem_gen, memory_order_seq_cst) +
+		       atomic_load_explicit(&d->gen, memory_order_seq_cst);
+	/* Variant direct-cache-fills-in-bracket (defect 3): fills regardless. */
+	bool fill = (!atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst) &&
+		     !atomic_load_explicit(&d->brackets, memory_order_seq_cst)) ||
+		    variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
+	uint64_t filled, span = direct_bucket_read(d, &filled);
+	bool ours = (span & SPAN_V) && (span & SPAN_REGION_MASK) == region;
+
+	if (ours && filled == gen) {
+		span_unpack(span, s);
+		if (hva >= s->lo && hva < s->hi) {
+			if (!atomic_load_explicit(&d->used, memory_order_relaxed))
+				atomic_store_explicit(&d->used, 1, memory_order_relaxed);
+			return true;
+		}
+	} else if (ours && fill && own && !atomic_load_explicit(&d->used, memory_order_relaxed)) {
+		/*
+		 * The region was invalidated since a fill that no lookup
+		 * used: it is churning (a storm of brackets over it).  Check
+		 * just our own pages, and refill only now and then.
+		 */
+		uint32_t c = atomic_load_explicit(&d->churn, memory_order_relaxed) + 1;
+
+		atomic_store_explicit(&d->churn, c, memory_order_relaxed);
+		fill = !(c % CHURN_REFILL);
+	}
+	if (!fill || !direct_span_query(vm, hva, s))
+		return false;
+	atomic_store_explicit(&d->used, 0, memory_order_relaxed);
+	direct_bucket_write(d, span_pack(s), gen);
+	return true;
+}
+
+/*
+ * @a's window from spans: @s, which holds the faulting page, and for the
+ * part of the window in another region (a window is smaller than a region:
+ * at most one other), that region's span.  A page in neither is left out:
+ * it is not prefetched, and is faulted in on its own if touched.
+ */
+static void direct_around_spans(struct vmmu_vm *vm, struct hostmem_around *a,
+				const struct direct_span *s)
+{
+	hva_t end = a->start + ((hva_t)a->n << PAGE_SHIFT), other;
+	struct direct_span o;
+
+	a->present = a->writable = 0;
+	around_add(a, s->lo > a->start ? s->lo : a->start, s->hi < end ? s->hi : end, s->w);
+	if (a->start < (s->lo & ~(REGION_SIZE - 1)))
+		other = (s->lo & ~(REGION_SIZE - 1)) - PAGE_SIZE;	/* the window's earlier region */
+	else if (end > (s->lo & ~(REGION_SIZE - 1)) + REGION_SIZE)
+		other = (s->lo & ~(REGION_SIZE - 1)) + REGION_SIZE;	/* its later one */
+	else
+		return;
+	if (direct_span_of(vm, other, false, &o))
+		around_add(a, o.lo > a->start ? o.lo : a->start, o.hi < end ? o.hi : end, o.w);
 }
 
 /*
  * What may the guest do with hva's page (HA_READ, HA_WRITE)?  And, if @a,
  * with @a's pages (filled in).  A kernel's fault would find out from the
  * VMA; user space asks PROCMAP_QUERY, a system call, most of a RAM fault's
- * time.  So a whole 2 MiB host region found mapped and readable is
- * remembered in a small per-VM direct-mapped cache, with whether it is all
- * writable.  A region only partly mapped is checked page by page and never
- * cached; one known readable but not all writable answers reads, and a
- * write looks at its own page.
+ * time: so the answer comes from the cache of spans above whenever it can.
  */
 static unsigned int direct_page_access(struct vmmu_vm *vm, hva_t hva, struct hostmem_around *a)
 {
-	unsigned int b = (hva >> REGION_SHIFT) % DIRECT_MAPPED_CACHE;
-	uint64_t gen = atomic_load_explicit(&vm->hostmem_gen, memory_order_seq_cst) +
-		       atomic_load_explicit(&vm->direct[b].gen, memory_order_seq_cst);
-	_Atomic uint64_t *e = &vm->direct[b].mapped;
-	uint64_t tag = region_tag(hva, gen);
-	hva_t region = hva & ~((1ull << REGION_SHIFT) - 1);
-	/* Variant direct-cache-fills-in-bracket (defect 3): fills regardless. */
-	bool fill = (!atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst) &&
-		     !atomic_load_explicit(&vm->direct[b].brackets, memory_order_seq_cst)) ||
-		    variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
-	/* @a within hva's region: the region's answer is @a's too. */
-	bool a_in_region = a && a->n && (a->start >> REGION_SHIFT) == (hva >> REGION_SHIFT) &&
-			   ((a->start + ((hva_t)a->n << PAGE_SHIFT) - 1) >> REGION_SHIFT) ==
-				   (hva >> REGION_SHIFT);
-	uint64_t old = atomic_load_explicit(e, memory_order_relaxed);
-	bool hit = (old & ~DIRECT_TAG_W) == tag;
-	unsigned int acc;
+	bool window = a && a->n;
+	struct direct_span s;
 
-	/*
-	 * A region invalidated since a fill that no lookup used is churning (a
-	 * storm of brackets over it): a fault that can check just its own
-	 * pages does so, and only every CHURN_REFILL-th one fills the region
-	 * again.  A fill that served a lookup is worth repeating.
-	 */
-	if (hit) {
-		if (!atomic_load_explicit(&vm->direct[b].used, memory_order_relaxed))
-			atomic_store_explicit(&vm->direct[b].used, 1, memory_order_relaxed);
-	} else if (fill && a && a->n && !((old ^ tag) & ((1ull << REGION_BITS) - 1)) &&
-		   !atomic_load_explicit(&vm->direct[b].used, memory_order_relaxed)) {
-		uint32_t c = atomic_load_explicit(&vm->direct[b].churn, memory_order_relaxed) + 1;
-
-		atomic_store_explicit(&vm->direct[b].churn, c, memory_order_relaxed);
-		fill = !(c % CHURN_REFILL);
-	}
-	if (!hit && fill) {
-		acc = direct_range_access(vm, region, region + (1ull << REGION_SHIFT));
-		if (acc & HA_READ) {
-			old = tag | ((acc & HA_WRITE) ? DIRECT_TAG_W : 0);
-			atomic_store_explicit(&vm->direct[b].used, 0, memory_order_relaxed);
-			atomic_store_explicit(e, old, memory_order_relaxed);
-			hit = true;
-		}
-	}
-	if (hit && (old & DIRECT_TAG_W)) {
-		if (a && a->n) {
-			if (a_in_region)
-				direct_around_all(a);
-			else
-				direct_around(vm, a);
-		}
-		return HA_READ | HA_WRITE;
+	if (direct_span_of(vm, hva, window, &s)) {
+		if (window)
+			direct_around_spans(vm, a, &s);
+		return HA_READ | (s.w ? HA_WRITE : 0);
 	}
 	/* One lookup for the page and its neighbours (they include it). */
-	if (a && a->n) {
+	if (window) {
 		unsigned int i = (unsigned int)(((hva & PAGE_MASK) - a->start) >> PAGE_SHIFT);
 
 		direct_around(vm, a);

@@ -82,6 +82,7 @@ static const struct stats_def vm_defs[] = {
 	VM_STAT("invalidate_waits", invalidate_waits, CUMUL),
 	VM_STAT("publish_waits", publish_waits, CUMUL),
 	VM_STAT("publish_overtaken", publish_overtaken, CUMUL),
+	VM_STAT("host_queries", host_queries, CUMUL),
 	VM_STAT("fault_flushes", fault_flushes, CUMUL),
 	VM_STAT("fence_fallbacks", fence_fallbacks, CUMUL),
 };

@@ -75,8 +75,6 @@ VMMU_API int vmmu_vm_create(const struct vmmu_vm_config *cfg, struct vmmu_vm **v
 	vm->max_gfn = (1ull << (vm->cfg.max_gpa_bits - PAGE_SHIFT)) - 1;
 	vm->hostmem = &hostmem_direct_ops;
 	vm->maps_fd = hostmem_direct_open();
-	for (unsigned int i = 0; i < DIRECT_MAPPED_CACHE; i++)
-		atomic_init(&vm->direct[i].mapped, UINT64_MAX);
 	vm->flush_answer_budget_ns = vmmu_flush_answer_budget();
 	/* Asymmetric unless membarrier() is missing or the VM asks not to (fence.h). */
 	atomic_init(&vm->asym_fence, vmmu_asym_fence_available() &&
@@ -190,6 +188,7 @@ VMMU_API int vmmu_vm_get_stats(struct vmmu_vm *vm, struct vmmu_stats *out)
 	st->invalidate_waits = LOAD(vm->mn_stat.invalidate_waits);
 	st->publish_waits = LOAD(vm->stat.publish_waits);
 	st->publish_overtaken = LOAD(vm->stat.publish_overtaken);
+	st->host_queries = LOAD(vm->stat.host_queries);
 	st->fault_flushes = LOAD(vm->stat.fault_flushes);
 	st->fence_fallbacks = LOAD(vm->stat.fence_fallbacks);
 	st->remote_tlb_flush_skips = LOAD(vm->stat.remote_tlb_flush_skips);

@@ -180,11 +180,12 @@ struct vm_stats {
 			remote_tlb_flush_answers, remote_tlb_flush_membarriers, fault_flushes,
 			fence_fallbacks;
 	};
-	/* zaps and page-table reclaim */
+	/* zaps, page-table reclaim, and the direct backend's queries */
 	struct {
 		alignas(64) _Atomic uint64_t sptes_zapped;
 		_Atomic uint64_t page_table_reclaims, page_tables_reclaimed,
 			page_table_reclaim_zaps;
+		_Atomic uint64_t host_queries;	/* direct backend: PROCMAP_QUERY, mincore() */
 	};
 };
 _Static_assert(sizeof(struct vm_stats) == 3 * 64, "one cache line per writer group");
@@ -365,14 +366,16 @@ struct vmmu_vm {
 	/* direct backend: /proc/self/maps for PROCMAP_QUERY, or -1 (hostmem.c) */
 	int maps_fd;
 	/*
-	 * direct backend: 2 MiB host regions known mapped, tagged with
-	 * hostmem_gen + direct[bucket].gen; brackets open over each bucket's
-	 * regions (direct[].brackets) or over many regions (hostmem_brackets).
-	 * See hostmem.c, direct_page_access().
+	 * direct backend: spans of 2 MiB host regions known mapped, each
+	 * filled at a generation hostmem_gen + direct[bucket].gen; brackets
+	 * open over each bucket's regions (direct[].brackets) or over many
+	 * regions (hostmem_brackets).  See hostmem.c, direct_span_of().
 	 */
 #define DIRECT_MAPPED_CACHE	256
 	struct direct_bucket {
-		alignas(64) _Atomic uint64_t mapped;	/* region + 1 and tag, or UINT64_MAX */
+		alignas(64) _Atomic uint32_t seq;	/* odd while a fill writes span, filled */
+		_Atomic uint64_t span;		/* hostmem.c's layout; 0: empty */
+		_Atomic uint64_t filled;	/* the generation span was filled at */
 		_Atomic uint64_t gen;
 		_Atomic uint32_t brackets;
 		_Atomic uint32_t churn;	/* misses of a region invalidated since its fill */
