@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * MMU-notifier unit tests (docs/KVM-SEMANTICS.md, "MMU-notifier coherence"), direct backend, public
- * API only:
+ * API, with a look at the brackets' internals where a case says so:
  *
  *  - start/end on host ranges that hit no slot (including the pages right
  *    before and after a slot) change nothing: no zap, no flush, no retry;
@@ -26,7 +26,11 @@
  *    open brackets than there are slots are still exact (untracked ones
  *    cover everything until their end());
  *  - a start() over many small slots zaps every page of each, whether
- *    their gfns follow each other (one walk) or not.
+ *    their gfns follow each other (one walk) or not;
+ *  - over random layouts (back to back, reversed, aliased, gapped, two
+ *    address spaces, edges inside pages, a slot moved or created while the
+ *    bracket is open), a fault retries exactly on the gfns whose host page
+ *    meets the bracket, and end() makes all of their snapshots stale.
  *
  * Threads synchronize only through atomics; waits are bounded spins with
  * sched_yield and a clock deadline (a hang is reported, not waited out).
@@ -37,12 +41,15 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <vmmu.h>
 
 #include "../test_util.h"
 #include "vm.h"		/* the direct backend's bracket counters */
+#include "notifier.h"	/* the fault's retry check, for bracket_coverage_random */
 
 #define PAGE		VMMU_PAGE_SIZE
 
@@ -1060,6 +1067,232 @@ static void test_joined_runs_not_wide(void)
 	munmap(mem, size);
 }
 
+/*
+ * The invariant behind every bracket, over random layouts: while
+ * start(a, b) is open, a fault on (as, gfn) must retry if a slot of
+ * address space as maps gfn to a host page that meets [a, b) (soundness),
+ * and, unless the bracket ran out of ranges and covers everything, no
+ * other gfn retries (precision: its ranges are exact).  A memslot update
+ * while it is open (a MOVE, a CREATE over bracketed memory) extends it:
+ * the new slots' gfns retry too.  After end(), every gfn it had to cover
+ * has a snapshot newer than any taken before start().  Layouts mix what
+ * the join of slots into runs must get right: slots back to back in host
+ * memory and gfns, gfn order reversed from host order, gaps, host
+ * aliases, brackets with edges inside pages, two address spaces.
+ */
+#define COV_SLOTS	24
+#define COV_HOST	(64ull << 20)
+#define COV_GFNS	(1ull << 22)
+
+struct cov_slot {
+	bool used;
+	uint32_t as;
+	uint64_t gfn, npages, hva;
+};
+
+struct cov_layout {
+	struct cov_slot s[COV_SLOTS + 1];	/* + 1: the slot an update creates */
+};
+
+/* Does a slot of @as map @gfn to a host page that meets [@a, @b)? */
+static bool cov_truth(const struct cov_layout *l, uint32_t as, uint64_t gfn, uint64_t a, uint64_t b)
+{
+	for (unsigned int i = 0; i <= COV_SLOTS; i++) {
+		const struct cov_slot *c = &l->s[i];
+		uint64_t page;
+
+		if (!c->used || c->as != as || gfn < c->gfn || gfn >= c->gfn + c->npages)
+			continue;
+		page = c->hva + (gfn - c->gfn) * PAGE;
+		if (page < b && page + PAGE > a)
+			return true;
+	}
+	return false;
+}
+
+static bool cov_gfn_free(const struct cov_layout *l, unsigned int skip, uint32_t as, uint64_t gfn,
+			 uint64_t npages)
+{
+	if (gfn + npages > COV_GFNS)
+		return false;
+	for (unsigned int i = 0; i <= COV_SLOTS; i++) {
+		const struct cov_slot *c = &l->s[i];
+
+		if (i != skip && c->used && c->as == as && gfn < c->gfn + c->npages &&
+		    c->gfn < gfn + npages)
+			return false;
+	}
+	return true;
+}
+
+static int cov_set(struct vmmu_vm *vm, unsigned int id, const struct cov_slot *c)
+{
+	return test_set_region(vm, SLOT(c->as, id), 0, c->gfn * PAGE, c->npages * PAGE,
+			       (void *)(uintptr_t)c->hva);
+}
+
+/* A random slot @id for @l, placed relative to slot @id - 1 as the dice say. */
+static bool cov_place(struct cov_layout *l, unsigned int id, uint64_t host, struct test_rng *r)
+{
+	const struct cov_slot *prev = id ? &l->s[id - 1] : NULL;
+	struct cov_slot c = { .used = true, .as = (uint32_t)test_rng_below(r, 2) };
+
+	c.npages = 1 + test_rng_below(r, test_rng_below(r, 4) ? 64 : 2048);
+	switch (prev && prev->used ? test_rng_below(r, 4) : 3) {
+	case 0:		/* back to back with the previous one, host and gfns */
+		c.as = prev->as;
+		c.hva = prev->hva + prev->npages * PAGE;
+		c.gfn = prev->gfn + prev->npages;
+		break;
+	case 1:		/* next in host memory, before it in gfns */
+		c.as = prev->as;
+		c.hva = prev->hva + prev->npages * PAGE;
+		c.gfn = prev->gfn - c.npages;
+		break;
+	case 2:		/* an alias of part of the previous one's host memory */
+		c.hva = prev->hva + test_rng_below(r, prev->npages) * PAGE;
+		c.gfn = test_rng_below(r, COV_GFNS);
+		break;
+	default:
+		c.hva = host + test_rng_below(r, COV_HOST / PAGE) * PAGE;
+		c.gfn = test_rng_below(r, COV_GFNS);
+		break;
+	}
+	if (c.hva + c.npages * PAGE > host + COV_HOST || c.gfn >= COV_GFNS ||
+	    !cov_gfn_free(l, id, c.as, c.gfn, c.npages))
+		return false;
+	l->s[id] = c;
+	return true;
+}
+
+/* Every gfn of every slot of @l, and the one on each side: @out, @n so far. */
+static unsigned int cov_gfns(const struct cov_layout *l, uint64_t (*out)[2], unsigned int n,
+			     unsigned int max)
+{
+	for (unsigned int i = 0; i <= COV_SLOTS; i++) {
+		const struct cov_slot *c = &l->s[i];
+
+		if (!c->used)
+			continue;
+		for (uint64_t g = c->gfn ? c->gfn - 1 : 0; g <= c->gfn + c->npages && n < max; g++) {
+			out[n][0] = c->as;
+			out[n++][1] = g;
+		}
+	}
+	return n;
+}
+
+static void test_bracket_coverage_random(void)
+{
+	enum { MAX_GFNS = 2 * (COV_SLOTS + 1) * 2050 };
+	static uint64_t gfns[MAX_GFNS][2], snap[MAX_GFNS];
+	uint8_t *host = mmap(NULL, COV_HOST, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			     -1, 0);
+	unsigned int trials = test_short_env() ? 60 : 300, all = 0, extended = 0;
+	uint64_t seed = test_seed(NULL);
+	struct test_rng r;
+
+	TEST_ASSERT(host != MAP_FAILED, "mmap");
+	test_rng_init(&r, seed);
+	for (unsigned int t = 0; t < trials; t++) {
+		struct vmmu_vm *vm = test_vm_new(.nr_address_spaces = 2);
+		struct cov_layout l0 = { 0 }, l1;
+		unsigned int n, upd = COV_SLOTS;
+		uint64_t a, b, widest;
+		bool is_all;
+
+		for (unsigned int i = 0; i < COV_SLOTS; i++)
+			if (cov_place(&l0, i, HVA(host), &r) && cov_set(vm, i, &l0.s[i]))
+				l0.s[i].used = false;	/* refused (an overlap the model missed) */
+		/* The bracket: page edges, or edges inside pages. */
+		a = HVA(host) + test_rng_below(&r, COV_HOST / PAGE) * PAGE;
+		b = a + (1 + test_rng_below(&r, test_rng_below(&r, 3) ? 64 : COV_HOST / PAGE)) * PAGE;
+		if (test_rng_below(&r, 2)) {
+			a += 1 + test_rng_below(&r, PAGE - 1);
+			b -= test_rng_below(&r, PAGE);
+			b = b > a ? b : a + 1;
+		}
+		/* The update made while it is open: a MOVE, or a CREATE over it. */
+		l1 = l0;
+		if (test_rng_below(&r, 2)) {
+			upd = (unsigned int)test_rng_below(&r, COV_SLOTS);
+			if (l1.s[upd].used)
+				l1.s[upd].gfn = test_rng_below(&r, COV_GFNS);
+		} else {
+			l1.s[upd] = (struct cov_slot){
+				.used = true, .as = (uint32_t)test_rng_below(&r, 2),
+				.npages = 1 + test_rng_below(&r, 512),
+				.hva = (a & ~(PAGE - 1)) - test_rng_below(&r, 8) * PAGE,
+				.gfn = test_rng_below(&r, COV_GFNS),
+			};
+		}
+		if (!l1.s[upd].used ||
+		    l1.s[upd].hva < HVA(host) ||
+		    l1.s[upd].hva + l1.s[upd].npages * PAGE > HVA(host) + COV_HOST ||
+		    !cov_gfn_free(&l1, upd, l1.s[upd].as, l1.s[upd].gfn, l1.s[upd].npages))
+			l1 = l0;	/* no update this time */
+
+		n = cov_gfns(&l0, gfns, 0, MAX_GFNS);
+		n = cov_gfns(&l1, gfns, n, MAX_GFNS);
+		for (unsigned int i = 0; i < n; i++)
+			snap[i] = mmu_invalidate_snapshot(vm, (uint32_t)gfns[i][0], gfns[i][1]);
+
+		vmmu_mmu_notifier_invalidate_range_start(vm, a, b);
+		is_all = bracket_ranges(vm, a, &widest) < 0;
+		all += is_all;
+		vmmu_read_lock(&vm->mmu.mmu_lock);
+		for (unsigned int i = 0; i < n; i++) {
+			uint32_t as = (uint32_t)gfns[i][0];
+			bool truth = cov_truth(&l0, as, gfns[i][1], a, b);
+			bool retry = mmu_invalidate_retry_gfn(vm, snap[i], as, gfns[i][1]);
+
+			TEST_ASSERT(retry == truth || (is_all && retry),
+				    "seed %#llx trial %u: bracket [%#llx, %#llx) open, gfn %#llx of as %u: "
+				    "retry %d, but a slot maps it %s the range",
+				    (unsigned long long)seed, t, (unsigned long long)(a - HVA(host)),
+				    (unsigned long long)(b - HVA(host)),
+				    (unsigned long long)gfns[i][1], as, retry, truth ? "into" : "outside");
+		}
+		vmmu_read_unlock(&vm->mmu.mmu_lock);
+
+		if (memcmp(&l0, &l1, sizeof(l0))) {
+			TEST_ASSERT_EQ(cov_set(vm, upd, &l1.s[upd]), 0);
+			extended++;
+			vmmu_read_lock(&vm->mmu.mmu_lock);
+			for (unsigned int i = 0; i < n; i++) {
+				uint32_t as = (uint32_t)gfns[i][0];
+
+				if (cov_truth(&l1, as, gfns[i][1], a, b))
+					TEST_ASSERT(mmu_invalidate_retry_gfn(vm, snap[i], as, gfns[i][1]),
+						    "seed %#llx trial %u: slot %u updated under an open "
+						    "bracket, its gfn %#llx of as %u does not retry",
+						    (unsigned long long)seed, t, upd,
+						    (unsigned long long)gfns[i][1], as);
+			}
+			vmmu_read_unlock(&vm->mmu.mmu_lock);
+		}
+
+		vmmu_mmu_notifier_invalidate_range_end(vm, a, b);
+		for (unsigned int i = 0; i < n; i++) {
+			uint32_t as = (uint32_t)gfns[i][0];
+
+			if (cov_truth(&l0, as, gfns[i][1], a, b) || cov_truth(&l1, as, gfns[i][1], a, b))
+				TEST_ASSERT(mmu_invalidate_snapshot(vm, as, gfns[i][1]) != snap[i],
+					    "seed %#llx trial %u: after end(), gfn %#llx of as %u keeps "
+					    "its snapshot from before start()",
+					    (unsigned long long)seed, t, (unsigned long long)gfns[i][1], as);
+		}
+		TEST_ASSERT_EQ(test_vm_stats(vm).invalidate_end_unmatched, 0);
+		vmmu_vm_destroy(vm);
+	}
+	printf("# %u layouts: %u brackets covered everything, %u updated a slot while open\n",
+	       trials, all, extended);
+	/* The check of precision must have run, and so must the updates. */
+	TEST_ASSERT(all < trials / 2, "%u of %u brackets covered everything", all, trials);
+	TEST_ASSERT(extended > trials / 4, "only %u of %u trials updated a slot", extended, trials);
+	munmap(host, COV_HOST);
+}
+
 static const struct test_case cases[] = {
 	{ "nohit", test_nohit },
 	{ "zap_range", test_zap_range },
@@ -1077,6 +1310,7 @@ static const struct test_case cases[] = {
 	{ "zap_many_slots", test_zap_many_slots },
 	{ "sequential_brackets", test_sequential_brackets },
 	{ "untracked_end_balances", test_untracked_end_balances },
+	{ "bracket_coverage_random", test_bracket_coverage_random },
 };
 
 TEST_CASES_MAIN(cases)
