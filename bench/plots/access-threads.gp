@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 295.301 NaN
-2 527.278 NaN
-4 592.784 NaN
-8 596.252 NaN
+1 307.557 NaN
+2 614.521 NaN
+4 608.161 NaN
+8 618.007 NaN
 EOD
 $per << EOD
-1 295.346 NaN
-2 263.789 NaN
-4 152.347 NaN
-8 76.481 NaN
+1 307.666 NaN
+2 305.298 NaN
+4 172.15 NaN
+8 78.1683 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

@@ -1,11 +1,11 @@
 # vmmu bench --plot: flush-vcpus (data inline)
 $used << EOD
-1 3.30876 NaN
-2 6.69313 NaN
-4 12.0286 NaN
-8 20.4216 NaN
+1 1.90632 NaN
+2 3.57473 NaN
+4 12.3665 NaN
+8 24.4338 NaN
 EOD
-unused = 0.64205
+unused = 0.642515
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/flush-vcpus.png'
 set title 'MOVE of a slot that vCPU threads read (remote TLB flush), 2 cores'

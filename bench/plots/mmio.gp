@@ -1,9 +1,9 @@
 # vmmu bench --plot: mmio (data inline)
 $mmio << EOD
-mmio-cache-hit 3.75717 9132.98
-mmio-spte-hit 5.53497 9111.56
-mmio-first-touch 95.8295 9003.01
-mmio-refill 92.6359 8899.88
+mmio-cache-hit 3.74464 8969.15
+mmio-spte-hit 5.55445 8988.92
+mmio-first-touch 93.6787 8929.25
+mmio-refill 91.2505 8925.21
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/mmio.png'
