@@ -50,18 +50,21 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
  * The direct backend's cache of host memory known mapped and readable, and
  * whether writable: direct_page_access() below.  The address space is cut
  * into 2 MiB regions, each with a bucket (region % DIRECT_MAPPED_CACHE)
- * that remembers one span of it: a run of the region's pages inside
- * mappings of one protection.  Usually that is the whole region; at a
+ * that remembers up to two spans of it: runs of the region's pages inside
+ * mappings of one protection.  Usually one span is the whole region; at a
  * mapping's ends that do not fall on 2 MiB (most mappings' ends), it is
- * the part the mapping covers, so faults there hit the cache as well.
+ * the part the mapping covers, so faults there hit the cache as well; and
+ * a region with a writable and a read-only part keeps both.
  *
- * An entry is two words: the span and the generation it was filled at, a
- * bucket's generation being the sum of the VM-wide hostmem_gen and the
- * bucket's own direct[].gen (both only grow, so a bump of either changes
- * it; 64 bits, so it never comes round again).  A fill writes both under
- * the bucket's sequence count, and a lookup that finds the count odd, or
- * changed by the time it has read both, misses: a lookup never pairs one
- * fill's span with another fill's generation.
+ * An entry is three words: the spans and the generation they were filled
+ * at, a bucket's generation being the sum of the VM-wide hostmem_gen and
+ * the bucket's own direct[].gen (both only grow, so a bump of either
+ * changes it; 64 bits, so it never comes round again).  A fill writes them
+ * under the bucket's sequence count, and a lookup that finds the count odd,
+ * or changed by the time it has read them, misses: a lookup never pairs
+ * one fill's span with another fill's generation.  A fill keeps the span it
+ * found beside its own only if that one was filled at the same generation
+ * (both were true then).
  *
  * The rule that keeps an entry true: the host unmaps or replaces memory
  * only inside a start()/end() bracket of its range, so an entry may be
@@ -96,7 +99,7 @@ void guest_memcpy_to(uint8_t *dst, const void *src, size_t len)
 _Static_assert(DIRECT_WIDE < DIRECT_MAPPED_CACHE, "a narrow bracket's regions have distinct buckets");
 
 /*
- * A span (struct direct_bucket.span):
+ * A span (struct direct_bucket.span[]):
  *
  *   63            46  45  44      36 35      27  26  25                 0
  *  +----------------+---+----------+----------+---+--------------------+
@@ -140,13 +143,13 @@ static void span_unpack(uint64_t v, struct direct_span *s)
 }
 
 /*
- * @d's entry: its span word, or 0 if it has none or a fill changed it while
- * we read; and the generation it was filled at.
+ * @d's entry: its two span words (0: none, or a fill changed them while we
+ * read), and the generation they were filled at.
  *
  *	fill (direct_bucket_write)           lookup (direct_bucket_read)
  *	----                                 ------
  *	seq: s -> s + 1 (CAS)                s1 = seq             (acquire)
- *	write span, filled  (release)        read span, filled    (acquire)
+ *	write spans, filled (release)        read spans, filled   (acquire)
  *	seq = s + 2         (release)        s2 = seq; ok if s1 == s2, even
  *
  * A lookup that read a word of this fill (acquire from its release) sees
@@ -154,19 +157,20 @@ static void span_unpack(uint64_t v, struct direct_span *s)
  * s1 sees the whole fill.  (Release stores and acquire loads rather than
  * fences: the same instructions on x86, and ThreadSanitizer sees them.)
  */
-static uint64_t direct_bucket_read(struct direct_bucket *d, uint64_t *filled)
+static void direct_bucket_read(struct direct_bucket *d, uint64_t span[2], uint64_t *filled)
 {
 	uint32_t s = atomic_load_explicit(&d->seq, memory_order_acquire);
-	uint64_t span = atomic_load_explicit(&d->span, memory_order_acquire);
 
+	span[0] = atomic_load_explicit(&d->span[0], memory_order_acquire);
+	span[1] = atomic_load_explicit(&d->span[1], memory_order_acquire);
 	*filled = atomic_load_explicit(&d->filled, memory_order_acquire);
 	if ((s & 1) || atomic_load_explicit(&d->seq, memory_order_relaxed) != s)
-		return 0;
-	return span;
+		span[0] = span[1] = 0;
 }
 
 /* Store a fill, unless another fill of @d is writing (that one stays). */
-static void direct_bucket_write(struct direct_bucket *d, uint64_t span, uint64_t filled)
+static void direct_bucket_write(struct direct_bucket *d, uint64_t span0, uint64_t span1,
+				uint64_t filled)
 {
 	uint32_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
 
@@ -174,7 +178,8 @@ static void direct_bucket_write(struct direct_bucket *d, uint64_t span, uint64_t
 								 memory_order_relaxed,
 								 memory_order_relaxed))
 		return;
-	atomic_store_explicit(&d->span, span, memory_order_release);
+	atomic_store_explicit(&d->span[0], span0, memory_order_release);
+	atomic_store_explicit(&d->span[1], span1, memory_order_release);
 	atomic_store_explicit(&d->filled, filled, memory_order_release);
 	atomic_store_explicit(&d->seq, s + 2, memory_order_release);
 }
@@ -346,6 +351,15 @@ static bool direct_span_query(struct vmmu_vm *vm, hva_t hva, struct direct_span 
 	return true;
 }
 
+/* Is @v a span of region @region that holds @hva?  Then *@s is it. */
+static bool span_holds(uint64_t v, uint64_t region, hva_t hva, struct direct_span *s)
+{
+	if (!(v & SPAN_V) || (v & SPAN_REGION_MASK) != region)
+		return false;
+	span_unpack(v, s);
+	return hva >= s->lo && hva < s->hi;
+}
+
 /*
  * direct_span_of() - the span holding @hva's page: from the cache, or asked
  * of the kernel and cached if no bracket forbids it (the table above).
@@ -364,16 +378,18 @@ static bool direct_span_of(struct vmmu_vm *vm, hva_t hva, bool own, struct direc
 	bool fill = (!atomic_load_explicit(&vm->hostmem_brackets, memory_order_seq_cst) &&
 		     !atomic_load_explicit(&d->brackets, memory_order_seq_cst)) ||
 		    variant_is(DIRECT_CACHE_FILLS_IN_BRACKET);
-	uint64_t filled, span = direct_bucket_read(d, &filled);
-	bool ours = (span & SPAN_V) && (span & SPAN_REGION_MASK) == region;
+	uint64_t filled, span[2], keep = 0;
+	bool ours;
 
+	direct_bucket_read(d, span, &filled);
+	ours = (span[0] & SPAN_V) && (span[0] & SPAN_REGION_MASK) == region;
 	if (ours && filled == gen) {
-		span_unpack(span, s);
-		if (hva >= s->lo && hva < s->hi) {
+		if (span_holds(span[0], region, hva, s) || span_holds(span[1], region, hva, s)) {
 			if (!atomic_load_explicit(&d->used, memory_order_relaxed))
 				atomic_store_explicit(&d->used, 1, memory_order_relaxed);
 			return true;
 		}
+		keep = span[0];		/* another part of the region: keep it beside ours */
 	} else if (ours && fill && own && !atomic_load_explicit(&d->used, memory_order_relaxed)) {
 		/*
 		 * The region was invalidated since a fill that no lookup
@@ -388,32 +404,34 @@ static bool direct_span_of(struct vmmu_vm *vm, hva_t hva, bool own, struct direc
 	if (!fill || !direct_span_query(vm, hva, s))
 		return false;
 	atomic_store_explicit(&d->used, 0, memory_order_relaxed);
-	direct_bucket_write(d, span_pack(s), gen);
+	direct_bucket_write(d, span_pack(s), keep, gen);
 	return true;
 }
 
 /*
  * @a's window from spans: @s, which holds the faulting page, and for the
  * part of the window in another region (a window is smaller than a region:
- * at most one other), that region's span.  A page in neither is left out:
- * it is not prefetched, and is faulted in on its own if touched.
+ * at most one other), that region's span.  True if they cover the whole
+ * window; else the caller asks the kernel about it.
  */
-static void direct_around_spans(struct vmmu_vm *vm, struct hostmem_around *a,
+static bool direct_around_spans(struct vmmu_vm *vm, struct hostmem_around *a,
 				const struct direct_span *s)
 {
 	hva_t end = a->start + ((hva_t)a->n << PAGE_SHIFT), other;
+	hva_t r0 = s->lo & ~(REGION_SIZE - 1);
 	struct direct_span o;
 
 	a->present = a->writable = 0;
 	around_add(a, s->lo > a->start ? s->lo : a->start, s->hi < end ? s->hi : end, s->w);
-	if (a->start < (s->lo & ~(REGION_SIZE - 1)))
-		other = (s->lo & ~(REGION_SIZE - 1)) - PAGE_SIZE;	/* the window's earlier region */
-	else if (end > (s->lo & ~(REGION_SIZE - 1)) + REGION_SIZE)
-		other = (s->lo & ~(REGION_SIZE - 1)) + REGION_SIZE;	/* its later one */
+	if (a->start < r0)
+		other = r0 - PAGE_SIZE;		/* the window's earlier region */
+	else if (end > r0 + REGION_SIZE)
+		other = r0 + REGION_SIZE;	/* its later one */
 	else
-		return;
-	if (direct_span_of(vm, other, false, &o))
+		other = 0;
+	if (other && direct_span_of(vm, other, false, &o))
 		around_add(a, o.lo > a->start ? o.lo : a->start, o.hi < end ? o.hi : end, o.w);
+	return a->present == (a->n < 64 ? (1ull << a->n) : 0) - 1;
 }
 
 /*
@@ -428,8 +446,9 @@ static unsigned int direct_page_access(struct vmmu_vm *vm, hva_t hva, struct hos
 	struct direct_span s;
 
 	if (direct_span_of(vm, hva, window, &s)) {
-		if (window)
-			direct_around_spans(vm, a, &s);
+		/* A window the spans do not cover (a hole, another protection): ask. */
+		if (window && !direct_around_spans(vm, a, &s))
+			direct_around(vm, a);
 		return HA_READ | (s.w ? HA_WRITE : 0);
 	}
 	/* One lookup for the page and its neighbours (they include it). */

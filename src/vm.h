@@ -373,9 +373,9 @@ struct vmmu_vm {
 	 */
 #define DIRECT_MAPPED_CACHE	256
 	struct direct_bucket {
-		alignas(64) _Atomic uint32_t seq;	/* odd while a fill writes span, filled */
-		_Atomic uint64_t span;		/* hostmem.c's layout; 0: empty */
-		_Atomic uint64_t filled;	/* the generation span was filled at */
+		alignas(64) _Atomic uint32_t seq;	/* odd while a fill writes span[], filled */
+		_Atomic uint64_t span[2];	/* hostmem.c's layout; 0: none */
+		_Atomic uint64_t filled;	/* the generation span[] was filled at */
 		_Atomic uint64_t gen;
 		_Atomic uint32_t brackets;
 		_Atomic uint32_t churn;	/* misses of a region invalidated since its fill */
