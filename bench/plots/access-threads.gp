@@ -1,15 +1,15 @@
 # vmmu bench --plot: access-threads (data inline)
 $tot << EOD
-1 307.557 NaN
-2 614.521 NaN
-4 608.161 NaN
-8 618.007 NaN
+1 294.053 NaN
+2 539.639 NaN
+4 564.328 NaN
+8 575.851 NaN
 EOD
 $per << EOD
-1 307.666 NaN
-2 305.298 NaN
-4 172.15 NaN
-8 78.1683 NaN
+1 294.117 NaN
+2 283.872 NaN
+4 153.982 NaN
+8 73.9952 NaN
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/access-threads.png'

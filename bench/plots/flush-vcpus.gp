@@ -1,11 +1,11 @@
 # vmmu bench --plot: flush-vcpus (data inline)
 $used << EOD
-1 1.90632 NaN
-2 3.57473 NaN
-4 12.3665 NaN
-8 24.4338 NaN
+1 1.59189 NaN
+2 2.73681 NaN
+4 4.41092 NaN
+8 9.21024 NaN
 EOD
-unused = 0.642515
+unused = 0.645801
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/flush-vcpus.png'
 set title 'MOVE of a slot that vCPU threads read (remote TLB flush), 2 cores'

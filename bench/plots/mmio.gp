@@ -1,9 +1,9 @@
 # vmmu bench --plot: mmio (data inline)
 $mmio << EOD
-mmio-cache-hit 3.74464 8969.15
-mmio-spte-hit 5.55445 8988.92
-mmio-first-touch 93.6787 8929.25
-mmio-refill 91.2505 8925.21
+mmio-cache-hit 4.7872 9220.11
+mmio-spte-hit 5.70665 9476.48
+mmio-first-touch 95.223 9489.59
+mmio-refill 92.0354 9568.09
 EOD
 set terminal pngcairo size 900,600 noenhanced font ',10'
 set output 'bench/plots/mmio.png'
