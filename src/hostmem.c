@@ -351,10 +351,10 @@ static bool direct_span_query(struct vmmu_vm *vm, hva_t hva, struct direct_span 
 	return true;
 }
 
-/* Is @v a span of region @region that holds @hva?  Then *@s is it. */
-static bool span_holds(uint64_t v, uint64_t region, hva_t hva, struct direct_span *s)
+/* Is @v a span that holds @hva?  Then *@s is it. */
+static bool span_holds(uint64_t v, hva_t hva, struct direct_span *s)
 {
-	if (!(v & SPAN_V) || (v & SPAN_REGION_MASK) != region)
+	if (!(v & SPAN_V))
 		return false;
 	span_unpack(v, s);
 	return hva >= s->lo && hva < s->hi;
@@ -384,7 +384,7 @@ static bool direct_span_of(struct vmmu_vm *vm, hva_t hva, bool own, struct direc
 	direct_bucket_read(d, span, &filled);
 	ours = (span[0] & SPAN_V) && (span[0] & SPAN_REGION_MASK) == region;
 	if (ours && filled == gen) {
-		if (span_holds(span[0], region, hva, s) || span_holds(span[1], region, hva, s)) {
+		if (span_holds(span[0], hva, s) || span_holds(span[1], hva, s)) {
 			if (!atomic_load_explicit(&d->used, memory_order_relaxed))
 				atomic_store_explicit(&d->used, 1, memory_order_relaxed);
 			return true;

@@ -1113,9 +1113,10 @@ _Static_assert(PT64_ENT_PER_PAGE % MN_GRANULE_PAGES == 0, "a granule lies in one
  * so no INVALID copy of a slot being deleted or moved is ever joined.  That
  * copy's SPTEs were zapped after the grace period that followed its
  * publication; a fault that starts after that zap and joined it would
- * install an SPTE that outlives the DELETE.  Each SPTE belongs to the slot that maps its gfn in the
- * set the fault read, inside the fault's RCU read section: a DELETE or MOVE
- * of that slot zaps it after the grace period, as for the fault's own page.
+ * install an SPTE that outlives the DELETE.  Each SPTE belongs to the slot
+ * that maps its gfn in the set the fault read, inside the fault's RCU read
+ * section: a DELETE or MOVE of that slot zaps it after the grace period, as
+ * for the fault's own page.
  */
 static bool prefetch_joins(const struct vmmu_memslot *fslot, const struct vmmu_memslot *lo,
 			   const struct vmmu_memslot *hi)

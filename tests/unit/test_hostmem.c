@@ -31,13 +31,11 @@
  * checked, and the read-only cases are skipped.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <unistd.h>
 #include <vmmu.h>
 #include "../test_util.h"
+#include "hostmem.h"	/* hostmem_direct_open(): the backend's PROCMAP_QUERY probe */
 
 #define PAGE		4096ull
 #define REGION		(2ull << 20)
@@ -46,19 +44,14 @@
 /*
  * Does this kernel answer PROCMAP_QUERY (Linux 6.11)?  Without it the
  * direct backend sees only whether memory is mapped (README, limits), so
- * the read-only cases do not apply.  The ioctl's struct is 104 bytes; only
- * the first three fields are inputs.
+ * the read-only cases do not apply.  The backend's own probe says.
  */
 static bool have_procmap_query(void)
 {
-	static const int probe;
-	uint64_t q[13] = { sizeof(q), 0, (uint64_t)(uintptr_t)&probe };
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	bool ok = fd >= 0 && !ioctl(fd, _IOWR('f', 17, uint64_t[13]), q);
+	int fd = hostmem_direct_open();
 
-	if (fd >= 0)
-		close(fd);
-	return ok;
+	hostmem_direct_close(fd);
+	return fd >= 0;
 }
 
 /* 8 MiB of anonymous memory and the 2 MiB-aligned address of its 2nd region. */
